@@ -20,6 +20,9 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import dev.sagestudio.models.scheduler.JsonName;
+import dev.sagestudio.models.scheduler.SchedulerConfig;
+import dev.sagestudio.models.scheduler.SchedulerName;
+import dev.sagestudio.models.scheduler.TimestepSpacing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -164,6 +167,20 @@ public final class ModelBundle {
 
     public Optional<Path> licenseFile() {
         return Optional.ofNullable(files.get("license.file"));
+    }
+
+    /**
+     * The scheduler to sample with: {@code defaults.scheduler} if set, else {@code scheduler.name}, with the
+     * document's defaults for absent fields (1000 train steps, betas 0.0001..0.02, trailing spacing, shift 1).
+     */
+    public SchedulerConfig schedulerConfig() {
+        var s = spec.scheduler();
+        SchedulerName name = spec.defaults().scheduler() != null ? spec.defaults().scheduler() : s.name();
+        return new SchedulerConfig(name, spec.prediction(),
+                s.numTrainTimesteps() == null ? 1000 : s.numTrainTimesteps(), s.betaSchedule(),
+                s.betaStart() == null ? 0.0001 : s.betaStart(), s.betaEnd() == null ? 0.02 : s.betaEnd(),
+                s.timestepSpacing() == null ? TimestepSpacing.TRAILING : s.timestepSpacing(),
+                s.shift() == null ? 1.0 : s.shift(), 0.0);
     }
 
     /** Reads lower-case {@link JsonName} enums ("euler_ancestral"), naming the accepted values otherwise. */

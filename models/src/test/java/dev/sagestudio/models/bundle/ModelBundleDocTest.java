@@ -25,5 +25,9 @@ class ModelBundleDocTest {
         assertEquals(dir.toRealPath().resolve("denoiser.onnx"), bundle.denoiserFile());
         assertEquals(dir.toRealPath().resolve("tokenizer.json"), bundle.tokenizerFile());
         assertEquals(false, bundle.vaeDecoderFile().isPresent());
+        var scheduler = bundle.schedulerConfig();
+        assertEquals(SchedulerName.FLOW_EULER, scheduler.name());
+        assertEquals(1000, scheduler.numTrainTimesteps());
+        assertEquals(1.0, scheduler.shift());
     }
 }
