@@ -3,7 +3,11 @@ package dev.sagestudio.models.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sagestudio.attention.AttentionBackend;
+import dev.sagestudio.attention.AttentionRequest;
+import dev.sagestudio.attention.AttentionShape;
 import dev.sagestudio.attention.cpu.ReferenceAttention;
+import dev.sagestudio.attention.tensor.HostTensor;
 import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.onnx.AttentionNode;
 import dev.sagestudio.models.onnx.ElementTypes;
@@ -14,6 +18,7 @@ import dev.sagestudio.models.onnx.TinyGraph;
 import dev.sagestudio.models.onnx.TinyGraph.Layer;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -150,6 +155,51 @@ class PartitionedModelTest {
         assertTrue(nodes.get(0).keptReason().orElseThrow().contains("attn_mask"), nodes.get(0).keptReason().get());
         assertTrue(nodes.get(1).substituted());
         assertEquals(1, plan.attentionSteps().size());
+    }
+
+    @Test
+    void causalCrossAttentionIsAlignedTopLeftLikeOrt() {
+        TinyGraph g = new TinyGraph(19);
+        String x = g.input("x", B, N, WIDTH);
+        String ctx = g.input("ctx", B, N + 5, WIDTH);
+        String y = g.attentionBlock(x, WIDTH, ctx, WIDTH, Layer.self(4, 8).causal().fourD());
+        g.graph().addNode(g.node("Identity", new String[] {y}, "y"));
+        g.output("y", B, N, WIDTH);
+        assertMatchesOrt(g.model("causal cross"),
+                Map.of("x", randomInput(14, B, N, WIDTH), "ctx", randomInput(15, B, N + 5, WIDTH)));
+    }
+
+    @Test
+    void aBackendThatIgnoresTheCausalFlagIsCaught() {
+        // Guards the comparison itself: attention computed without the mask must not pass as a match.
+        OnnxModel model = singleBlock(Layer.self(4, 8).causal());
+        Map<String, HostArray> inputs = Map.of("x", randomInput(16, B, N, WIDTH));
+        AttentionBackend ignoresMask = new AttentionBackend() {
+            final ReferenceAttention reference = new ReferenceAttention();
+
+            @Override
+            public String name() {
+                return "test-non-causal";
+            }
+
+            @Override
+            public Optional<String> unsupportedReason(AttentionShape shape) {
+                return Optional.empty();
+            }
+
+            @Override
+            public HostTensor compute(AttentionRequest r) {
+                return reference.compute(new AttentionRequest(r.q(), r.k(), r.v(), false, r.softmaxScale()));
+            }
+        };
+        RunResult expected;
+        try (WholeModel whole = WholeModel.open(model, runtime)) {
+            expected = whole.run(inputs);
+        }
+        try (PartitionedModel wrong = new PartitionedModel(GraphPartitioner.partition(model), ignoresMask, runtime)) {
+            AccuracyMetrics m = OutputComparison.compare(expected.outputs(), wrong.run(inputs).outputs()).get("y");
+            assertTrue(m.cosineSimilarity() < 0.9999 || m.maxAbsError() > 1e-3, m.toString());
+        }
     }
 
     @Test
