@@ -49,8 +49,9 @@ public final class OrtRuntime implements AutoCloseable {
             return new OrtRuntime(ExecutionProvider.CUDA, threads, device, Optional.empty());
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             String reason = "ONNX Runtime's CUDA execution provider could not be started on device " + device + ": "
-                    + e.getMessage() + " (needs the org.bytedeco:onnxruntime linux-x86_64-gpu natives, an NVIDIA driver"
-                    + " and the CUDA 12 / cuDNN 9 libraries); running ONNX Runtime on the CPU instead";
+                    + e.getMessage() + " (it needs the org.bytedeco:onnxruntime linux-x86_64-gpu natives, build with"
+                    + " -Donnxruntime.classifier=linux-x86_64-gpu, an NVIDIA driver, and cuBLAS/cuBLASLt 13, cuFFT 12"
+                    + " (CUDA 13) and cuDNN 9 on the library path); running ONNX Runtime on the CPU instead";
             return new OrtRuntime(ExecutionProvider.CPU, threads, -1, Optional.of(reason));
         }
     }

@@ -132,10 +132,25 @@ public final class PartitionedModel implements AutoCloseable {
             ModelProto model = segment.needsInputTypes()
                     ? segment.typedModel(name -> inputs.get(name).elemType())
                     : segment.model();
-            session = runtime.open(model, "segment " + segment.index() + " of " + plan.model().source());
+            session = runtime.open(model, "segment " + segment.index() + " of " + plan.model().source() + " ("
+                    + describeNodes(segment) + ")");
             byTypes.put(key, session);
         }
         return session;
+    }
+
+    private String describeNodes(OrtSegment segment) {
+        var graph = plan.model().graph();
+        List<String> ops = new ArrayList<>();
+        for (int index : segment.nodeIndices()) {
+            if (ops.size() == 8) {
+                ops.add("...");
+                break;
+            }
+            var node = graph.getNode(index);
+            ops.add((node.getDomain().isEmpty() ? "" : node.getDomain() + "::") + node.getOpType());
+        }
+        return segment.nodeIndices().size() + " node(s): " + String.join(", ", ops);
     }
 
     @Override
