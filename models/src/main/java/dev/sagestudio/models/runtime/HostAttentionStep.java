@@ -95,7 +95,7 @@ public final class HostAttentionStep {
 
     /** Computes the node's output from Q, K and V; the caller owns (and closes) the returned tensor. */
     public static OrtTensor run(AttentionNode node, AttentionBackend backend, OrtTensor q, OrtTensor k, OrtTensor v,
-                                CallSink sink) {
+                                CallSink sink, Transfers transfers) {
         if (q.elemType() != k.elemType() || q.elemType() != v.elemType()) {
             throw failure(node, "Q, K and V have different element types: " + q.describe() + ", " + k.describe() + ", "
                     + v.describe());
@@ -108,6 +108,9 @@ public final class HostAttentionStep {
                 shape.headDim());
         HostTensor hv = read(v, shape.dtype(), shape.layout(), shape.batch(), shape.kvHeads(), shape.kvLen(),
                 shape.headDim());
+        transfers.staging(q.byteSize());
+        transfers.staging(k.byteSize());
+        transfers.staging(v.byteSize());
         double scale = node.scale().orElse(shape.defaultScale());
         long start = System.nanoTime();
         HostTensor o = backend.compute(new AttentionRequest(hq, hk, hv, shape.causal(), scale));
@@ -115,6 +118,7 @@ public final class HostAttentionStep {
         sink.accept(new Call(node, shape, nanos));
         OrtTensor out = OrtTensor.allocate(q.elemType(), q.shape());
         write(o.toLayout(shape.layout()), out);
+        transfers.staging(out.byteSize());
         return out;
     }
 

@@ -69,9 +69,11 @@ public final class PartitionedModel implements AutoCloseable {
         long attentionNanos = 0;
         List<HostAttentionStep.Call> calls = new ArrayList<>();
         Map<String, OrtTensor> live = new HashMap<>();
+        Transfers transfers = new Transfers();
         try {
             for (String name : plan.graphInputs()) {
                 live.put(name, OrtTensor.copyOf(inputs.get(name)));
+                transfers.upload(inputs.get(name).bytes().length);
             }
             List<Step> steps = plan.steps();
             for (int i = 0; i < steps.size(); i++) {
@@ -94,7 +96,7 @@ public final class PartitionedModel implements AutoCloseable {
                 } else if (step instanceof AttentionStep attention) {
                     var node = attention.node();
                     OrtTensor out = HostAttentionStep.run(node, backend, stepInputs.get(node.query()),
-                            stepInputs.get(node.key()), stepInputs.get(node.value()), calls::add);
+                            stepInputs.get(node.key()), stepInputs.get(node.value()), calls::add, transfers);
                     attentionNanos += calls.get(calls.size() - 1).backendNanos();
                     live.put(node.output(), out);
                 }
@@ -111,9 +113,12 @@ public final class PartitionedModel implements AutoCloseable {
                 if (tensor == null) {
                     throw new IllegalStateException("graph output '" + name + "' was not produced");
                 }
-                outputs.put(name, tensor.toHost());
+                HostArray array = tensor.toHost();
+                transfers.download(array.bytes().length);
+                outputs.put(name, array);
             }
-            return new RunResult(outputs, System.nanoTime() - start, ortNanos, attentionNanos, List.copyOf(calls));
+            return new RunResult(outputs, System.nanoTime() - start, ortNanos, attentionNanos, List.copyOf(calls),
+                    transfers);
         } finally {
             live.values().forEach(OrtTensor::close);
         }

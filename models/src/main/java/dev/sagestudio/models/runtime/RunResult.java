@@ -11,7 +11,8 @@ import java.util.Map;
  * @param ortNanos time inside ONNX Runtime sessions (session creation excluded)
  * @param attentionNanos time inside attention backends (tensor conversion excluded)
  * @param attentionCalls one record per substituted attention node that ran
+ * @param transfers the copies the runner made
  */
 public record RunResult(Map<String, HostArray> outputs, long totalNanos, long ortNanos, long attentionNanos,
-                        List<HostAttentionStep.Call> attentionCalls) {
+                        List<HostAttentionStep.Call> attentionCalls, Transfers transfers) {
 }

@@ -60,6 +60,7 @@ public final class WholeModel implements AutoCloseable {
         long start = System.nanoTime();
         Map<String, OrtTensor> given = new LinkedHashMap<>();
         Map<String, OrtTensor> produced = Map.of();
+        Transfers transfers = new Transfers();
         try {
             for (String name : session.inputNames()) {
                 HostArray array = inputs.get(name);
@@ -68,15 +69,18 @@ public final class WholeModel implements AutoCloseable {
                             + session.inputNames() + ")");
                 }
                 given.put(name, OrtTensor.copyOf(array));
+                transfers.upload(array.bytes().length);
             }
             long t0 = System.nanoTime();
             produced = session.run(given, outputs);
             long ort = System.nanoTime() - t0;
             Map<String, HostArray> out = new LinkedHashMap<>();
             for (String name : outputs) {
-                out.put(name, produced.get(name).toHost());
+                HostArray array = produced.get(name).toHost();
+                transfers.download(array.bytes().length);
+                out.put(name, array);
             }
-            return new RunResult(out, System.nanoTime() - start, ort, 0, List.of());
+            return new RunResult(out, System.nanoTime() - start, ort, 0, List.of(), transfers);
         } finally {
             given.values().forEach(OrtTensor::close);
             produced.values().forEach(OrtTensor::close);

@@ -55,6 +55,13 @@ class PartitionedModelTest {
 
     /** Runs both ways, asserts agreement, returns the plan for further checks. */
     static PartitionPlan assertMatchesOrt(OnnxModel model, Map<String, HostArray> inputs) {
+        return assertMatchesOrtRun(model, inputs).plan();
+    }
+
+    record Checked(PartitionPlan plan, RunResult run) {
+    }
+
+    static Checked assertMatchesOrtRun(OnnxModel model, Map<String, HostArray> inputs) {
         PartitionPlan plan = GraphPartitioner.partition(model);
         RunResult expected;
         try (WholeModel whole = WholeModel.open(model, runtime)) {
@@ -70,7 +77,7 @@ class PartitionedModelTest {
             assertTrue(m.cosineSimilarity() >= 0.9999, name + ": " + m);
             assertTrue(m.maxAbsError() < 1e-4, name + ": " + m);
         });
-        return plan;
+        return new Checked(plan, actual);
     }
 
     static OnnxModel singleBlock(Layer layer) {
@@ -134,10 +141,16 @@ class PartitionedModelTest {
         }
         g.graph().addNode(g.node("Identity", new String[] {h}, "y"));
         g.output("y", B, N, WIDTH);
-        PartitionPlan plan = assertMatchesOrt(g.model("two blocks"),
+        Checked checked = assertMatchesOrtRun(g.model("two blocks"),
                 Map.of("x", randomInput(9, B, N, WIDTH), "ctx", randomInput(10, B, 6, 16)));
-        assertEquals(4, plan.attentionSteps().size());
-        assertEquals(5, plan.segmentCount());
+        assertEquals(4, checked.plan().attentionSteps().size());
+        assertEquals(5, checked.plan().segmentCount());
+        // Every copy the runner makes is counted: 2 inputs in, 1 output out, Q/K/V in and O out per attention step.
+        Transfers transfers = checked.run().transfers();
+        assertEquals(2, transfers.uploads());
+        assertEquals(1, transfers.downloads());
+        assertEquals(4 * 4, transfers.staging());
+        assertEquals(B * N * WIDTH * 4, transfers.downloadBytes());
     }
 
     @Test
