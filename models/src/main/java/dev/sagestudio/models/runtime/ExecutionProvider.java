@@ -1,0 +1,7 @@
+package dev.sagestudio.models.runtime;
+
+/** Where ONNX Runtime executes the graph's operators. */
+public enum ExecutionProvider {
+    CPU,
+    CUDA
+}

@@ -1,0 +1,106 @@
+package dev.sagestudio.models.runtime;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.onnxruntime.OrtValue;
+import org.bytedeco.onnxruntime.RunOptions;
+import org.bytedeco.onnxruntime.Session;
+import org.bytedeco.onnxruntime.StringVector;
+import org.bytedeco.onnxruntime.Value;
+import org.bytedeco.onnxruntime.ValueVector;
+
+/** One ONNX Runtime session: named host tensors in, named ORT-owned tensors out. */
+public final class OrtSessionRunner implements AutoCloseable {
+    private final Session session;
+    private final String what;
+    private final List<String> inputNames;
+    private final List<String> outputNames;
+
+    OrtSessionRunner(Session session, String what) {
+        this.session = session;
+        this.what = what;
+        this.inputNames = names(session.GetInputNames());
+        this.outputNames = names(session.GetOutputNames());
+    }
+
+    private static List<String> names(StringVector vector) {
+        List<String> out = new ArrayList<>();
+        for (long i = 0; i < vector.size(); i++) {
+            out.add(vector.get(i).getString());
+        }
+        vector.close();
+        return List.copyOf(out);
+    }
+
+    public List<String> inputNames() {
+        return inputNames;
+    }
+
+    public List<String> outputNames() {
+        return outputNames;
+    }
+
+    /**
+     * Runs the session. {@code inputs} must hold every input; the tensors stay owned by the caller.
+     * The returned tensors belong to the caller, who closes them.
+     */
+    public Map<String, OrtTensor> run(Map<String, OrtTensor> inputs, List<String> wanted) {
+        for (String name : inputNames) {
+            if (!inputs.containsKey(name)) {
+                throw new OrtRuntimeException(what + " needs input '" + name + "', which was not given (given: "
+                        + inputs.keySet() + ")");
+            }
+        }
+        int n = inputNames.size();
+        int m = wanted.size();
+        // Ort::Value holds exactly one OrtValue*, so an array of OrtValue* is an array of Ort::Value
+        // that the C++ Run reads without taking ownership.
+        try (PointerPointer<BytePointer> inNames = new PointerPointer<>(inputNames.toArray(new String[0]));
+             PointerPointer<OrtValue> inValues = new PointerPointer<>(Math.max(n, 1));
+             PointerPointer<BytePointer> outNames = new PointerPointer<>(wanted.toArray(new String[0]));
+             RunOptions options = new RunOptions()) {
+            for (int i = 0; i < n; i++) {
+                inValues.put(i, inputs.get(inputNames.get(i)).value().asOrtValue());
+            }
+            ValueVector results;
+            try {
+                results = session.Run(options, inNames, new Value(inValues), n, outNames, m);
+            } catch (RuntimeException e) {
+                throw new OrtRuntimeException("ONNX Runtime failed running " + what + ": " + e.getMessage(), e);
+            }
+            Map<String, OrtTensor> out = new LinkedHashMap<>();
+            try {
+                for (int i = 0; i < m; i++) {
+                    Value owned = new Value();
+                    owned.put(results.get(i)); // moves the OrtValue out of the vector
+                    if (!owned.IsTensor()) {
+                        owned.close();
+                        throw new OrtRuntimeException(what + " output '" + wanted.get(i)
+                                + "' is not a tensor; only tensor outputs are supported");
+                    }
+                    out.put(wanted.get(i), new OrtTensor(owned));
+                }
+            } catch (RuntimeException e) {
+                out.values().forEach(OrtTensor::close);
+                throw e;
+            } finally {
+                results.close();
+            }
+            return out;
+        }
+    }
+
+    /** Runs and returns every output. */
+    public Map<String, OrtTensor> run(Map<String, OrtTensor> inputs) {
+        return run(inputs, outputNames);
+    }
+
+    @Override
+    public void close() {
+        session.close();
+    }
+}

@@ -1,0 +1,122 @@
+package dev.sagestudio.models.runtime;
+
+import dev.sagestudio.models.onnx.ElementTypes;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.onnxruntime.MemoryInfo;
+import org.bytedeco.onnxruntime.LongVector;
+import org.bytedeco.onnxruntime.TensorTypeAndShapeInfo;
+import org.bytedeco.onnxruntime.Value;
+
+/**
+ * A tensor owned by ONNX Runtime (an {@code OrtValue}) in host memory. Closing it releases the
+ * memory; every tensor is closed exactly once by whoever holds it.
+ */
+public final class OrtTensor implements AutoCloseable {
+    private static final MemoryInfo CPU_MEMORY = OrtRuntime.cpuMemory();
+
+    private Value value;
+    /** Memory we allocated and lent to ORT (tensors we create); null for tensors ORT allocated. */
+    private BytePointer ownedMemory;
+    private final int elemType;
+    private final long[] shape;
+
+    OrtTensor(Value value) {
+        this.value = value;
+        try (TensorTypeAndShapeInfo info = value.GetTensorTypeAndShapeInfo()) {
+            this.elemType = info.GetElementType();
+            LongVector dims = info.GetShape();
+            long[] s = new long[(int) dims.size()];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = dims.get(i);
+            }
+            dims.close();
+            this.shape = s;
+        }
+    }
+
+    /** A new ORT-owned tensor holding a copy of {@code array}. */
+    public static OrtTensor copyOf(HostArray array) {
+        OrtTensor tensor = allocate(array.elemType(), array.shape());
+        tensor.buffer().put(array.bytes());
+        return tensor;
+    }
+
+    /** A new ORT-owned tensor of the given type and shape; contents undefined. */
+    public static OrtTensor allocate(int elemType, long[] shape) {
+        if (ElementTypes.bytes(elemType) < 0) {
+            throw new IllegalArgumentException("cannot allocate a " + ElementTypes.label(elemType) + " tensor");
+        }
+        long bytes = HostArray.elementCount(shape) * ElementTypes.bytes(elemType);
+        BytePointer memory = new BytePointer(Math.max(bytes, 1));
+        Value value = Value.CreateTensor(CPU_MEMORY.asOrtMemoryInfo(), memory, bytes, shape.clone(), shape.length,
+                elemType);
+        OrtTensor tensor = new OrtTensor(value);
+        tensor.ownedMemory = memory;
+        return tensor;
+    }
+
+    public int elemType() {
+        return elemType;
+    }
+
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public long byteSize() {
+        return HostArray.elementCount(shape) * ElementTypes.bytes(elemType);
+    }
+
+    /** A little-endian view of the tensor's memory (no copy); valid until {@link #close}. */
+    public ByteBuffer buffer() {
+        requireOpen();
+        long size = byteSize();
+        if (size == 0) {
+            return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        Pointer raw = value.GetTensorMutableRawData();
+        return new BytePointer(raw).capacity(size).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** A Java copy of the tensor. */
+    public HostArray toHost() {
+        byte[] bytes = new byte[(int) byteSize()];
+        buffer().get(bytes);
+        return HostArray.of(elemType, shape, bytes);
+    }
+
+    Value value() {
+        requireOpen();
+        return value;
+    }
+
+    private void requireOpen() {
+        if (value == null) {
+            throw new IllegalStateException("tensor " + describe() + " was already closed");
+        }
+    }
+
+    public String describe() {
+        return ElementTypes.label(elemType) + " " + Arrays.toString(shape);
+    }
+
+    @Override
+    public void close() {
+        if (value != null) {
+            value.close();
+            value = null;
+        }
+        if (ownedMemory != null) {
+            ownedMemory.close();
+            ownedMemory = null;
+        }
+    }
+}

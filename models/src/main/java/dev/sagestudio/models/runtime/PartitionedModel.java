@@ -1,0 +1,168 @@
+package dev.sagestudio.models.runtime;
+
+import dev.sagestudio.attention.AttentionBackend;
+import dev.sagestudio.models.onnx.AttentionStep;
+import dev.sagestudio.models.onnx.OrtSegment;
+import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.onnx.Step;
+import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Runs a {@link PartitionPlan} on the CPU: ONNX Runtime sessions for the segments, an attention
+ * backend for the attention steps, tensors handed from step to step in ONNX Runtime's host memory
+ * and freed as soon as no later step reads them.
+ *
+ * <p>A segment whose inputs the file does not type is compiled on first use with the element
+ * types of the tensors it receives (and again if they change).
+ */
+public final class PartitionedModel implements AutoCloseable {
+    private final PartitionPlan plan;
+    private final AttentionBackend backend;
+    private final OrtRuntime runtime;
+    private final Map<Integer, Map<List<Integer>, OrtSessionRunner>> sessions = new HashMap<>();
+    /** For each step, the tensors that are read for the last time there. */
+    private final List<Set<String>> lastReads = new ArrayList<>();
+
+    public PartitionedModel(PartitionPlan plan, AttentionBackend backend, OrtRuntime runtime) {
+        this.plan = Objects.requireNonNull(plan, "plan");
+        this.backend = Objects.requireNonNull(backend, "backend");
+        this.runtime = Objects.requireNonNull(runtime, "runtime");
+        Set<String> seen = new HashSet<>(plan.graphOutputs());
+        List<Step> steps = plan.steps();
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Set<String> last = new HashSet<>();
+            for (String input : steps.get(i).inputs()) {
+                if (seen.add(input)) {
+                    last.add(input);
+                }
+            }
+            lastReads.add(0, last);
+        }
+    }
+
+    public PartitionPlan plan() {
+        return plan;
+    }
+
+    public AttentionBackend backend() {
+        return backend;
+    }
+
+    /** Runs the model on {@code inputs} (every graph input, by name). */
+    public RunResult run(Map<String, HostArray> inputs) {
+        for (String name : plan.graphInputs()) {
+            if (!inputs.containsKey(name)) {
+                throw new IllegalArgumentException("missing model input '" + name + "' (the model takes "
+                        + plan.graphInputs() + ")");
+            }
+        }
+        long start = System.nanoTime();
+        long ortNanos = 0;
+        long attentionNanos = 0;
+        List<HostAttentionStep.Call> calls = new ArrayList<>();
+        Map<String, OrtTensor> live = new HashMap<>();
+        Transfers transfers = new Transfers();
+        try {
+            for (String name : plan.graphInputs()) {
+                live.put(name, OrtTensor.copyOf(inputs.get(name)));
+                transfers.upload(inputs.get(name).bytes().length);
+            }
+            List<Step> steps = plan.steps();
+            for (int i = 0; i < steps.size(); i++) {
+                Step step = steps.get(i);
+                Map<String, OrtTensor> stepInputs = new LinkedHashMap<>();
+                for (String name : step.inputs()) {
+                    OrtTensor tensor = live.get(name);
+                    if (tensor == null) {
+                        throw new IllegalStateException("step " + i + " (" + step.describe() + ") needs '" + name
+                                + "', which no earlier step produced");
+                    }
+                    stepInputs.put(name, tensor);
+                }
+                if (step instanceof OrtSegment segment) {
+                    OrtSessionRunner session = session(segment, stepInputs);
+                    long t0 = System.nanoTime();
+                    Map<String, OrtTensor> produced = session.run(stepInputs, segment.outputs());
+                    ortNanos += System.nanoTime() - t0;
+                    live.putAll(produced);
+                } else if (step instanceof AttentionStep attention) {
+                    var node = attention.node();
+                    OrtTensor out = HostAttentionStep.run(node, backend, stepInputs.get(node.query()),
+                            stepInputs.get(node.key()), stepInputs.get(node.value()), calls::add, transfers);
+                    attentionNanos += calls.get(calls.size() - 1).backendNanos();
+                    live.put(node.output(), out);
+                }
+                for (String name : lastReads.get(i)) {
+                    OrtTensor done = live.remove(name);
+                    if (done != null) {
+                        done.close();
+                    }
+                }
+            }
+            Map<String, HostArray> outputs = new LinkedHashMap<>();
+            for (String name : plan.graphOutputs()) {
+                OrtTensor tensor = live.get(name);
+                if (tensor == null) {
+                    throw new IllegalStateException("graph output '" + name + "' was not produced");
+                }
+                HostArray array = tensor.toHost();
+                transfers.download(array.bytes().length);
+                outputs.put(name, array);
+            }
+            return new RunResult(outputs, System.nanoTime() - start, ortNanos, attentionNanos, List.copyOf(calls),
+                    transfers);
+        } finally {
+            live.values().forEach(OrtTensor::close);
+        }
+    }
+
+    private OrtSessionRunner session(OrtSegment segment, Map<String, OrtTensor> inputs) {
+        List<Integer> key = new ArrayList<>();
+        if (segment.needsInputTypes()) {
+            for (String name : segment.inputs()) {
+                key.add(inputs.get(name).elemType());
+            }
+        }
+        Map<List<Integer>, OrtSessionRunner> byTypes = sessions.computeIfAbsent(segment.index(), i -> new HashMap<>());
+        OrtSessionRunner session = byTypes.get(key);
+        if (session == null) {
+            ModelProto model = segment.needsInputTypes()
+                    ? segment.typedModel(name -> inputs.get(name).elemType())
+                    : segment.model();
+            session = runtime.open(model, "segment " + segment.index() + " of " + plan.model().source() + " ("
+                    + describeNodes(segment) + ")");
+            byTypes.put(key, session);
+        }
+        return session;
+    }
+
+    private String describeNodes(OrtSegment segment) {
+        var graph = plan.model().graph();
+        List<String> ops = new ArrayList<>();
+        for (int index : segment.nodeIndices()) {
+            if (ops.size() == 8) {
+                ops.add("...");
+                break;
+            }
+            var node = graph.getNode(index);
+            ops.add((node.getDomain().isEmpty() ? "" : node.getDomain() + "::") + node.getOpType());
+        }
+        return segment.nodeIndices().size() + " node(s): " + String.join(", ", ops);
+    }
+
+    @Override
+    public void close() {
+        for (Map<List<Integer>, OrtSessionRunner> byTypes : sessions.values()) {
+            byTypes.values().forEach(OrtSessionRunner::close);
+        }
+        sessions.clear();
+    }
+}

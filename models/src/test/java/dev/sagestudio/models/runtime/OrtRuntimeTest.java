@@ -1,0 +1,111 @@
+package dev.sagestudio.models.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sagestudio.attention.cpu.ReferenceAttention;
+import dev.sagestudio.models.onnx.GraphPartitioner;
+import dev.sagestudio.models.onnx.OnnxModel;
+import dev.sagestudio.models.onnx.TinyGraph;
+import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
+import dev.sagestudio.models.onnx.proto.Onnx.OperatorSetIdProto;
+import dev.sagestudio.models.onnx.proto.Onnx.StringStringEntryProto;
+import dev.sagestudio.models.onnx.proto.Onnx.TensorProto;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OrtRuntimeTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anUnknownOperatorIsNamedWhenOrtRefusesTheSegment() {
+        TinyGraph g = new TinyGraph(1);
+        g.input("x", 1, 4, 8);
+        g.graph().addNode(g.node("Attention", new String[] {"x", "x", "x"}, "a")
+                .addAttribute(TinyGraph.intAttr("q_num_heads", 2)).addAttribute(TinyGraph.intAttr("kv_num_heads", 2)));
+        g.graph().addNode(g.node("FrobnicateTensor", new String[] {"a"}, "y").setDomain("com.example"));
+        g.output("y", 1, 4, 8);
+        ModelProto proto = g.build().toBuilder()
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("com.example").setVersion(1)).build();
+        OnnxModel model = OnnxModel.of(proto, dir, "frobnicate.onnx");
+        try (OrtRuntime runtime = OrtRuntime.cpu(1);
+             PartitionedModel partitioned = new PartitionedModel(GraphPartitioner.partition(model),
+                     new ReferenceAttention(), runtime)) {
+            OrtRuntimeException e = assertThrows(OrtRuntimeException.class, () -> partitioned.run(
+                    Map.of("x", PartitionedModelTest.randomInput(1, 1, 4, 8))));
+            assertTrue(e.getMessage().contains("segment 0 of frobnicate.onnx"), e.getMessage());
+            assertTrue(e.getMessage().contains("FrobnicateTensor"), e.getMessage());
+        }
+    }
+
+    @Test
+    void askingForCudaWithoutItGivesTheCpuAndSaysWhy() {
+        // The test build ships ONNX Runtime's CPU natives; on a GPU machine with the -gpu natives this
+        // request would succeed instead, so the assertion covers both outcomes honestly.
+        try (OrtRuntime runtime = OrtRuntime.cudaOrCpu(0, 1)) {
+            if (runtime.provider() == ExecutionProvider.CPU) {
+                String reason = runtime.fallbackReason().orElseThrow();
+                assertTrue(reason.contains("CUDA execution provider"), reason);
+                assertTrue(reason.contains("on the CPU instead"), reason);
+            } else {
+                assertTrue(runtime.fallbackReason().isEmpty());
+            }
+        }
+    }
+
+    @Test
+    void aModelWithExternalWeightsRunsLikeTheSameModelWithInlineWeights() throws Exception {
+        TinyGraph g = new TinyGraph(21);
+        String x = g.input("x", 2, 6, 16);
+        String y = g.attentionBlock(x, 16, x, 16, TinyGraph.Layer.self(2, 8));
+        g.graph().addNode(g.node("Identity", new String[] {y}, "y"));
+        g.output("y", 2, 6, 16);
+        ModelProto inline = g.build();
+        // Move every weight into one external file, each at a 64-byte aligned offset.
+        ModelProto.Builder external = inline.toBuilder();
+        var graph = external.getGraphBuilder();
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < graph.getInitializerCount(); i++) {
+            TensorProto t = graph.getInitializer(i);
+            if (t.getRawData().isEmpty()) {
+                continue;
+            }
+            while (data.size() % 64 != 0) {
+                data.write(0);
+            }
+            long offset = data.size();
+            t.getRawData().writeTo(data);
+            graph.setInitializer(i, t.toBuilder().clearRawData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                    .addExternalData(entry("location", "weights/all.bin"))
+                    .addExternalData(entry("offset", Long.toString(offset)))
+                    .addExternalData(entry("length", Long.toString(t.getRawData().size()))));
+        }
+        Files.createDirectories(dir.resolve("weights"));
+        Files.write(dir.resolve("weights/all.bin"), data.toByteArray());
+        Path file = dir.resolve("model.onnx");
+        Files.write(file, external.build().toByteArray());
+
+        Map<String, HostArray> inputs = Map.of("x", PartitionedModelTest.randomInput(3, 2, 6, 16));
+        try (OrtRuntime runtime = OrtRuntime.cpu(1);
+             WholeModel whole = WholeModel.open(OnnxModel.of(inline, dir, "inline"), runtime);
+             PartitionedModel partitioned = new PartitionedModel(GraphPartitioner.partition(OnnxModel.load(file)),
+                     new ReferenceAttention(), runtime)) {
+            HostArray expected = whole.run(inputs).outputs().get("y");
+            RunResult actual = partitioned.run(inputs);
+            assertEquals(1, actual.attentionCalls().size());
+            double[] e = expected.toDoubles();
+            double[] a = actual.outputs().get("y").toDoubles();
+            assertArrayEquals(e, a, 1e-4);
+        }
+    }
+
+    private static StringStringEntryProto entry(String key, String value) {
+        return StringStringEntryProto.newBuilder().setKey(key).setValue(value).build();
+    }
+}

@@ -1,0 +1,224 @@
+package dev.sagestudio.models.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sagestudio.attention.AttentionBackend;
+import dev.sagestudio.attention.AttentionRequest;
+import dev.sagestudio.attention.AttentionShape;
+import dev.sagestudio.attention.cpu.ReferenceAttention;
+import dev.sagestudio.attention.tensor.HostTensor;
+import dev.sagestudio.attention.metrics.AccuracyMetrics;
+import dev.sagestudio.models.onnx.AttentionNode;
+import dev.sagestudio.models.onnx.ElementTypes;
+import dev.sagestudio.models.onnx.GraphPartitioner;
+import dev.sagestudio.models.onnx.OnnxModel;
+import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.onnx.TinyGraph;
+import dev.sagestudio.models.onnx.TinyGraph.Layer;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Tiny transformer graphs run two ways — ONNX Runtime alone, and cut at the attention nodes with the
+ * CPU reference backend running attention — must agree to within float rounding.
+ */
+class PartitionedModelTest {
+    static final long B = 2;
+    static final long N = 12;
+    static final long WIDTH = 32;
+    static OrtRuntime runtime;
+
+    @BeforeAll
+    static void startRuntime() {
+        runtime = OrtRuntime.cpu(1);
+    }
+
+    @AfterAll
+    static void stopRuntime() {
+        runtime.close();
+    }
+
+    static HostArray randomInput(long seed, long... shape) {
+        Random random = new Random(seed);
+        float[] values = new float[(int) HostArray.elementCount(shape)];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return HostArray.ofFloats(ElementTypes.FLOAT, shape, values);
+    }
+
+    /** Runs both ways, asserts agreement, returns the plan for further checks. */
+    static PartitionPlan assertMatchesOrt(OnnxModel model, Map<String, HostArray> inputs) {
+        return assertMatchesOrtRun(model, inputs).plan();
+    }
+
+    record Checked(PartitionPlan plan, RunResult run) {
+    }
+
+    static Checked assertMatchesOrtRun(OnnxModel model, Map<String, HostArray> inputs) {
+        PartitionPlan plan = GraphPartitioner.partition(model);
+        RunResult expected;
+        try (WholeModel whole = WholeModel.open(model, runtime)) {
+            expected = whole.run(inputs);
+        }
+        RunResult actual;
+        try (PartitionedModel partitioned = new PartitionedModel(plan, new ReferenceAttention(), runtime)) {
+            actual = partitioned.run(inputs);
+        }
+        assertEquals(plan.attentionSteps().size(), actual.attentionCalls().size(), "one call per attention step");
+        Map<String, AccuracyMetrics> metrics = OutputComparison.compare(expected.outputs(), actual.outputs());
+        metrics.forEach((name, m) -> {
+            assertTrue(m.cosineSimilarity() >= 0.9999, name + ": " + m);
+            assertTrue(m.maxAbsError() < 1e-4, name + ": " + m);
+        });
+        return new Checked(plan, actual);
+    }
+
+    static OnnxModel singleBlock(Layer layer) {
+        TinyGraph g = new TinyGraph(7);
+        String x = g.input("x", B, N, WIDTH);
+        String y = g.attentionBlock(x, WIDTH, x, WIDTH, layer);
+        g.graph().addNode(g.node("Identity", new String[] {y}, "y"));
+        g.output("y", B, N, WIDTH);
+        return g.model("single block");
+    }
+
+    @Test
+    void selfAttentionIn3dFormIsSubstitutedAndMatches() {
+        PartitionPlan plan = assertMatchesOrt(singleBlock(Layer.self(4, 8)), Map.of("x", randomInput(1, B, N, WIDTH)));
+        assertEquals(1, plan.attentionSteps().size());
+        assertEquals(2, plan.segmentCount(), "projections before, output projection after");
+    }
+
+    @Test
+    void selfAttentionIn4dFormIsSubstitutedAndMatches() {
+        PartitionPlan plan = assertMatchesOrt(singleBlock(Layer.self(4, 8).fourD()),
+                Map.of("x", randomInput(2, B, N, WIDTH)));
+        assertEquals(1, plan.attentionSteps().size());
+    }
+
+    @Test
+    void causalAttentionMatchesInBothForms() {
+        assertMatchesOrt(singleBlock(Layer.self(4, 8).causal()), Map.of("x", randomInput(3, B, N, WIDTH)));
+        assertMatchesOrt(singleBlock(Layer.self(4, 8).causal().fourD()), Map.of("x", randomInput(4, B, N, WIDTH)));
+    }
+
+    @Test
+    void groupedQueryAttentionMatchesInBothForms() {
+        assertMatchesOrt(singleBlock(Layer.self(4, 8).gqa(2)), Map.of("x", randomInput(5, B, N, WIDTH)));
+        PartitionPlan plan = assertMatchesOrt(singleBlock(Layer.self(8, 4).gqa(2).fourD()),
+                Map.of("x", randomInput(6, B, N, WIDTH)));
+        assertTrue(plan.attentionNodes().get(0).substituted());
+    }
+
+    @Test
+    void crossAttentionWithAnotherLengthMatches() {
+        TinyGraph g = new TinyGraph(11);
+        String x = g.input("x", B, N, WIDTH);
+        String ctx = g.input("ctx", B, 5, 24);
+        String y = g.attentionBlock(x, WIDTH, ctx, 24, Layer.self(4, 8));
+        g.graph().addNode(g.node("Identity", new String[] {y}, "y"));
+        g.output("y", B, N, WIDTH);
+        assertMatchesOrt(g.model("cross"), Map.of("x", randomInput(7, B, N, WIDTH), "ctx", randomInput(8, B, 5, 24)));
+    }
+
+    @Test
+    void severalAttentionNodesPerBlockAndSeveralBlocksMatch() {
+        TinyGraph g = new TinyGraph(13);
+        String x = g.input("x", B, N, WIDTH);
+        String ctx = g.input("ctx", B, 6, 16);
+        String h = x;
+        for (int block = 0; block < 2; block++) {
+            h = g.attentionBlock(h, WIDTH, h, WIDTH, Layer.self(4, 8).fourD());
+            h = g.attentionBlock(h, WIDTH, ctx, 16, Layer.self(2, 16));
+            h = g.mlp(h, WIDTH);
+        }
+        g.graph().addNode(g.node("Identity", new String[] {h}, "y"));
+        g.output("y", B, N, WIDTH);
+        Checked checked = assertMatchesOrtRun(g.model("two blocks"),
+                Map.of("x", randomInput(9, B, N, WIDTH), "ctx", randomInput(10, B, 6, 16)));
+        assertEquals(4, checked.plan().attentionSteps().size());
+        assertEquals(5, checked.plan().segmentCount());
+        // Every copy the runner makes is counted: 2 inputs in, 1 output out, Q/K/V in and O out per attention step.
+        Transfers transfers = checked.run().transfers();
+        assertEquals(2, transfers.uploads());
+        assertEquals(1, transfers.downloads());
+        assertEquals(4 * 4, transfers.staging());
+        assertEquals(B * N * WIDTH * 4, transfers.downloadBytes());
+    }
+
+    @Test
+    void maskedAttentionStaysInOrtWithItsReasonWhileTheOtherIsSubstituted() {
+        TinyGraph g = new TinyGraph(17);
+        String x = g.input("x", B, N, WIDTH);
+        String mask = g.weight("mask", 1.0f, N, N);
+        String h = g.attentionBlock(x, WIDTH, x, WIDTH, Layer.self(4, 8).masked(mask));
+        h = g.attentionBlock(h, WIDTH, h, WIDTH, Layer.self(4, 8));
+        g.graph().addNode(g.node("Identity", new String[] {h}, "y"));
+        g.output("y", B, N, WIDTH);
+        PartitionPlan plan = assertMatchesOrt(g.model("masked"), Map.of("x", randomInput(12, B, N, WIDTH)));
+        List<AttentionNode> nodes = plan.attentionNodes();
+        assertEquals(2, nodes.size());
+        assertTrue(nodes.get(0).keptReason().orElseThrow().contains("attn_mask"), nodes.get(0).keptReason().get());
+        assertTrue(nodes.get(1).substituted());
+        assertEquals(1, plan.attentionSteps().size());
+    }
+
+    @Test
+    void causalCrossAttentionIsAlignedTopLeftLikeOrt() {
+        TinyGraph g = new TinyGraph(19);
+        String x = g.input("x", B, N, WIDTH);
+        String ctx = g.input("ctx", B, N + 5, WIDTH);
+        String y = g.attentionBlock(x, WIDTH, ctx, WIDTH, Layer.self(4, 8).causal().fourD());
+        g.graph().addNode(g.node("Identity", new String[] {y}, "y"));
+        g.output("y", B, N, WIDTH);
+        assertMatchesOrt(g.model("causal cross"),
+                Map.of("x", randomInput(14, B, N, WIDTH), "ctx", randomInput(15, B, N + 5, WIDTH)));
+    }
+
+    @Test
+    void aBackendThatIgnoresTheCausalFlagIsCaught() {
+        // Guards the comparison itself: attention computed without the mask must not pass as a match.
+        OnnxModel model = singleBlock(Layer.self(4, 8).causal());
+        Map<String, HostArray> inputs = Map.of("x", randomInput(16, B, N, WIDTH));
+        AttentionBackend ignoresMask = new AttentionBackend() {
+            final ReferenceAttention reference = new ReferenceAttention();
+
+            @Override
+            public String name() {
+                return "test-non-causal";
+            }
+
+            @Override
+            public Optional<String> unsupportedReason(AttentionShape shape) {
+                return Optional.empty();
+            }
+
+            @Override
+            public HostTensor compute(AttentionRequest r) {
+                return reference.compute(new AttentionRequest(r.q(), r.k(), r.v(), false, r.softmaxScale()));
+            }
+        };
+        RunResult expected;
+        try (WholeModel whole = WholeModel.open(model, runtime)) {
+            expected = whole.run(inputs);
+        }
+        try (PartitionedModel wrong = new PartitionedModel(GraphPartitioner.partition(model), ignoresMask, runtime)) {
+            AccuracyMetrics m = OutputComparison.compare(expected.outputs(), wrong.run(inputs).outputs()).get("y");
+            assertTrue(m.cosineSimilarity() < 0.9999 || m.maxAbsError() > 1e-3, m.toString());
+        }
+    }
+
+    @Test
+    void microsoftMultiHeadAttentionIsSubstitutedAndMatches() {
+        PartitionPlan plan = assertMatchesOrt(singleBlock(Layer.self(4, 8).microsoft()),
+                Map.of("x", randomInput(13, B, N, WIDTH)));
+        assertEquals(1, plan.attentionSteps().size());
+    }
+}
