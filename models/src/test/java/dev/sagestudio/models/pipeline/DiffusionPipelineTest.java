@@ -1,0 +1,329 @@
+package dev.sagestudio.models.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sagestudio.models.bundle.ModelBundle;
+import dev.sagestudio.models.bundle.ModelSpec;
+import dev.sagestudio.models.noise.SeededNoise;
+import dev.sagestudio.models.output.PngWithParameters;
+import dev.sagestudio.models.runtime.OrtRuntime;
+import dev.sagestudio.models.scheduler.SchedulerName;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Generation end to end on the CPU with a tiny bundle built here: seeds, guidance, progress, cancellation, reports. */
+class DiffusionPipelineTest {
+
+    @TempDir
+    static Path dir;
+    static ModelBundle image;
+    static DiffusionPipeline reference;
+    static OrtRuntime cpu;
+
+    @BeforeAll
+    static void open() throws Exception {
+        image = ModelBundle.load(TinyBundle.image(dir.resolve("image"), false));
+        cpu = OrtRuntime.cpu(1);
+        reference = DiffusionPipeline.open(image, AttentionChoice.resolve("cpu-reference", false), cpu);
+    }
+
+    @AfterAll
+    static void close() {
+        reference.close();
+    }
+
+    @Test
+    void theSameSeedReproducesTheOutputBitForBitAndAnotherSeedChangesIt() {
+        GenerationRequest request = GenerationRequest.of("a red heart", 42);
+        GenerationResult first = reference.generate(request);
+        GenerationResult again = reference.generate(request);
+        GenerationResult other = reference.generate(request.withSeed(43));
+        assertArrayEquals(first.output(), again.output());
+        assertFalse(java.util.Arrays.equals(first.output(), other.output()));
+        for (float v : first.output()) {
+            assertTrue(Float.isFinite(v));
+        }
+    }
+
+    @Test
+    void theBundleDefaultsAreUsedWhenTheRequestLeavesThemOpen() {
+        GenerationResult r = reference.generate(GenerationRequest.of("a cat", 1));
+        assertEquals(4, r.steps());
+        assertEquals(3.0, r.guidanceScale());
+        assertEquals("", r.negativePrompt());
+        assertEquals(SchedulerName.FLOW_EULER, r.scheduler());
+        assertEquals(4, r.stepTimings().size());
+        assertEquals(3 * 8 * 8, r.output().length);
+    }
+
+    @Test
+    void aGuidedStepIsUncondPlusScaleTimesCondMinusUncond() {
+        // One flow-Euler step from sigma 1 to 0: x = noise - v, with v the guided velocity.
+        double scale = 2.5;
+        GenerationResult r = reference.generate(new GenerationRequest("a blue ghost", "a cat", 7, 1, scale, null, 0));
+        TextEmbedder.Embedding cond = reference.textEmbedder().embed("a blue ghost");
+        TextEmbedder.Embedding uncond = reference.textEmbedder().embed("a cat");
+        float[] noise = new SeededNoise(7).next(3 * 8 * 8);
+        Denoiser d = reference.denoiser();
+        float t = 1000f;
+        float[] c = d.predict(noise, t, List.of(cond.hiddenStates()), 8, 16, () -> { }).outputs().get(0);
+        float[] u = d.predict(noise, t, List.of(uncond.hiddenStates()), 8, 16, () -> { }).outputs().get(0);
+        for (int i = 0; i < noise.length; i++) {
+            double expected = noise[i] - (u[i] + scale * (c[i] - u[i]));
+            // the pipeline batches cond and uncond in one run; batch and single runs agree to float rounding
+            assertEquals(expected, r.output()[i], 1e-4, "value " + i);
+        }
+        assertTrue(differs(c, u), "the prompts must condition the tiny denoiser, or this test proves nothing");
+    }
+
+    @Test
+    void guidanceCombinesElementwise() {
+        float[] cond = {1, 2, -3};
+        float[] uncond = {0.5f, 2, 1};
+        assertArrayEquals(cond, ClassifierFreeGuidance.combine(cond, uncond, 1));
+        assertArrayEquals(uncond, ClassifierFreeGuidance.combine(cond, uncond, 0));
+        assertArrayEquals(new float[] {2, 2, -11}, ClassifierFreeGuidance.combine(cond, uncond, 3));
+    }
+
+    @Test
+    void guidanceScaleOneRunsTheDenoiserOncePerStepWithoutTheNegativePrompt() {
+        GenerationResult r = reference.generate(GenerationRequest.of("a pizza", 3).withGuidance(1.0).withSteps(3));
+        for (StepTiming t : r.stepTimings()) {
+            assertEquals(1, t.denoiserCalls());
+            assertEquals(2, t.attentionCalls()); // one batch of 1 through the self- and the cross-attention node
+        }
+    }
+
+    @Test
+    void progressReportsEveryStepWithTimingAndPreviewsOnlyWhereAsked() {
+        List<StepEvent> events = new ArrayList<>();
+        List<Integer> started = new ArrayList<>();
+        reference.generate(GenerationRequest.of("a red pizza", 5).withSteps(6).withPreviewEvery(4), new ProgressListener() {
+            @Override
+            public void onStep(StepEvent event) {
+                events.add(event);
+            }
+
+            @Override
+            public void beforeStep(int step, int steps) {
+                started.add(step);
+            }
+        }, new CancellationToken());
+        assertEquals(6, events.size());
+        assertEquals(List.of(0, 1, 2, 3, 4, 5), started);
+        for (int i = 0; i < 6; i++) {
+            StepEvent e = events.get(i);
+            assertEquals(i, e.step());
+            assertEquals(6, e.steps());
+            assertTrue(e.timing().totalNanos() > 0);
+            assertTrue(e.timing().ortNanos() > 0 && e.timing().attentionNanos() > 0);
+            assertTrue(e.timing().ortNanos() + e.timing().attentionNanos() <= e.timing().totalNanos());
+            assertEquals(1, e.timing().denoiserCalls());
+            assertEquals(2, e.timing().attentionCalls());
+            assertEquals(i == 3 || i == 5, e.preview().isPresent(), "preview at step " + i);
+        }
+        assertEquals(3 * 8 * 8, events.get(5).preview().orElseThrow().length);
+        assertEquals(1.0, events.get(5).fractionDone());
+        assertTrue(events.get(5).elapsedNanos() >= events.get(4).elapsedNanos());
+    }
+
+    @Test
+    void aTokenCancelledDuringAStepStopsTheRunBeforeTheNextStep() {
+        CancellationToken token = new CancellationToken();
+        List<StepEvent> events = new ArrayList<>();
+        GenerationCancelledException e = assertThrows(GenerationCancelledException.class, () ->
+                reference.generate(GenerationRequest.of("a ghost", 9).withSteps(8), new ProgressListener() {
+                    @Override
+                    public void onStep(StepEvent event) {
+                        events.add(event);
+                    }
+
+                    @Override
+                    public void beforeStep(int step, int steps) {
+                        if (step == 2) {
+                            token.cancel(); // arrives while step 2 runs
+                        }
+                    }
+                }, token));
+        assertEquals(3, e.stepsDone());
+        assertEquals(8, e.steps());
+        assertEquals(3, events.size());
+        // The run's tensors were freed and the sessions are intact: the next run works and matches a fresh one.
+        GenerationRequest next = GenerationRequest.of("a ghost", 9).withSteps(2);
+        assertArrayEquals(reference.generate(next).output(), reference.generate(next).output());
+    }
+
+    @Test
+    void aTokenCancelledBeforeTheRunStartsRunsNoStep() {
+        CancellationToken token = new CancellationToken();
+        token.cancel();
+        List<StepEvent> events = new ArrayList<>();
+        GenerationCancelledException e = assertThrows(GenerationCancelledException.class,
+                () -> reference.generate(GenerationRequest.of("a cat", 1), events::add, token));
+        assertEquals(0, e.stepsDone());
+        assertTrue(events.isEmpty());
+    }
+
+    @Test
+    void aTokenCancelledFromAnotherThreadStopsWithinOneStep() throws Exception {
+        CancellationToken token = new CancellationToken();
+        List<StepEvent> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        var stepOneStarted = new java.util.concurrent.CountDownLatch(1);
+        Thread canceller = new Thread(() -> {
+            try {
+                stepOneStarted.await();
+                token.cancel();
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        canceller.start();
+        GenerationCancelledException e = assertThrows(GenerationCancelledException.class, () ->
+                reference.generate(GenerationRequest.of("a cat", 2).withSteps(50), new ProgressListener() {
+                    @Override
+                    public void onStep(StepEvent event) {
+                        events.add(event);
+                        if (event.step() == 1) {
+                            // give the other thread time to set the flag before step 2 would start
+                            try {
+                                canceller.join(5000);
+                            } catch (InterruptedException ignored) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }
+                    }
+
+                    @Override
+                    public void beforeStep(int step, int steps) {
+                        if (step == 1) {
+                            stepOneStarted.countDown();
+                        }
+                    }
+                }, token));
+        assertEquals(2, e.stepsDone());
+        assertEquals(2, events.size());
+    }
+
+    @Test
+    void aClosedPipelineRefusesToRunAndCloseIsIdempotent() throws Exception {
+        DiffusionPipeline p = DiffusionPipeline.open(image, AttentionChoice.resolve("cpu-reference", false), cpu);
+        assertTrue(p.isOpen());
+        p.close();
+        p.close();
+        assertFalse(p.isOpen());
+        var e = assertThrows(IllegalStateException.class, () -> p.generate(GenerationRequest.of("a cat", 1)));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    @Test
+    void theReportNamesTheBackendThatRanAndCountsItsCalls() {
+        GenerationResult r = reference.generate(GenerationRequest.of("a red heart", 42).withSteps(3));
+        ExecutionReport x = r.execution();
+        assertEquals("cpu-reference", x.attentionThatRan());
+        // text encoder: 1 node x 2 prompts; denoiser: 2 nodes x 3 steps (cond and uncond in one batch)
+        assertEquals(2 + 6, x.attentionCalls());
+        assertEquals(Map.of("text encoder", 1L, "denoiser", 2L), x.substitutedNodes());
+        assertTrue(x.keptInOnnxRuntime().isEmpty());
+        assertEquals("CPU", x.onnxRuntimeProvider());
+        assertTrue(x.attention().fallbackReason().isEmpty());
+        assertFalse(x.describe().contains("FALLBACK"));
+    }
+
+    @Test
+    void aGpuBackendIsRefusedWithTheReasonOrRunsOnItsCpuCounterpartOnlyWhenAllowedAndSaysSo() throws Exception {
+        var refused = assertThrows(IllegalArgumentException.class, () -> AttentionChoice.resolve("sage-int8-fp16", false));
+        assertTrue(refused.getMessage().contains("GPU") && refused.getMessage().contains("cpu-sage-int8-fp16"),
+                refused.getMessage());
+        AttentionChoice fallback = AttentionChoice.resolve("sage-int8-fp16", true);
+        try (DiffusionPipeline p = DiffusionPipeline.open(image, fallback, cpu)) {
+            GenerationResult r = p.generate(GenerationRequest.of("a cat", 1).withSteps(1));
+            assertEquals("cpu-sage-int8-fp16", r.execution().attentionThatRan());
+            assertTrue(r.execution().describe().contains("FALLBACK: requested sage-int8-fp16"),
+                    r.execution().describe());
+            assertEquals("sage-int8-fp16", r.parameters().get("attention_requested"));
+            assertTrue(r.parameters().containsKey("attention_fallback"));
+        }
+        var unknown = assertThrows(IllegalArgumentException.class, () -> AttentionChoice.resolve("fast", true));
+        assertTrue(unknown.getMessage().contains("cpu-reference"), unknown.getMessage());
+    }
+
+    @Test
+    void aSchedulerOverrideThatCannotSampleTheModelIsRefusedByName() {
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> reference.generate(GenerationRequest.of("a cat", 1).withScheduler(SchedulerName.DDIM)));
+        assertTrue(e.getMessage().contains("ddim") && e.getMessage().contains("flow"), e.getMessage());
+    }
+
+    @Test
+    void aPromptLongerThanTheTokenizerLimitIsReportedAsTruncated() {
+        GenerationResult r = reference.generate(GenerationRequest.of("a red heart a blue ghost a spinning pizza cat", 1)
+                .withSteps(1));
+        assertEquals(1, r.notes().size());
+        assertTrue(r.notes().get(0).startsWith("prompt truncated: 10 tokens"), r.notes().get(0));
+    }
+
+    @Test
+    void theImageIsWrittenAsPngWithItsParametersReadableBack() throws Exception {
+        GenerationResult r = reference.generate(GenerationRequest.of("a blue heart", 11).withSteps(2));
+        Path png = dir.resolve("out/heart.png");
+        Files.createDirectories(png.getParent());
+        r.write(png);
+        Map<String, String> back = PngWithParameters.readParameters(png);
+        assertEquals("a blue heart", back.get("prompt"));
+        assertEquals("11", back.get("seed"));
+        assertEquals("cpu-reference", back.get("attention_backend"));
+        assertEquals(8, javax.imageio.ImageIO.read(png.toFile()).getWidth());
+    }
+
+    @Test
+    void aDenoiserWithBatchFixedToOneRunsCondAndUncondSeparatelyWithTheSameResult() throws Exception {
+        ModelBundle single = ModelBundle.load(TinyBundle.image(dir.resolve("batch1"), true));
+        GenerationRequest request = GenerationRequest.of("a spinning heart", 5).withSteps(3);
+        try (DiffusionPipeline p = DiffusionPipeline.open(single, AttentionChoice.resolve("cpu-reference", false), cpu)) {
+            assertTrue(p.denoiser().batchFixedToOne());
+            GenerationResult r = p.generate(request);
+            assertEquals(2, r.stepTimings().get(0).denoiserCalls());
+            float[] batched = reference.generate(request).output();
+            for (int i = 0; i < batched.length; i++) {
+                assertEquals(batched[i], r.output()[i], 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void aVideoBundleGeneratesFramesAndWritesAnAnimatedGif() throws Exception {
+        ModelBundle video = ModelBundle.load(TinyBundle.video(dir.resolve("video")));
+        try (DiffusionPipeline p = DiffusionPipeline.open(video, AttentionChoice.resolve("cpu-sage", false), cpu)) {
+            GenerationResult r = p.generate(GenerationRequest.of("a spinning pizza", 3).withSteps(2));
+            assertEquals(ModelSpec.Kind.VIDEO, r.kind());
+            assertEquals(2, r.frames());
+            assertEquals(3 * 2 * 8 * 8, r.output().length);
+            assertEquals(2, r.images().size());
+            assertEquals("cpu-sage-int8-fp16", r.execution().attentionThatRan());
+            Path gif = dir.resolve("clip.gif");
+            r.write(gif);
+            assertTrue(Files.size(gif) > 0);
+            assertThrows(IllegalArgumentException.class, () -> r.write(dir.resolve("clip.png")));
+        }
+    }
+
+    private static boolean differs(float[] a, float[] b) {
+        for (int i = 0; i < a.length; i++) {
+            if (Math.abs(a[i] - b[i]) > 1e-3) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

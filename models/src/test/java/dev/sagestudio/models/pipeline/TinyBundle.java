@@ -1,0 +1,158 @@
+package dev.sagestudio.models.pipeline;
+
+import dev.sagestudio.models.onnx.ElementTypes;
+import dev.sagestudio.models.onnx.TinyGraph;
+import dev.sagestudio.models.onnx.TinyGraph.Layer;
+import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
+import dev.sagestudio.models.onnx.proto.Onnx.TensorShapeProto;
+import dev.sagestudio.models.onnx.proto.Onnx.TypeProto;
+import dev.sagestudio.models.onnx.proto.Onnx.ValueInfoProto;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A complete, tiny model bundle written by tests: a WordLevel tokenizer.json, a text encoder (embedding + one
+ * self-attention block) and a denoiser (patchify, timestep embedding, one self- and one cross-attention block, an
+ * MLP) with random weights and standard ONNX {@code Attention} nodes (1 head of size 64, as the SageAttention
+ * emulator needs), plus its model.json. Flow prediction, 8×8 RGB images (64 tokens) or 2-frame 8×8 videos (128 tokens).
+ */
+final class TinyBundle {
+    static final int TEXT_LENGTH = 8;
+    static final int TEXT_WIDTH = 16;
+    static final int WIDTH = 16;
+    static final int VOCAB = 10;
+    static final int HEAD_DIM = 64;
+
+    /** Words of the tokenizer; anything else is [UNK]. */
+    static final String TOKENIZER = """
+            {"version": "1.0", "truncation": null, "padding": null,
+             "added_tokens": [
+               {"id": 0, "content": "[PAD]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+               {"id": 1, "content": "[UNK]", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}],
+             "normalizer": {"type": "Lowercase"}, "pre_tokenizer": {"type": "Whitespace"},
+             "post_processor": null, "decoder": null,
+             "model": {"type": "WordLevel", "unk_token": "[UNK]",
+                       "vocab": {"[PAD]": 0, "[UNK]": 1, "a": 2, "red": 3, "blue": 4, "heart": 5, "pizza": 6,
+                                 "spinning": 7, "cat": 8, "ghost": 9}}}
+            """;
+
+    private TinyBundle() {
+    }
+
+    /** An image bundle in {@code dir}; {@code batchOfOne} fixes the denoiser's batch to 1 (two calls per step). */
+    static Path image(Path dir, boolean batchOfOne) {
+        return write(dir, false, batchOfOne);
+    }
+
+    /** A 2-frame video bundle in {@code dir}. */
+    static Path video(Path dir) {
+        return write(dir, true, false);
+    }
+
+    private static Path write(Path dir, boolean video, boolean batchOfOne) {
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("tokenizer.json"), TOKENIZER);
+            Files.write(dir.resolve("text_encoder.onnx"), textEncoder().toByteArray());
+            long[] sample = video ? new long[] {batchOfOne ? 1 : -1, 3, 2, 8, 8} : new long[] {batchOfOne ? 1 : -1, 3, 8, 8};
+            Files.write(dir.resolve("denoiser.onnx"), denoiser(sample).toByteArray());
+            Files.writeString(dir.resolve("model.json"), modelJson(video, batchOfOne));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static ModelProto textEncoder() {
+        TinyGraph g = new TinyGraph(11);
+        g.graph().addInput(valueInfo("input_ids", ElementTypes.INT64, -1, TEXT_LENGTH));
+        String embedding = g.weight("embedding", 1.0f, VOCAB, TEXT_WIDTH);
+        String x = g.op("Gather", embedding, "input_ids");
+        x = g.attentionBlock(x, TEXT_WIDTH, x, TEXT_WIDTH, Layer.self(1, HEAD_DIM));
+        g.graph().addNode(g.node("Identity", new String[] {x}, "hidden_states"));
+        g.output("hidden_states", -1, TEXT_LENGTH, TEXT_WIDTH);
+        return g.build();
+    }
+
+    /** Denoiser for a sample of shape {@code sample} (batch first; -1 = dynamic). */
+    static ModelProto denoiser(long[] sample) {
+        TinyGraph g = new TinyGraph(23);
+        g.input("sample", sample);
+        g.input("timestep", sample[0]);
+        g.input("encoder_hidden_states", sample[0], TEXT_LENGTH, TEXT_WIDTH);
+        // [B, 3, ...] -> [B, 3, N] -> [B, N, 3] -> [B, N, WIDTH]
+        String flat = g.op("Reshape", "sample", g.int64s("to_tokens", 0, 3, -1));
+        String tokens = transpose(g, flat);
+        String h = g.op("MatMul", tokens, g.weight("w_in", 0.8f, 3, WIDTH));
+        // timestep embedding sin(t * w), broadcast over tokens; t runs 0..1000
+        String t = g.op("Unsqueeze", "timestep", g.int64s("axes_t", 1, 2));
+        String temb = g.op("Sin", g.op("Mul", t, g.weight("w_t", 0.003f, 1, 1, WIDTH)));
+        h = g.op("Add", h, temb);
+        h = g.attentionBlock(h, WIDTH, h, WIDTH, Layer.self(1, HEAD_DIM));
+        h = g.attentionBlock(h, WIDTH, "encoder_hidden_states", TEXT_WIDTH, Layer.self(1, HEAD_DIM));
+        h = g.mlp(h, WIDTH);
+        String o = g.op("MatMul", h, g.weight("w_out", 0.3f, WIDTH, 3));
+        String back = transpose(g, o);
+        String out = g.op("Reshape", back, g.op("Shape", "sample"));
+        g.graph().addNode(g.node("Identity", new String[] {out}, "model_output"));
+        g.output("model_output", sample);
+        return g.build();
+    }
+
+    private static String transpose(TinyGraph g, String in) {
+        String out = in + "_t";
+        g.graph().addNode(g.node("Transpose", new String[] {in}, out).addAttribute(TinyGraph.intsAttr("perm", 0, 2, 1)));
+        return out;
+    }
+
+    private static ValueInfoProto valueInfo(String name, int elemType, long... dims) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        for (long d : dims) {
+            shape.addDim(d < 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam("B")
+                    : TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        }
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))).build();
+    }
+
+    static String modelJson(boolean video, boolean batchOfOne) {
+        String b = batchOfOne ? "1" : "\"B\"";
+        String sampleShape = video ? "[" + b + ", 3, 2, 8, 8]" : "[" + b + ", 3, 8, 8]";
+        String sample = video ? "{\"frames\": 2, \"channels\": 3, \"height\": 8, \"width\": 8, \"latentScale\": 1, \"fps\": 4}"
+                : "{\"frames\": 1, \"channels\": 3, \"height\": 8, \"width\": 8, \"latentScale\": 1}";
+        return """
+                {
+                  "schemaVersion": 1,
+                  "name": "tiny-%s",
+                  "displayName": "Tiny test model",
+                  "kind": "%s",
+                  "components": {
+                    "textEncoder": {
+                      "file": "text_encoder.onnx",
+                      "inputs": {"input_ids": {"name": "input_ids", "dtype": "int64", "shape": ["B", %d]}},
+                      "outputs": {"hidden_states": {"name": "hidden_states", "dtype": "float32", "shape": ["B", %d, %d]}}
+                    },
+                    "denoiser": {
+                      "file": "denoiser.onnx",
+                      "inputs": {
+                        "sample": {"name": "sample", "dtype": "float32", "shape": %s},
+                        "timestep": {"name": "timestep", "dtype": "float32", "shape": [%s]},
+                        "encoder_hidden_states": {"name": "encoder_hidden_states", "dtype": "float32", "shape": [%s, %d, %d]}
+                      },
+                      "outputs": {"model_output": {"name": "model_output", "dtype": "float32", "shape": %s}}
+                    }
+                  },
+                  "tokenizer": {"file": "tokenizer.json", "maxLength": %d, "padId": 0},
+                  "prediction": "flow",
+                  "scheduler": {"name": "flow_euler", "numTrainTimesteps": 1000, "shift": 1.0},
+                  "defaults": {"steps": 4, "guidanceScale": 3.0, "negativePrompt": ""},
+                  "sample": %s,
+                  "output": {"valueRange": [-1.0, 1.0]},
+                  "license": {"spdx": "MIT", "attribution": []}
+                }
+                """.formatted(video ? "video" : "image", video ? "video" : "image", TEXT_LENGTH, TEXT_LENGTH,
+                TEXT_WIDTH, sampleShape, b, b, TEXT_LENGTH, TEXT_WIDTH, sampleShape, TEXT_LENGTH, sample);
+    }
+}
