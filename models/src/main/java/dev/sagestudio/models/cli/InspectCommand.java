@@ -16,12 +16,12 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -44,13 +44,8 @@ public final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "An .onnx file, or a folder holding .onnx files.")
     Path path;
 
-    @Option(names = "--backend", paramLabel = "NAME",
-            description = "Attention backend to check the nodes against (default: ${DEFAULT-VALUE}).")
-    String backend = "cpu-reference";
-
-    @Option(names = "--dim", paramLabel = "NAME=VALUE",
-            description = "Value of a symbolic dimension for the probe run (repeatable; others are 1).")
-    Map<String, Long> dims = new LinkedHashMap<>();
+    @Mixin
+    AttentionOptions attention = new AttentionOptions();
 
     @Option(names = "--no-probe", description = "Do not run the graph; report declared shapes only.")
     boolean noProbe;
@@ -62,12 +57,7 @@ public final class InspectCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        AttentionBackend chosen;
-        try {
-            chosen = CpuBackends.byName(backend);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        AttentionBackend chosen = attention.backend(spec);
         List<Path> files = modelFiles();
         int status = 0;
         for (Path file : files) {
@@ -130,10 +120,10 @@ public final class InspectCommand implements Callable<Integer> {
         text.append(plan.describe());
         List<AttentionReport.Entry> entries;
         if (noProbe) {
-            entries = AttentionReport.build(plan, chosen, null, dims);
+            entries = AttentionReport.build(plan, chosen, null, attention.dims);
         } else {
             try (OrtRuntime runtime = OrtRuntime.cpu(threads)) {
-                entries = AttentionReport.build(plan, chosen, runtime, dims);
+                entries = AttentionReport.build(plan, chosen, runtime, attention.dims);
             }
         }
         text.append(AttentionReport.format(entries));

@@ -22,13 +22,13 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.ToLongFunction;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -55,17 +55,12 @@ public final class RunOnnxCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx file.")
     Path model;
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "Attention backend: " + CpuBackends.NAMES
-            + " (default: ${DEFAULT-VALUE}).")
-    String backend = "cpu-reference";
+    @Mixin
+    AttentionOptions attention = new AttentionOptions();
 
     @Option(names = "--ep", paramLabel = "PROVIDER",
             description = "ONNX Runtime execution provider: cpu or cuda (default: ${DEFAULT-VALUE}).")
     String ep = "cpu";
-
-    @Option(names = "--dim", paramLabel = "NAME=VALUE",
-            description = "Value of a symbolic input dimension (repeatable; others are 1).")
-    Map<String, Long> dims = new LinkedHashMap<>();
 
     @Option(names = "--seed", description = "Seed of the generated inputs (default: ${DEFAULT-VALUE}).")
     long seed = 1;
@@ -87,12 +82,7 @@ public final class RunOnnxCommand implements Callable<Integer> {
         if (runs < 1) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1, got " + runs);
         }
-        AttentionBackend chosen;
-        try {
-            chosen = CpuBackends.byName(backend);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        AttentionBackend chosen = attention.backend(spec);
         boolean cuda = switch (ep.toLowerCase(Locale.ROOT)) {
             case "cpu" -> false;
             case "cuda" -> true;
@@ -129,7 +119,7 @@ public final class RunOnnxCommand implements Callable<Integer> {
         Map<String, HostArray> inputs;
         try (WholeModel whole = WholeModel.open(onnx, runtime);
              PartitionedModel partitioned = new PartitionedModel(plan, chosen, runtime)) {
-            inputs = RandomInputs.forModel(onnx, plan.graphInputs(), dims, seed);
+            inputs = RandomInputs.forModel(onnx, plan.graphInputs(), attention.dims, seed);
             for (Map.Entry<String, HostArray> input : inputs.entrySet()) {
                 out.println("input " + input.getKey() + ": " + input.getValue().describe());
             }
