@@ -57,6 +57,22 @@ class OnnxCommandsTest {
     }
 
     @Test
+    void inspectUsesDeclaredShapesWithoutRunningTheGraph() throws Exception {
+        TinyGraph g = new TinyGraph(9);
+        g.input("q", 1, 4, 10, 64);
+        g.input("k", 1, 2, 10, 64);
+        g.input("v", 1, 2, 10, 64);
+        g.graph().addNode(g.node("Attention", new String[] {"q", "k", "v"}, "y"));
+        g.output("y", 1, 4, 10, 64);
+        Path declared = Files.write(dir.resolve("declared.onnx"), g.build().toByteArray());
+        Outcome o = execute(new InspectCommand(), declared.toString(), "--backend", "cpu-sage");
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.out().contains("shapes from: declared"), o.out());
+        assertTrue(o.out().contains("attention: B=1 Hq=4 Hkv=2 Nq=10 Nkv=10 D=64 fp32 HND"), o.out());
+        assertTrue(o.out().contains("run by: cpu-sage-int8-fp16"), o.out());
+    }
+
+    @Test
     void inspectWithoutProbeSaysShapesAreCheckedAtRunTime() {
         Outcome o = execute(new InspectCommand(), model.toString(), "--no-probe");
         assertEquals(0, o.status(), o.err());

@@ -119,6 +119,13 @@ class PartitionedModelTest {
     }
 
     @Test
+    void anExplicitSoftmaxScaleIsHonouredInBothOperators() {
+        assertMatchesOrt(singleBlock(Layer.self(4, 8).scaled(0.9f)), Map.of("x", randomInput(20, B, N, WIDTH)));
+        assertMatchesOrt(singleBlock(Layer.self(4, 8).scaled(0.9f).microsoft()),
+                Map.of("x", randomInput(21, B, N, WIDTH)));
+    }
+
+    @Test
     void crossAttentionWithAnotherLengthMatches() {
         TinyGraph g = new TinyGraph(11);
         String x = g.input("x", B, N, WIDTH);
