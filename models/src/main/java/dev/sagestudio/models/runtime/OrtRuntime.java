@@ -18,6 +18,7 @@ import org.bytedeco.onnxruntime.global.onnxruntime;
  */
 public final class OrtRuntime implements AutoCloseable {
     private static Env env;
+    private static MemoryInfo hostMemory;
 
     private final ExecutionProvider provider;
     private final int threads;
@@ -73,6 +74,22 @@ public final class OrtRuntime implements AutoCloseable {
     static MemoryInfo cpuMemory() {
         environment();
         return MemoryInfo.CreateCpu(onnxruntime.OrtArenaAllocator, onnxruntime.OrtMemTypeDefault);
+    }
+
+    /**
+     * Where segment outputs are allocated when a partitioned model runs. Host memory: on the CPU EP
+     * that is where tensors live; on the CUDA EP it means ORT copies each segment output to the host
+     * (the device-resident path that binds CUDA memory here is not implemented).
+     */
+    MemoryInfo outputMemory() {
+        return hostMemory();
+    }
+
+    static synchronized MemoryInfo hostMemory() {
+        if (hostMemory == null) {
+            hostMemory = cpuMemory();
+        }
+        return hostMemory;
     }
 
     public ExecutionProvider provider() {

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.onnxruntime.IoBinding;
+import org.bytedeco.onnxruntime.MemoryInfo;
 import org.bytedeco.onnxruntime.OrtValue;
 import org.bytedeco.onnxruntime.RunOptions;
 import org.bytedeco.onnxruntime.Session;
@@ -72,26 +74,70 @@ public final class OrtSessionRunner implements AutoCloseable {
             } catch (RuntimeException e) {
                 throw new OrtRuntimeException("ONNX Runtime failed running " + what + ": " + e.getMessage(), e);
             }
-            Map<String, OrtTensor> out = new LinkedHashMap<>();
             try {
-                for (int i = 0; i < m; i++) {
-                    Value owned = new Value();
-                    owned.put(results.get(i)); // moves the OrtValue out of the vector
-                    if (!owned.IsTensor()) {
-                        owned.close();
-                        throw new OrtRuntimeException(what + " output '" + wanted.get(i)
-                                + "' is not a tensor; only tensor outputs are supported");
-                    }
-                    out.put(wanted.get(i), new OrtTensor(owned));
-                }
-            } catch (RuntimeException e) {
-                out.values().forEach(OrtTensor::close);
-                throw e;
+                return takeAll(results, wanted, true); // plain Run returns outputs in host memory
             } finally {
                 results.close();
             }
-            return out;
         }
+    }
+
+    /**
+     * Runs the session through an IoBinding: the inputs are bound where they are (no copy by us), the
+     * outputs are allocated by ONNX Runtime in {@code outputMemory} (host memory on the CPU path; the
+     * device path binds CUDA memory here so tensors never leave the GPU between steps).
+     */
+    public Map<String, OrtTensor> runBound(Map<String, OrtTensor> inputs, List<String> wanted, MemoryInfo outputMemory) {
+        for (String name : inputNames) {
+            if (!inputs.containsKey(name)) {
+                throw new OrtRuntimeException(what + " needs input '" + name + "', which was not given (given: "
+                        + inputs.keySet() + ")");
+            }
+        }
+        try (IoBinding binding = new IoBinding(session); RunOptions options = new RunOptions()) {
+            for (String name : inputNames) {
+                binding.BindInput(name, inputs.get(name).value());
+            }
+            for (String name : wanted) {
+                binding.BindOutput(name, outputMemory.asOrtMemoryInfo());
+            }
+            ValueVector results;
+            try {
+                session.Run(options, binding);
+                results = binding.GetOutputValues();
+            } catch (RuntimeException e) {
+                throw new OrtRuntimeException("ONNX Runtime failed running " + what + ": " + e.getMessage(), e);
+            }
+            try {
+                return takeAll(results, wanted, outputMemory == OrtRuntime.hostMemory());
+            } finally {
+                results.close();
+            }
+        }
+    }
+
+    /** Moves each value out of {@code results} into a tensor of its own. */
+    private Map<String, OrtTensor> takeAll(ValueVector results, List<String> wanted, boolean host) {
+        if (results.size() != wanted.size()) {
+            throw new OrtRuntimeException(what + " returned " + results.size() + " outputs, expected " + wanted.size());
+        }
+        Map<String, OrtTensor> out = new LinkedHashMap<>();
+        try {
+            for (int i = 0; i < wanted.size(); i++) {
+                Value owned = new Value();
+                owned.put(results.get(i)); // moves the OrtValue out of the vector
+                if (!owned.IsTensor()) {
+                    owned.close();
+                    throw new OrtRuntimeException(what + " output '" + wanted.get(i)
+                            + "' is not a tensor; only tensor outputs are supported");
+                }
+                out.put(wanted.get(i), new OrtTensor(owned, host));
+            }
+        } catch (RuntimeException e) {
+            out.values().forEach(OrtTensor::close);
+            throw e;
+        }
+        return out;
     }
 
     /** Runs and returns every output. */

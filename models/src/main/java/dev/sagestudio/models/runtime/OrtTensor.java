@@ -6,7 +6,6 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.onnxruntime.MemoryInfo;
 import org.bytedeco.onnxruntime.LongVector;
 import org.bytedeco.onnxruntime.TensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.Value;
@@ -16,16 +15,21 @@ import org.bytedeco.onnxruntime.Value;
  * memory; every tensor is closed exactly once by whoever holds it.
  */
 public final class OrtTensor implements AutoCloseable {
-    private static final MemoryInfo CPU_MEMORY = OrtRuntime.cpuMemory();
-
     private Value value;
     /** Memory we allocated and lent to ORT (tensors we create); null for tensors ORT allocated. */
     private BytePointer ownedMemory;
     private final int elemType;
     private final long[] shape;
+    private final boolean host;
 
-    OrtTensor(Value value) {
+    /**
+     * Wraps a value; {@code host} says where its memory is, as the creator knows it. (Asking ORT via
+     * GetTensorMemoryInfo is avoided: the binding's wrapper for the returned info releases memory
+     * the value owns, a double free.)
+     */
+    OrtTensor(Value value, boolean host) {
         this.value = value;
+        this.host = host;
         try (TensorTypeAndShapeInfo info = value.GetTensorTypeAndShapeInfo()) {
             this.elemType = info.GetElementType();
             LongVector dims = info.GetShape();
@@ -36,6 +40,11 @@ public final class OrtTensor implements AutoCloseable {
             dims.close();
             this.shape = s;
         }
+    }
+
+    /** Whether the tensor's memory is host memory (a device tensor cannot be read by {@link #buffer}). */
+    public boolean isHost() {
+        return host;
     }
 
     /** A new ORT-owned tensor holding a copy of {@code array}. */
@@ -52,9 +61,9 @@ public final class OrtTensor implements AutoCloseable {
         }
         long bytes = HostArray.elementCount(shape) * ElementTypes.bytes(elemType);
         BytePointer memory = new BytePointer(Math.max(bytes, 1));
-        Value value = Value.CreateTensor(CPU_MEMORY.asOrtMemoryInfo(), memory, bytes, shape.clone(), shape.length,
+        Value value = Value.CreateTensor(OrtRuntime.hostMemory().asOrtMemoryInfo(), memory, bytes, shape.clone(), shape.length,
                 elemType);
-        OrtTensor tensor = new OrtTensor(value);
+        OrtTensor tensor = new OrtTensor(value, true);
         tensor.ownedMemory = memory;
         return tensor;
     }
@@ -78,6 +87,10 @@ public final class OrtTensor implements AutoCloseable {
     /** A little-endian view of the tensor's memory (no copy); valid until {@link #close}. */
     public ByteBuffer buffer() {
         requireOpen();
+        if (!host) {
+            throw new IllegalStateException("tensor " + describe() + " is in device memory; a host view would need"
+                    + " a copy, which this path never makes silently");
+        }
         long size = byteSize();
         if (size == 0) {
             return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);

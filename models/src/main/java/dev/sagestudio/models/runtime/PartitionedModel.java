@@ -90,7 +90,8 @@ public final class PartitionedModel implements AutoCloseable {
                 if (step instanceof OrtSegment segment) {
                     OrtSessionRunner session = session(segment, stepInputs);
                     long t0 = System.nanoTime();
-                    Map<String, OrtTensor> produced = session.run(stepInputs, segment.outputs());
+                    Map<String, OrtTensor> produced = session.runBound(stepInputs, segment.outputs(),
+                            runtime.outputMemory());
                     ortNanos += System.nanoTime() - t0;
                     live.putAll(produced);
                 } else if (step instanceof AttentionStep attention) {

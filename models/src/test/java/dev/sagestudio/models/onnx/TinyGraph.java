@@ -127,29 +127,33 @@ public final class TinyGraph {
 
     /** The options of one attention layer. */
     public record Layer(int heads, int kvHeads, int headDim, boolean isCausal, boolean is4d, boolean isMicrosoft,
-                        String mask) {
+                        String mask, Float scale) {
         public static Layer self(int heads, int headDim) {
-            return new Layer(heads, heads, headDim, false, false, false, null);
+            return new Layer(heads, heads, headDim, false, false, false, null, null);
         }
 
         public Layer gqa(int kv) {
-            return new Layer(heads, kv, headDim, isCausal, is4d, isMicrosoft, mask);
+            return new Layer(heads, kv, headDim, isCausal, is4d, isMicrosoft, mask, scale);
         }
 
         public Layer causal() {
-            return new Layer(heads, kvHeads, headDim, true, is4d, isMicrosoft, mask);
+            return new Layer(heads, kvHeads, headDim, true, is4d, isMicrosoft, mask, scale);
         }
 
         public Layer fourD() {
-            return new Layer(heads, kvHeads, headDim, isCausal, true, isMicrosoft, mask);
+            return new Layer(heads, kvHeads, headDim, isCausal, true, isMicrosoft, mask, scale);
         }
 
         public Layer microsoft() {
-            return new Layer(heads, kvHeads, headDim, isCausal, is4d, true, mask);
+            return new Layer(heads, kvHeads, headDim, isCausal, is4d, true, mask, scale);
+        }
+
+        public Layer scaled(float softmaxScale) {
+            return new Layer(heads, kvHeads, headDim, isCausal, is4d, isMicrosoft, mask, softmaxScale);
         }
 
         public Layer masked(String maskTensor) {
-            return new Layer(heads, kvHeads, headDim, isCausal, is4d, isMicrosoft, maskTensor);
+            return new Layer(heads, kvHeads, headDim, isCausal, is4d, isMicrosoft, maskTensor, scale);
         }
     }
 
@@ -214,6 +218,9 @@ public final class TinyGraph {
             if (layer.isCausal()) {
                 node.addAttribute(intAttr("is_causal", 1));
             }
+        }
+        if (layer.scale() != null) {
+            node.addAttribute(floatAttr("scale", layer.scale()));
         }
         graph.addNode(node);
         return out;

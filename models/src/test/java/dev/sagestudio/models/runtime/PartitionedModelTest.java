@@ -1,5 +1,6 @@
 package dev.sagestudio.models.runtime;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -118,6 +119,13 @@ class PartitionedModelTest {
     }
 
     @Test
+    void anExplicitSoftmaxScaleIsHonouredInBothOperators() {
+        assertMatchesOrt(singleBlock(Layer.self(4, 8).scaled(0.9f)), Map.of("x", randomInput(20, B, N, WIDTH)));
+        assertMatchesOrt(singleBlock(Layer.self(4, 8).scaled(0.9f).microsoft()),
+                Map.of("x", randomInput(21, B, N, WIDTH)));
+    }
+
+    @Test
     void crossAttentionWithAnotherLengthMatches() {
         TinyGraph g = new TinyGraph(11);
         String x = g.input("x", B, N, WIDTH);
@@ -212,6 +220,56 @@ class PartitionedModelTest {
         try (PartitionedModel wrong = new PartitionedModel(GraphPartitioner.partition(model), ignoresMask, runtime)) {
             AccuracyMetrics m = OutputComparison.compare(expected.outputs(), wrong.run(inputs).outputs()).get("y");
             assertTrue(m.cosineSimilarity() < 0.9999 || m.maxAbsError() > 1e-3, m.toString());
+        }
+    }
+
+    @Test
+    void float16AttentionMatchesOrtToHalfPrecision() {
+        // Q, K, V cast to float16 before attention, the output cast back: the step reads and writes fp16.
+        TinyGraph g = new TinyGraph(23);
+        String x = g.input("x", B, N, WIDTH);
+        String[] qkv = new String[3];
+        for (int i = 0; i < 3; i++) {
+            String p = g.op("MatMul", x, g.weight("w" + i, 0.4f, WIDTH, WIDTH));
+            qkv[i] = "half" + i;
+            g.graph().addNode(g.node("Cast", new String[] {p}, qkv[i]).addAttribute(TinyGraph.intAttr("to",
+                    ElementTypes.FLOAT16)));
+        }
+        g.graph().addNode(g.node("Attention", qkv, "a16").addAttribute(TinyGraph.intAttr("q_num_heads", 4))
+                .addAttribute(TinyGraph.intAttr("kv_num_heads", 4)).addAttribute(TinyGraph.intAttr("is_causal", 1)));
+        g.graph().addNode(g.node("Cast", new String[] {"a16"}, "y").addAttribute(TinyGraph.intAttr("to",
+                ElementTypes.FLOAT)));
+        g.output("y", B, N, WIDTH);
+        OnnxModel model = g.model("fp16");
+        Map<String, HostArray> inputs = Map.of("x", randomInput(18, B, N, WIDTH));
+        RunResult expected;
+        try (WholeModel whole = WholeModel.open(model, runtime)) {
+            expected = whole.run(inputs);
+        }
+        try (PartitionedModel partitioned = new PartitionedModel(GraphPartitioner.partition(model),
+                new ReferenceAttention(), runtime)) {
+            RunResult actual = partitioned.run(inputs);
+            assertEquals("fp16", actual.attentionCalls().get(0).shape().dtype().label());
+            AccuracyMetrics m = OutputComparison.compare(expected.outputs(), actual.outputs()).get("y");
+            assertTrue(m.cosineSimilarity() >= 0.9999, m.toString());
+            assertTrue(m.maxAbsError() < 5e-3, m.toString()); // a few fp16 ulps at these magnitudes
+        }
+    }
+
+    @Test
+    void repeatedRunsGiveIdenticalOutputsAndSurviveGarbageCollection() {
+        // Native tensors are freed explicitly; collecting the Java wrappers must not free anything twice.
+        OnnxModel model = singleBlock(Layer.self(4, 8).fourD());
+        Map<String, HostArray> inputs = Map.of("x", randomInput(17, B, N, WIDTH));
+        try (PartitionedModel partitioned = new PartitionedModel(GraphPartitioner.partition(model),
+                new ReferenceAttention(), runtime)) {
+            byte[] first = partitioned.run(inputs).outputs().get("y").bytes();
+            for (int i = 0; i < 30; i++) {
+                if (i % 10 == 0) {
+                    System.gc();
+                }
+                assertArrayEquals(first, partitioned.run(inputs).outputs().get("y").bytes());
+            }
         }
     }
 

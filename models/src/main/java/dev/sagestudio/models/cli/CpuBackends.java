@@ -1,0 +1,35 @@
+package dev.sagestudio.models.cli;
+
+import dev.sagestudio.attention.AttentionBackend;
+import dev.sagestudio.attention.cpu.ReferenceAttention;
+import dev.sagestudio.attention.cpu.SageAttentionEmulator;
+import dev.sagestudio.attention.cpu.SageConfig;
+import java.util.Set;
+
+/** Attention backends the ONNX commands can use today, by their command-line names. */
+final class CpuBackends {
+    static final String NAMES = "cpu-reference, cpu-sage (the default emulator), cpu-sage-int8-<pv>[-<granularity>]"
+            + "[-nosmooth] (e.g. cpu-sage-int8-fp8-per-thread)";
+    private static final Set<String> GPU = Set.of("flash-fp16", "sage-int8-fp16", "sage-int8-fp8");
+
+    private CpuBackends() {
+    }
+
+    /** The backend called {@code name}; an IllegalArgumentException says what exists otherwise. */
+    static AttentionBackend byName(String name) {
+        if (name.equals(ReferenceAttention.NAME)) {
+            return new ReferenceAttention();
+        }
+        if (name.equals("cpu-sage")) {
+            return new SageAttentionEmulator();
+        }
+        if (name.startsWith("cpu-sage-int8-")) {
+            return new SageAttentionEmulator(SageConfig.parse(name));
+        }
+        if (GPU.contains(name)) {
+            throw new IllegalArgumentException("GPU backend '" + name + "' is not wired into the ONNX runner yet"
+                    + " (the device path is not implemented); available: " + NAMES);
+        }
+        throw new IllegalArgumentException("unknown attention backend '" + name + "'; available: " + NAMES);
+    }
+}
