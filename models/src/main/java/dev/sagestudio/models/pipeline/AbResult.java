@@ -71,7 +71,7 @@ public record AbResult(GenerationResult a, GenerationResult b, ImageMetrics metr
             s.append("  (some sampled calls were skipped: capture memory budget reached)\n");
         }
         s.append("\nTiming (wall clock; ONNX Runtime = time in sessions, attention = time in the backend)\n");
-        s.append(String.format(Locale.ROOT, "  %-26s %12s %12s%n", "", clip("A " + nameA, 12), clip("B " + nameB, 12)));
+        s.append(String.format(Locale.ROOT, "  %-26s %22s %22s%n", "", clip("A " + nameA, 22), clip("B " + nameB, 22)));
         row(s, "total", a.totalNanos(), b.totalNanos());
         row(s, "text encoding", a.textNanos(), b.textNanos());
         row(s, "denoising (all steps)", sumSteps(a), sumSteps(b));
@@ -87,7 +87,7 @@ public record AbResult(GenerationResult a, GenerationResult b, ImageMetrics metr
     }
 
     private static void row(StringBuilder s, String label, long a, long b) {
-        s.append(String.format(Locale.ROOT, "  %-26s %10.1f ms %9.1f ms%n", label, a / 1e6, b / 1e6));
+        s.append(String.format(Locale.ROOT, "  %-26s %19.1f ms %19.1f ms%n", label, a / 1e6, b / 1e6));
     }
 
     private static String clip(String text, int width) {

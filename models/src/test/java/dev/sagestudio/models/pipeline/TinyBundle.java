@@ -18,7 +18,7 @@ import java.nio.file.Path;
  * MLP) with random weights and standard ONNX {@code Attention} nodes (1 head of size 64, as the SageAttention
  * emulator needs), plus its model.json. Flow prediction, 8×8 RGB images (64 tokens) or 2-frame 8×8 videos (128 tokens).
  */
-final class TinyBundle {
+public final class TinyBundle {
     static final int TEXT_LENGTH = 8;
     static final int TEXT_WIDTH = 16;
     static final int WIDTH = 16;
@@ -42,12 +42,12 @@ final class TinyBundle {
     }
 
     /** An image bundle in {@code dir}; {@code batchOfOne} fixes the denoiser's batch to 1 (two calls per step). */
-    static Path image(Path dir, boolean batchOfOne) {
+    public static Path image(Path dir, boolean batchOfOne) {
         return write(dir, false, batchOfOne);
     }
 
     /** A 2-frame video bundle in {@code dir}. */
-    static Path video(Path dir) {
+    public static Path video(Path dir) {
         return write(dir, true, false);
     }
 
