@@ -88,11 +88,8 @@ public record AttentionInputs(HostTensor q, HostTensor k, HostTensor v) {
         }
     }
 
-    /** Standard normal by Box–Muller (SplittableRandom has no nextGaussian in Java 17). */
     private static double gaussian(SplittableRandom random) {
-        double u = 1.0 - random.nextDouble(); // (0, 1]
-        double w = random.nextDouble();
-        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * w);
+        return random.nextGaussian();
     }
 
     /** Student's t: Z / sqrt(χ²_ν / ν). */

@@ -2,7 +2,7 @@ package dev.sagestudio.attention.quant;
 
 /**
  * The accumulator of FP8 tensor-core matrix multiplies ({@code mma.sync ... f32.e4m3.e4m3.f32}) on
- * Ada and Hopper. The SageAttention2 paper (Zhang et al., 2024, section 4.2) found that it is not a
+ * Ada and Hopper. The SageAttention2 paper (Zhang et al., 2024) found that it is not a
  * full FP32 but "FP22": 1 sign bit, 8 exponent bits and 13 mantissa bits, so each accumulation step
  * drops the 10 lowest FP32 mantissa bits. We model that as truncation toward zero of the running
  * sum after each MMA k-step (32 products of FP8 values, exact, plus the incoming accumulator);

@@ -10,8 +10,9 @@ import java.util.function.IntUnaryOperator;
  * q = roundHalfAwayFromZero(x · (127 / amax)), clamped to [-127, 127]. The floor on amax is
  * SageAttention's own rule for all-zero groups (its CUDA quantizer starts the max reduction at
  * 1e-7 "to prevent dividing by zero"): an all-zero group gets scale 1e-7/127 and all-zero values,
- * never NaN or Inf. Rounding is half away from zero (SageAttention's Triton quantizer adds
- * ±0.5 and truncates; the GPU kernels of this project do the same).
+ * never NaN or Inf. Rounding is half away from zero, as SageAttention's Triton quantizer does (it
+ * adds ±0.5 and truncates); a GPU kernel must do the same to match bit for bit (its CUDA
+ * quantizer's {@code cvt.rni} would round exact ties to even instead).
  */
 public final class Int8Quantizer {
     /** Smallest max|x| a group is given, so an all-zero group never divides by zero. */

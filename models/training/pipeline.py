@@ -1,0 +1,264 @@
+"""Whole pipeline on the GPU machine: data prep, train t2i, eval, export, (same for t2v).
+Writes bundles to WORK/bundled/<name>/ and copies results to OUT progressively.
+
+python pipeline.py --raw RAW --work WORK --out OUT [--t2i-steps N] [--t2v-steps N] [--smoke]
+"""
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import evaluate as EV  # noqa: E402
+import export_onnx as EX  # noqa: E402
+import video_data  # noqa: E402
+import write_bundle  # noqa: E402
+from captions import MOTION_IDS  # noqa: E402
+from dit import Config, n_params  # noqa: E402
+from train import Data, sample, train  # noqa: E402
+
+T0 = time.time()
+LOG = []
+
+
+def log(msg):
+    line = f"[{time.time()-T0:7.1f}s] {msg}"
+    print(line, flush=True)
+    LOG.append(line)
+
+
+def flush_out(a):
+    with open(os.path.join(a.out, "log.txt"), "w") as f:
+        f.write("\n".join(LOG) + "\n")
+    with tarfile.open(os.path.join(a.out, "small.tar.gz"), "w:gz") as t:
+        for root, _, files in os.walk(a.work_bundles):
+            for fn in files:
+                if not fn.endswith(".onnx"):
+                    p = os.path.join(root, fn)
+                    t.add(p, arcname=os.path.relpath(p, a.work))
+        for fn in ("split.json", "results_t2i.json", "results_t2v.json"):
+            p = os.path.join(a.work, fn)
+            if os.path.exists(p):
+                t.add(p, arcname=fn)
+
+
+def cpu_name():
+    try:
+        for l in open("/proc/cpuinfo"):
+            if l.startswith("model name"):
+                return l.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def timing(bdir, ids, cfg, steps, guidance, full, log, ref_torch=None, noise=None, batch2=True):
+    import onnxruntime as ort
+    te, dn = EX.ort_sessions(bdir, threads=2)
+    shape = (3, 64, 64) if cfg.frames == 1 else (3, cfg.frames, 64, 64)
+    if noise is None:
+        noise = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    EX.ort_generate(te, dn, ids, noise, steps, guidance, batch2=batch2, max_steps=1)  # warm-up
+    x, total, t_text, per = EX.ort_generate(te, dn, ids, noise, steps, guidance, batch2=batch2,
+                                            max_steps=None if full else 3)
+    med = float(np.median(per))
+    res = dict(ort_version=ort.__version__, cpu=cpu_name(), threads=2, text_s=t_text, step_median_s=med,
+               steps_measured=len(per), extrapolated=not full,
+               total_s=total if full else t_text + med * steps)
+    if ref_torch is not None and full:
+        diff = np.abs(x - ref_torch)
+        mse = float((((x - ref_torch) / 2) ** 2).mean())
+        res["ort_vs_torch_sample"] = dict(max_abs=float(diff.max()), psnr_db=float(10 * np.log10(1 / max(mse, 1e-12))))
+    log(f"CPU timing (2 threads): {json.dumps(res)}")
+    return res
+
+
+def run_t2i(a, data, meta, vocab, hw):
+    cfg = Config(vocab=vocab, patch=4, frames=1, d=a.d, depth=a.depth, pred=a.pred)
+    ema, tr = train("t2i", cfg, data, a.t2i_steps, a.t2i_batch, a.t2i_lr, a.seed, log, max_seconds=a.t2i_cap,
+                    ema_decay=a.ema, compile_model=a.compile)
+    if a.save_ckpt:
+        torch.save({"config": cfg.to_dict(), "state": {k: v.to(torch.bfloat16) for k, v in ema.state_dict().items()}},
+                   os.path.join(a.out, "ckpt_t2i.pt"))
+    name = "sage-emoji-t2i"
+    bdir = os.path.join(a.work_bundles, name)
+    os.makedirs(os.path.join(bdir, "samples"), exist_ok=True)
+    shutil.copy(os.path.join(a.work, "data", "tokenizer.json"), bdir)
+    # --- evaluation on the GPU ---
+    dev = data.images.device
+    held = meta["heldout"][:a.eval_n]
+    caps = np.load(os.path.join(a.work, "data", "heldout_ids.npy"))[:len(held)]
+    ids = torch.from_numpy(caps.astype(np.int64)).to(dev)
+    tgt_ident = torch.tensor([h["ident"] for h in held], device=dev)
+    tgt_style = data.style[torch.tensor([h["index"] for h in held], device=dev)]
+    train_f = EV.features(data.images)
+    ref, _ = EV.adherence(EV.features(data.images[torch.tensor([h["index"] for h in held], device=dev)]),
+                          train_f, data.ident, data.style, tgt_ident, tgt_style)
+    by_g, gens = {}, {}
+    for g in a.guidances:
+        gen = sample(ema, ids, (len(held), 3, 64, 64), a.sample_steps, g, seed=a.seed + 1)
+        m, nn5 = EV.adherence(EV.features(gen), train_f, data.ident, data.style, tgt_ident, tgt_style)
+        by_g[str(g)], gens[g] = m, (gen, nn5)
+        log(f"[t2i] guidance {g}: {json.dumps(m)}")
+    best = max(a.guidances, key=lambda g: (by_g[str(g)]["top1"], by_g[str(g)]["top5"], -g))
+    gen, nn5 = gens[best]
+    EV.save_grid(gen[:32], 8, os.path.join(bdir, "samples", "heldout_grid.png"))
+    pairs = torch.stack([gen[:16], data.images[nn5[:16, 0]]], 1).reshape(-1, 3, 64, 64)
+    pairs = torch.cat([pairs[0::2][:8], pairs[1::2][:8], pairs[0::2][8:16], pairs[1::2][8:16]])
+    EV.save_grid(pairs, 8, os.path.join(bdir, "samples", "nearest_neighbours.png"))
+    samples = [
+        dict(file="samples/heldout_grid.png", title="held-out prompts",
+             caption="Held-out prompts 1-32 (row by row, seed fixed): " + "; ".join(
+                 f"{i+1}. \"{h['caption']}\"" for i, h in enumerate(held[:32]))),
+        dict(file="samples/nearest_neighbours.png", title="nearest training images",
+             caption="Rows 1 and 3: samples for held-out prompts 1-8 and 9-16; rows 2 and 4: the nearest training "
+                     "image of each in the evaluation feature space.")]
+    # --- export + ONNX Runtime ---
+    ex = EX.export_model(ema, cfg, bdir, log)
+    for f in ("text_encoder.onnx", "denoiser.onnx"):
+        shutil.copy(os.path.join(bdir, f), os.path.join(a.out, "t2i_" + f))
+    noise = torch.randn((1, 3, 64, 64), generator=torch.Generator().manual_seed(7))
+    ref_img = sample(ema.float(), ids[:1], (1, 3, 64, 64), a.sample_steps, best, seed=0, amp=False, noise=noise)
+    tm = timing(bdir, caps[0].astype(np.int64), cfg, a.sample_steps, best, True, log,
+                ref_torch=ref_img[0].cpu().numpy(), noise=noise[0].numpy(),
+                batch2=ex["denoiser_batch"].startswith("dynamic"))
+    r = dict(name=name, kind="image", config=cfg.to_dict(), train=tr, hardware=hw,
+             params=dict(text=n_params(ema.text), denoiser=n_params(ema.dit)), export=ex, timing=tm,
+             defaults=dict(steps=a.sample_steps, guidance=best),
+             eval=dict(chosen=best, by_guidance=by_g, n=len(held), reference=dict(real_images_top1=ref["top1"],
+                                                                                  real_images_top5=ref["top5"])),
+             samples=samples, motions=[])
+    json.dump(r, open(os.path.join(a.work, "results_t2i.json"), "w"), indent=1)
+    write_bundle.write(os.path.join(a.work, "results_t2i.json"), bdir)
+    return ema, cfg
+
+
+def run_t2v(a, data, meta, vocab, hw, init):
+    cfg = Config(vocab=vocab, patch=8, frames=16, d=a.d, depth=a.t2v_depth, pred=a.pred)
+    ema, tr = train("t2v", cfg, data, a.t2v_steps, a.t2v_batch, a.t2v_lr, a.seed, log, max_seconds=a.t2v_cap,
+                    init=init, warmup=100, ema_decay=a.ema, compile_model=a.compile)
+    if a.save_ckpt:
+        torch.save({"config": cfg.to_dict(), "state": {k: v.to(torch.bfloat16) for k, v in ema.state_dict().items()}},
+                   os.path.join(a.out, "ckpt_t2v.pt"))
+    name = "sage-emoji-t2v"
+    bdir = os.path.join(a.work_bundles, name)
+    os.makedirs(os.path.join(bdir, "samples"), exist_ok=True)
+    shutil.copy(os.path.join(a.work, "data", "tokenizer.json"), bdir)
+    dev = data.images.device
+    held = meta["video_heldout"][:a.eval_n]
+    caps = np.load(os.path.join(a.work, "data", "video_heldout_ids.npy"))[:len(held)]
+    ids = torch.from_numpy(caps.astype(np.int64)).to(dev)
+    idx = torch.tensor([h["index"] for h in held], device=dev)
+    tgt_ident, tgt_style = torch.tensor([h["ident"] for h in held], device=dev), data.style[idx]
+    motions = [h["motion"] for h in held]
+    mot_t = torch.tensor([MOTION_IDS.index(m) for m in motions], device=dev)
+    train_f = EV.features(data.images)
+    gt = video_data.synthesize(data.images[idx], mot_t, cfg.frames, torch.Generator(device=dev).manual_seed(5))
+    ref_id, _ = EV.adherence(EV.features(gt[:, :, 0]), train_f, data.ident, data.style, tgt_ident, tgt_style)
+    ref_mo = EV.motion_agreement(gt, motions)
+    by_g, gens = {}, {}
+    for g in a.guidances:
+        gen = torch.cat([sample(ema, ids[i:i + 50], (len(ids[i:i + 50]), 3, cfg.frames, 64, 64), a.sample_steps, g,
+                                seed=a.seed + 1 + i) for i in range(0, len(held), 50)])
+        m, _ = EV.adherence(EV.features(gen[:, :, 0]), train_f, data.ident, data.style, tgt_ident, tgt_style)
+        m["motion"] = EV.motion_agreement(gen, motions)
+        by_g[str(g)], gens[g] = m, gen
+        log(f"[t2v] guidance {g}: {json.dumps(m)}")
+    best = max(a.guidances, key=lambda g: (by_g[str(g)]["top1"] + (by_g[str(g)]["motion"]["direction_agreement"] or 0), -g))
+    gen = gens[best]
+    # grid: 8 clips x 8 frames (every other frame); GIF: 8 clips
+    EV.save_grid(gen[:8, :, ::2].permute(0, 2, 1, 3, 4).reshape(-1, 3, 64, 64), 8,
+                 os.path.join(bdir, "samples", "heldout_frames.png"))
+    EV.save_gif(gen[:4], 2, os.path.join(bdir, "samples", "heldout_clips.gif"))
+    samples = [dict(file="samples/heldout_frames.png", title="held-out prompts, frames 0,2,...,14",
+                    caption="One clip per row (frames 0, 2, ..., 14): " + "; ".join(
+                        f"{i+1}. \"{h['caption']}\"" for i, h in enumerate(held[:8]))),
+               dict(file="samples/heldout_clips.gif", title="the same clips animated (8 fps)",
+                    caption="Clips 1-4 of the grid above, 2 per row.")]
+    ex = EX.export_model(ema, cfg, bdir, log)
+    for f in ("text_encoder.onnx", "denoiser.onnx"):
+        shutil.copy(os.path.join(bdir, f), os.path.join(a.out, "t2v_" + f))
+    flush_out(a)
+    tm = timing(bdir, caps[0].astype(np.int64), cfg, a.sample_steps, best, a.full_video_timing, log,
+                batch2=ex["denoiser_batch"].startswith("dynamic"))
+    r = dict(name=name, kind="video", config=cfg.to_dict(), train=tr, hardware=hw,
+             params=dict(text=n_params(ema.text), denoiser=n_params(ema.dit)), export=ex, timing=tm,
+             defaults=dict(steps=a.sample_steps, guidance=best), motions=MOTION_IDS,
+             eval=dict(chosen=best, by_guidance=by_g, n=len(held),
+                       reference=dict(ground_truth_clips_top1=ref_id["top1"], ground_truth_clips_top5=ref_id["top5"],
+                                      ground_truth_direction_agreement=ref_mo["direction_agreement"])),
+             samples=samples)
+    json.dump(r, open(os.path.join(a.work, "results_t2v.json"), "w"), indent=1)
+    write_bundle.write(os.path.join(a.work, "results_t2v.json"), bdir)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--d", type=int, default=256)
+    ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--t2i-steps", type=int, default=1950)
+    ap.add_argument("--t2i-batch", type=int, default=512)
+    ap.add_argument("--t2i-lr", type=float, default=1e-3)
+    ap.add_argument("--t2i-cap", type=float, default=160)
+    ap.add_argument("--t2v-depth", type=int, default=4)
+    ap.add_argument("--t2v-steps", type=int, default=2100)
+    ap.add_argument("--t2v-batch", type=int, default=128)
+    ap.add_argument("--t2v-lr", type=float, default=6e-4)
+    ap.add_argument("--t2v-cap", type=float, default=170)
+    ap.add_argument("--ema", type=float, default=0.996)
+    ap.add_argument("--sample-steps", type=int, default=20)
+    ap.add_argument("--guidances", type=lambda s: [float(x) for x in s.split(",")], default=[2.5, 4.0, 6.0])
+    ap.add_argument("--eval-n", type=int, default=200)
+    ap.add_argument("--full-video-timing", action="store_true")
+    ap.add_argument("--save-ckpt", action="store_true")
+    ap.add_argument("--pred", choices=["v", "x"], default="v", help="network output: velocity or clean sample")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the training forward")
+    ap.add_argument("--skip-video", action="store_true")
+    a = ap.parse_args()
+    a.work_bundles = os.path.join(a.work, "bundled")
+    os.makedirs(a.out, exist_ok=True)
+    os.makedirs(a.work_bundles, exist_ok=True)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    hw = f"1x {torch.cuda.get_device_name(0)}, torch {torch.__version__}"
+    log(f"start: {hw}, python {platform.python_version()}")
+    subprocess.run([sys.executable, os.path.join(HERE, "prep_data.py"), "--raw", a.raw, "--out",
+                    os.path.join(a.work, "data")], check=True)
+    meta = json.load(open(os.path.join(a.work, "data", "split.json")))
+    shutil.copy(os.path.join(a.work, "data", "split.json"), a.work)
+    import captions as C
+    vocab = json.load(open(os.path.join(a.work, "data", "tokenizer.json")))["model"]["vocab"]
+    np.save(os.path.join(a.work, "data", "heldout_ids.npy"),
+            np.array([C.encode(h["caption"], vocab) for h in meta["heldout"]], np.int64))
+    np.save(os.path.join(a.work, "data", "video_heldout_ids.npy"),
+            np.array([C.encode(h["caption"], vocab) for h in meta["video_heldout"]], np.int64))
+    data = Data(os.path.join(a.work, "data", "emoji64.npz"), "cuda")
+    log(f"data on GPU: {tuple(data.images.shape)}, vocab {len(vocab)}")
+    try:
+        init, _ = run_t2i(a, data, meta, len(vocab), hw)
+    finally:
+        flush_out(a)
+    if not a.skip_video:
+        try:
+            run_t2v(a, data, meta, len(vocab), hw, init)
+        finally:
+            flush_out(a)
+    log("done")
+    flush_out(a)
+
+
+if __name__ == "__main__":
+    main()
