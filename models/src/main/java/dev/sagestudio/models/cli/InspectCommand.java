@@ -1,6 +1,8 @@
 package dev.sagestudio.models.cli;
 
 import dev.sagestudio.attention.AttentionBackend;
+import dev.sagestudio.models.bundle.BundleException;
+import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.OnnxModelException;
@@ -34,7 +36,8 @@ import picocli.CommandLine.Spec;
             "Lists every attention node (ONNX Attention, opset 23+, and com.microsoft::MultiHeadAttention) of an ONNX"
                     + " model with its Q/K/V shapes and the backend that will run it, or why ONNX Runtime keeps it,"
                     + " and how the graph is cut into ONNX Runtime segments and attention steps.",
-            "Given a folder (e.g. a model bundle), inspects every .onnx file in it.",
+            "Given a model bundle (a folder with model.json), inspects its components; given another folder,"
+                    + " every .onnx file in it.",
             "Shapes the file does not declare are found by one probe run of the whole graph on the CPU."})
 public final class InspectCommand implements Callable<Integer> {
 
@@ -78,6 +81,17 @@ public final class InspectCommand implements Callable<Integer> {
         }
         if (!Files.isDirectory(path)) {
             throw new ParameterException(spec.commandLine(), path + " is neither an .onnx file nor a folder");
+        }
+        if (Files.exists(path.resolve("model.json"))) {
+            // A model bundle: its validated components, in pipeline order.
+            try {
+                ModelBundle bundle = ModelBundle.load(path);
+                List<Path> components = new ArrayList<>(List.of(bundle.textEncoderFile(), bundle.denoiserFile()));
+                bundle.vaeDecoderFile().ifPresent(components::add);
+                return components;
+            } catch (BundleException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
         }
         try (Stream<Path> walk = Files.walk(path, 4)) {
             List<Path> found = new ArrayList<>(walk.filter(p -> p.getFileName().toString().endsWith(".onnx"))

@@ -99,6 +99,12 @@ public final class OrtTensor implements AutoCloseable {
         return new BytePointer(raw).capacity(size).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** Address of the tensor's first element (host or device memory, see {@link #isHost}). */
+    public long address() {
+        requireOpen();
+        return value.GetTensorMutableRawData().address();
+    }
+
     /** A Java copy of the tensor. */
     public HostArray toHost() {
         byte[] bytes = new byte[(int) byteSize()];

@@ -17,7 +17,7 @@ import java.util.Set;
 
 /**
  * Runs a {@link PartitionPlan} on the CPU: ONNX Runtime sessions for the segments, an attention
- * backend for the attention steps, tensors handed from step to step in ONNX Runtime's host memory
+ * backend (or an in-place kernel, see {@link AttentionSteps}) for the attention steps, tensors handed from step to step in ONNX Runtime's host memory
  * and freed as soon as no later step reads them.
  *
  * <p>A segment whose inputs the file does not type is compiled on first use with the element
@@ -25,15 +25,20 @@ import java.util.Set;
  */
 public final class PartitionedModel implements AutoCloseable {
     private final PartitionPlan plan;
-    private final AttentionBackend backend;
+    private final AttentionSteps attention;
     private final OrtRuntime runtime;
     private final Map<Integer, Map<List<Integer>, OrtSessionRunner>> sessions = new HashMap<>();
     /** For each step, the tensors that are read for the last time there. */
     private final List<Set<String>> lastReads = new ArrayList<>();
 
+    /** Attention steps computed by a host backend. */
     public PartitionedModel(PartitionPlan plan, AttentionBackend backend, OrtRuntime runtime) {
+        this(plan, AttentionSteps.onHost(Objects.requireNonNull(backend, "backend")), runtime);
+    }
+
+    public PartitionedModel(PartitionPlan plan, AttentionSteps attention, OrtRuntime runtime) {
         this.plan = Objects.requireNonNull(plan, "plan");
-        this.backend = Objects.requireNonNull(backend, "backend");
+        this.attention = Objects.requireNonNull(attention, "attention");
         this.runtime = Objects.requireNonNull(runtime, "runtime");
         Set<String> seen = new HashSet<>(plan.graphOutputs());
         List<Step> steps = plan.steps();
@@ -52,8 +57,8 @@ public final class PartitionedModel implements AutoCloseable {
         return plan;
     }
 
-    public AttentionBackend backend() {
-        return backend;
+    public AttentionSteps attention() {
+        return attention;
     }
 
     /** Runs the model on {@code inputs} (every graph input, by name). */
@@ -94,9 +99,9 @@ public final class PartitionedModel implements AutoCloseable {
                             runtime.outputMemory());
                     ortNanos += System.nanoTime() - t0;
                     live.putAll(produced);
-                } else if (step instanceof AttentionStep attention) {
-                    var node = attention.node();
-                    OrtTensor out = HostAttentionStep.run(node, backend, stepInputs.get(node.query()),
+                } else if (step instanceof AttentionStep attentionStep) {
+                    var node = attentionStep.node();
+                    OrtTensor out = attention.run(node, stepInputs.get(node.query()),
                             stepInputs.get(node.key()), stepInputs.get(node.value()), calls::add, transfers);
                     attentionNanos += calls.get(calls.size() - 1).backendNanos();
                     live.put(node.output(), out);

@@ -89,6 +89,27 @@ class OnnxCommandsTest {
     }
 
     @Test
+    void inspectOfABundleCoversItsComponentsInPipelineOrder() {
+        Path bundle = Path.of("bundled", "sage-emoji-t2i");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(bundle), "no bundled model at " + bundle);
+        Outcome o = execute(new InspectCommand(), bundle.toString(), "--no-probe");
+        assertEquals(0, o.status(), o.err());
+        int encoder = o.out().indexOf("text_encoder.onnx");
+        int denoiser = o.out().indexOf("denoiser.onnx");
+        assertTrue(encoder >= 0 && denoiser > encoder, o.out());
+        assertTrue(o.out().contains("producer: pytorch"), o.out());
+    }
+
+    @Test
+    void anInvalidBundleIsRefusedWithTheBundlesOwnMessage() throws Exception {
+        Path bundle = Files.createDirectories(dir.resolve("bad-bundle"));
+        Files.writeString(bundle.resolve("model.json"), "{\"schemaVersion\": 99}");
+        Outcome o = execute(new InspectCommand(), bundle.toString());
+        assertEquals(2, o.status());
+        assertTrue(o.err().contains("invalid model bundle"), o.err());
+    }
+
+    @Test
     void runOnnxReportsAgreementWithOrtAndTiming() {
         Outcome o = execute(new RunOnnxCommand(), model.toString(), "--runs", "1", "--threads", "1",
                 "--min-cosine", "0.9999");

@@ -8,8 +8,9 @@ import java.util.Optional;
  * and V are read where ONNX Runtime left them and O is written into a buffer the runner then binds
  * as the next segment's input, so no tensor leaves the GPU between steps.
  *
- * <p>Status: interface only. No runner in this module calls it yet and no class implements it
- * here; see {@code docs/onnx-runtime.md} ("Device path") for what remains.
+ * <p>Status: {@code InPlaceKernelSteps} drives this contract and is tested on host memory with a
+ * test kernel; no GPU kernel implements it yet and the runner does not yet allocate in CUDA memory.
+ * See {@code docs/onnx-runtime.md} ("Device path") for what remains.
  */
 public interface DeviceAttentionKernel {
 

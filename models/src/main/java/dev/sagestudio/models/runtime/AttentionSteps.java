@@ -1,0 +1,34 @@
+package dev.sagestudio.models.runtime;
+
+import dev.sagestudio.attention.AttentionBackend;
+import dev.sagestudio.models.onnx.AttentionNode;
+
+/** How a partitioned model computes its substituted attention nodes. */
+public interface AttentionSteps {
+
+    /** Name of the backend or kernel, for reports. */
+    String backendName();
+
+    /**
+     * Computes {@code node}'s output from Q, K and V (owned by the caller) and returns a new tensor
+     * the caller owns; records the call in {@code sink} and every copy it makes in {@code transfers}.
+     */
+    OrtTensor run(AttentionNode node, OrtTensor q, OrtTensor k, OrtTensor v, HostAttentionStep.CallSink sink,
+                  Transfers transfers);
+
+    /** Steps computed by a host {@link AttentionBackend}: Q/K/V converted to backend tensors and O back. */
+    static AttentionSteps onHost(AttentionBackend backend) {
+        return new AttentionSteps() {
+            @Override
+            public String backendName() {
+                return backend.name();
+            }
+
+            @Override
+            public OrtTensor run(AttentionNode node, OrtTensor q, OrtTensor k, OrtTensor v,
+                                 HostAttentionStep.CallSink sink, Transfers transfers) {
+                return HostAttentionStep.run(node, backend, q, k, v, sink, transfers);
+            }
+        };
+    }
+}
