@@ -85,7 +85,7 @@ public final class BenchCommand implements Callable<Integer> {
                         warmup, runs);
                 out.printf(Locale.ROOT, "%-5s %-28s", "call", "shape B,Hq/Hkv,Nq,Nkv,D");
                 for (AttentionChoice c : choices) {
-                    out.printf(Locale.ROOT, " %22s", c.backend().name() + " ms");
+                    out.printf(Locale.ROOT, " %22s", c.name() + " ms");
                 }
                 out.println();
                 for (PipelineBench.AttentionTime t : times) {

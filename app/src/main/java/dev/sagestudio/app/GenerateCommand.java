@@ -31,10 +31,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     GenerationOptions options = new GenerationOptions();
 
-    @Option(names = {"-b", "--backend"}, paramLabel = "NAME", description = "Attention backend: "
+    @Option(names = {"-b", "--backend"}, paramLabel = "NAME", description = "Attention backend of the denoiser: "
             + AttentionChoice.CPU_NAMES + "; GPU names (flash-fp16, sage-int8-fp16, sage-int8-fp8) need"
-            + " --cpu-fallback for now (default: ${DEFAULT-VALUE}).")
-    String backend = "cpu-sage-int8-fp16";
+            + " --cpu-fallback for now. Default ${DEFAULT-VALUE}: on the CPU ONNX Runtime's own attention is by far"
+            + " the fastest; cpu-sage-int8-fp16 emulates the SageAttention kernels' numerics, slowly.")
+    String backend = AttentionChoice.ONNX_RUNTIME;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Where to write: .png for images, .gif or"
             + " .mp4 for videos (default: sagestudio-<seed>.png, or .gif for a video model).")

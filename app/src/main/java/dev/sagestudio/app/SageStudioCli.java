@@ -1,6 +1,7 @@
 package dev.sagestudio.app;
 
 import dev.sagestudio.attention.cli.AccuracyCommand;
+import dev.sagestudio.models.cli.InspectCommand;
 import dev.sagestudio.models.cli.RunOnnxCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
 /** The {@code sagestudio} command line: one subcommand per job. */
 @Command(name = "sagestudio", mixinStandardHelpOptions = true,
         description = "SageStudio: diffusion generation with quantized SageAttention kernels.",
-        subcommands = {AccuracyCommand.class, GenerateCommand.class, CompareCommand.class, InspectTargetCommand.class,
+        subcommands = {AccuracyCommand.class, GenerateCommand.class, CompareCommand.class, InspectCommand.class,
             RunOnnxCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SageStudioCli implements Runnable {
 

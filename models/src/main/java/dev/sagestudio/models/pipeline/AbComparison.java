@@ -56,19 +56,25 @@ public final class AbComparison {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(progress, "progress");
         int steps = request.steps() != null ? request.steps() : bundle.spec().defaults().steps();
-        CapturingBackend capture = new CapturingBackend(a.backend(), sampledSteps(steps, options.sampledSteps()),
-                options.maxCallsPerStep(), options.maxCaptureBytes());
+        // Per-layer errors need both backends' hands on Q/K/V; with onnxruntime on either side there are none.
+        boolean layerErrors = !a.isOnnxRuntime() && !b.isOnnxRuntime();
+        CapturingBackend capture = layerErrors ? new CapturingBackend(a.backend(),
+                sampledSteps(steps, options.sampledSteps()), options.maxCallsPerStep(), options.maxCaptureBytes())
+                : null;
         GenerationResult resultA;
         List<AttentionStep> attentionSteps;
         boolean batchOfOne;
-        try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, a, runtime, capture)) {
+        try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, a, runtime,
+                capture != null ? capture : a.backend())) {
             attentionSteps = pipeline.denoiser().graph().plan().attentionSteps();
             batchOfOne = pipeline.denoiser().batchFixedToOne();
-            ProgressListener user = progress.apply(a.backend().name());
+            ProgressListener user = progress.apply(a.name());
             resultA = pipeline.generate(request, new ProgressListener() {
                 @Override
                 public void beforeStep(int step, int total) {
-                    capture.beforeStep(step);
+                    if (capture != null) {
+                        capture.beforeStep(step);
+                    }
                     user.beforeStep(step, total);
                 }
 
@@ -80,13 +86,13 @@ public final class AbComparison {
         }
         GenerationResult resultB;
         try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, b, runtime)) {
-            resultB = pipeline.generate(request, progress.apply(b.backend().name()), cancel);
+            resultB = pipeline.generate(request, progress.apply(b.name()), cancel);
         }
-        List<LayerError> layers = layerErrors(capture.captured(), attentionSteps, batchOfOne, resultA, b.backend(),
-                cancel);
+        List<LayerError> layers = capture == null ? List.of()
+                : layerErrors(capture.captured(), attentionSteps, batchOfOne, resultA, b.backend(), cancel);
         ImageMetrics metrics = ImageMetrics.compare(resultA.output(), resultB.output(), resultA.frames(),
                 resultA.height(), resultA.width(), resultA.valueLow(), resultA.valueHigh());
-        return new AbResult(resultA, resultB, metrics, layers, capture.budgetHit());
+        return new AbResult(resultA, resultB, metrics, layers, capture != null && capture.budgetHit());
     }
 
     /** {@code count} step indices spread evenly over {@code 0..steps-1}, always including the first and last. */

@@ -54,7 +54,9 @@ public record AbResult(GenerationResult a, GenerationResult b, ImageMetrics metr
                 metrics.ssim(), raw.cosineSimilarity(), raw.relativeL1(), raw.maxAbsError()));
         s.append("\nAttention error on real activations (Q/K/V captured in A's run; exact = float64 reference)\n");
         if (layers.isEmpty()) {
-            s.append("  (no attention call was sampled)\n");
+            s.append(a.execution().attention().isOnnxRuntime() || b.execution().attention().isOnnxRuntime()
+                    ? "  (none: onnxruntime runs attention inside ONNX Runtime, where Q/K/V cannot be reached)\n"
+                    : "  (no attention call was sampled)\n");
         } else {
             s.append(String.format(Locale.ROOT, "  %-4s %-34s %-11s %-22s %12s %12s %12s %10s%n", "step", "node",
                     "part", "shape B,Hq/Hkv,Nq,Nkv,D", "cos A-exact", "cos B-exact", "cos B-A", "relL1 B-A"));
@@ -63,7 +65,7 @@ public record AbResult(GenerationResult a, GenerationResult b, ImageMetrics metr
                 String shape = sh.batch() + "," + sh.qHeads() + "/" + sh.kvHeads() + "," + sh.qLen() + "," + sh.kvLen()
                         + "," + sh.headDim();
                 s.append(String.format(Locale.ROOT, "  %-4d %-34s %-11s %-22s %12.8f %12.8f %12.8f %10.3e%n", e.step(),
-                        clip(e.node(), 34), e.part(), shape, e.aVsExact().cosineSimilarity(),
+                        clipStart(e.node(), 34), e.part(), shape, e.aVsExact().cosineSimilarity(),
                         e.bVsExact().cosineSimilarity(), e.bVsA().cosineSimilarity(), e.bVsA().relativeL1()));
             }
         }
@@ -78,8 +80,18 @@ public record AbResult(GenerationResult a, GenerationResult b, ImageMetrics metr
         row(s, "  per step (median)", a.medianStepNanos(), b.medianStepNanos());
         row(s, "  ONNX Runtime", a.ortNanos(), b.ortNanos());
         row(s, "  attention", a.attentionNanos(), b.attentionNanos());
+        row(s, "  guidance + scheduler", schedulerNanos(a), schedulerNanos(b));
+        row(s, "  other (tensor copies)", otherNanos(a), otherNanos(b));
         row(s, "decode", a.decodeNanos(), b.decodeNanos());
         return s.toString();
+    }
+
+    private static long schedulerNanos(GenerationResult r) {
+        return r.stepTimings().stream().mapToLong(StepTiming::schedulerNanos).sum();
+    }
+
+    private static long otherNanos(GenerationResult r) {
+        return r.stepTimings().stream().mapToLong(StepTiming::otherNanos).sum();
     }
 
     private static long sumSteps(GenerationResult r) {
@@ -88,6 +100,11 @@ public record AbResult(GenerationResult a, GenerationResult b, ImageMetrics metr
 
     private static void row(StringBuilder s, String label, long a, long b) {
         s.append(String.format(Locale.ROOT, "  %-26s %19.1f ms %19.1f ms%n", label, a / 1e6, b / 1e6));
+    }
+
+    /** Keeps the end, where node names differ (exporters give long common prefixes). */
+    private static String clipStart(String text, int width) {
+        return text.length() <= width ? text : "…" + text.substring(text.length() - width + 1);
     }
 
     private static String clip(String text, int width) {

@@ -13,15 +13,23 @@ import java.util.Optional;
  * differ. Nothing falls back silently: a GPU backend name either fails with the reason, or — only when the
  * caller allows it — maps to its CPU counterpart and {@link #fallbackReason()} says so.
  *
+ * <p>{@value #ONNX_RUNTIME} is a choice too: no SageStudio backend; the denoiser runs whole in ONNX Runtime, whose own
+ * attention kernels run its attention (the fastest CPU path, and the baseline the substitutions are compared with).
+ *
  * @param requested the name the user asked for
- * @param backend the backend that runs (its {@link AttentionBackend#name()} is what ran)
+ * @param backend the backend that runs (its {@link AttentionBackend#name()} is what ran); null for
+ *                {@value #ONNX_RUNTIME}
  * @param fallbackReason why {@code backend} is not {@code requested}; empty when it is
  */
 public record AttentionChoice(String requested, AttentionBackend backend, Optional<String> fallbackReason) {
 
+    /** The choice that leaves attention to ONNX Runtime. */
+    public static final String ONNX_RUNTIME = "onnxruntime";
+
     /** CPU backend names accepted by {@link #resolve}. */
     public static final String CPU_NAMES = "cpu-reference, cpu-sage (= cpu-sage-int8-fp16), "
-            + "cpu-sage-int8-<fp16|fp16acc|fp8|int8>[-per-warp|-per-thread][-nosmooth]";
+            + "cpu-sage-int8-<fp16|fp16acc|fp8|int8>[-per-warp|-per-thread][-nosmooth], or onnxruntime (ONNX Runtime's"
+            + " own attention, no substitution)";
 
     /**
      * The GPU backends and the CPU backend that computes the same thing (the emulator emulates the kernel's
@@ -39,7 +47,9 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
 
     public AttentionChoice {
         Objects.requireNonNull(requested, "requested");
-        Objects.requireNonNull(backend, "backend");
+        if (backend == null && fallbackReason.isPresent()) {
+            throw new IllegalArgumentException("a fallback must name the backend that runs");
+        }
         Objects.requireNonNull(fallbackReason, "fallbackReason");
     }
 
@@ -51,6 +61,9 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
      */
     public static AttentionChoice resolve(String name, boolean allowCpuFallback) {
         Objects.requireNonNull(name, "backend name");
+        if (name.equals(ONNX_RUNTIME)) {
+            return new AttentionChoice(name, null, Optional.empty());
+        }
         String cpuName = GPU_TO_CPU.get(name);
         if (cpuName != null) {
             if (!allowCpuFallback) {
@@ -79,9 +92,22 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
                 + "; GPU backends: " + String.join(", ", GPU_TO_CPU.keySet().stream().sorted().toList()));
     }
 
-    /** One line for logs and reports: what ran, and why if it is not what was asked for. */
-    public String describe() {
-        return fallbackReason.map(r -> "attention: " + backend.name() + " (requested " + requested + "; FALLBACK: " + r
-                + ")").orElse("attention: " + backend.name());
+    /** Whether ONNX Runtime runs the attention (no SageStudio backend). */
+    public boolean isOnnxRuntime() {
+        return backend == null;
+    }
+
+    /** The name of what runs attention: the backend's name, or {@value #ONNX_RUNTIME}. */
+    public String name() {
+        return backend == null ? ONNX_RUNTIME : backend.name();
+    }
+
+    /** The backend, or an error saying that {@value #ONNX_RUNTIME} has none (for work that needs one). */
+    public AttentionBackend requireBackend(String forWhat) {
+        if (backend == null) {
+            throw new IllegalArgumentException(forWhat + " needs a SageStudio attention backend; '" + ONNX_RUNTIME
+                    + "' runs attention inside ONNX Runtime, where its inputs cannot be reached");
+        }
+        return backend;
     }
 }

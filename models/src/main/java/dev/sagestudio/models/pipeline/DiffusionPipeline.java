@@ -23,8 +23,10 @@ import java.util.Optional;
  * {@link Denoiser}, and the {@link SampleDecoder}. Images and videos share this loop; only the sample's shape
  * ([C, h, w] or [C, F, h, w]) and the output writer differ.
  *
- * <p>Every attention node the partitioner substitutes runs on the run's {@link AttentionChoice}; what ran is in
- * {@link GenerationResult#execution()}. Sessions are opened once and reused by every {@link #generate} call until
+ * <p>Every attention node of the denoiser that the partitioner substitutes runs on the run's {@link AttentionChoice};
+ * the text encoder and the VAE decoder run whole in ONNX Runtime (they run once per generation, outside the loop
+ * whose attention this product accelerates, and their head sizes need not suit the quantized kernels). What ran is
+ * in {@link GenerationResult#execution()}. Sessions are opened once and reused by every {@link #generate} call until
  * {@link #close()}. One generation at a time per pipeline.
  *
  * <p>This is the host path: ONNX Runtime's CPU EP with tensors in host memory between steps. The GPU path (CUDA EP,
@@ -76,17 +78,20 @@ public final class DiffusionPipeline implements AutoCloseable {
         try {
             PromptTokenizer tokenizer = PromptTokenizer.forBundle(bundle);
             opened.add(tokenizer);
-            GraphComponent text = GraphComponent.open("text encoder", bundle.textEncoderFile(), attention.backend(),
-                    runtime);
+            String outsideLoop = "the chosen backend runs the denoiser's attention";
+            GraphComponent text = GraphComponent.whole("text encoder", bundle.textEncoderFile(), runtime, outsideLoop);
             opened.add(text);
             TextEmbedder embedder = new TextEmbedder(tokenizer, text, spec.components().textEncoder());
-            GraphComponent den = GraphComponent.open("denoiser", bundle.denoiserFile(), denoiserAttention, runtime);
+            GraphComponent den = attention.isOnnxRuntime()
+                    ? GraphComponent.whole("denoiser", bundle.denoiserFile(), runtime, "--backend "
+                            + AttentionChoice.ONNX_RUNTIME + " chosen")
+                    : GraphComponent.partitioned("denoiser", bundle.denoiserFile(), denoiserAttention, runtime);
             opened.add(den);
             Denoiser denoiser = new Denoiser(den, spec.components().denoiser(), sampleShape);
             Optional<GraphComponent> vae = Optional.empty();
             if (bundle.vaeDecoderFile().isPresent()) {
-                vae = Optional.of(GraphComponent.open("VAE decoder", bundle.vaeDecoderFile().get(),
-                        attention.backend(), runtime));
+                vae = Optional.of(GraphComponent.whole("VAE decoder", bundle.vaeDecoderFile().get(), runtime,
+                        outsideLoop));
                 opened.add(vae.get());
             }
             SampleDecoder decoder = new SampleDecoder(vae, spec.components().vaeDecoder(), s.channels(), frames, h, w,
@@ -171,13 +176,11 @@ public final class DiffusionPipeline implements AutoCloseable {
         long attentionCalls = 0;
         List<String> notes = new ArrayList<>();
         TextEmbedder.Embedding cond = embedder.embed(request.prompt());
-        attentionCalls += cond.run().attentionCalls().size();
         note(notes, "prompt", cond.tokens());
         List<float[]> contexts = new ArrayList<>(List.of(cond.hiddenStates()));
         boolean guided = guidance != 1.0;
         if (guided) {
             TextEmbedder.Embedding uncond = embedder.embed(negative);
-            attentionCalls += uncond.run().attentionCalls().size();
             note(notes, "negative prompt", uncond.tokens());
             contexts.add(uncond.hiddenStates());
         }

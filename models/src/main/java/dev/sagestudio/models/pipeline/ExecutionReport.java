@@ -21,6 +21,9 @@ public record ExecutionReport(AttentionChoice attention, long attentionCalls, Ma
 
     /** The name of the backend that ran the attention calls, or a statement that none ran. */
     public String attentionThatRan() {
+        if (attention.isOnnxRuntime()) {
+            return AttentionChoice.ONNX_RUNTIME + " (ONNX Runtime's own attention; no SageStudio backend)";
+        }
         return attentionCalls > 0 ? attention.backend().name()
                 : "none (no attention node was substituted; ONNX Runtime computed all attention)";
     }

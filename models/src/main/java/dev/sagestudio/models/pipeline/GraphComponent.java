@@ -9,6 +9,7 @@ import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.RunResult;
+import dev.sagestudio.models.runtime.WholeModel;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -16,22 +17,36 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One ONNX graph of a bundle, cut at its attention nodes: ONNX Runtime runs the segments, the chosen backend the
- * substituted attention nodes. Sessions live until {@link #close()}.
+ * One ONNX graph of a bundle: either cut at its attention nodes (ONNX Runtime runs the segments, the chosen backend
+ * the substituted attention nodes) or whole in ONNX Runtime. Sessions live until {@link #close()}.
  */
 final class GraphComponent implements AutoCloseable {
     private final String role;
-    private final PartitionedModel model;
+    private final PartitionPlan plan;
+    private final PartitionedModel partitioned;
+    private final WholeModel whole;
+    private final String wholeReason;
     private boolean closed;
 
-    private GraphComponent(String role, PartitionedModel model) {
+    private GraphComponent(String role, PartitionPlan plan, PartitionedModel partitioned, WholeModel whole,
+                           String wholeReason) {
         this.role = role;
-        this.model = model;
+        this.wholeReason = wholeReason;
+        this.plan = plan;
+        this.partitioned = partitioned;
+        this.whole = whole;
     }
 
-    static GraphComponent open(String role, Path file, AttentionBackend backend, OrtRuntime runtime) {
+    /** The graph cut at its attention nodes, which {@code backend} runs. */
+    static GraphComponent partitioned(String role, Path file, AttentionBackend backend, OrtRuntime runtime) {
         PartitionPlan plan = GraphPartitioner.partition(OnnxModel.load(file));
-        return new GraphComponent(role, new PartitionedModel(plan, backend, runtime));
+        return new GraphComponent(role, plan, new PartitionedModel(plan, backend, runtime), null, null);
+    }
+
+    /** The graph whole in one ONNX Runtime session, its attention included; {@code why} is said in reports. */
+    static GraphComponent whole(String role, Path file, OrtRuntime runtime, String why) {
+        OnnxModel model = OnnxModel.load(file);
+        return new GraphComponent(role, GraphPartitioner.partition(model), null, WholeModel.open(model, runtime), why);
     }
 
     String role() {
@@ -39,25 +54,30 @@ final class GraphComponent implements AutoCloseable {
     }
 
     PartitionPlan plan() {
-        return model.plan();
+        return plan;
     }
 
-    /** Attention nodes this graph keeps inside ONNX Runtime, with the reason for each. */
+    /** Attention nodes ONNX Runtime runs in this graph, with the reason. */
     List<String> keptAttention() {
-        return model.plan().attentionNodes().stream().filter(n -> !n.substituted())
+        if (whole != null) {
+            int n = plan.attentionNodes().size();
+            return n == 0 ? List.of() : List.of(role + ": its " + n + " attention node(s) run inside ONNX Runtime ("
+                    + wholeReason + ")");
+        }
+        return plan.attentionNodes().stream().filter(n -> !n.substituted())
                 .map(n -> role + ": " + n.label() + " stays in ONNX Runtime: " + n.keptReason().orElseThrow())
                 .toList();
     }
 
     long substitutedAttentionNodes() {
-        return model.plan().attentionNodes().stream().filter(AttentionNode::substituted).count();
+        return whole != null ? 0 : plan.attentionNodes().stream().filter(AttentionNode::substituted).count();
     }
 
     RunResult run(Map<String, HostArray> inputs) {
         if (closed) {
             throw new IllegalStateException("the " + role + " has been closed");
         }
-        return model.run(inputs);
+        return whole != null ? whole.run(inputs) : partitioned.run(inputs);
     }
 
     /** A float32 graph output as floats. */
@@ -77,6 +97,10 @@ final class GraphComponent implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        model.close();
+        if (whole != null) {
+            whole.close();
+        } else {
+            partitioned.close();
+        }
     }
 }

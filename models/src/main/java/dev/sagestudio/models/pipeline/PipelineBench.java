@@ -66,7 +66,7 @@ public final class PipelineBench {
                         attention[i - warmup] = pr.attentionNanos();
                     }
                 }
-                out.add(new StepTime(choice.backend().name(), median(total), median(ort), median(attention), runs));
+                out.add(new StepTime(choice.name(), median(total), median(ort), median(attention), runs));
             }
         }
         return out;
@@ -81,6 +81,9 @@ public final class PipelineBench {
         requireRuns(warmup, runs);
         if (backends.isEmpty()) {
             throw new IllegalArgumentException("name at least one attention backend");
+        }
+        for (AttentionChoice choice : backends) {
+            choice.requireBackend("timing single attention calls");
         }
         CapturingBackend capture = new CapturingBackend(backends.get(0).backend(), Set.of(0), Integer.MAX_VALUE,
                 1L << 30);

@@ -81,6 +81,14 @@ class AbComparisonTest {
     }
 
     @Test
+    void againstOnnxRuntimeTheOutputsAreComparedButNoLayerErrorIsClaimed() throws Exception {
+        AbResult r = run("onnxruntime", "cpu-reference", 2, new ArrayList<>());
+        assertTrue(r.metrics().psnr() > 80, "partitioned reference vs ONNX Runtime alone: " + r.metrics().psnr());
+        assertTrue(r.layers().isEmpty());
+        assertTrue(r.table().contains("Q/K/V cannot be reached"), r.table());
+    }
+
+    @Test
     void sampledStepsSpreadFromFirstToLast() {
         assertEquals(Set.of(0, 5, 10), AbComparison.sampledSteps(11, 3));
         assertEquals(Set.of(0), AbComparison.sampledSteps(11, 1));

@@ -231,10 +231,11 @@ class DiffusionPipelineTest {
         GenerationResult r = reference.generate(GenerationRequest.of("a red heart", 42).withSteps(3));
         ExecutionReport x = r.execution();
         assertEquals("cpu-reference", x.attentionThatRan());
-        // text encoder: 1 node x 2 prompts; denoiser: 2 nodes x 3 steps (cond and uncond in one batch)
-        assertEquals(2 + 6, x.attentionCalls());
-        assertEquals(Map.of("text encoder", 1L, "denoiser", 2L), x.substitutedNodes());
-        assertTrue(x.keptInOnnxRuntime().isEmpty());
+        // denoiser: 2 nodes x 3 steps (cond and uncond in one batch); the text encoder runs whole in ONNX Runtime
+        assertEquals(6, x.attentionCalls());
+        assertEquals(Map.of("text encoder", 0L, "denoiser", 2L), x.substitutedNodes());
+        assertEquals(List.of("text encoder: its 1 attention node(s) run inside ONNX Runtime (the chosen backend runs"
+                + " the denoiser's attention)"), x.keptInOnnxRuntime());
         assertEquals("CPU", x.onnxRuntimeProvider());
         assertTrue(x.attention().fallbackReason().isEmpty());
         assertFalse(x.describe().contains("FALLBACK"));
@@ -256,6 +257,23 @@ class DiffusionPipelineTest {
         }
         var unknown = assertThrows(IllegalArgumentException.class, () -> AttentionChoice.resolve("fast", true));
         assertTrue(unknown.getMessage().contains("cpu-reference"), unknown.getMessage());
+    }
+
+    @Test
+    void onnxRuntimeAsTheBackendRunsTheDenoiserWholeSaysSoAndMatchesTheReferenceBackend() throws Exception {
+        GenerationRequest request = GenerationRequest.of("a red heart", 42).withSteps(3);
+        try (DiffusionPipeline p = DiffusionPipeline.open(image, AttentionChoice.resolve("onnxruntime", false), cpu)) {
+            GenerationResult r = p.generate(request);
+            ExecutionReport x = r.execution();
+            assertTrue(x.attentionThatRan().startsWith("onnxruntime (ONNX Runtime's own attention"), x.attentionThatRan());
+            assertEquals(0, x.attentionCalls());
+            assertTrue(x.keptInOnnxRuntime().contains("denoiser: its 2 attention node(s) run inside ONNX Runtime"
+                    + " (--backend onnxruntime chosen)"), x.keptInOnnxRuntime().toString());
+            float[] substituted = reference.generate(request).output();
+            for (int i = 0; i < substituted.length; i++) {
+                assertEquals(r.output()[i], substituted[i], 1e-4, "value " + i);
+            }
+        }
     }
 
     @Test
