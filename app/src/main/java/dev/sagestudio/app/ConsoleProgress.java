@@ -22,9 +22,11 @@ final class ConsoleProgress implements ProgressListener {
         int filled = (int) Math.round(e.fractionDone() * WIDTH);
         double perStep = e.timing().totalNanos() / 1e9;
         double eta = perStep * (e.steps() - e.step() - 1);
-        err.printf(Locale.ROOT, "\r%s [%s%s] %d/%d  %.2f s/step (attention %.0f%%)  ETA %.0f s ", label,
-                "#".repeat(filled), ".".repeat(WIDTH - filled), e.step() + 1, e.steps(), perStep,
-                100.0 * e.timing().attentionNanos() / Math.max(1, e.timing().totalNanos()), eta);
+        String share = e.timing().attentionCalls() == 0 ? ""
+                : String.format(Locale.ROOT, " (attention %.0f%%)",
+                        100.0 * e.timing().attentionNanos() / Math.max(1, e.timing().totalNanos()));
+        err.printf(Locale.ROOT, "\r%s [%s%s] %d/%d  %.2f s/step%s  ETA %.0f s ", label, "#".repeat(filled),
+                ".".repeat(WIDTH - filled), e.step() + 1, e.steps(), perStep, share, eta);
         if (e.step() + 1 == e.steps()) {
             err.println();
         }

@@ -63,13 +63,14 @@ public final class GenerateCommand implements Callable<Integer> {
             result.write(target);
             out.println("wrote " + target);
             out.println(result.execution().describe());
+            String attentionTime = result.execution().attentionCalls() == 0 ? "attention inside ONNX Runtime"
+                    : String.format(Locale.ROOT, "attention %.2f s", result.attentionNanos() / 1e9);
             out.printf(Locale.ROOT, "seed %d, %d steps, guidance %s, %s; total %.2f s (text %.0f ms, steps %.2f s:"
-                            + " median %.0f ms/step, ONNX Runtime %.2f s, attention %.2f s; decode %.0f ms)%n",
+                            + " median %.0f ms/step, ONNX Runtime %.2f s, %s; decode %.0f ms)%n",
                     result.seed(), result.steps(), result.guidanceScale(), result.scheduler().jsonName(),
                     result.totalNanos() / 1e9, result.textNanos() / 1e6,
                     result.stepTimings().stream().mapToLong(t -> t.totalNanos()).sum() / 1e9,
-                    result.medianStepNanos() / 1e6, result.ortNanos() / 1e9, result.attentionNanos() / 1e9,
-                    result.decodeNanos() / 1e6);
+                    result.medianStepNanos() / 1e6, result.ortNanos() / 1e9, attentionTime, result.decodeNanos() / 1e6);
             out.flush();
         });
     }
