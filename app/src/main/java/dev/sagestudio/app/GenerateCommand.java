@@ -52,6 +52,7 @@ public final class GenerateCommand implements Callable<Integer> {
             boolean video = bundle.spec().kind() == ModelSpec.Kind.VIDEO;
             Path target = output != null ? output
                     : Path.of("sagestudio-" + request.seed() + (video ? ".gif" : ".png"));
+            GenerationResult.checkTarget(bundle.spec().kind(), target);
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
             attention.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
             GenerationResult result;

@@ -75,6 +75,14 @@ class PipelineCommandsTest {
     }
 
     @Test
+    void anOutputNameThatDoesNotFitIsRefusedBeforeGenerating() {
+        Outcome o = sagestudio("generate", "a cat", "--model", bundle.toString(), "-o", dir.resolve("a.jpg").toString());
+        assertEquals(2, o.status());
+        assertTrue(o.err().contains("use .png (image), .gif or .mp4 (video)"), o.err());
+        assertTrue(!o.err().contains("denoising"), "refused before the first step: " + o.err());
+    }
+
+    @Test
     void aMissingModelIsAClearError() {
         Outcome o = sagestudio("generate", "a cat", "--model", dir.resolve("nothing/here").toString());
         assertEquals(2, o.status());

@@ -83,7 +83,16 @@ public record AbResult(GenerationResult a, GenerationResult b, ImageMetrics metr
         row(s, "  guidance + scheduler", schedulerNanos(a), schedulerNanos(b));
         row(s, "  other (tensor copies)", otherNanos(a), otherNanos(b));
         row(s, "decode", a.decodeNanos(), b.decodeNanos());
+        s.append(String.format(Locale.ROOT, "  %-26s %22s %22s%n", "copies per step (host path)", copies(a), copies(b)));
         return s.toString();
+    }
+
+    private static String copies(GenerationResult r) {
+        if (r.stepTimings().isEmpty()) {
+            return "-";
+        }
+        StepTiming t = r.stepTimings().get(r.stepTimings().size() - 1);
+        return String.format(Locale.ROOT, "%d (%.1f MB)", t.copies(), t.copiedBytes() / 1e6);
     }
 
     private static long schedulerNanos(GenerationResult r) {

@@ -33,6 +33,16 @@ public final class Denoiser implements AutoCloseable {
         int attentionCalls() {
             return runs.stream().mapToInt(r -> r.attentionCalls().size()).sum();
         }
+
+        long copies() {
+            return runs.stream().mapToLong(r -> r.transfers().uploads() + r.transfers().downloads()
+                    + r.transfers().staging()).sum();
+        }
+
+        long copiedBytes() {
+            return runs.stream().mapToLong(r -> r.transfers().uploadBytes() + r.transfers().downloadBytes()
+                    + r.transfers().stagingBytes()).sum();
+        }
     }
 
     private final GraphComponent graph;

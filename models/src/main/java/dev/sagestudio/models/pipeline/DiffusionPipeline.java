@@ -210,7 +210,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             long t2 = System.nanoTime();
             attentionCalls += p.attentionCalls();
             StepTiming timing = new StepTiming(t2 - t0, p.ortNanos(), p.attentionNanos(), t2 - t1, p.runs().size(),
-                    p.attentionCalls());
+                    p.attentionCalls(), p.copies(), p.copiedBytes());
             timings.add(timing);
             boolean preview = request.previewEvery() > 0
                     && ((i + 1) % request.previewEvery() == 0 || i == steps - 1)

@@ -58,20 +58,29 @@ public record GenerationResult(String model, Kind kind, String prompt, String ne
      * looping) or {@code .mp4} (H.264) for video.
      */
     public void write(Path target) throws IOException {
+        switch (checkTarget(kind, target)) {
+            case "png" -> PngWithParameters.write(target, images().get(0), parameters());
+            case "gif" -> AnimatedGif.write(target, images(), fps);
+            default -> Mp4Video.write(target, images(), fps);
+        }
+    }
+
+    /**
+     * The format {@link #write} will use for {@code target} ("png", "gif" or "mp4"), or a clear error for a name that
+     * does not fit the kind of output — so a command can refuse it before generating.
+     */
+    public static String checkTarget(Kind kind, Path target) {
         String name = target.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".png")) {
-            if (kind == Kind.VIDEO) {
-                throw new IllegalArgumentException("a video is written as .gif or .mp4, not " + target.getFileName());
-            }
-            PngWithParameters.write(target, images().get(0), parameters());
-        } else if (name.endsWith(".gif")) {
-            AnimatedGif.write(target, images(), fps);
-        } else if (name.endsWith(".mp4")) {
-            Mp4Video.write(target, images(), fps);
-        } else {
+        String format = name.endsWith(".png") ? "png" : name.endsWith(".gif") ? "gif" : name.endsWith(".mp4") ? "mp4"
+                : null;
+        if (format == null) {
             throw new IllegalArgumentException("unknown output format for " + target.getFileName()
                     + "; use .png (image), .gif or .mp4 (video)");
         }
+        if (format.equals("png") && kind == Kind.VIDEO) {
+            throw new IllegalArgumentException("a video is written as .gif or .mp4, not " + target.getFileName());
+        }
+        return format;
     }
 
     public long ortNanos() {

@@ -131,6 +131,8 @@ class DiffusionPipelineTest {
             assertTrue(e.timing().ortNanos() + e.timing().attentionNanos() <= e.timing().totalNanos());
             assertEquals(1, e.timing().denoiserCalls());
             assertEquals(2, e.timing().attentionCalls());
+            // host path: sample, timestep and text in, output out, and Q, K, V in and O out of both attention nodes
+            assertEquals(3 + 1 + 4 * 2, e.timing().copies());
             assertEquals(i == 3 || i == 5, e.preview().isPresent(), "preview at step " + i);
         }
         assertEquals(3 * 8 * 8, events.get(5).preview().orElseThrow().length);
@@ -312,6 +314,7 @@ class DiffusionPipelineTest {
             assertTrue(p.denoiser().batchFixedToOne());
             GenerationResult r = p.generate(request);
             assertEquals(2, r.stepTimings().get(0).denoiserCalls());
+            assertEquals(2 * (3 + 1 + 4 * 2), r.stepTimings().get(0).copies());
             float[] batched = reference.generate(request).output();
             for (int i = 0; i < batched.length; i++) {
                 assertEquals(batched[i], r.output()[i], 1e-5);
