@@ -103,10 +103,22 @@ public final class OrtRuntime implements AutoCloseable {
 
     /** A session for {@code model}; {@code what} names it in error messages. */
     public OrtSessionRunner open(ModelProto model, String what) {
+        return open(model, null, what);
+    }
+
+    /**
+     * A session for {@code model} whose external-data locations (already checked by
+     * {@code OnnxModel}) are read by ONNX Runtime relative to {@code externalDataFolder}.
+     */
+    public OrtSessionRunner open(ModelProto model, java.nio.file.Path externalDataFolder, String what) {
         byte[] bytes = model.toByteArray();
         SessionOptions options = new SessionOptions();
         BytePointer data = new BytePointer(bytes);
         try {
+            if (externalDataFolder != null) {
+                options.AddConfigEntry("session.model_external_initializers_file_folder_path",
+                        externalDataFolder.toString());
+            }
             if (threads > 0) {
                 options.SetIntraOpNumThreads(threads);
                 options.SetInterOpNumThreads(1);
