@@ -53,6 +53,8 @@ class OrtRuntimeTest {
                 String reason = runtime.fallbackReason().orElseThrow();
                 assertTrue(reason.contains("CUDA execution provider"), reason);
                 assertTrue(reason.contains("on the CPU instead"), reason);
+                // ORT's own log line names the library it could not open; the reason quotes it.
+                assertTrue(reason.contains("cannot open shared object file"), reason);
             } else {
                 assertTrue(runtime.fallbackReason().isEmpty());
             }
