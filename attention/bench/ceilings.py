@@ -22,7 +22,7 @@ if __name__ == "__main__":
     a = torch.empty(2**30, dtype=torch.uint8, device="cuda").random_()
     b = torch.empty_like(a)
     ms = med(lambda: b.copy_(a))
-    print(f"copy 1 GiB: {2 * a.numel() / ms / 1e9:.0f} GB/s (read + write)")
+    print(f"copy 1 GiB: {2 * a.numel() / ms / 1e6:.0f} GB/s (read + write)")
     n = 8192
     x = torch.randn(n, n, dtype=torch.float16, device="cuda")
     y = torch.randn(n, n, dtype=torch.float16, device="cuda")

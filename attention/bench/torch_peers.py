@@ -28,7 +28,7 @@ def rotation(bytes_per_set):
     return 3 if bytes_per_set < 256 * 2**20 else 1
 
 
-def median_ms(fn, reps=20, warmup=3):
+def median_ms(fn, reps=20, warmup=2):
     for i in range(warmup):
         fn(i)
     torch.cuda.synchronize()

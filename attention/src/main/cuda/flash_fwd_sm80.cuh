@@ -100,22 +100,10 @@ __device__ __forceinline__ void flash_fwd_body(const T* __restrict__ q, const T*
     }
 
     const int n0 = j * Tr::BN;
-#pragma unroll
-    for (int mi = 0; mi < MT; ++mi)
-#pragma unroll
-      for (int nj = 0; nj < NT; ++nj)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) s[mi][nj][e] *= sl2;
     if (n0 + Tr::BN > a.Nk || (CAUSAL && n0 + Tr::BN - 1 > wrow0)) mask_scores<MT, NT, CAUSAL>(s, wrow0, n0, a.Nk, lane);
 
     float alpha[MT][2];
-    online_softmax<MT, NT>(s, m, l, alpha);
-#pragma unroll
-    for (int mi = 0; mi < MT; ++mi)
-#pragma unroll
-      for (int dj = 0; dj < DT; ++dj)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) acc[mi][dj][e] *= alpha[mi][e >> 1];
+    if (online_softmax<MT, NT>(s, sl2, m, l, alpha)) rescale_o<MT, DT>(acc, alpha);
 
 #pragma unroll
     for (int kb = 0; kb < Tr::BN / 16; ++kb) {

@@ -13,6 +13,10 @@
 #include "softmax.cuh"
 #include "pv_fp8_sm89.cuh"
 
+#ifndef SS_SAGE_Q_SMEM
+#define SS_SAGE_Q_SMEM 0
+#endif
+
 namespace ss {
 
 struct SageArgs {
@@ -79,7 +83,9 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
     l[mi][0] = l[mi][1] = 0.f;
   }
   const int wrow0 = q0 + warp * Tr::WM;
-  uint32_t qa[MT][D / 32][4];
+#if !SS_SAGE_Q_SMEM
+  uint32_t qa[MT][D / 32][4];  // Q fragments stay in registers for the whole key loop
+#endif
 
   for (int j = 0; j < nblk; ++j) {
     const int st = j & 1;
@@ -91,6 +97,7 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
     cp_async_commit();
     cp_async_wait<1>();
     __syncthreads();
+#if !SS_SAGE_Q_SMEM
     if (j == 0) {
 #pragma unroll
       for (int mi = 0; mi < MT; ++mi)
@@ -98,6 +105,7 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
         for (int kk = 0; kk < D / 32; ++kk)
           ldsm_x4(qa[mi][kk], sQ + swz<D>(warp * Tr::WM + mi * 16 + (lane & 15), kk * 2 + (lane >> 4)));
     }
+#endif
 
     const uint32_t sKs = sK + st * Tr::K_BYTES, sVs = sV + st * Tr::V_BYTES;
     const float dq = qscale * ksb[j];
@@ -114,14 +122,23 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
           for (int e = 0; e < 4; ++e) si[mi][nj][e] = 0;
 #pragma unroll
       for (int kk = 0; kk < D / 32; ++kk) {
+#if SS_SAGE_Q_SMEM  // experiment: re-read Q fragments from shared memory (32 fewer registers)
+        uint32_t qf[MT][4];
+#pragma unroll
+        for (int mi = 0; mi < MT; ++mi)
+          ldsm_x4(qf[mi], sQ + swz<D>(warp * Tr::WM + mi * 16 + (lane & 15), kk * 2 + (lane >> 4)));
+#define SS_QFRAG(mi) qf[mi]
+#else
+#define SS_QFRAG(mi) qa[mi][kk]
+#endif
 #pragma unroll
         for (int np = 0; np < NTS / 2; ++np) {
           uint32_t kb[4];
           ldsm_x4(kb, sKs + swz<D>(kr + np * 16 + (lane >> 4) * 8 + (lane & 7), kk * 2 + ((lane >> 3) & 1)));
 #pragma unroll
           for (int mi = 0; mi < MT; ++mi) {
-            mma_s8_s32(si[mi][2 * np], qa[mi][kk], kb[0], kb[1]);
-            mma_s8_s32(si[mi][2 * np + 1], qa[mi][kk], kb[2], kb[3]);
+            mma_s8_s32(si[mi][2 * np], SS_QFRAG(mi), kb[0], kb[1]);
+            mma_s8_s32(si[mi][2 * np + 1], SS_QFRAG(mi), kb[2], kb[3]);
           }
         }
       }
@@ -133,17 +150,11 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
 #pragma unroll
         for (int nj = 0; nj < NTS; ++nj)
 #pragma unroll
-          for (int e = 0; e < 4; ++e) s[mi][nj][e] = static_cast<float>(si[mi][nj][e]) * dq;
+          for (int e = 0; e < 4; ++e) s[mi][nj][e] = static_cast<float>(si[mi][nj][e]);
       if (n0 + KS > a.Nk || (CAUSAL && n0 + KS - 1 > wrow0)) mask_scores<MT, NTS, CAUSAL>(s, wrow0, n0, a.Nk, lane);
 
       float alpha[MT][2];
-      online_softmax<MT, NTS>(s, m, l, alpha);
-#pragma unroll
-      for (int mi = 0; mi < MT; ++mi)
-#pragma unroll
-        for (int dj = 0; dj < DT; ++dj)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) acc[mi][dj][e] *= alpha[mi][e >> 1];
+      if (online_softmax<MT, NTS>(s, dq, m, l, alpha)) rescale_o<MT, DT>(acc, alpha);
 
       if constexpr (PV == kPvFp8) {
         pv_fp8<MT, NTS, D>(s, sVs, kr / 16, acc, lane);

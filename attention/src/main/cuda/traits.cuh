@@ -4,6 +4,10 @@
 // needs exactly one Q scale.
 #pragma once
 
+#ifndef SS_KS_D128  // keys per softmax step at D = 128 in the Sage kernels (override only for experiments)
+#define SS_KS_D128 64
+#endif
+
 namespace ss {
 
 enum PvMode : int { kPvF16F32 = 0, kPvF16F16 = 1, kPvFp8 = 2 };
@@ -30,9 +34,10 @@ struct SageTraits : TileShape {
   static constexpr int V_BYTES = PV == kPvFp8 ? D * BN : BN * D * 2;
   static constexpr int SMEM = Q_BYTES + 2 * K_BYTES + 2 * V_BYTES;
   static constexpr int DT = D / 8;
-  // Keys per online-softmax step: the 64-key tile is consumed in 32-key halves at D = 128 so that
-  // O (128 regs) + Q fragments (32) + scores fit in the 255-register budget without spills.
-  static constexpr int KS = D == 128 ? 32 : 64;
+  // Keys per online-softmax step. 32 at D = 128 fits O (128 regs) + Q fragments (32) + scores in
+  // 255 registers without spills, but measured slower on H100 (NOTES.md, run 2: 389 vs 415 TOPS at
+  // N = 16k) than one 64-key step with ~124 bytes of spills, so 64 it is.
+  static constexpr int KS = D == 128 ? SS_KS_D128 : 64;
 };
 
 static_assert(FlashTraits<64>::SMEM == 49152 && FlashTraits<128>::SMEM == 98304, "ABI.md smem table");
