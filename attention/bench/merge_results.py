@@ -21,6 +21,7 @@ def load(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--notes", default=None, help="markdown file appended to every <gpu>.md")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     recs = {}
@@ -72,6 +73,8 @@ def main():
                         row.append(f"{v / tf:.2f}×" if (v and tf) else "–")
                     lines.append("| " + " | ".join(row) + " |")
                 lines.append("")
+        if a.notes:
+            lines += ["## Notes", "", open(a.notes).read().strip(), ""]
         open(os.path.join(a.out_dir, slug + ".md"), "w").write("\n".join(lines))
         print(f"wrote {slug}.json/.md ({len(rs)} records)")
 

@@ -17,7 +17,7 @@ STAMP="$STAMP_DIR/sagestudio_kernels.stamp"
 
 if ! command -v "$NVCC" >/dev/null 2>&1; then
   echo "[WARNING] nvcc not found (set NVCC or PATH): building WITHOUT GPU kernels; the GPU backends will report"
-  echo "[WARNING] that this build has no kernels. Install the CUDA toolkit (12.8+) and rebuild to get them."
+  echo "[WARNING] that this build has no kernels. Install the CUDA toolkit (12.x or newer; built with 13.0) and rebuild to get them."
   rm -f "$FATBIN" "$MANIFEST"
   exit 0
 fi
