@@ -38,8 +38,13 @@ public record GpuStatus(boolean available, String message, int driverVersion, Li
         try {
             driver.load();
         } catch (LinkageError e) {
-            return unavailable(0, "No NVIDIA driver was found: the CUDA driver library (libcuda) could not be loaded ("
-                    + firstLine(e) + "). Install the NVIDIA driver for CUDA 12.0 or newer to use the GPU backends.");
+            String problem = linkProblem(e);
+            if (problem.contains("undefined symbol")) {
+                return unavailable(0, "The NVIDIA driver is too old for JCuda 12.6 (" + problem + "). Update the"
+                        + " NVIDIA driver to one for CUDA 12.0 or newer (525 or later).");
+            }
+            return unavailable(0, "No NVIDIA driver was found: the CUDA driver library could not be loaded ("
+                    + problem + "). Install the NVIDIA driver for CUDA 12.0 or newer to use the GPU backends.");
         }
         try {
             int version = driver.driverVersion();
@@ -93,6 +98,21 @@ public record GpuStatus(boolean available, String message, int driverVersion, Li
     /** {@code 12040} → {@code 12.4}. */
     public static String formatCudaVersion(int version) {
         return (version / 1000) + "." + (version % 1000) / 10;
+    }
+
+    /** The telling line of JCuda's long native-library error, e.g. {@code libcuda.so.1: cannot open shared ...}. */
+    static String linkProblem(Throwable e) {
+        for (String line : String.valueOf(e.getMessage()).split("\n")) {
+            int at = line.indexOf("cannot open shared object file");
+            if (at < 0) {
+                at = line.indexOf("undefined symbol");
+            }
+            if (at >= 0) {
+                int start = line.lastIndexOf(": ", Math.max(0, at - 3));
+                return line.substring(start >= 0 ? start + 2 : 0).trim();
+            }
+        }
+        return firstLine(e);
     }
 
     private static String firstLine(Throwable e) {
