@@ -158,7 +158,7 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
 
     /** A workspace for {@link #prepare}, owned by the caller (e.g. one per rotating input set in benchmarks). */
     public Workspace newWorkspace() {
-        return new Workspace(context);
+        return context.createWorkspace();
     }
 
     /**
@@ -246,20 +246,20 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         DeviceBuffer k8 = workspace.buffer("k8", batch * hkv * nkPadded * d);
         DeviceBuffer kScale = workspace.buffer("kScale", batch * hkv * (nkPadded / 64) * 4);
 
-        kernels.kernel("pre_k_mean_" + dt).launch(hkv, batch, 1, 256, 1, 1, 0, stream,
+        kernels.kernel("pre_k_mean_" + dt).launch(hkv, batch, 1, stream,
                 withView(Kernel.args().pointer(k.buffer()).pointer(kMean), k));
-        kernels.kernel("pre_quant_q_int8_" + dt).launch((int) (nqPadded / 128), hq, batch, 128, 1, 1, 0, stream,
+        kernels.kernel("pre_quant_q_int8_" + dt).launch((int) (nqPadded / 128), hq, batch, stream,
                 withView(Kernel.args().pointer(q.buffer()).pointer(q8).pointer(qScale), q)
                         .f32((float) (softmaxScale * LOG2_E)).i32(32));
-        kernels.kernel("pre_quant_k_int8_" + dt).launch((int) (nkPadded / 64), hkv, batch, 128, 1, 1, 0, stream,
+        kernels.kernel("pre_quant_k_int8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
                 withView(Kernel.args().pointer(k.buffer()).pointer(kMean).pointer(k8).pointer(kScale), k));
 
         if (variant == Variant.SAGE_INT8_FP8) {
             DeviceBuffer vScale = workspace.buffer("vScale", (long) batch * hkv * d * 4);
             DeviceBuffer vFp8 = workspace.buffer("vFp8", batch * hkv * d * nkPadded);
-            kernels.kernel("pre_v_fp8_scale_" + dt).launch(hkv, batch, 1, 256, 1, 1, 0, stream,
+            kernels.kernel("pre_v_fp8_scale_" + dt).launch(hkv, batch, 1, stream,
                     withView(Kernel.args().pointer(v.buffer()).pointer(vScale), v));
-            kernels.kernel("pre_quant_v_fp8_" + dt).launch((int) (nkPadded / 64), hkv, batch, 256, 1, 1, 0, stream,
+            kernels.kernel("pre_quant_v_fp8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
                     withView(Kernel.args().pointer(v.buffer()).pointer(vScale).pointer(vFp8), v));
             return new Prepared(variant, q, k, softmaxScale, null, null, null, q8, qScale, k8, kScale, vFp8, vScale);
         }
@@ -283,7 +283,6 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         int grid = cdiv(p.qLen, 128);
         if (variant == Variant.FLASH_FP16) {
             String entry = "flash_fwd_" + (p.q.dtype() == DType.BF16 ? "bf16" : "f16") + "_d" + p.headDim;
-            int smem = p.headDim == 64 ? 49152 : 98304;
             Kernel.Args args = Kernel.args().pointer(p.q.buffer()).pointer(p.k.buffer()).pointer(p.v.buffer())
                     .pointer(o.buffer()).i32(p.batch).i32(p.qHeads).i32(p.kvHeads).i32(p.qLen).i32(p.kvLen);
             strides(args, p.q);
@@ -291,30 +290,15 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
             strides(args, p.v);
             strides(args, o);
             args.f32((float) p.softmaxScale).i32(causal ? 1 : 0).i32(outDTypeCode(o.dtype()));
-            kernels.kernel(entry).launch(grid, p.qHeads, p.batch, 128, 1, 1, smem, stream, args);
+            kernels.kernel(entry).launch(grid, p.qHeads, p.batch, stream, args);
             return;
         }
-        String entry;
-        int block;
-        int smem;
-        switch (variant) {
-            case SAGE_INT8_FP16 -> {
-                entry = "sage_int8_fp16_d" + p.headDim;
-                block = 128;
-                smem = p.headDim == 64 ? 32768 : 65536;
-            }
-            case SAGE_INT8_FP16ACC -> {
-                entry = "sage_int8_fp16acc_d" + p.headDim;
-                block = 128;
-                smem = p.headDim == 64 ? 32768 : 65536;
-            }
-            case SAGE_INT8_FP8 -> {
-                entry = "sage_int8_fp8_d" + p.headDim;
-                block = 256;
-                smem = p.headDim == 64 ? 24576 : 49152;
-            }
+        String entry = switch (variant) {
+            case SAGE_INT8_FP16 -> "sage_int8_fp16_d" + p.headDim;
+            case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + p.headDim;
+            case SAGE_INT8_FP8 -> "sage_int8_fp8_d" + p.headDim;
             default -> throw new IllegalStateException("unexpected variant " + variant);
-        }
+        };
         Kernel.Args args = Kernel.args().pointer(p.q8).pointer(p.qScale).pointer(p.k8).pointer(p.kScale);
         if (variant == Variant.SAGE_INT8_FP8) {
             args.pointer(p.vFp8).pointer(p.vScale).pointer(o.buffer());
@@ -329,14 +313,14 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         }
         strides(args, o);
         args.i32(causal ? 1 : 0).i32(outDTypeCode(o.dtype()));
-        kernels.kernel(entry).launch(grid, p.qHeads, p.batch, block, 1, 1, smem, stream, args);
+        kernels.kernel(entry).launch(grid, p.qHeads, p.batch, stream, args);
     }
 
     private DeviceTensor toFp16(KernelModule kernels, DeviceTensor src, DeviceBuffer target, CudaStream stream) {
         int n = src.tokens();
         int d = src.headDim();
         kernels.kernel("pre_to_f16_" + suffix(src.dtype())).launch(cdiv((long) n * d, 2048), src.heads(),
-                src.batch(), 256, 1, 1, 0, stream, withView(Kernel.args().pointer(src.buffer()).pointer(target), src));
+                src.batch(), stream, withView(Kernel.args().pointer(src.buffer()).pointer(target), src));
         return new DeviceTensor(target, DType.FP16, Layout.HND, src.batch(), src.heads(), n, d);
     }
 

@@ -113,6 +113,12 @@ public final class GpuContext implements AutoCloseable {
         return CudaStream.borrow(this, rawHandle);
     }
 
+    /** Scratch memory for {@link GpuAttentionBackend#prepare}, owned by the caller. */
+    public Workspace createWorkspace() {
+        requireOpen();
+        return new Workspace(this);
+    }
+
     public CudaEvent createEvent() {
         return new CudaEvent(this);
     }

@@ -18,13 +18,30 @@ public final class Kernel {
 
     private final GpuContext context;
     private final String name;
+    private final KernelModule.Entry entry;
     private final CUfunction function;
     private int dynamicSharedLimit = 48 * 1024;
 
-    Kernel(GpuContext context, String name, CUfunction function) {
+    Kernel(GpuContext context, KernelModule.Entry entry, CUfunction function) {
         this.context = context;
-        this.name = name;
+        this.name = entry.name();
+        this.entry = entry;
         this.function = function;
+    }
+
+    /** Threads per block, from the build manifest. */
+    public int blockThreads() {
+        return entry.blockThreads();
+    }
+
+    /** Dynamic shared memory per block in bytes, from the build manifest. */
+    public int dynamicSharedBytes() {
+        return entry.dynamicSharedBytes();
+    }
+
+    /** Launches with the manifest's block size and dynamic shared memory. */
+    public void launch(int gridX, int gridY, int gridZ, CudaStream stream, Args args) {
+        launch(gridX, gridY, gridZ, entry.blockThreads(), 1, 1, entry.dynamicSharedBytes(), stream, args);
     }
 
     public String name() {

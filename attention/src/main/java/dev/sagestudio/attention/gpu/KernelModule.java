@@ -1,9 +1,12 @@
 package dev.sagestudio.attention.gpu;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,18 +26,43 @@ public final class KernelModule {
     public static final String MANIFEST_RESOURCE = "/dev/sagestudio/attention/gpu/sagestudio_kernels.json";
 
     static final String NO_KERNELS = "This build has no GPU kernels: nvcc was not found when it was built, so"
-            + " the fatbin " + FATBIN_RESOURCE + " is missing. Install the CUDA toolkit 12.x or newer (nvcc on the"
+            + " the fatbin " + FATBIN_RESOURCE + " is missing. Install the CUDA toolkit 12.8 or newer (nvcc on the"
             + " PATH) and rebuild to use the GPU backends.";
 
     private final GpuContext context;
     private final CUmodule module;
     private final String manifest;
+    private final Map<String, Entry> entries;
     private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
 
-    private KernelModule(GpuContext context, CUmodule module, String manifest) {
+    /** A kernel's launch shape as the build manifest lists it (see ABI.md). */
+    record Entry(String name, int blockThreads, int dynamicSharedBytes, int minComputeCapability) {}
+
+    private KernelModule(GpuContext context, CUmodule module, String manifest, Map<String, Entry> entries) {
         this.context = context;
         this.module = module;
         this.manifest = manifest;
+        this.entries = entries;
+    }
+
+    /** Reads the manifest's {@code entries}: name, block, dynamic_smem, min_cc. */
+    static Map<String, Entry> parseEntries(String manifestJson) {
+        Map<String, Entry> entries = new HashMap<>();
+        try {
+            JsonNode root = new ObjectMapper().readTree(manifestJson);
+            for (JsonNode entry : root.path("entries")) {
+                String name = entry.path("name").asText("");
+                if (name.isEmpty() || !entry.has("block") || !entry.has("dynamic_smem")) {
+                    throw new IllegalStateException("kernel manifest entry lacks name/block/dynamic_smem: " + entry);
+                }
+                entries.put(name, new Entry(name, entry.get("block").asInt(), entry.get("dynamic_smem").asInt(),
+                        entry.path("min_cc").asInt(0)));
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("the kernel manifest " + MANIFEST_RESOURCE + " is not valid JSON: "
+                    + e.getMessage(), e);
+        }
+        return entries;
     }
 
     /** Whether this build carries the kernel fatbin at all (no GPU needed to ask). */
@@ -74,7 +102,7 @@ public final class KernelModule {
             throw new GpuUnavailableException("Cannot load the GPU kernels: " + why
                     + GpuStatus.CPU_STILL_WORKS, new CudaException("cuModuleLoadData", result));
         }
-        return new KernelModule(context, module, manifest);
+        return new KernelModule(context, module, manifest, parseEntries(manifest));
     }
 
     private static Optional<byte[]> readResource(String name) {
@@ -93,10 +121,15 @@ public final class KernelModule {
     /** The kernel {@code name} (its {@code extern "C"} symbol). */
     public Kernel kernel(String name) {
         return kernels.computeIfAbsent(name, n -> {
+            Entry entry = entries.get(n);
+            if (entry == null) {
+                throw new IllegalStateException("the kernel manifest lists no entry '" + n + "'; this build's"
+                        + " kernels and Java code disagree about ABI.md");
+            }
             context.makeCurrent();
             CUfunction function = new CUfunction();
             Cuda.check(JCudaDriver.cuModuleGetFunction(function, module, n), "cuModuleGetFunction(" + n + ")");
-            return new Kernel(context, n, function);
+            return new Kernel(context, entry, function);
         });
     }
 

@@ -102,8 +102,19 @@ class GpuArgumentsTest {
     @Test
     void theMissingKernelsMessageSaysHowToGetThem() {
         assertTrue(KernelModule.NO_KERNELS.startsWith("This build has no GPU kernels: nvcc was not found"));
-        assertTrue(KernelModule.NO_KERNELS.contains("CUDA toolkit 12.x or newer"));
+        assertTrue(KernelModule.NO_KERNELS.contains("CUDA toolkit 12.8 or newer"));
         assertEquals(KernelModule.isBundled(), KernelModule.missingReason().isEmpty());
+    }
+
+    @Test
+    void theBuildManifestGivesEachKernelsBlockAndSharedMemory() {
+        var entries = KernelModule.parseEntries("{\"entries\": [{\"name\": \"flash_fwd_f16_d128\", \"block\": 128,"
+                + " \"dynamic_smem\": 98304, \"min_cc\": 80}]}");
+        assertEquals(new KernelModule.Entry("flash_fwd_f16_d128", 128, 98304, 80), entries.get("flash_fwd_f16_d128"));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> KernelModule.parseEntries("{\"entries\": [{\"name\": \"x\"}]}"));
+        assertTrue(e.getMessage().contains("lacks name/block/dynamic_smem"), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> KernelModule.parseEntries("{not json"));
     }
 
     private static AttentionRequest tinyRequest() {
