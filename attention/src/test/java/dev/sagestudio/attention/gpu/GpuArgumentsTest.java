@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sagestudio.attention.AttentionRequest;
+import dev.sagestudio.attention.cpu.InputDistribution;
+import dev.sagestudio.attention.cpu.ReferenceAttention;
 import dev.sagestudio.attention.gpu.GpuAttentionBackend.Variant;
 import dev.sagestudio.attention.tensor.DType;
 import dev.sagestudio.attention.tensor.HostTensor;
@@ -64,13 +66,13 @@ class GpuArgumentsTest {
     @Test
     void withoutAGpuEveryGpuBackendRunsOnTheCpuAndSaysWhy() {
         AttentionRequest request = tinyRequest();
-        FallbackRunner runner = FallbackRunner.withoutGpu("No NVIDIA driver was found.", new Float64Attention());
+        FallbackRunner runner = FallbackRunner.withoutGpu("No NVIDIA driver was found.", new ReferenceAttention());
         for (String name : GpuBackends.names()) {
             AttentionRun run = runner.run(name, request);
             assertTrue(run.fellBack());
             assertEquals(name, run.requestedBackend());
-            assertEquals(Float64Attention.NAME, run.backend());
-            assertEquals(name + " needs a GPU: No NVIDIA driver was found.; ran test-float64 instead",
+            assertEquals(ReferenceAttention.NAME, run.backend());
+            assertEquals(name + " needs a GPU: No NVIDIA driver was found.; ran cpu-reference instead",
                     run.fallbackReason().orElseThrow());
             assertEquals(request.q().tokens(), run.output().tokens());
         }
@@ -78,15 +80,15 @@ class GpuArgumentsTest {
 
     @Test
     void askingForTheCpuBackendIsNoFallback() {
-        AttentionRun run = FallbackRunner.withoutGpu("no GPU", new Float64Attention())
-                .run(Float64Attention.NAME, tinyRequest());
+        AttentionRun run = FallbackRunner.withoutGpu("no GPU", new ReferenceAttention())
+                .run(ReferenceAttention.NAME, tinyRequest());
         assertFalse(run.fellBack());
     }
 
     @Test
     void unknownBackendNamesListTheChoices() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> FallbackRunner.withoutGpu("no GPU", new Float64Attention()).run("sage-int4", tinyRequest()));
+                () -> FallbackRunner.withoutGpu("no GPU", new ReferenceAttention()).run("sage-int4", tinyRequest()));
         assertTrue(e.getMessage().contains("sage-int4") && e.getMessage().contains("flash-fp16"), e.getMessage());
     }
 
@@ -118,6 +120,6 @@ class GpuArgumentsTest {
     }
 
     private static AttentionRequest tinyRequest() {
-        return TestInputs.request(5, TestInputs.Kind.BIASED_K, DType.FP32, Layout.HND, 1, 2, 1, 5, 7, 8, true);
+        return GpuTestInputs.request(5, InputDistribution.BIASED_K, DType.FP32, Layout.HND, 1, 2, 1, 5, 7, 8, true);
     }
 }

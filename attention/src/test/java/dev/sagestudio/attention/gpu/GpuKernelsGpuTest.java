@@ -7,6 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import dev.sagestudio.attention.AttentionRequest;
+import dev.sagestudio.attention.cpu.InputDistribution;
+import dev.sagestudio.attention.cpu.PvMode;
+import dev.sagestudio.attention.cpu.ReferenceAttention;
+import dev.sagestudio.attention.cpu.SageAttentionEmulator;
+import dev.sagestudio.attention.cpu.SageConfig;
+import dev.sagestudio.attention.metrics.AccuracyMetrics;
+import dev.sagestudio.attention.quant.Granularity;
 import dev.sagestudio.attention.tensor.DType;
 import dev.sagestudio.attention.tensor.HostTensor;
 import dev.sagestudio.attention.tensor.Layout;
@@ -25,7 +32,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every GPU kernel against the float64 reference on fresh random inputs (K with a channel bias), for
+ * Every GPU kernel against the float64 reference ({@code cpu-reference}) on fresh random inputs with
+ * biased K ({@code biased-k}: K channel bias σ 50, Q σ 2, V σ 1), for
  * every dtype, both layouts, causal and not, and edge shapes. Outputs are poisoned with NaN before each
  * launch, so an unwritten element fails the "all finite" check.
  */
@@ -33,6 +41,7 @@ import org.junit.jupiter.api.TestFactory;
 class GpuKernelsGpuTest {
     private static GpuBackends gpu;
     private static final Map<String, double[]> EXACT = new ConcurrentHashMap<>();
+    private static final ReferenceAttention REFERENCE = new ReferenceAttention();
 
     record Shape(String label, int batch, int qHeads, int kvHeads, int qLen, int kvLen, int headDim) {}
 
@@ -48,14 +57,23 @@ class GpuKernelsGpuTest {
             new Shape("GQA Hq=8 Hkv=2 B=2 N=200 D=128", 2, 8, 2, 200, 200, 128),
             new Shape("N=2048 D=128", 1, 2, 2, 2048, 2048, 128));
 
-    /** Limits vs float64 on inputs with biased K. The sage-int8-fp16 limits are the targets. */
+    /**
+     * Limits vs float64 on biased-K inputs. The sage-int8-fp16 limits are the issue's targets (the CPU
+     * emulator of the same numerics reaches cos ≥ 0.99995, relative L1 ≤ 0.009 on these shapes). flash-fp16
+     * rounds fp32 inputs to fp16, which alone costs up to ~0.009 relative L1 with K biased by σ 50; bf16
+     * runs P·V in bf16.
+     */
     record Limits(double minCosine, double maxRelativeL1) {}
 
     static Limits limits(Variant variant, DType dtype) {
         return switch (variant) {
-            case FLASH_FP16 -> dtype == DType.BF16 ? new Limits(0.99995, 0.01) : new Limits(0.99999, 0.003);
+            case FLASH_FP16 -> switch (dtype) {
+                case FP16 -> new Limits(0.99999, 0.003);
+                case BF16 -> new Limits(0.9999, 0.01);
+                case FP32 -> new Limits(0.9999, 0.02);
+            };
             case SAGE_INT8_FP16, SAGE_INT8_FP16ACC -> new Limits(0.9999, 0.03);
-            case SAGE_INT8_FP8 -> new Limits(0.999, 0.06);
+            case SAGE_INT8_FP8 -> new Limits(0.9995, 0.04);
         };
     }
 
@@ -97,46 +115,99 @@ class GpuKernelsGpuTest {
     }
 
     private static void check(Shape s, DType dtype, Layout layout, boolean causal, Variant variant, long seed) {
-        AttentionRequest hnd = TestInputs.request(seed, TestInputs.Kind.BIASED_K, dtype, Layout.HND, s.batch(),
+        AttentionRequest hnd = GpuTestInputs.request(seed, InputDistribution.BIASED_K, dtype, Layout.HND, s.batch(),
                 s.qHeads(), s.kvHeads(), s.qLen(), s.kvLen(), s.headDim(), causal);
-        double[] exact = EXACT.computeIfAbsent(seed + "/" + dtype, key -> Float64Attention.exact(hnd));
+        double[] exact = EXACT.computeIfAbsent(seed + "/" + dtype, key -> REFERENCE.computeExact(hnd));
         AttentionRequest request = layout == Layout.HND ? hnd : new AttentionRequest(hnd.q().toLayout(layout),
                 hnd.k().toLayout(layout), hnd.v().toLayout(layout), causal, hnd.softmaxScale());
         HostTensor out = gpu.backend(variant).compute(request);
         assertEquals(dtype, out.dtype());
         assertEquals(layout, out.layout());
-        Accuracy accuracy = Accuracy.of(out.toLayout(Layout.HND).toArray(), exact);
+        float[] values = out.toLayout(Layout.HND).toArray();
+        AccuracyMetrics accuracy = AccuracyMetrics.compare(exact, values);
         Limits limits = limits(variant, dtype);
         String where = variant.backendName() + " on " + request.shape().describe() + " (seed " + seed + "): "
                 + accuracy;
         System.out.println(where);
-        assertEquals(0, accuracy.nonFinite(), "unwritten or non-finite outputs: " + where);
-        assertTrue(accuracy.cosine() >= limits.minCosine(), "cosine below " + limits.minCosine() + ": " + where);
+        assertEquals(0, GpuTestInputs.nonFinite(values), "unwritten or non-finite outputs: " + where);
+        assertTrue(accuracy.cosineSimilarity() >= limits.minCosine(), "cosine below " + limits.minCosine() + ": "
+                + where);
         assertTrue(accuracy.relativeL1() <= limits.maxRelativeL1(),
                 "relative L1 above " + limits.maxRelativeL1() + ": " + where);
     }
 
+    /**
+     * Student-t inputs (outliers in Q, K and V) cost SageAttention accuracy by design (the CPU emulator:
+     * cos ≈ 0.992, relative L1 ≈ 0.07–0.09); the GPU kernels must lose no more than the numerics they
+     * implement.
+     */
     @TestFactory
-    Stream<DynamicNode> quantizedKernelsStayCloseWithOutliersInQAndK() {
+    Stream<DynamicNode> quantizedKernelsLoseNoMoreThanTheirNumericsOnHeavyTailedInputs() {
         return Stream.of(Variant.SAGE_INT8_FP16, Variant.SAGE_INT8_FP16ACC, Variant.SAGE_INT8_FP8)
                 .map(variant -> dynamicTest(variant.backendName(), () -> {
                     long seed = System.nanoTime();
-                    AttentionRequest request = TestInputs.request(seed, TestInputs.Kind.BIASED_K_WITH_OUTLIERS,
-                            DType.FP16, Layout.HND, 1, 4, 4, 1024, 1024, 128, false);
-                    Accuracy accuracy = Accuracy.of(gpu.backend(variant).compute(request).toArray(),
-                            Float64Attention.exact(request));
-                    System.out.println(variant.backendName() + " with outliers (seed " + seed + "): " + accuracy);
-                    assertEquals(0, accuracy.nonFinite());
-                    // Outliers coarsen the INT8 scales of their blocks; these limits are looser than the targets.
-                    assertTrue(accuracy.cosine() >= 0.998, accuracy.toString());
-                    assertTrue(accuracy.relativeL1() <= 0.08, accuracy.toString());
+                    AttentionRequest request = GpuTestInputs.request(seed, InputDistribution.OUTLIERS, DType.FP16,
+                            Layout.HND, 1, 4, 4, 1024, 1024, 128, false);
+                    float[] values = gpu.backend(variant).compute(request).toArray();
+                    double[] exact = REFERENCE.computeExact(request);
+                    AccuracyMetrics accuracy = AccuracyMetrics.compare(exact, values);
+                    AccuracyMetrics emulator = AccuracyMetrics.compare(exact,
+                            new SageAttentionEmulator(emulated(variant)).compute(request).toArray());
+                    String report = variant.backendName() + " on outliers (seed " + seed + "): GPU " + accuracy
+                            + "; emulator " + emulator;
+                    System.out.println(report);
+                    assertEquals(0, GpuTestInputs.nonFinite(values), report);
+                    assertTrue(accuracy.relativeL1() <= 1.2 * emulator.relativeL1() + 1e-3, report);
+                    assertTrue(accuracy.cosineSimilarity() >= emulator.cosineSimilarity() - 1e-3, report);
                 }));
+    }
+
+    /** The CPU emulator configured as each GPU kernel is built (ABI.md: per-warp Q scales, smoothed K). */
+    static SageConfig emulated(Variant variant) {
+        return switch (variant) {
+            case SAGE_INT8_FP16 -> new SageConfig(true, Granularity.PER_WARP, PvMode.FP16);
+            case SAGE_INT8_FP16ACC -> new SageConfig(true, Granularity.PER_WARP, PvMode.FP16_ACCUM_FP16);
+            case SAGE_INT8_FP8 -> new SageConfig(true, Granularity.PER_WARP, PvMode.FP8);
+            case FLASH_FP16 -> throw new IllegalArgumentException("flash-fp16 is not quantized");
+        };
+    }
+
+    @TestFactory
+    Stream<DynamicNode> quantizedKernelsAgreeWithTheCpuEmulatorToRounding() {
+        List<DynamicNode> tests = new ArrayList<>();
+        for (Variant variant : List.of(Variant.SAGE_INT8_FP16, Variant.SAGE_INT8_FP16ACC, Variant.SAGE_INT8_FP8)) {
+            for (boolean causal : new boolean[] {false, true}) {
+                tests.add(dynamicTest(variant.backendName() + (causal ? " causal" : ""), () -> {
+                    long seed = System.nanoTime();
+                    AttentionRequest request = GpuTestInputs.request(seed, InputDistribution.BIASED_K, DType.FP16,
+                            Layout.HND, 1, 2, 2, 333, 333, 128, causal);
+                    float[] gpuOut = gpu.backend(variant).compute(request).toArray();
+                    float[] emulatorOut = new SageAttentionEmulator(emulated(variant)).compute(request).toArray();
+                    double[] emulatorExact = new double[emulatorOut.length];
+                    for (int i = 0; i < emulatorOut.length; i++) {
+                        emulatorExact[i] = emulatorOut[i];
+                    }
+                    double[] exact = REFERENCE.computeExact(request);
+                    AccuracyMetrics gpuVsEmulator = AccuracyMetrics.compare(emulatorExact, gpuOut);
+                    AccuracyMetrics emulatorVsExact = AccuracyMetrics.compare(exact, emulatorOut);
+                    String report = variant.backendName() + " (seed " + seed + "): GPU vs emulator " + gpuVsEmulator
+                            + "; emulator vs exact " + emulatorVsExact;
+                    System.out.println(report);
+                    // Same quantization, different accumulation order and exp2 approximation: the GPU must sit
+                    // much closer to the emulator than the emulator sits to the exact result.
+                    assertTrue(gpuVsEmulator.relativeL1() <= Math.max(0.25 * emulatorVsExact.relativeL1(), 1e-3),
+                            report);
+                    assertTrue(gpuVsEmulator.cosineSimilarity() >= 0.99999, report);
+                }));
+            }
+        }
+        return tests.stream();
     }
 
     @TestFactory
     Stream<DynamicNode> repeatedRunsGiveBitIdenticalResults() {
         return Stream.of(Variant.values()).map(variant -> dynamicTest(variant.backendName(), () -> {
-            AttentionRequest request = TestInputs.request(System.nanoTime(), TestInputs.Kind.BIASED_K, DType.FP16,
+            AttentionRequest request = GpuTestInputs.request(System.nanoTime(), InputDistribution.BIASED_K, DType.FP16,
                     Layout.NHD, 2, 8, 2, 1500, 1500, 128, true);
             GpuAttentionBackend backend = gpu.backend(variant);
             float[] first = backend.compute(request).toArray();
@@ -148,7 +219,7 @@ class GpuKernelsGpuTest {
 
     @Test
     void theDevicePointerPathWritesIntoBorrowedBuffersAndMatchesTheHostPath() {
-        AttentionRequest request = TestInputs.request(System.nanoTime(), TestInputs.Kind.BIASED_K, DType.BF16,
+        AttentionRequest request = GpuTestInputs.request(System.nanoTime(), InputDistribution.BIASED_K, DType.BF16,
                 Layout.NHD, 1, 8, 4, 333, 517, 64, true);
         GpuContext context = gpu.context();
         for (Variant variant : Variant.values()) {
@@ -174,7 +245,7 @@ class GpuKernelsGpuTest {
 
     @Test
     void quantizationTimeCanBeSeparatedFromTheAttentionKernel() {
-        AttentionRequest request = TestInputs.request(System.nanoTime(), TestInputs.Kind.BIASED_K, DType.FP16,
+        AttentionRequest request = GpuTestInputs.request(System.nanoTime(), InputDistribution.BIASED_K, DType.FP16,
                 Layout.HND, 1, 4, 4, 512, 512, 128, false);
         GpuContext context = gpu.context();
         GpuAttentionBackend backend = gpu.backend(Variant.SAGE_INT8_FP16);
@@ -200,7 +271,7 @@ class GpuKernelsGpuTest {
     @Test
     void thousandsOfDeviceCallsLeakNothing() {
         GpuContext context = gpu.context();
-        AttentionRequest request = TestInputs.request(1, TestInputs.Kind.BIASED_K, DType.FP16, Layout.HND, 1, 2, 2,
+        AttentionRequest request = GpuTestInputs.request(1, InputDistribution.BIASED_K, DType.FP16, Layout.HND, 1, 2, 2,
                 130, 130, 64, false);
         HostTensor q = request.q();
         try (DeviceTensor dq = DeviceTensor.upload(context, q);
@@ -232,11 +303,11 @@ class GpuKernelsGpuTest {
 
     @Test
     void unsupportedHeadDimsFallBackToTheCpuWithTheReasonReported() {
-        AttentionRequest request = TestInputs.request(3, TestInputs.Kind.BIASED_K, DType.FP16, Layout.HND, 1, 2, 2,
+        AttentionRequest request = GpuTestInputs.request(3, InputDistribution.BIASED_K, DType.FP16, Layout.HND, 1, 2, 2,
                 40, 40, 96, false);
-        AttentionRun run = FallbackRunner.withGpu(gpu, new Float64Attention()).run("sage-int8-fp16", request);
+        AttentionRun run = FallbackRunner.withGpu(gpu, REFERENCE).run("sage-int8-fp16", request);
         assertTrue(run.fellBack());
-        assertEquals(Float64Attention.NAME, run.backend());
+        assertEquals(ReferenceAttention.NAME, run.backend());
         String reason = run.fallbackReason().orElseThrow();
         assertTrue(reason.contains("head dim 96") && reason.contains("flash-fp16 cannot either"), reason);
         assertThrows(dev.sagestudio.attention.UnsupportedAttentionException.class,
