@@ -35,6 +35,10 @@ rm -rf "$OUT"
 mkdir -p "$OUT/lib" "$OUT/tests"
 cp "$JAR" "$OUT/lib/"
 "${MVN[@]}" -pl attention dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$OUT/lib"
+# We use the driver API only: drop JCuda's NVRTC and PTX-compiler natives (about 8 MB compressed).
+if command -v zip >/dev/null; then
+  zip -q -d "$OUT"/lib/jcuda-natives-*.jar 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' || true
+fi
 "${MVN[@]}" dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT_CONSOLE_VERSION \
   -DoutputDirectory="$OUT/tests"
 # A folder, not a jar: scanning a jar needs the jdk.zipfs module, which the minimal runtime leaves out.
