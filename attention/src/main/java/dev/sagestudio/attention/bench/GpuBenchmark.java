@@ -40,7 +40,7 @@ import picocli.CommandLine.Option;
         description = "Times the GPU attention kernels (CUDA events, median of N runs) and writes JSON records.")
 public final class GpuBenchmark implements Callable<Integer> {
     private static final long ROTATION_BYTES = 512L << 20;
-    private static final int CHUNK_ELEMENTS = 1 << 22;
+    private static final int CHUNK_ELEMENTS = 1 << 20;
 
     @Option(names = "--batch", defaultValue = "4", description = "Batch size (default ${DEFAULT-VALUE}).")
     int batch;
@@ -55,7 +55,8 @@ public final class GpuBenchmark implements Callable<Integer> {
             description = "Sequence lengths (q_len = kv_len), in order.")
     List<Integer> seqLens;
 
-    @Option(names = "--causal", split = ",", defaultValue = "false,true", description = "Causal settings to time.")
+    @Option(names = "--causal", split = ",", arity = "1", defaultValue = "false,true",
+            description = "Causal settings to time, e.g. false,true.")
     List<Boolean> causalModes;
 
     @Option(names = "--backends", split = ",",
@@ -265,7 +266,7 @@ public final class GpuBenchmark implements Callable<Integer> {
         }
 
         /**
-         * A tensor of Gaussian values (plus a per-channel bias for K): a 4M-element random chunk, tiled over
+         * A tensor of Gaussian values (plus a per-channel bias for K): a 1M-element random chunk, tiled over
          * the tensor with device copies (host generation of 10^9 values would take minutes).
          */
         private static DeviceTensor filled(GpuContext context, DType dtype, int batch, int heads, int seqLen,
