@@ -10,6 +10,7 @@ import dev.sagestudio.attention.gpu.DeviceTensor;
 import dev.sagestudio.attention.gpu.GpuAttentionBackend;
 import dev.sagestudio.attention.gpu.GpuBackends;
 import dev.sagestudio.attention.gpu.GpuContext;
+import dev.sagestudio.attention.gpu.GpuUnavailableException;
 import dev.sagestudio.attention.gpu.Workspace;
 import dev.sagestudio.attention.tensor.Bf16;
 import dev.sagestudio.attention.tensor.DType;
@@ -86,8 +87,19 @@ public final class GpuBenchmark implements Callable<Integer> {
     private final List<BenchRecord> records = new ArrayList<>();
     private final List<String> skipped = new ArrayList<>();
 
+    /** Exit status when there is no usable GPU (the message says why). */
+    static final int EXIT_NO_GPU = 3;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new GpuBenchmark()).execute(args));
+        CommandLine commandLine = new CommandLine(new GpuBenchmark());
+        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof GpuUnavailableException) {
+                cmd.getErr().println("gpu-bench: " + e.getMessage());
+                return EXIT_NO_GPU;
+            }
+            throw e;
+        });
+        System.exit(commandLine.execute(args));
     }
 
     @Override
