@@ -1,15 +1,11 @@
 package dev.sagestudio.models.onnx;
 
-import com.google.protobuf.ByteString;
 import dev.sagestudio.models.onnx.proto.Onnx.StringStringEntryProto;
 import dev.sagestudio.models.onnx.proto.Onnx.TensorProto;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Tensors whose bytes live in a file next to the model ({@code data_location = EXTERNAL}). Every
@@ -97,39 +93,6 @@ public final class ExternalData {
                     + (offset + Math.max(length, 0)) + ") but " + location + " has only " + size + " bytes");
         }
         return new Location(file, offset, length);
-    }
-
-    /** The tensor with its external bytes read into {@code raw_data} (the location entries removed). */
-    public static TensorProto inline(TensorProto tensor, Path folder) {
-        if (!isExternal(tensor)) {
-            return tensor;
-        }
-        Location at = locate(tensor, folder);
-        if (at.length() > Integer.MAX_VALUE - 8) {
-            throw new OnnxModelException("external tensor '" + tensor.getName() + "' has " + at.length()
-                    + " bytes; tensors over 2 GiB cannot be placed in a segment model yet");
-        }
-        ByteBuffer bytes = ByteBuffer.allocate((int) at.length());
-        try (FileChannel channel = FileChannel.open(at.file(), StandardOpenOption.READ)) {
-            long position = at.offset();
-            while (bytes.hasRemaining()) {
-                int read = channel.read(bytes, position);
-                if (read < 0) {
-                    throw new OnnxModelException("external data file " + at.file() + " ended early while reading '"
-                            + tensor.getName() + "'");
-                }
-                position += read;
-            }
-        } catch (IOException e) {
-            throw new OnnxModelException("cannot read external data of tensor '" + tensor.getName() + "' from "
-                    + at.file() + ": " + e.getMessage(), e);
-        }
-        bytes.flip();
-        return tensor.toBuilder()
-                .clearExternalData()
-                .clearDataLocation()
-                .setRawData(ByteString.copyFrom(bytes))
-                .build();
     }
 
     private static long parseNonNegative(String tensor, String key, String text) {

@@ -19,8 +19,8 @@ import java.util.Set;
  * Cuts a model's main graph at the attention nodes SageStudio runs. Nodes are put in topological
  * order (ties keep file order); each maximal run of other nodes becomes one ONNX Runtime segment,
  * each substituted attention node one attention step. For every cut the tensors live across it are
- * worked out, and each segment receives the initializers its nodes (and their subgraphs) use, with
- * external data read in.
+ * worked out, and each segment receives the initializers its nodes (and their subgraphs) use;
+ * external data stays a reference into the model folder.
  */
 public final class GraphPartitioner {
 
@@ -141,7 +141,9 @@ public final class GraphPartitioner {
             sub.addNode(graph.getNode(n));
         }
         for (String name : usedInitializers) {
-            sub.addInitializer(ExternalData.inline(initializers.get(name), model.folder()));
+            // External data stays a reference; ONNX Runtime reads it from the model folder
+            // (locations were checked when the model was loaded).
+            sub.addInitializer(initializers.get(name));
         }
         Map<String, ValueInfoProto> declared = new HashMap<>();
         for (ValueInfoProto info : graph.getValueInfoList()) {

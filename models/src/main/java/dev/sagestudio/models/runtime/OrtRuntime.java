@@ -1,6 +1,7 @@
 package dev.sagestudio.models.runtime;
 
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
+import java.util.List;
 import java.util.Optional;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
@@ -18,6 +19,7 @@ import org.bytedeco.onnxruntime.global.onnxruntime;
  */
 public final class OrtRuntime implements AutoCloseable {
     private static Env env;
+    private static OrtLog log;
     private static MemoryInfo hostMemory;
 
     private final ExecutionProvider provider;
@@ -44,13 +46,16 @@ public final class OrtRuntime implements AutoCloseable {
      */
     public static OrtRuntime cudaOrCpu(int device, int threads) {
         environment();
+        long mark = log.mark();
         try (SessionOptions options = new SessionOptions(); OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions()) {
             cuda.device_id(device);
             options.AppendExecutionProvider_CUDA(cuda);
             return new OrtRuntime(ExecutionProvider.CUDA, threads, device, Optional.empty());
         } catch (RuntimeException | UnsatisfiedLinkError e) {
+            List<String> logged = log.since(mark);
+            String detail = logged.isEmpty() ? "" : " [ONNX Runtime: " + String.join(" | ", logged) + "]";
             String reason = "ONNX Runtime's CUDA execution provider could not be started on device " + device + ": "
-                    + e.getMessage() + " (it needs the org.bytedeco:onnxruntime linux-x86_64-gpu natives, build with"
+                    + e.getMessage() + detail + " (it needs the org.bytedeco:onnxruntime linux-x86_64-gpu natives, build with"
                     + " -Donnxruntime.classifier=linux-x86_64-gpu, an NVIDIA driver, and cuBLAS/cuBLASLt 13, cuFFT 12"
                     + " (CUDA 13) and cuDNN 9 on the library path); running ONNX Runtime on the CPU instead";
             return new OrtRuntime(ExecutionProvider.CPU, threads, -1, Optional.of(reason));
@@ -66,7 +71,8 @@ public final class OrtRuntime implements AutoCloseable {
                         + Loader.getPlatform() + ": " + e.getMessage() + " (the build ships org.bytedeco:onnxruntime"
                         + " natives for linux-x86_64 only)", e);
             }
-            env = new Env(onnxruntime.ORT_LOGGING_LEVEL_ERROR, "sagestudio");
+            log = new OrtLog();
+            env = new Env(onnxruntime.ORT_LOGGING_LEVEL_WARNING, "sagestudio", log, null);
         }
         return env;
     }
@@ -103,10 +109,22 @@ public final class OrtRuntime implements AutoCloseable {
 
     /** A session for {@code model}; {@code what} names it in error messages. */
     public OrtSessionRunner open(ModelProto model, String what) {
+        return open(model, null, what);
+    }
+
+    /**
+     * A session for {@code model} whose external-data locations (already checked by
+     * {@code OnnxModel}) are read by ONNX Runtime relative to {@code externalDataFolder}.
+     */
+    public OrtSessionRunner open(ModelProto model, java.nio.file.Path externalDataFolder, String what) {
         byte[] bytes = model.toByteArray();
         SessionOptions options = new SessionOptions();
         BytePointer data = new BytePointer(bytes);
         try {
+            if (externalDataFolder != null) {
+                options.AddConfigEntry("session.model_external_initializers_file_folder_path",
+                        externalDataFolder.toString());
+            }
             if (threads > 0) {
                 options.SetIntraOpNumThreads(threads);
                 options.SetInterOpNumThreads(1);

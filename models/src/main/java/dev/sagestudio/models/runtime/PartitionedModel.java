@@ -143,7 +143,7 @@ public final class PartitionedModel implements AutoCloseable {
             ModelProto model = segment.needsInputTypes()
                     ? segment.typedModel(name -> inputs.get(name).elemType())
                     : segment.model();
-            session = runtime.open(model, "segment " + segment.index() + " of " + plan.model().source() + " ("
+            session = runtime.open(model, plan.model().folder(), "segment " + segment.index() + " of " + plan.model().source() + " ("
                     + describeNodes(segment) + ")");
             byTypes.put(key, session);
         }

@@ -1,10 +1,8 @@
 package dev.sagestudio.models.runtime;
 
-import dev.sagestudio.models.onnx.ExternalData;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.proto.Onnx.GraphProto;
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
-import dev.sagestudio.models.onnx.proto.Onnx.TensorProto;
 import dev.sagestudio.models.onnx.proto.Onnx.ValueInfoProto;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -35,12 +33,6 @@ public final class WholeModel implements AutoCloseable {
     public static WholeModel open(OnnxModel model, OrtRuntime runtime, List<String> extraOutputs) {
         ModelProto proto = model.proto();
         GraphProto.Builder graph = proto.getGraph().toBuilder();
-        for (int i = 0; i < graph.getInitializerCount(); i++) {
-            TensorProto t = graph.getInitializer(i);
-            if (ExternalData.isExternal(t)) {
-                graph.setInitializer(i, ExternalData.inline(t, model.folder()));
-            }
-        }
         Set<String> present = new HashSet<>();
         graph.getOutputList().forEach(o -> present.add(o.getName()));
         Map<String, ValueInfoProto> declared = new HashMap<>();
@@ -51,7 +43,7 @@ public final class WholeModel implements AutoCloseable {
             }
         }
         List<String> outputs = graph.getOutputList().stream().map(ValueInfoProto::getName).toList();
-        OrtSessionRunner session = runtime.open(proto.toBuilder().setGraph(graph).build(),
+        OrtSessionRunner session = runtime.open(proto.toBuilder().setGraph(graph).build(), model.folder(),
                 "the whole graph of " + model.source());
         return new WholeModel(session, outputs);
     }

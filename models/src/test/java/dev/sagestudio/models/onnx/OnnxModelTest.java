@@ -59,16 +59,16 @@ class OnnxModelTest {
     }
 
     @Test
-    void externalDataInsideTheFolderLoadsAndInlines() throws Exception {
+    void externalDataInsideTheFolderIsLocated() throws Exception {
         byte[] weights = new byte[64 + 48];
         new Random(5).nextBytes(weights);
         Files.write(dir.resolve("weights.bin"), weights);
         Path file = write("model.onnx", externalWeightModel("weights.bin", 64, 48));
         OnnxModel model = OnnxModel.load(file);
-        TensorProto inlined = ExternalData.inline(model.graph().getInitializer(0), model.folder());
-        assertEquals(48, inlined.getRawData().size());
-        assertEquals(weights[64], inlined.getRawData().byteAt(0));
-        assertTrue(!ExternalData.isExternal(inlined));
+        ExternalData.Location at = ExternalData.locate(model.graph().getInitializer(0), model.folder());
+        assertEquals(dir.toRealPath().resolve("weights.bin"), at.file());
+        assertEquals(64, at.offset());
+        assertEquals(48, at.length());
     }
 
     @Test

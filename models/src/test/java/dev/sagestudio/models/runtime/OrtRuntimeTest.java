@@ -53,6 +53,8 @@ class OrtRuntimeTest {
                 String reason = runtime.fallbackReason().orElseThrow();
                 assertTrue(reason.contains("CUDA execution provider"), reason);
                 assertTrue(reason.contains("on the CPU instead"), reason);
+                // ORT's own log line names the library it could not open; the reason quotes it.
+                assertTrue(reason.contains("cannot open shared object file"), reason);
             } else {
                 assertTrue(runtime.fallbackReason().isEmpty());
             }
@@ -94,6 +96,7 @@ class OrtRuntimeTest {
         Map<String, HostArray> inputs = Map.of("x", PartitionedModelTest.randomInput(3, 2, 6, 16));
         try (OrtRuntime runtime = OrtRuntime.cpu(1);
              WholeModel whole = WholeModel.open(OnnxModel.of(inline, dir, "inline"), runtime);
+             WholeModel wholeExternal = WholeModel.open(OnnxModel.load(file), runtime);
              PartitionedModel partitioned = new PartitionedModel(GraphPartitioner.partition(OnnxModel.load(file)),
                      new ReferenceAttention(), runtime)) {
             HostArray expected = whole.run(inputs).outputs().get("y");
@@ -102,6 +105,7 @@ class OrtRuntimeTest {
             double[] e = expected.toDoubles();
             double[] a = actual.outputs().get("y").toDoubles();
             assertArrayEquals(e, a, 1e-4);
+            assertArrayEquals(e, wholeExternal.run(inputs).outputs().get("y").toDoubles(), 0);
         }
     }
 

@@ -1,0 +1,412 @@
+package dev.sagestudio.attention.gpu;
+
+import dev.sagestudio.attention.AttentionBackend;
+import dev.sagestudio.attention.AttentionRequest;
+import dev.sagestudio.attention.AttentionShape;
+import dev.sagestudio.attention.tensor.DType;
+import dev.sagestudio.attention.tensor.HostTensor;
+import dev.sagestudio.attention.tensor.Layout;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One of our CUDA attention kernels as an {@link AttentionBackend}, plus a device-pointer API for
+ * callers whose tensors already live on the GPU (the ONNX Runtime path).
+ *
+ * <p>Launch sequences follow {@code attention/src/main/cuda/ABI.md}. Head dims other than 64 and 128
+ * are refused with a reason (see {@link GpuBackends#run} for the reported fallback).
+ */
+public final class GpuAttentionBackend implements AttentionBackend, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(GpuAttentionBackend.class.getName());
+    private static final double LOG2_E = 1.4426950408889634;
+
+    /** The kernels this backend can be. */
+    public enum Variant {
+        /** FlashAttention-2-style fp16 (bf16 for bf16 inputs) kernel: the full-precision side of comparisons. */
+        FLASH_FP16("flash-fp16"),
+        /** SageAttention: INT8 QK^T with smoothed K, FP16 PV accumulated in FP32. */
+        SAGE_INT8_FP16("sage-int8-fp16"),
+        /** As {@link #SAGE_INT8_FP16}, with PV accumulated in FP16 inside each 64-key block. */
+        SAGE_INT8_FP16ACC("sage-int8-fp16acc"),
+        /** SageAttention2: INT8 QK^T, FP8 (e4m3) PV with per-channel V scales, two-level accumulation. */
+        SAGE_INT8_FP8("sage-int8-fp8");
+
+        private final String backendName;
+
+        Variant(String backendName) {
+            this.backendName = backendName;
+        }
+
+        public String backendName() {
+            return backendName;
+        }
+
+        public boolean quantized() {
+            return this != FLASH_FP16;
+        }
+
+        /** The variant called {@code name}, e.g. {@code sage-int8-fp16}. */
+        public static Optional<Variant> byName(String name) {
+            return Arrays.stream(values()).filter(v -> v.backendName.equals(name)).findFirst();
+        }
+    }
+
+    /** Head dims the kernels are compiled for. */
+    public static final int[] HEAD_DIMS = {64, 128};
+
+    private final GpuContext context;
+    private final Variant variant;
+    private final Workspace workspace;
+    private CudaStream hostStream;
+    private boolean closed;
+
+    private GpuAttentionBackend(GpuContext context, Variant variant) {
+        this.context = context;
+        this.variant = variant;
+        this.workspace = new Workspace(context);
+    }
+
+    /** A backend running {@code variant} in {@code context}; the context stays the caller's to close. */
+    public static GpuAttentionBackend create(GpuContext context, Variant variant) {
+        Objects.requireNonNull(context, "context");
+        Objects.requireNonNull(variant, "variant");
+        return new GpuAttentionBackend(context, variant);
+    }
+
+    @Override
+    public String name() {
+        return variant.backendName();
+    }
+
+    public Variant variant() {
+        return variant;
+    }
+
+    public GpuContext context() {
+        return context;
+    }
+
+    @Override
+    public Optional<String> unsupportedReason(AttentionShape shape) {
+        Optional<String> kernels = context.kernelsUnavailableReason();
+        if (kernels.isPresent()) {
+            return kernels;
+        }
+        return shapeUnsupportedReason(variant, context.device(), shape.headDim(), shape.batch(), shape.qHeads());
+    }
+
+    /** Why {@code variant} cannot run this head dim / grid on {@code device} (no kernel check). */
+    static Optional<String> shapeUnsupportedReason(Variant variant, DeviceInfo device, int headDim, int batch,
+                                                   int qHeads) {
+        if (Arrays.stream(HEAD_DIMS).noneMatch(d -> d == headDim)) {
+            return Optional.of("head dim " + headDim + " is not supported: the " + variant.backendName()
+                    + " kernels are compiled for head dims 64 and 128");
+        }
+        if (variant == Variant.SAGE_INT8_FP8 && device.smArchitecture() < 89) {
+            return Optional.of("FP8 (e4m3) matrix instructions need compute capability 8.9 or newer; "
+                    + device.name() + " has " + device.computeCapability());
+        }
+        if (batch > 65535 || qHeads > 65535) {
+            return Optional.of("batch (" + batch + ") and heads (" + qHeads + ") must each be at most 65535"
+                    + " (CUDA grid limits)");
+        }
+        return Optional.empty();
+    }
+
+    // ------------------------------------------------------------------ host API
+
+    /**
+     * Uploads Q, K and V, runs the kernels, downloads O. O is poisoned with NaN before the launch, so an
+     * element the kernel fails to write shows up as NaN instead of a stale value.
+     */
+    @Override
+    public synchronized HostTensor compute(AttentionRequest request) {
+        requireOpen();
+        requireSupported(request.shape());
+        if (hostStream == null) {
+            hostStream = context.createStream();
+        }
+        HostTensor q = request.q();
+        try (DeviceTensor dq = DeviceTensor.upload(context, q);
+             DeviceTensor dk = DeviceTensor.upload(context, request.k());
+             DeviceTensor dv = DeviceTensor.upload(context, request.v());
+             DeviceTensor dout = DeviceTensor.allocate(context, q.dtype(), q.layout(), q.batch(), q.heads(),
+                     q.tokens(), q.headDim())) {
+            dout.poisonWithNaN(hostStream);
+            attend(dq, dk, dv, dout, request.causal(), request.softmaxScale(), hostStream);
+            hostStream.synchronize();
+            return dout.download();
+        }
+    }
+
+    // ------------------------------------------------------------------ device API
+
+    /**
+     * O = attention(Q, K, V) on tensors already on the GPU, queued on {@code stream} (the call returns
+     * before the GPU finishes). Uses this backend's own workspace, so concurrent calls are serialized.
+     *
+     * @param softmaxScale the scale applied to Q·K^T, usually 1/sqrt(D)
+     */
+    public synchronized void attend(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor o, boolean causal,
+                                    double softmaxScale, CudaStream stream) {
+        requireOpen();
+        Prepared prepared = prepare(q, k, v, softmaxScale, workspace, stream);
+        attendPrepared(prepared, o, causal, stream);
+    }
+
+    /** A workspace for {@link #prepare}, owned by the caller (e.g. one per rotating input set in benchmarks). */
+    public Workspace newWorkspace() {
+        return context.createWorkspace();
+    }
+
+    /**
+     * Inputs after preprocessing (K mean, INT8 Q/K with scales, V converted), ready for
+     * {@link #attendPrepared}. Valid until its workspace is closed or reused by another {@code prepare}.
+     */
+    public static final class Prepared {
+        final Variant variant;
+        final int batch;
+        final int qHeads;
+        final int kvHeads;
+        final int qLen;
+        final int kvLen;
+        final int headDim;
+        final DType inputDType;
+        final double softmaxScale;
+        // flash: q/k/v in fp16 or bf16; sage: v in fp16 (fp16 variants)
+        final DeviceTensor q;
+        final DeviceTensor k;
+        final DeviceTensor v;
+        // sage only
+        final DeviceBuffer q8;
+        final DeviceBuffer qScale;
+        final DeviceBuffer k8;
+        final DeviceBuffer kScale;
+        final DeviceBuffer vFp8;
+        final DeviceBuffer vScale;
+
+        private Prepared(Variant variant, DeviceTensor originalQ, DeviceTensor originalK, double softmaxScale,
+                         DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceBuffer q8, DeviceBuffer qScale,
+                         DeviceBuffer k8, DeviceBuffer kScale, DeviceBuffer vFp8, DeviceBuffer vScale) {
+            this.variant = variant;
+            this.batch = originalQ.batch();
+            this.qHeads = originalQ.heads();
+            this.kvHeads = originalK.heads();
+            this.qLen = originalQ.tokens();
+            this.kvLen = originalK.tokens();
+            this.headDim = originalQ.headDim();
+            this.inputDType = originalQ.dtype();
+            this.softmaxScale = softmaxScale;
+            this.q = q;
+            this.k = k;
+            this.v = v;
+            this.q8 = q8;
+            this.qScale = qScale;
+            this.k8 = k8;
+            this.kScale = kScale;
+            this.vFp8 = vFp8;
+            this.vScale = vScale;
+        }
+
+        public String describe() {
+            return variant.backendName() + " B=" + batch + " Hq=" + qHeads + " Hkv=" + kvHeads + " Nq=" + qLen
+                    + " Nkv=" + kvLen + " D=" + headDim + " " + inputDType.label();
+        }
+    }
+
+    /** Runs the preprocessing kernels for this variant on {@code stream} into {@code workspace}. */
+    public Prepared prepare(DeviceTensor q, DeviceTensor k, DeviceTensor v, double softmaxScale, Workspace workspace,
+                            CudaStream stream) {
+        requireOpen();
+        validateInputs(q, k, v, softmaxScale);
+        KernelModule kernels = context.kernels();
+        int batch = q.batch();
+        int hq = q.heads();
+        int hkv = k.heads();
+        int nq = q.tokens();
+        int nk = k.tokens();
+        int d = q.headDim();
+        String dt = suffix(q.dtype());
+        if (variant == Variant.FLASH_FP16) {
+            if (q.dtype() != DType.FP32) {
+                return new Prepared(variant, q, k, softmaxScale, q, k, v, null, null, null, null, null, null);
+            }
+            DeviceTensor q16 = toFp16(kernels, q, workspace.buffer("q16", bytes16(q)), stream);
+            DeviceTensor k16 = toFp16(kernels, k, workspace.buffer("k16", bytes16(k)), stream);
+            DeviceTensor v16 = toFp16(kernels, v, workspace.buffer("v16", bytes16(v)), stream);
+            return new Prepared(variant, q, k, softmaxScale, q16, k16, v16, null, null, null, null, null, null);
+        }
+        long nqPadded = cdiv(nq, 128) * 128L;
+        long nkPadded = cdiv(nk, 64) * 64L;
+        DeviceBuffer kMean = workspace.buffer("kMean", (long) batch * hkv * d * 4);
+        DeviceBuffer q8 = workspace.buffer("q8", batch * hq * nqPadded * d);
+        DeviceBuffer qScale = workspace.buffer("qScale", batch * hq * (nqPadded / 32) * 4);
+        DeviceBuffer k8 = workspace.buffer("k8", batch * hkv * nkPadded * d);
+        DeviceBuffer kScale = workspace.buffer("kScale", batch * hkv * (nkPadded / 64) * 4);
+
+        kernels.kernel("pre_k_mean_" + dt).launch(hkv, batch, 1, stream,
+                withView(Kernel.args().pointer(k.buffer()).pointer(kMean), k));
+        kernels.kernel("pre_quant_q_int8_" + dt).launch((int) (nqPadded / 128), hq, batch, stream,
+                withView(Kernel.args().pointer(q.buffer()).pointer(q8).pointer(qScale), q)
+                        .f32((float) (softmaxScale * LOG2_E)).i32(32));
+        kernels.kernel("pre_quant_k_int8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
+                withView(Kernel.args().pointer(k.buffer()).pointer(kMean).pointer(k8).pointer(kScale), k));
+
+        if (variant == Variant.SAGE_INT8_FP8) {
+            DeviceBuffer vScale = workspace.buffer("vScale", (long) batch * hkv * d * 4);
+            DeviceBuffer vFp8 = workspace.buffer("vFp8", batch * hkv * d * nkPadded);
+            kernels.kernel("pre_v_fp8_scale_" + dt).launch(hkv, batch, 1, stream,
+                    withView(Kernel.args().pointer(v.buffer()).pointer(vScale), v));
+            kernels.kernel("pre_quant_v_fp8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
+                    withView(Kernel.args().pointer(v.buffer()).pointer(vScale).pointer(vFp8), v));
+            return new Prepared(variant, q, k, softmaxScale, null, null, null, q8, qScale, k8, kScale, vFp8, vScale);
+        }
+        DeviceTensor v16 = v.dtype() == DType.FP16 ? v : toFp16(kernels, v, workspace.buffer("v16", bytes16(v)), stream);
+        return new Prepared(variant, q, k, softmaxScale, null, null, v16, q8, qScale, k8, kScale, null, null);
+    }
+
+    /** Runs the attention kernel itself on prepared inputs, writing {@code o} (Q's extents; any dtype/layout). */
+    public void attendPrepared(Prepared p, DeviceTensor o, boolean causal, CudaStream stream) {
+        requireOpen();
+        if (p.variant != variant) {
+            throw new IllegalArgumentException("inputs prepared for " + p.variant.backendName() + " cannot run on "
+                    + variant.backendName());
+        }
+        if (o.batch() != p.batch || o.heads() != p.qHeads || o.tokens() != p.qLen || o.headDim() != p.headDim) {
+            throw new IllegalArgumentException("output " + o.describe() + " must have Q's extents [" + p.batch + ", "
+                    + p.qHeads + ", " + p.qLen + ", " + p.headDim + "]");
+        }
+        requireAligned(o, "o");
+        KernelModule kernels = context.kernels();
+        int grid = cdiv(p.qLen, 128);
+        if (variant == Variant.FLASH_FP16) {
+            String entry = "flash_fwd_" + (p.q.dtype() == DType.BF16 ? "bf16" : "f16") + "_d" + p.headDim;
+            Kernel.Args args = Kernel.args().pointer(p.q.buffer()).pointer(p.k.buffer()).pointer(p.v.buffer())
+                    .pointer(o.buffer()).i32(p.batch).i32(p.qHeads).i32(p.kvHeads).i32(p.qLen).i32(p.kvLen);
+            strides(args, p.q);
+            strides(args, p.k);
+            strides(args, p.v);
+            strides(args, o);
+            args.f32((float) p.softmaxScale).i32(causal ? 1 : 0).i32(outDTypeCode(o.dtype()));
+            kernels.kernel(entry).launch(grid, p.qHeads, p.batch, stream, args);
+            return;
+        }
+        String entry = switch (variant) {
+            case SAGE_INT8_FP16 -> "sage_int8_fp16_d" + p.headDim;
+            case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + p.headDim;
+            case SAGE_INT8_FP8 -> "sage_int8_fp8_d" + p.headDim;
+            default -> throw new IllegalStateException("unexpected variant " + variant);
+        };
+        Kernel.Args args = Kernel.args().pointer(p.q8).pointer(p.qScale).pointer(p.k8).pointer(p.kScale);
+        if (variant == Variant.SAGE_INT8_FP8) {
+            args.pointer(p.vFp8).pointer(p.vScale).pointer(o.buffer());
+        } else {
+            args.pointer(p.v.buffer()).nullPointer().pointer(o.buffer());
+        }
+        args.i32(p.batch).i32(p.qHeads).i32(p.kvHeads).i32(p.qLen).i32(p.kvLen);
+        if (variant == Variant.SAGE_INT8_FP8) {
+            args.i64(0).i64(0).i64(0); // V strides: the fp8 kernel reads its own packed layout
+        } else {
+            strides(args, p.v);
+        }
+        strides(args, o);
+        args.i32(causal ? 1 : 0).i32(outDTypeCode(o.dtype()));
+        kernels.kernel(entry).launch(grid, p.qHeads, p.batch, stream, args);
+    }
+
+    private DeviceTensor toFp16(KernelModule kernels, DeviceTensor src, DeviceBuffer target, CudaStream stream) {
+        int n = src.tokens();
+        int d = src.headDim();
+        kernels.kernel("pre_to_f16_" + suffix(src.dtype())).launch(cdiv((long) n * d, 2048), src.heads(),
+                src.batch(), stream, withView(Kernel.args().pointer(src.buffer()).pointer(target), src));
+        return new DeviceTensor(target, DType.FP16, Layout.HND, src.batch(), src.heads(), n, d);
+    }
+
+    /** Appends the common tensor-view parameters {@code B, H, N, D, sb, sh, sn}. */
+    private static Kernel.Args withView(Kernel.Args args, DeviceTensor t) {
+        args.i32(t.batch()).i32(t.heads()).i32(t.tokens()).i32(t.headDim());
+        return strides(args, t);
+    }
+
+    private static Kernel.Args strides(Kernel.Args args, DeviceTensor t) {
+        return args.i64(t.batchStride()).i64(t.headStride()).i64(t.tokenStride());
+    }
+
+    private void validateInputs(DeviceTensor q, DeviceTensor k, DeviceTensor v, double softmaxScale) {
+        Objects.requireNonNull(q, "q");
+        Objects.requireNonNull(k, "k");
+        Objects.requireNonNull(v, "v");
+        String problem = q.dtype() != k.dtype() || q.dtype() != v.dtype() ? "share one dtype"
+                : k.batch() != q.batch() || v.batch() != q.batch() ? "share one batch size"
+                : k.headDim() != q.headDim() || v.headDim() != q.headDim() ? "share one head dimension"
+                : k.heads() != v.heads() || k.tokens() != v.tokens() ? "have K's heads and tokens equal V's"
+                : null;
+        if (problem != null) {
+            throw new IllegalArgumentException("q, k and v must " + problem + ": " + q.describe() + ", "
+                    + k.describe() + ", " + v.describe());
+        }
+        if (!(softmaxScale > 0) || Double.isInfinite(softmaxScale)) {
+            throw new IllegalArgumentException("softmax scale must be a positive finite number, got " + softmaxScale);
+        }
+        AttentionShape shape = new AttentionShape(q.batch(), q.heads(), k.heads(), q.tokens(), k.tokens(),
+                q.headDim(), q.dtype(), q.layout(), false);
+        requireSupported(shape);
+        requireAligned(q, "q");
+        requireAligned(k, "k");
+        requireAligned(v, "v");
+    }
+
+    /** The kernels read rows with 16-byte vector loads. */
+    private static void requireAligned(DeviceTensor t, String label) {
+        if (t.buffer().address() % 16 != 0) {
+            throw new IllegalArgumentException(label + " must start at a 16-byte aligned device address, got 0x"
+                    + Long.toHexString(t.buffer().address()));
+        }
+    }
+
+    private static long bytes16(DeviceTensor t) {
+        return t.elementCount() * 2;
+    }
+
+    static int cdiv(long a, long b) {
+        return Math.toIntExact((a + b - 1) / b);
+    }
+
+    static String suffix(DType dtype) {
+        return switch (dtype) {
+            case FP32 -> "f32";
+            case FP16 -> "f16";
+            case BF16 -> "bf16";
+        };
+    }
+
+    static int outDTypeCode(DType dtype) {
+        return switch (dtype) {
+            case FP32 -> 0;
+            case FP16 -> 1;
+            case BF16 -> 2;
+        };
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("GPU backend " + name() + " is closed");
+        }
+    }
+
+    /** Frees this backend's workspace and stream; the context stays open. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        workspace.close();
+        if (hostStream != null) {
+            hostStream.close();
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> String.format(Locale.ROOT, "closed GPU backend %s", name()));
+    }
+}
