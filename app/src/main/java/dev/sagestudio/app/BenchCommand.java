@@ -5,6 +5,7 @@ import dev.sagestudio.models.pipeline.AttentionChoice;
 import dev.sagestudio.models.pipeline.GenerationRequest;
 import dev.sagestudio.models.pipeline.PipelineBench;
 import dev.sagestudio.models.runtime.OrtRuntime;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,46 +62,55 @@ public final class BenchCommand implements Callable<Integer> {
         return CommandRunner.run(err, cancel -> {
             ModelBundle bundle = ModelBundle.load(BundleLocator.resolve(model));
             List<AttentionChoice> choices = new ArrayList<>();
-            for (String name : backends) {
-                AttentionChoice c = AttentionChoice.resolve(name.trim(), cpuFallback);
-                c.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
-                choices.add(c);
-            }
-            GenerationRequest request = GenerationRequest.of(prompt, 0);
-            OrtRuntime runtime = OrtRuntime.cpu(threads);
-            out.printf(Locale.ROOT, "model %s, %s, median of %d after %d warm-up, ONNX Runtime CPU EP%n",
-                    bundle.spec().name(), what == What.step ? "one guided denoising step" : "attention calls of step 1",
-                    runs, warmup);
-            if (what == What.step) {
-                List<PipelineBench.StepTime> times = PipelineBench.step(bundle, choices, runtime, request, warmup, runs);
-                out.printf(Locale.ROOT, "%-24s %12s %14s %12s %8s%n", "backend", "step ms", "ONNX Runtime ms",
-                        "attention ms", "ratio");
-                double base = times.get(0).totalNanos();
-                for (PipelineBench.StepTime t : times) {
-                    out.printf(Locale.ROOT, "%-24s %12.2f %14.2f %12.2f %7.2fx%n", t.backend(), t.totalNanos() / 1e6,
-                            t.ortNanos() / 1e6, t.attentionNanos() / 1e6, base / t.totalNanos());
+            try {
+                for (String name : backends) {
+                    AttentionChoice c = AttentionChoice.resolve(name.trim(), cpuFallback);
+                    choices.add(c);
+                    c.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
+                    c.note().ifPresent(n -> err.println("note: " + n));
                 }
-            } else {
-                List<PipelineBench.AttentionTime> times = PipelineBench.attention(bundle, choices, runtime, request,
-                        warmup, runs);
-                out.printf(Locale.ROOT, "%-5s %-28s", "call", "shape B,Hq/Hkv,Nq,Nkv,D");
-                for (AttentionChoice c : choices) {
-                    out.printf(Locale.ROOT, " %22s", c.name() + " ms");
+                bench(bundle, choices, out);
+            } finally {
+                choices.forEach(AttentionChoice::close);
+            }
+        });
+    }
+
+    private void bench(ModelBundle bundle, List<AttentionChoice> choices, PrintWriter out) throws IOException {
+        GenerationRequest request = GenerationRequest.of(prompt, 0);
+        OrtRuntime runtime = OrtRuntime.cpu(threads);
+        out.printf(Locale.ROOT, "model %s, %s, median of %d after %d warm-up, ONNX Runtime CPU EP%n",
+                bundle.spec().name(), what == What.step ? "one guided denoising step" : "attention calls of step 1",
+                runs, warmup);
+        if (what == What.step) {
+            List<PipelineBench.StepTime> times = PipelineBench.step(bundle, choices, runtime, request, warmup, runs);
+            out.printf(Locale.ROOT, "%-24s %12s %14s %12s %8s%n", "backend", "step ms", "ONNX Runtime ms",
+                    "attention ms", "ratio");
+            double base = times.get(0).totalNanos();
+            for (PipelineBench.StepTime t : times) {
+                out.printf(Locale.ROOT, "%-24s %12.2f %14.2f %12.2f %7.2fx%n", t.backend(), t.totalNanos() / 1e6,
+                        t.ortNanos() / 1e6, t.attentionNanos() / 1e6, base / t.totalNanos());
+            }
+        } else {
+            List<PipelineBench.AttentionTime> times = PipelineBench.attention(bundle, choices, runtime, request,
+                    warmup, runs);
+            out.printf(Locale.ROOT, "%-5s %-28s", "call", "shape B,Hq/Hkv,Nq,Nkv,D");
+            for (AttentionChoice c : choices) {
+                out.printf(Locale.ROOT, " %22s", c.name() + " ms");
+            }
+            out.println();
+            for (PipelineBench.AttentionTime t : times) {
+                var s = t.shape();
+                out.printf(Locale.ROOT, "%-5d %-28s", t.index(), s.batch() + "," + s.qHeads() + "/" + s.kvHeads()
+                        + "," + s.qLen() + "," + s.kvLen() + "," + s.headDim());
+                double base = t.medianNanos().values().iterator().next();
+                for (long v : t.medianNanos().values()) {
+                    out.printf(Locale.ROOT, " %13.3f (%5.2fx)", v / 1e6, base / v);
                 }
                 out.println();
-                for (PipelineBench.AttentionTime t : times) {
-                    var s = t.shape();
-                    out.printf(Locale.ROOT, "%-5d %-28s", t.index(), s.batch() + "," + s.qHeads() + "/" + s.kvHeads()
-                            + "," + s.qLen() + "," + s.kvLen() + "," + s.headDim());
-                    double base = t.medianNanos().values().iterator().next();
-                    for (long v : t.medianNanos().values()) {
-                        out.printf(Locale.ROOT, " %13.3f (%5.2fx)", v / 1e6, base / v);
-                    }
-                    out.println();
-                }
             }
-            out.println("ratio = first backend's time / this backend's time (higher is faster)");
-            out.flush();
-        });
+        }
+        out.println("ratio = first backend's time / this backend's time (higher is faster)");
+        out.flush();
     }
 }

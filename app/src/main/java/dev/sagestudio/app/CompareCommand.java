@@ -60,13 +60,15 @@ public final class CompareCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         return CommandRunner.run(err, cancel -> {
             ModelBundle bundle = options.bundle();
-            AttentionChoice a = AttentionChoice.resolve(backendA, options.cpuFallback);
-            AttentionChoice b = AttentionChoice.resolve(backendB, options.cpuFallback);
             GenerationRequest request = options.request();
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
-            AbResult result = AbComparison.run(bundle, a, b, OrtRuntime.cpu(options.threads), request,
-                    new AbComparison.Options(sampleSteps, layers, 256L << 20),
-                    name -> new ConsoleProgress(err, String.format(Locale.ROOT, "%-20s", name)), cancel);
+            AbResult result;
+            try (AttentionChoice a = AttentionChoice.resolve(backendA, options.cpuFallback);
+                 AttentionChoice b = AttentionChoice.resolve(backendB, options.cpuFallback)) {
+                result = AbComparison.run(bundle, a, b, OrtRuntime.cpu(options.threads), request,
+                        new AbComparison.Options(sampleSteps, layers, 256L << 20),
+                        name -> new ConsoleProgress(err, String.format(Locale.ROOT, "%-20s", name)), cancel);
+            }
             out.print(result.table());
             boolean video = result.a().frames() > 1 || result.a().kind().name().equals("VIDEO");
             Path target = output != null ? output

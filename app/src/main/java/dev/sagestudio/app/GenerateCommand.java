@@ -47,16 +47,16 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         return CommandRunner.run(err, cancel -> {
             ModelBundle bundle = options.bundle();
-            AttentionChoice attention = AttentionChoice.resolve(backend, options.cpuFallback);
             GenerationRequest request = options.request();
             boolean video = bundle.spec().kind() == ModelSpec.Kind.VIDEO;
             Path target = output != null ? output
                     : Path.of("sagestudio-" + request.seed() + (video ? ".gif" : ".png"));
             GenerationResult.checkTarget(bundle.spec().kind(), target);
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
-            attention.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
             GenerationResult result;
-            try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, attention, OrtRuntime.cpu(options.threads))) {
+            try (AttentionChoice attention = AttentionChoice.resolve(backend, options.cpuFallback);
+                 DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, attention, OrtRuntime.cpu(options.threads))) {
+                attention.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
                 result = pipeline.generate(request, new ConsoleProgress(err, "denoising"), cancel);
             }
             result.notes().forEach(n -> err.println("note: " + n));

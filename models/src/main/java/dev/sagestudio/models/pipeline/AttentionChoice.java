@@ -4,24 +4,35 @@ import dev.sagestudio.attention.AttentionBackend;
 import dev.sagestudio.attention.cpu.ReferenceAttention;
 import dev.sagestudio.attention.cpu.SageAttentionEmulator;
 import dev.sagestudio.attention.cpu.SageConfig;
+import dev.sagestudio.attention.gpu.GpuBackends;
+import dev.sagestudio.attention.gpu.GpuStatus;
+import dev.sagestudio.attention.gpu.GpuUnavailableException;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The attention backend a run asked for and the one that will actually run, with the reason whenever they
- * differ. Nothing falls back silently: a GPU backend name either fails with the reason, or — only when the
- * caller allows it — maps to its CPU counterpart and {@link #fallbackReason()} says so.
+ * differ. Nothing falls back silently: a GPU backend name runs on the GPU, or fails with the reason the GPU cannot
+ * be used, or — only when the caller allows it — runs its CPU counterpart and {@link #fallbackReason()} says so.
  *
  * <p>{@value #ONNX_RUNTIME} is a choice too: no SageStudio backend; the denoiser runs whole in ONNX Runtime, whose own
  * attention kernels run its attention (the fastest CPU path, and the baseline the substitutions are compared with).
+ *
+ * <p>A GPU backend here is used through its host API: Q, K and V are uploaded and O downloaded for every call
+ * ({@link #note()} says so), because the pipeline's zero-copy device path is not implemented. Close the choice to
+ * release the GPU context.
  *
  * @param requested the name the user asked for
  * @param backend the backend that runs (its {@link AttentionBackend#name()} is what ran); null for
  *                {@value #ONNX_RUNTIME}
  * @param fallbackReason why {@code backend} is not {@code requested}; empty when it is
+ * @param note what else the user should know about how it runs (e.g. host copies around GPU calls)
+ * @param owned what {@link #close()} releases (the GPU context), or null
  */
-public record AttentionChoice(String requested, AttentionBackend backend, Optional<String> fallbackReason) {
+public record AttentionChoice(String requested, AttentionBackend backend, Optional<String> fallbackReason,
+                              Optional<String> note, AutoCloseable owned) implements AutoCloseable {
 
     /** The choice that leaves attention to ONNX Runtime. */
     public static final String ONNX_RUNTIME = "onnxruntime";
@@ -41,40 +52,70 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
             "sage-int8-fp16acc", "cpu-sage-int8-fp16acc",
             "sage-int8-fp8", "cpu-sage-int8-fp8");
 
-    /** Why GPU backends cannot run in this pipeline (stated, not hidden). */
-    static final String NO_GPU_PATH = "the pipeline has no GPU execution path yet (ONNX Runtime runs on the CPU EP"
-            + " with host tensors; the device path with IoBinding and in-place kernels is not implemented)";
+    /** Said whenever a GPU backend runs inside this pipeline. */
+    static final String HOST_COPIES = "GPU kernels called through their host API: Q, K and V are uploaded and O"
+            + " downloaded for every attention call, and ONNX Runtime runs on the CPU (the zero-copy device path with"
+            + " IoBinding is not implemented)";
 
     public AttentionChoice {
         Objects.requireNonNull(requested, "requested");
+        Objects.requireNonNull(fallbackReason, "fallbackReason");
+        Objects.requireNonNull(note, "note");
         if (backend == null && fallbackReason.isPresent()) {
             throw new IllegalArgumentException("a fallback must name the backend that runs");
         }
-        Objects.requireNonNull(fallbackReason, "fallbackReason");
     }
 
     /**
-     * The backend called {@code name}.
+     * The backend called {@code name}, probing the GPU for GPU names.
      *
-     * @param allowCpuFallback whether a GPU backend name may run as its CPU counterpart (reported) instead of failing
+     * @param allowCpuFallback whether a GPU backend name may run as its CPU counterpart (reported) when the GPU cannot
+     *                         be used, instead of failing
      * @throws IllegalArgumentException naming the accepted names, or why a GPU backend cannot run
      */
     public static AttentionChoice resolve(String name, boolean allowCpuFallback) {
+        return resolve(name, allowCpuFallback, AttentionChoice::openGpu);
+    }
+
+    /** As {@link #resolve(String, boolean)} with the GPU opened by {@code gpu} (tests pose as GPU-less machines). */
+    static AttentionChoice resolve(String name, boolean allowCpuFallback, Supplier<GpuBackends> gpu) {
         Objects.requireNonNull(name, "backend name");
         if (name.equals(ONNX_RUNTIME)) {
-            return new AttentionChoice(name, null, Optional.empty());
+            return new AttentionChoice(name, null, Optional.empty(), Optional.empty(), null);
         }
         String cpuName = GPU_TO_CPU.get(name);
-        if (cpuName != null) {
-            if (!allowCpuFallback) {
-                throw new IllegalArgumentException("attention backend '" + name + "' runs on the GPU, but " + NO_GPU_PATH
-                        + "; choose a CPU backend (" + CPU_NAMES + ") or allow the CPU fallback, which runs "
-                        + cpuName + " and reports it");
-            }
-            return new AttentionChoice(name, cpuBackend(cpuName), Optional.of(name + " ran on the CPU as " + cpuName
-                    + " because " + NO_GPU_PATH));
+        if (cpuName == null) {
+            return new AttentionChoice(name, cpuBackend(name), Optional.empty(), Optional.empty(), null);
         }
-        return new AttentionChoice(name, cpuBackend(name), Optional.empty());
+        String whyNot;
+        try {
+            GpuBackends backends = gpu.get();
+            try {
+                AttentionBackend backend = backends.backend(name);
+                return new AttentionChoice(name, backend, Optional.empty(), Optional.of(name + " on "
+                        + backends.context().device().name() + ": " + HOST_COPIES), backends);
+            } catch (RuntimeException e) {
+                backends.close();
+                throw e;
+            }
+        } catch (GpuUnavailableException e) {
+            whyNot = e.getMessage();
+        }
+        if (!allowCpuFallback) {
+            throw new IllegalArgumentException("attention backend '" + name + "' needs the GPU, which cannot be used: "
+                    + whyNot + " Choose a CPU backend (" + CPU_NAMES + ") or allow the CPU fallback, which runs "
+                    + cpuName + " and reports it");
+        }
+        return new AttentionChoice(name, cpuBackend(cpuName), Optional.of(name + " ran on the CPU as " + cpuName
+                + " because the GPU cannot be used: " + whyNot), Optional.empty(), null);
+    }
+
+    private static GpuBackends openGpu() {
+        GpuStatus status = GpuStatus.probe();
+        if (!status.available()) {
+            throw new GpuUnavailableException(status.message());
+        }
+        return GpuBackends.open(0);
     }
 
     /** A CPU backend by name. */
@@ -109,5 +150,17 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
                     + "' runs attention inside ONNX Runtime, where its inputs cannot be reached");
         }
         return backend;
+    }
+
+    /** Releases the GPU context if this choice opened one; idempotent through the GPU runtime's own checks. */
+    @Override
+    public void close() {
+        if (owned != null) {
+            try {
+                owned.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("could not release " + requested + ": " + e.getMessage(), e);
+            }
+        }
     }
 }

@@ -38,6 +38,7 @@ public record ExecutionReport(AttentionChoice attention, long attentionCalls, Ma
         }
         attention.fallbackReason().ifPresent(r -> out.append("\nFALLBACK: requested ").append(attention.requested())
                 .append(": ").append(r));
+        attention.note().ifPresent(n -> out.append("\nnote: ").append(n));
         for (String kept : keptInOnnxRuntime) {
             out.append("\n").append(kept);
         }

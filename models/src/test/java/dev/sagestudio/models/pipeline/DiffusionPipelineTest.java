@@ -245,17 +245,22 @@ class DiffusionPipelineTest {
 
     @Test
     void aGpuBackendIsRefusedWithTheReasonOrRunsOnItsCpuCounterpartOnlyWhenAllowedAndSaysSo() throws Exception {
-        var refused = assertThrows(IllegalArgumentException.class, () -> AttentionChoice.resolve("sage-int8-fp16", false));
-        assertTrue(refused.getMessage().contains("GPU") && refused.getMessage().contains("cpu-sage-int8-fp16"),
-                refused.getMessage());
-        AttentionChoice fallback = AttentionChoice.resolve("sage-int8-fp16", true);
+        // pose as a machine without a usable GPU, whatever this one has
+        java.util.function.Supplier<dev.sagestudio.attention.gpu.GpuBackends> noGpu = () -> {
+            throw new dev.sagestudio.attention.gpu.GpuUnavailableException("No NVIDIA driver was found (test).");
+        };
+        var refused = assertThrows(IllegalArgumentException.class,
+                () -> AttentionChoice.resolve("sage-int8-fp16", false, noGpu));
+        assertTrue(refused.getMessage().contains("needs the GPU, which cannot be used: No NVIDIA driver was found")
+                && refused.getMessage().contains("cpu-sage-int8-fp16"), refused.getMessage());
+        AttentionChoice fallback = AttentionChoice.resolve("sage-int8-fp16", true, noGpu);
         try (DiffusionPipeline p = DiffusionPipeline.open(image, fallback, cpu)) {
             GenerationResult r = p.generate(GenerationRequest.of("a cat", 1).withSteps(1));
             assertEquals("cpu-sage-int8-fp16", r.execution().attentionThatRan());
             assertTrue(r.execution().describe().contains("FALLBACK: requested sage-int8-fp16"),
                     r.execution().describe());
             assertEquals("sage-int8-fp16", r.parameters().get("attention_requested"));
-            assertTrue(r.parameters().containsKey("attention_fallback"));
+            assertTrue(r.parameters().get("attention_fallback").contains("No NVIDIA driver was found"));
         }
         var unknown = assertThrows(IllegalArgumentException.class, () -> AttentionChoice.resolve("fast", true));
         assertTrue(unknown.getMessage().contains("cpu-reference"), unknown.getMessage());
