@@ -25,7 +25,7 @@ public record GenerationRequest(String prompt, String negativePrompt, long seed,
         if (steps != null && (steps < 1 || steps > 1000)) {
             throw new IllegalArgumentException("steps must be between 1 and 1000, got " + steps);
         }
-        if (guidanceScale != null && !(guidanceScale >= 1) || guidanceScale != null && guidanceScale.isInfinite()) {
+        if (guidanceScale != null && (!(guidanceScale >= 1) || guidanceScale.isInfinite())) {
             throw new IllegalArgumentException("guidance scale must be a finite number >= 1 (1 = no guidance), got "
                     + guidanceScale);
         }
