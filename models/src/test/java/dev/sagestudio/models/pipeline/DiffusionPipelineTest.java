@@ -291,6 +291,29 @@ class DiffusionPipelineTest {
     }
 
     @Test
+    void everyDdpmSamplerRunsAnEpsilonModelReproduciblyIncludingTheStochasticOne() throws Exception {
+        ModelBundle eps = ModelBundle.load(TinyBundle.epsilonImage(dir.resolve("eps"), "euler_ancestral"));
+        try (DiffusionPipeline p = DiffusionPipeline.open(eps, AttentionChoice.resolve("cpu-reference", false), cpu)) {
+            for (SchedulerName name : List.of(SchedulerName.DDIM, SchedulerName.EULER, SchedulerName.EULER_ANCESTRAL,
+                    SchedulerName.DPMPP_2M)) {
+                GenerationRequest request = GenerationRequest.of("a red cat", 4).withSteps(3).withScheduler(name);
+                GenerationResult first = p.generate(request);
+                assertEquals(name, first.scheduler());
+                // euler_ancestral draws step noise from the seeded stream, so it too repeats exactly
+                assertArrayEquals(first.output(), p.generate(request).output(), name.jsonName());
+                for (float v : first.output()) {
+                    assertTrue(Float.isFinite(v), name.jsonName());
+                }
+            }
+            assertEquals(SchedulerName.EULER_ANCESTRAL, p.generate(GenerationRequest.of("a cat", 1).withSteps(1))
+                    .scheduler(), "the bundle's scheduler when the request names none");
+            var e = assertThrows(IllegalArgumentException.class, () -> p.generate(GenerationRequest.of("a cat", 1)
+                    .withScheduler(SchedulerName.FLOW_EULER)));
+            assertTrue(e.getMessage().contains("flow_euler"), e.getMessage());
+        }
+    }
+
+    @Test
     void aPromptLongerThanTheTokenizerLimitIsReportedAsTruncated() {
         GenerationResult r = reference.generate(GenerationRequest.of("a red heart a blue ghost a spinning pizza cat", 1)
                 .withSteps(1));

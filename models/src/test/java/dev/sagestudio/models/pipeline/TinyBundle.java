@@ -51,6 +51,22 @@ public final class TinyBundle {
         return write(dir, true, false);
     }
 
+    /** An image bundle declaring epsilon prediction with a scaled-linear DDPM schedule, sampled by {@code scheduler}. */
+    static Path epsilonImage(Path dir, String scheduler) {
+        write(dir, false, false);
+        try {
+            String json = Files.readString(dir.resolve("model.json"))
+                    .replace("\"prediction\": \"flow\"", "\"prediction\": \"epsilon\"")
+                    .replace("{\"name\": \"flow_euler\", \"numTrainTimesteps\": 1000, \"shift\": 1.0}",
+                            "{\"name\": \"" + scheduler + "\", \"numTrainTimesteps\": 1000, \"betaSchedule\": \"scaled_linear\","
+                                    + " \"betaStart\": 0.00085, \"betaEnd\": 0.012}");
+            Files.writeString(dir.resolve("model.json"), json);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static Path write(Path dir, boolean video, boolean batchOfOne) {
         try {
             Files.createDirectories(dir);
