@@ -11,16 +11,24 @@ import java.util.Objects;
  * at the addresses ONNX Runtime left them and writes O into a tensor the next segment reads, so the
  * runner itself copies nothing (staging stays 0).
  *
- * <p>Today O is allocated in host memory, so this runs with kernels that work on host addresses
- * (the tests use one); the device path needs O allocated in CUDA memory, which is not implemented.
+ * <p>O is allocated in the runner's {@link TensorMemory}: CUDA memory on the device path (with
+ * {@code GpuDeviceKernel}), host memory for kernels that work on host addresses (the CPU tests).
  */
 public final class InPlaceKernelSteps implements AttentionSteps {
     private final DeviceAttentionKernel kernel;
     private final long stream;
+    private final TensorMemory memory;
 
+    /** O in host memory: for kernels that work on host addresses. */
     public InPlaceKernelSteps(DeviceAttentionKernel kernel, long stream) {
+        this(kernel, stream, TensorMemory.host());
+    }
+
+    /** O allocated in {@code memory}, the memory the partitioned model keeps its tensors in. */
+    public InPlaceKernelSteps(DeviceAttentionKernel kernel, long stream, TensorMemory memory) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
         this.stream = stream;
+        this.memory = Objects.requireNonNull(memory, "memory");
     }
 
     @Override
@@ -39,7 +47,7 @@ public final class InPlaceKernelSteps implements AttentionSteps {
         kernel.unsupportedReason(shape).ifPresent(reason -> {
             throw new UnsupportedAttentionException(kernel.name(), shape, reason);
         });
-        OrtTensor out = OrtTensor.allocate(q.elemType(), q.shape());
+        OrtTensor out = memory.allocate(q.elemType(), q.shape());
         try {
             long start = System.nanoTime();
             kernel.enqueue(shape, node.scale().orElse(shape.defaultScale()), q.address(), k.address(), v.address(),

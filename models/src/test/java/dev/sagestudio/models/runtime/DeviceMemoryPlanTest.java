@@ -1,0 +1,183 @@
+package dev.sagestudio.models.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sagestudio.attention.metrics.AccuracyMetrics;
+import dev.sagestudio.models.onnx.GraphPartitioner;
+import dev.sagestudio.models.onnx.OnnxModel;
+import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.onnx.TinyGraph;
+import dev.sagestudio.models.onnx.TinyGraph.Layer;
+import dev.sagestudio.models.onnx.proto.Onnx.AttributeProto;
+import dev.sagestudio.models.onnx.proto.Onnx.GraphProto;
+import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
+import dev.sagestudio.models.onnx.proto.Onnx.NodeProto;
+import dev.sagestudio.models.runtime.InPlaceKernelStepsTest.HostAddressKernel;
+import dev.sagestudio.models.runtime.device.DeviceMemory;
+import java.nio.file.Path;
+import java.util.Map;
+import org.bytedeco.javacpp.BytePointer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The device path's plan of allocations, bindings and copies, run against a {@link DeviceMemory} that
+ * is host memory in disguise: tensors are marked as not host-readable, so any step that tried to read
+ * one through the host (instead of through the memory's counted copies) would fail.
+ */
+class DeviceMemoryPlanTest {
+    static OrtRuntime runtime;
+
+    @BeforeAll
+    static void startRuntime() {
+        runtime = OrtRuntime.cpu(1);
+    }
+
+    @AfterAll
+    static void stopRuntime() {
+        runtime.close();
+    }
+
+    /** Host memory behind the {@link DeviceMemory} interface, counting what the runner asks of it. */
+    static final class CountingMemory implements DeviceMemory {
+        int allocations;
+        int live;
+        long liveBytes;
+        int copiesIn;
+        int copiesOut;
+
+        @Override
+        public String describe() {
+            return "counting host memory";
+        }
+
+        @Override
+        public Allocation allocate(long bytes) {
+            BytePointer memory = new BytePointer(bytes);
+            allocations++;
+            live++;
+            liveBytes += bytes;
+            return new Allocation() {
+                boolean closed;
+
+                @Override
+                public long address() {
+                    return memory.address();
+                }
+
+                @Override
+                public long bytes() {
+                    return bytes;
+                }
+
+                @Override
+                public void close() {
+                    if (!closed) {
+                        closed = true;
+                        live--;
+                        liveBytes -= bytes;
+                        memory.close();
+                    }
+                }
+            };
+        }
+
+        @Override
+        public void copyIn(long address, byte[] source) {
+            copiesIn++;
+            new BytePointer(NativeAddress.of(address, source.length)).capacity(source.length).put(source);
+        }
+
+        @Override
+        public void copyOut(long address, byte[] target) {
+            copiesOut++;
+            new BytePointer(NativeAddress.of(address, target.length)).capacity(target.length).get(target);
+        }
+    }
+
+    static OnnxModel twoBlocks() {
+        TinyGraph g = new TinyGraph(41);
+        String x = g.input("x", 2, 10, 32);
+        String h = g.attentionBlock(x, 32, x, 32, Layer.self(4, 8).fourD().causal());
+        h = g.attentionBlock(h, 32, h, 32, Layer.self(4, 8).gqa(2));
+        g.graph().addNode(g.node("Identity", new String[] {h}, "y"));
+        g.output("y", 2, 10, 32);
+        return g.model("device plan");
+    }
+
+    @Test
+    void tensorsStayInTheRunnersMemoryFromTheModelInputsToItsOutputs() {
+        OnnxModel model = twoBlocks();
+        PartitionPlan plan = GraphPartitioner.partition(model);
+        Map<String, HostArray> inputs = Map.of("x", PartitionedModelTest.randomInput(41, 2, 10, 32));
+        CountingMemory counting = new CountingMemory();
+        TensorMemory memory = TensorMemory.device(counting, OrtRuntime.hostMemory(), false);
+        HostAddressKernel kernel = new HostAddressKernel();
+        RunResult expected;
+        try (WholeModel whole = WholeModel.open(model, runtime)) {
+            expected = whole.run(inputs);
+        }
+        try (PartitionedModel partitioned = new PartitionedModel(plan, new InPlaceKernelSteps(kernel, 0, memory),
+                runtime, memory)) {
+            RunResult actual = partitioned.run(inputs);
+            assertEquals(2, kernel.launches);
+            assertEquals(0, actual.transfers().staging(), actual.transfers().toString());
+            assertEquals(1, counting.copiesIn, "only the model input is copied in");
+            assertEquals(1, counting.copiesOut, "only the model output is copied out");
+            assertEquals(1, actual.transfers().uploads());
+            assertEquals(1, actual.transfers().downloads());
+            // The input and one O per attention step came from the memory; ORT allocated the segment outputs.
+            assertEquals(1 + plan.attentionSteps().size(), counting.allocations);
+            assertEquals(0, counting.live, "every allocation is freed after its last reader");
+            AccuracyMetrics m = OutputComparison.compare(expected.outputs(), actual.outputs()).get("y");
+            assertTrue(m.cosineSimilarity() >= 0.9999 && m.maxAbsError() < 1e-4, m.toString());
+        }
+    }
+
+    @Test
+    void aTensorOutsideHostMemoryIsNeverReadThroughTheHost() {
+        CountingMemory counting = new CountingMemory();
+        TensorMemory memory = TensorMemory.device(counting, OrtRuntime.hostMemory(), false);
+        try (OrtTensor tensor = memory.upload(PartitionedModelTest.randomInput(3, 2, 3))) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, tensor::toHost);
+            assertTrue(e.getMessage().contains("device memory"), e.getMessage());
+            HostArray back = memory.download(tensor);
+            assertArrayEquals(PartitionedModelTest.randomInput(3, 2, 3).bytes(), back.bytes());
+        }
+        assertEquals(0, counting.live);
+    }
+
+    @Test
+    void segmentGraphsAsOrtRunsThemCarryNoCopyNodesOnTheCpu(@TempDir Path graphs) {
+        OnnxModel model = twoBlocks();
+        PartitionPlan plan = GraphPartitioner.partition(model);
+        try (OrtRuntime saving = OrtRuntime.cpu(1).saveOptimizedModelsIn(graphs);
+             PartitionedModel partitioned = new PartitionedModel(plan, new InPlaceKernelSteps(new HostAddressKernel(), 0),
+                     saving)) {
+            partitioned.run(Map.of("x", PartitionedModelTest.randomInput(41, 2, 10, 32)));
+        }
+        assertEquals(plan.segmentCount(), OptimizedGraphs.graphs(graphs));
+        assertEquals(0, OptimizedGraphs.copyNodes(graphs));
+    }
+
+    @Test
+    void copyNodesAreCountedInTheMainGraphAndInSubgraphs() {
+        NodeProto toHost = NodeProto.newBuilder().setOpType("MemcpyToHost").addInput("a").addOutput("b").build();
+        NodeProto fromHost = NodeProto.newBuilder().setOpType("MemcpyFromHost").addInput("c").addOutput("d").build();
+        NodeProto relu = NodeProto.newBuilder().setOpType("Relu").addInput("b").addOutput("c").build();
+        GraphProto branch = GraphProto.newBuilder().setName("then").addNode(fromHost).addNode(relu).build();
+        NodeProto conditional = NodeProto.newBuilder().setOpType("If").addInput("flag").addOutput("e")
+                .addAttribute(AttributeProto.newBuilder().setName("then_branch").setG(branch))
+                .addAttribute(AttributeProto.newBuilder().setName("else_branch").setG(branch))
+                .build();
+        ModelProto model = ModelProto.newBuilder()
+                .setGraph(GraphProto.newBuilder().setName("g").addNode(toHost).addNode(relu).addNode(conditional))
+                .build();
+        assertEquals(3, OptimizedGraphs.copyNodes(model));
+    }
+}
