@@ -63,7 +63,7 @@ echo "[ort-bundle] packing and splitting into parts of at most $PART_MB MB"
 rm -rf "$PARTS"
 mkdir -p "$PARTS/all"
 tar -C "$(dirname "$STAGE")" -cf - "$(basename "$STAGE")" | xz -T0 -6 >"$PARTS/all/bundle.tar.xz"
-split -b "${PART_MB}m" -d -a 2 "$PARTS/all/bundle.tar.xz" "$PARTS/all/bundle.tar.xz.part-"
+split -b "${PART_MB}MB" -d -a 2 "$PARTS/all/bundle.tar.xz" "$PARTS/all/bundle.tar.xz.part-"
 rm "$PARTS/all/bundle.tar.xz"
 (cd "$PARTS/all" && sha256sum bundle.tar.xz.part-* >SHA256SUMS)
 n=0

@@ -22,7 +22,12 @@ if ! sha256sum -c SHA256SUMS >"$RESULTS/parts.txt" 2>&1; then
   exit 1
 fi
 rm -rf bundle && mkdir bundle
-cat bundle.tar.xz.part-* | xz -d | tar -x -C bundle || { echo "unpacking the bundle failed" >&2; exit 1; }
+unxz_stream() {
+  if command -v xz >/dev/null; then xz -d; else
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)'
+  fi
+}
+cat bundle.tar.xz.part-* | unxz_stream | tar -x -C bundle || { echo "unpacking the bundle failed" >&2; exit 1; }
 B=$CACHE/bundle/sagestudio-ort-gpu
 JAVA=$B/jre/bin/java
 # lib/*.d: native jars unpacked by make-ort-gpu-bundle.sh (JavaCPP loads from folders too).

@@ -118,7 +118,8 @@ public final class RunOnnxCommand implements Callable<Integer> {
         } catch (OnnxModelException | OrtRuntimeException | AttentionStepException e) {
             err.println("run-onnx " + model + ": " + e.getMessage());
             return 1;
-        } catch (dev.sagestudio.attention.UnsupportedAttentionException e) {
+        } catch (dev.sagestudio.attention.UnsupportedAttentionException
+                 | dev.sagestudio.attention.gpu.CudaException e) {
             err.println("run-onnx " + model + ": " + e.getMessage());
             return 1;
         }
