@@ -3,7 +3,8 @@
 # models/scripts/make-ort-gpu-bundle.sh: moves the last part next to the earlier ones in
 # /root/cache/ort, checks every part against SHA256SUMS, unpacks the bundle and runs
 #   1. DevicePathGpuTest (gpu-required: a missing GPU, kernel build or CUDA EP fails instead of skipping),
-#   2. run-onnx --ep cuda on the bundled t2i denoiser with flash-fp16 and sage-int8-fp16,
+#   2. run-onnx --ep cuda on the bundled t2i denoiser with flash-fp16 and sage-int8-fp16, and on its text
+#      encoder (head dim 32, which our kernels lack: the reported host fallback) with flash-fp16,
 # writing logs and a summary to $OUT (or /root/cache/ort/out).
 #
 #   usage: bash models/scripts/run-ort-gpu-bundle.sh .gpu-bundle/ort-parts/pNN
@@ -43,22 +44,25 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$RESULTS/
   --details=tree --disable-banner >"$RESULTS/device-path-tests.txt" 2>&1
 tests=$?
 
-DENOISER=$REPO/models/bundled/sage-emoji-t2i/denoiser.onnx
+T2I=$REPO/models/bundled/sage-emoji-t2i
 declare -A runs
 for backend in flash-fp16 sage-int8-fp16; do
-  "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.models.cli.RunOnnxCommand "$DENOISER" --ep cuda --backend "$backend" \
-    --runs 10 --min-cosine 0.9999 >"$RESULTS/run-onnx-$backend.txt" 2>&1
+  "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.models.cli.RunOnnxCommand "$T2I/denoiser.onnx" --ep cuda \
+    --backend "$backend" --runs 10 --min-cosine 0.9999 >"$RESULTS/run-onnx-$backend.txt" 2>&1
   runs[$backend]=$?
 done
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.models.cli.RunOnnxCommand "$T2I/text_encoder.onnx" --ep cuda \
+  --backend flash-fp16 --runs 3 --min-cosine 0.9999 >"$RESULTS/run-onnx-text-encoder.txt" 2>&1
+runs[text-encoder]=$?
 
 {
   echo "GPU: $(tail -n +2 "$RESULTS/gpu.txt")"
   echo "DevicePathGpuTest exit $tests: $(grep -E 'tests (successful|failed|aborted)' "$RESULTS/device-path-tests.txt" | tr -s ' ' | tr '\n' ';')"
   grep -E '^ *(tiny|denoiser|.*\| cosine)' "$RESULTS/device-path-tests.txt" | head -20
-  for backend in flash-fp16 sage-int8-fp16; do
-    echo "run-onnx $backend exit ${runs[$backend]}:"
-    grep -E 'device path:|warning:|^[a-z_0-9]+ +\[|ONNX Runtime alone|partitioned total|copies per run|copy nodes' \
-      "$RESULTS/run-onnx-$backend.txt" | sed 's/^/  /'
+  for run in flash-fp16 sage-int8-fp16 text-encoder; do
+    echo "run-onnx $run exit ${runs[$run]}:"
+    grep -E 'device path:|warning:|fallback:|^[a-z_0-9]+ +\[|ONNX Runtime alone|partitioned total|copies per run|copy nodes' \
+      "$RESULTS/run-onnx-$run.txt" | cut -c1-300 | sed 's/^/  /'
   done
 } | tee "$RESULTS/summary.txt"
 [[ $tests -eq 0 && ${runs[flash-fp16]} -eq 0 && ${runs[sage-int8-fp16]} -eq 0 ]]

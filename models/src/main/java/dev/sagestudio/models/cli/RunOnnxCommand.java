@@ -185,6 +185,9 @@ public final class RunOnnxCommand implements Callable<Integer> {
                 baseline.add(whole.run(inputs));
                 ours.add(partitioned.run(inputs));
             }
+            for (String fallback : partitioned.attention().fallbacks()) {
+                spec.commandLine().getErr().println("fallback: " + fallback);
+            }
         }
         RunResult last = ours.get(ours.size() - 1);
         out.println();

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sagestudio.attention.AttentionShape;
+import dev.sagestudio.attention.UnsupportedAttentionException;
+import dev.sagestudio.attention.cpu.ReferenceAttention;
 import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
@@ -16,9 +19,11 @@ import dev.sagestudio.models.onnx.proto.Onnx.GraphProto;
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
 import dev.sagestudio.models.onnx.proto.Onnx.NodeProto;
 import dev.sagestudio.models.runtime.InPlaceKernelStepsTest.HostAddressKernel;
+import dev.sagestudio.models.runtime.device.DeviceAttentionKernel;
 import dev.sagestudio.models.runtime.device.DeviceMemory;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.bytedeco.javacpp.BytePointer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -136,6 +141,79 @@ class DeviceMemoryPlanTest {
             assertEquals(0, counting.live, "every allocation is freed after its last reader");
             AccuracyMetrics m = OutputComparison.compare(expected.outputs(), actual.outputs()).get("y");
             assertTrue(m.cosineSimilarity() >= 0.9999 && m.maxAbsError() < 1e-4, m.toString());
+        }
+    }
+
+    @Test
+    void aShapeTheKernelRefusesRunsOnTheHostFallbackWithItsCopiesCountedAndReported() {
+        OnnxModel model = twoBlocks();
+        PartitionPlan plan = GraphPartitioner.partition(model);
+        Map<String, HostArray> inputs = Map.of("x", PartitionedModelTest.randomInput(41, 2, 10, 32));
+        CountingMemory counting = new CountingMemory();
+        TensorMemory memory = TensorMemory.device(counting, OrtRuntime.hostMemory(), false);
+        HostAddressKernel inner = new HostAddressKernel();
+        DeviceAttentionKernel noCausal = new DeviceAttentionKernel() {
+            @Override
+            public String name() {
+                return "test-no-causal";
+            }
+
+            @Override
+            public Optional<String> unsupportedReason(AttentionShape shape) {
+                return shape.causal() ? Optional.of("no causal masks in this test kernel") : inner.unsupportedReason(shape);
+            }
+
+            @Override
+            public void enqueue(AttentionShape shape, double scale, long q, long k, long v, long o, long stream) {
+                inner.enqueue(shape, scale, q, k, v, o, stream);
+            }
+        };
+        InPlaceKernelSteps steps = new InPlaceKernelSteps(noCausal, 0, memory).withHostFallback(new ReferenceAttention());
+        RunResult expected;
+        try (WholeModel whole = WholeModel.open(model, runtime)) {
+            expected = whole.run(inputs);
+        }
+        try (PartitionedModel partitioned = new PartitionedModel(plan, steps, runtime, memory)) {
+            RunResult actual = partitioned.run(inputs);
+            assertEquals(1, inner.launches, "the non-causal block runs in place");
+            assertEquals(4, actual.transfers().staging(), "Q, K, V out and O back for the causal block");
+            assertEquals(1 + 1, counting.copiesIn, "model input + O of the fallback");
+            assertEquals(1 + 3, counting.copiesOut, "model output + Q, K, V of the fallback");
+            assertEquals(0, counting.live);
+            assertEquals(1, steps.fallbacks().size(), steps.fallbacks().toString());
+            String reason = steps.fallbacks().get(0);
+            assertTrue(reason.contains("test-no-causal cannot run") && reason.contains("no causal masks in this test kernel")
+                    && reason.contains("ran cpu-reference on the host instead"), reason);
+            AccuracyMetrics m = OutputComparison.compare(expected.outputs(), actual.outputs()).get("y");
+            assertTrue(m.cosineSimilarity() >= 0.9999 && m.maxAbsError() < 1e-4, m.toString());
+        }
+    }
+
+    @Test
+    void withoutAFallbackARefusedShapeStopsTheRunWithTheKernelsReason() {
+        OnnxModel model = twoBlocks();
+        TensorMemory memory = TensorMemory.device(new CountingMemory(), OrtRuntime.hostMemory(), false);
+        DeviceAttentionKernel refusing = new DeviceAttentionKernel() {
+            @Override
+            public String name() {
+                return "test-refusing";
+            }
+
+            @Override
+            public Optional<String> unsupportedReason(AttentionShape shape) {
+                return Optional.of("refuses everything");
+            }
+
+            @Override
+            public void enqueue(AttentionShape shape, double scale, long q, long k, long v, long o, long stream) {
+                throw new AssertionError("never launched");
+            }
+        };
+        try (PartitionedModel partitioned = new PartitionedModel(GraphPartitioner.partition(model),
+                new InPlaceKernelSteps(refusing, 0, memory), runtime, memory)) {
+            UnsupportedAttentionException e = assertThrows(UnsupportedAttentionException.class,
+                    () -> partitioned.run(Map.of("x", PartitionedModelTest.randomInput(41, 2, 10, 32))));
+            assertTrue(e.getMessage().contains("refuses everything"), e.getMessage());
         }
     }
 

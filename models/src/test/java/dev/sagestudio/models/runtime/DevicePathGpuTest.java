@@ -66,6 +66,7 @@ class DevicePathGpuTest {
                 RunResult actual = partitioned.run(inputs);
                 String where = model.source() + " run " + run + ": " + actual.transfers();
                 assertEquals(plan.attentionSteps().size(), actual.attentionCalls().size(), where);
+                assertEquals(java.util.List.of(), partitioned.attention().fallbacks(), where);
                 assertEquals(0, actual.transfers().staging(), where);
                 assertEquals(plan.graphInputs().size(), actual.transfers().uploads(), where);
                 assertEquals(plan.graphOutputs().size(), actual.transfers().downloads(), where);

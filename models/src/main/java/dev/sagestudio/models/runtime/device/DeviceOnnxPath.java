@@ -1,5 +1,6 @@
 package dev.sagestudio.models.runtime.device;
 
+import dev.sagestudio.attention.cpu.ReferenceAttention;
 import dev.sagestudio.attention.gpu.CudaStream;
 import dev.sagestudio.attention.gpu.GpuAttentionBackend;
 import dev.sagestudio.attention.gpu.GpuBackends;
@@ -69,9 +70,15 @@ public final class DeviceOnnxPath implements AutoCloseable {
                 "'" + name + "' is not a GPU attention backend; the device path runs " + GpuBackends.names()));
     }
 
-    /** {@code plan} on the device: segments on the CUDA EP, attention through our kernel, tensors in CUDA memory. */
+    /**
+     * {@code plan} on the device: segments on the CUDA EP, attention through our kernel, tensors in CUDA
+     * memory. A step whose shape the kernel refuses (head dims other than 64 and 128) runs on the CPU
+     * reference with its inputs copied across, reported in {@code attention().fallbacks()}.
+     */
     public PartitionedModel partitioned(PartitionPlan plan) {
-        return new PartitionedModel(plan, new InPlaceKernelSteps(kernel, stream.rawHandle(), memory), runtime, memory);
+        InPlaceKernelSteps steps = new InPlaceKernelSteps(kernel, stream.rawHandle(), memory)
+                .withHostFallback(new ReferenceAttention());
+        return new PartitionedModel(plan, steps, runtime, memory);
     }
 
     /** The CUDA runtime (also for the whole-graph baseline on the same device). */
