@@ -24,6 +24,7 @@ import dev.sagestudio.models.runtime.device.DeviceMemory;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.bytedeco.javacpp.BytePointer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -115,21 +116,58 @@ class DeviceMemoryPlanTest {
         return g.model("device plan");
     }
 
+    /** The two-block model with its input, ONNX Runtime's output for it, and counting memory to run it in. */
+    static final class Fixture {
+        final PartitionPlan plan = GraphPartitioner.partition(twoBlocks());
+        final Map<String, HostArray> inputs = Map.of("x", PartitionedModelTest.randomInput(41, 2, 10, 32));
+        final CountingMemory counting = new CountingMemory();
+        final TensorMemory memory = TensorMemory.device(counting, OrtRuntime.hostMemory(), false);
+        final RunResult expected;
+
+        Fixture() {
+            try (WholeModel whole = WholeModel.open(plan.model(), runtime)) {
+                expected = whole.run(inputs);
+            }
+        }
+
+        PartitionedModel partitioned(AttentionSteps steps) {
+            return new PartitionedModel(plan, steps, runtime, memory);
+        }
+
+        AccuracyMetrics compare(RunResult actual) {
+            return OutputComparison.compare(expected.outputs(), actual.outputs()).get("y");
+        }
+    }
+
+    /** {@code inner}, except that it refuses the shapes {@code refuses} gives a reason for. */
+    static DeviceAttentionKernel refusing(String name, Function<AttentionShape, Optional<String>> refuses,
+                                          DeviceAttentionKernel inner) {
+        return new DeviceAttentionKernel() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public Optional<String> unsupportedReason(AttentionShape shape) {
+                return refuses.apply(shape).or(() -> inner.unsupportedReason(shape));
+            }
+
+            @Override
+            public void enqueue(AttentionShape shape, double scale, long q, long k, long v, long o, long stream) {
+                inner.enqueue(shape, scale, q, k, v, o, stream);
+            }
+        };
+    }
+
     @Test
     void tensorsStayInTheRunnersMemoryFromTheModelInputsToItsOutputs() {
-        OnnxModel model = twoBlocks();
-        PartitionPlan plan = GraphPartitioner.partition(model);
-        Map<String, HostArray> inputs = Map.of("x", PartitionedModelTest.randomInput(41, 2, 10, 32));
-        CountingMemory counting = new CountingMemory();
-        TensorMemory memory = TensorMemory.device(counting, OrtRuntime.hostMemory(), false);
+        Fixture f = new Fixture();
+        PartitionPlan plan = f.plan;
+        CountingMemory counting = f.counting;
         HostAddressKernel kernel = new HostAddressKernel();
-        RunResult expected;
-        try (WholeModel whole = WholeModel.open(model, runtime)) {
-            expected = whole.run(inputs);
-        }
-        try (PartitionedModel partitioned = new PartitionedModel(plan, new InPlaceKernelSteps(kernel, 0, memory),
-                runtime, memory)) {
-            RunResult actual = partitioned.run(inputs);
+        try (PartitionedModel partitioned = f.partitioned(new InPlaceKernelSteps(kernel, 0, f.memory))) {
+            RunResult actual = partitioned.run(f.inputs);
             assertEquals(2, kernel.launches);
             assertEquals(0, actual.transfers().staging(), actual.transfers().toString());
             assertEquals(1, counting.copiesIn, "only the model input is copied in");
@@ -139,42 +177,21 @@ class DeviceMemoryPlanTest {
             // The input and one O per attention step came from the memory; ORT allocated the segment outputs.
             assertEquals(1 + plan.attentionSteps().size(), counting.allocations);
             assertEquals(0, counting.live, "every allocation is freed after its last reader");
-            AccuracyMetrics m = OutputComparison.compare(expected.outputs(), actual.outputs()).get("y");
+            AccuracyMetrics m = f.compare(actual);
             assertTrue(m.cosineSimilarity() >= 0.9999 && m.maxAbsError() < 1e-4, m.toString());
         }
     }
 
     @Test
     void aShapeTheKernelRefusesRunsOnTheHostFallbackWithItsCopiesCountedAndReported() {
-        OnnxModel model = twoBlocks();
-        PartitionPlan plan = GraphPartitioner.partition(model);
-        Map<String, HostArray> inputs = Map.of("x", PartitionedModelTest.randomInput(41, 2, 10, 32));
-        CountingMemory counting = new CountingMemory();
-        TensorMemory memory = TensorMemory.device(counting, OrtRuntime.hostMemory(), false);
+        Fixture f = new Fixture();
+        CountingMemory counting = f.counting;
         HostAddressKernel inner = new HostAddressKernel();
-        DeviceAttentionKernel noCausal = new DeviceAttentionKernel() {
-            @Override
-            public String name() {
-                return "test-no-causal";
-            }
-
-            @Override
-            public Optional<String> unsupportedReason(AttentionShape shape) {
-                return shape.causal() ? Optional.of("no causal masks in this test kernel") : inner.unsupportedReason(shape);
-            }
-
-            @Override
-            public void enqueue(AttentionShape shape, double scale, long q, long k, long v, long o, long stream) {
-                inner.enqueue(shape, scale, q, k, v, o, stream);
-            }
-        };
-        InPlaceKernelSteps steps = new InPlaceKernelSteps(noCausal, 0, memory).withHostFallback(new ReferenceAttention());
-        RunResult expected;
-        try (WholeModel whole = WholeModel.open(model, runtime)) {
-            expected = whole.run(inputs);
-        }
-        try (PartitionedModel partitioned = new PartitionedModel(plan, steps, runtime, memory)) {
-            RunResult actual = partitioned.run(inputs);
+        DeviceAttentionKernel noCausal = refusing("test-no-causal",
+                shape -> shape.causal() ? Optional.of("no causal masks in this test kernel") : Optional.empty(), inner);
+        InPlaceKernelSteps steps = new InPlaceKernelSteps(noCausal, 0, f.memory).withHostFallback(new ReferenceAttention());
+        try (PartitionedModel partitioned = f.partitioned(steps)) {
+            RunResult actual = partitioned.run(f.inputs);
             assertEquals(1, inner.launches, "the non-causal block runs in place");
             assertEquals(4, actual.transfers().staging(), "Q, K, V out and O back for the causal block");
             assertEquals(1 + 1, counting.copiesIn, "model input + O of the fallback");
@@ -184,37 +201,22 @@ class DeviceMemoryPlanTest {
             String reason = steps.fallbacks().get(0);
             assertTrue(reason.contains("test-no-causal cannot run") && reason.contains("no causal masks in this test kernel")
                     && reason.contains("ran cpu-reference on the host instead"), reason);
-            AccuracyMetrics m = OutputComparison.compare(expected.outputs(), actual.outputs()).get("y");
+            AccuracyMetrics m = f.compare(actual);
             assertTrue(m.cosineSimilarity() >= 0.9999 && m.maxAbsError() < 1e-4, m.toString());
         }
     }
 
     @Test
     void withoutAFallbackARefusedShapeStopsTheRunWithTheKernelsReason() {
-        OnnxModel model = twoBlocks();
-        TensorMemory memory = TensorMemory.device(new CountingMemory(), OrtRuntime.hostMemory(), false);
-        DeviceAttentionKernel refusing = new DeviceAttentionKernel() {
-            @Override
-            public String name() {
-                return "test-refusing";
-            }
-
-            @Override
-            public Optional<String> unsupportedReason(AttentionShape shape) {
-                return Optional.of("refuses everything");
-            }
-
-            @Override
-            public void enqueue(AttentionShape shape, double scale, long q, long k, long v, long o, long stream) {
-                throw new AssertionError("never launched");
-            }
-        };
-        try (PartitionedModel partitioned = new PartitionedModel(GraphPartitioner.partition(model),
-                new InPlaceKernelSteps(refusing, 0, memory), runtime, memory)) {
+        Fixture f = new Fixture();
+        HostAddressKernel never = new HostAddressKernel();
+        DeviceAttentionKernel refusingAll = refusing("test-refusing", shape -> Optional.of("refuses everything"), never);
+        try (PartitionedModel partitioned = f.partitioned(new InPlaceKernelSteps(refusingAll, 0, f.memory))) {
             UnsupportedAttentionException e = assertThrows(UnsupportedAttentionException.class,
-                    () -> partitioned.run(Map.of("x", PartitionedModelTest.randomInput(41, 2, 10, 32))));
+                    () -> partitioned.run(f.inputs));
             assertTrue(e.getMessage().contains("refuses everything"), e.getMessage());
         }
+        assertEquals(0, never.launches);
     }
 
     @Test
