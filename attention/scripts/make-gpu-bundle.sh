@@ -47,7 +47,8 @@ cp -r attention/target/test-classes "$OUT/tests/classes"
 echo "[bundle] jlink: minimal Java runtime"
 JLINK=${JAVA_HOME:+$JAVA_HOME/bin/}jlink
 command -v "$JLINK" >/dev/null || JLINK=/usr/lib/jvm/java-17-openjdk-amd64/bin/jlink
-"$JLINK" --add-modules java.base,java.logging,jdk.unsupported --compress=2 --strip-debug --no-man-pages \
+# JLINK_MODULES: callers bundling more than the attention module (models/scripts/make-ort-gpu-bundle.sh) add modules.
+"$JLINK" --add-modules "${JLINK_MODULES:-java.base,java.logging,jdk.unsupported}" --compress=2 --strip-debug --no-man-pages \
   --no-header-files --output "$OUT/jre"
 
 cat >"$OUT/run-gpu.sh" <<'RUN'

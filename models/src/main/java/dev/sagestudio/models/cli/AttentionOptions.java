@@ -11,12 +11,18 @@ import picocli.CommandLine.ParameterException;
 final class AttentionOptions {
 
     @Option(names = "--backend", paramLabel = "NAME", description = "Attention backend: " + CpuBackends.NAMES
-            + " (default: ${DEFAULT-VALUE}).")
+            + "; with run-onnx --ep cuda also the GPU kernels flash-fp16, sage-int8-fp16, sage-int8-fp16acc,"
+            + " sage-int8-fp8 (default: ${DEFAULT-VALUE}).")
     String backend = "cpu-reference";
 
     @Option(names = "--dim", paramLabel = "NAME=VALUE",
             description = "Value of a symbolic input dimension when inputs are generated (repeatable; others are 1).")
     Map<String, Long> dims = new LinkedHashMap<>();
+
+    /** Whether the chosen backend is one of our GPU kernels (run on the device path). */
+    boolean isGpu() {
+        return CpuBackends.GPU.contains(backend);
+    }
 
     /** The chosen backend, or a usage error naming the ones that exist. */
     AttentionBackend backend(CommandSpec spec) {

@@ -10,7 +10,7 @@ import java.util.Set;
 final class CpuBackends {
     static final String NAMES = "cpu-reference, cpu-sage (the default emulator), cpu-sage-int8-<pv>[-<granularity>]"
             + "[-nosmooth] (e.g. cpu-sage-int8-fp8-per-thread)";
-    private static final Set<String> GPU = Set.of("flash-fp16", "sage-int8-fp16", "sage-int8-fp8");
+    static final Set<String> GPU = Set.of("flash-fp16", "sage-int8-fp16", "sage-int8-fp16acc", "sage-int8-fp8");
 
     private CpuBackends() {
     }
@@ -27,8 +27,8 @@ final class CpuBackends {
             return new SageAttentionEmulator(SageConfig.parse(name));
         }
         if (GPU.contains(name)) {
-            throw new IllegalArgumentException("GPU backend '" + name + "' is not wired into the ONNX runner yet"
-                    + " (the device path is not implemented); available: " + NAMES);
+            throw new IllegalArgumentException("GPU backend '" + name + "' runs only on the device path (run-onnx"
+                    + " --ep cuda --backend " + name + "); host backends: " + NAMES);
         }
         throw new IllegalArgumentException("unknown attention backend '" + name + "'; available: " + NAMES);
     }

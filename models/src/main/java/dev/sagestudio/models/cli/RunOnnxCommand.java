@@ -1,6 +1,9 @@
 package dev.sagestudio.models.cli;
 
 import dev.sagestudio.attention.AttentionBackend;
+import dev.sagestudio.attention.cpu.ReferenceAttention;
+import dev.sagestudio.attention.gpu.GpuUnavailableException;
+import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
 import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.onnx.AttentionNode;
 import dev.sagestudio.models.onnx.GraphPartitioner;
@@ -13,6 +16,7 @@ import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.HostAttentionStep;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OrtRuntimeException;
+import dev.sagestudio.models.runtime.OptimizedGraphs;
 import dev.sagestudio.models.runtime.OutputComparison;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.RandomInputs;
@@ -26,6 +30,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,6 +80,11 @@ public final class RunOnnxCommand implements Callable<Integer> {
             description = "Fail (exit 3) if any output's cosine similarity with ONNX Runtime alone is below C.")
     Double minCosine;
 
+    /** Runs the command alone (the GPU bundle has no app jar): {@code java -cp ... RunOnnxCommand MODEL ...}. */
+    public static void main(String[] args) {
+        System.exit(new picocli.CommandLine(new RunOnnxCommand()).execute(args));
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -82,29 +92,75 @@ public final class RunOnnxCommand implements Callable<Integer> {
         if (runs < 1) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1, got " + runs);
         }
-        AttentionBackend chosen = attention.backend(spec);
         boolean cuda = switch (ep.toLowerCase(Locale.ROOT)) {
             case "cpu" -> false;
             case "cuda" -> true;
             default -> throw new ParameterException(spec.commandLine(), "--ep must be cpu or cuda, got '" + ep + "'");
         };
-        try (OrtRuntime runtime = cuda ? OrtRuntime.cudaOrCpu(0, threads) : OrtRuntime.cpu(threads)) {
-            runtime.fallbackReason().ifPresent(reason -> err.println("warning: " + reason));
-            if (runtime.provider() == ExecutionProvider.CUDA) {
-                err.println("note: ONNX Runtime segments run on the CUDA EP, but tensors cross to host memory between"
-                        + " steps; the zero-copy device path is not implemented yet");
+        try {
+            if (attention.isGpu()) {
+                if (!cuda) {
+                    throw new ParameterException(spec.commandLine(), "GPU backend '" + attention.backend
+                            + "' runs on the device path; add --ep cuda");
+                }
+                return runOnDevice(out, err);
             }
-            return run(runtime, chosen, out);
+            AttentionBackend chosen = attention.backend(spec);
+            try (OrtRuntime runtime = cuda ? OrtRuntime.cudaOrCpu(0, threads) : OrtRuntime.cpu(threads)) {
+                runtime.fallbackReason().ifPresent(reason -> err.println("warning: " + reason));
+                if (runtime.provider() == ExecutionProvider.CUDA) {
+                    err.println("note: ONNX Runtime segments run on the CUDA EP with " + chosen.name() + " on the host,"
+                            + " so tensors cross to host memory around every attention step; a GPU backend"
+                            + " (--backend flash-fp16, ...) keeps them on the device");
+                }
+                return run(runtime, chosen.name(), plan -> new PartitionedModel(plan, chosen, runtime), out);
+            }
         } catch (OnnxModelException | OrtRuntimeException | AttentionStepException e) {
             err.println("run-onnx " + model + ": " + e.getMessage());
             return 1;
-        } catch (dev.sagestudio.attention.UnsupportedAttentionException e) {
+        } catch (dev.sagestudio.attention.UnsupportedAttentionException
+                 | dev.sagestudio.attention.gpu.CudaException e) {
             err.println("run-onnx " + model + ": " + e.getMessage());
             return 1;
         }
     }
 
-    private int run(OrtRuntime runtime, AttentionBackend chosen, PrintWriter out) {
+    /**
+     * The zero-copy device path with one of our GPU kernels; where it cannot start (no GPU, no kernels,
+     * no CUDA EP) the CPU path with the CPU reference, after a warning that says why.
+     */
+    private int runOnDevice(PrintWriter out, PrintWriter err) {
+        DeviceOnnxPath device;
+        try {
+            device = DeviceOnnxPath.open(0, attention.backend, threads);
+        } catch (GpuUnavailableException | OrtRuntimeException e) {
+            err.println("warning: " + attention.backend + " on the GPU is not possible here: " + e.getMessage()
+                    + "; running ONNX Runtime on the CPU with " + ReferenceAttention.NAME + " instead");
+            try (OrtRuntime runtime = OrtRuntime.cpu(threads)) {
+                ReferenceAttention reference = new ReferenceAttention();
+                return run(runtime, reference.name(), plan -> new PartitionedModel(plan, reference, runtime), out);
+            }
+        }
+        try (device) {
+            err.println("device path: " + device.describe());
+            Path graphs = java.nio.file.Files.createTempDirectory("sagestudio-ort-graphs");
+            int status = run(device.runtime(), attention.backend, plan -> {
+                // Opened after the whole-graph baseline, so only the segments' graphs land here.
+                device.runtime().saveOptimizedModelsIn(graphs);
+                return device.partitioned(plan);
+            }, out);
+            out.println("  ONNX Runtime host<->device copy nodes in the " + OptimizedGraphs.graphs(graphs)
+                    + " segment graphs it ran: " + OptimizedGraphs.copyNodes(graphs) + " (saved in " + graphs + ")");
+            out.flush();
+            return status;
+        } catch (java.io.IOException e) {
+            err.println("run-onnx: cannot create a temporary folder: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private int run(OrtRuntime runtime, String backendName, Function<PartitionPlan, PartitionedModel> partition,
+                    PrintWriter out) {
         OnnxModel onnx = OnnxModel.load(model);
         PartitionPlan plan = GraphPartitioner.partition(onnx);
         out.println("model: " + model);
@@ -118,7 +174,7 @@ public final class RunOnnxCommand implements Callable<Integer> {
         List<RunResult> ours = new ArrayList<>();
         Map<String, HostArray> inputs;
         try (WholeModel whole = WholeModel.open(onnx, runtime);
-             PartitionedModel partitioned = new PartitionedModel(plan, chosen, runtime)) {
+             PartitionedModel partitioned = partition.apply(plan)) { // after the baseline's session: see runOnDevice
             inputs = RandomInputs.forModel(onnx, plan.graphInputs(), attention.dims, seed);
             for (Map.Entry<String, HostArray> input : inputs.entrySet()) {
                 out.println("input " + input.getKey() + ": " + input.getValue().describe());
@@ -129,10 +185,13 @@ public final class RunOnnxCommand implements Callable<Integer> {
                 baseline.add(whole.run(inputs));
                 ours.add(partitioned.run(inputs));
             }
+            for (String fallback : partitioned.attention().fallbacks()) {
+                spec.commandLine().getErr().println("fallback: " + fallback);
+            }
         }
         RunResult last = ours.get(ours.size() - 1);
         out.println();
-        out.println("attention steps with " + chosen.name() + ":");
+        out.println("attention steps with " + backendName + ":");
         for (HostAttentionStep.Call call : last.attentionCalls()) {
             out.printf(Locale.ROOT, "  %s  %s  %.3f ms%n", call.node().label(), call.shape().describe(),
                     call.backendNanos() / 1e6);

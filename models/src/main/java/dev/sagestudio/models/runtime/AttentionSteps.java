@@ -16,6 +16,14 @@ public interface AttentionSteps {
     OrtTensor run(AttentionNode node, OrtTensor q, OrtTensor k, OrtTensor v, HostAttentionStep.CallSink sink,
                   Transfers transfers);
 
+    /**
+     * Steps that did not run where asked, each with its reason (e.g. a head dim our GPU kernels do not
+     * have, run by a host backend instead); empty if none. Never silent: runners report these.
+     */
+    default java.util.List<String> fallbacks() {
+        return java.util.List.of();
+    }
+
     /** Steps computed by a host {@link AttentionBackend}: Q/K/V converted to backend tensors and O back. */
     static AttentionSteps onHost(AttentionBackend backend) {
         return new AttentionSteps() {

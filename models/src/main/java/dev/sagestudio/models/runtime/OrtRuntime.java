@@ -26,11 +26,22 @@ public final class OrtRuntime implements AutoCloseable {
     private final int threads;
     private final int cudaDevice;
     private final Optional<String> fallbackReason;
+    /** The CUstream the CUDA EP computes on (0: ONNX Runtime creates its own). */
+    private final long cudaStream;
+    /** Where each session's optimized graph is saved (for counting ORT's own copies), or null. */
+    private java.nio.file.Path optimizedModelFolder;
+    private int sessionsOpened;
 
     private OrtRuntime(ExecutionProvider provider, int threads, int cudaDevice, Optional<String> fallbackReason) {
+        this(provider, threads, cudaDevice, 0, fallbackReason);
+    }
+
+    private OrtRuntime(ExecutionProvider provider, int threads, int cudaDevice, long cudaStream,
+                       Optional<String> fallbackReason) {
         this.provider = provider;
         this.threads = threads;
         this.cudaDevice = cudaDevice;
+        this.cudaStream = cudaStream;
         this.fallbackReason = fallbackReason;
     }
 
@@ -47,19 +58,86 @@ public final class OrtRuntime implements AutoCloseable {
     public static OrtRuntime cudaOrCpu(int device, int threads) {
         environment();
         long mark = log.mark();
-        try (SessionOptions options = new SessionOptions(); OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions()) {
-            cuda.device_id(device);
+        try (SessionOptions options = new SessionOptions(); OrtCUDAProviderOptions cuda = cudaOptions(device, 0)) {
             options.AppendExecutionProvider_CUDA(cuda);
             return new OrtRuntime(ExecutionProvider.CUDA, threads, device, Optional.empty());
         } catch (RuntimeException | UnsatisfiedLinkError e) {
-            List<String> logged = log.since(mark);
-            String detail = logged.isEmpty() ? "" : " [ONNX Runtime: " + String.join(" | ", logged) + "]";
-            String reason = "ONNX Runtime's CUDA execution provider could not be started on device " + device + ": "
-                    + e.getMessage() + detail + " (it needs the org.bytedeco:onnxruntime linux-x86_64-gpu natives, build with"
-                    + " -Donnxruntime.classifier=linux-x86_64-gpu, an NVIDIA driver, and cuBLAS/cuBLASLt 13, cuFFT 12"
-                    + " (CUDA 13) and cuDNN 9 on the library path); running ONNX Runtime on the CPU instead";
+            String reason = cudaFailure(device, e, log.since(mark)) + "; running ONNX Runtime on the CPU instead";
             return new OrtRuntime(ExecutionProvider.CPU, threads, -1, Optional.of(reason));
         }
+    }
+
+    /**
+     * A runtime whose CUDA EP runs on device {@code device} in its primary context and queues all its
+     * work on {@code stream} (a raw {@code CUstream} of that context, e.g. {@code CudaStream.rawHandle()};
+     * 0 lets ONNX Runtime create its own), so our kernels and ONNX Runtime's are ordered on one stream.
+     *
+     * @throws OrtRuntimeException if the CUDA EP cannot be started here, naming what failed
+     */
+    public static OrtRuntime cuda(int device, long stream, int threads) {
+        environment();
+        long mark = log.mark();
+        try (SessionOptions options = new SessionOptions(); OrtCUDAProviderOptions cuda = cudaOptions(device, stream)) {
+            options.AppendExecutionProvider_CUDA(cuda);
+            return new OrtRuntime(ExecutionProvider.CUDA, threads, device, stream, Optional.empty());
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            throw new OrtRuntimeException(cudaFailure(device, e, log.since(mark)), e);
+        }
+    }
+
+    private static String cudaFailure(int device, Throwable e, List<String> logged) {
+        String detail = logged.isEmpty() ? "" : " [ONNX Runtime: " + String.join(" | ", logged) + "]";
+        return "ONNX Runtime's CUDA execution provider could not be started on device " + device + ": "
+                + e.getMessage() + detail + " (it needs the org.bytedeco:onnxruntime linux-x86_64-gpu natives, build with"
+                + " -Donnxruntime.classifier=linux-x86_64-gpu, an NVIDIA driver, and cuBLAS/cuBLASLt 13, cuFFT 12"
+                + " (CUDA 13) and cuDNN 9 on the library path)";
+    }
+
+    /**
+     * The CUDA EP's options: {@code device_id}, and with a non-zero {@code stream}
+     * {@code has_user_compute_stream = 1} and {@code user_compute_stream = stream}. The caller closes them.
+     */
+    static OrtCUDAProviderOptions cudaOptions(int device, long stream) {
+        if (device < 0) {
+            throw new IllegalArgumentException("CUDA device ordinals start at 0, got " + device);
+        }
+        OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions();
+        cuda.device_id(device);
+        if (stream != 0) {
+            cuda.has_user_compute_stream(1);
+            cuda.user_compute_stream(NativeAddress.of(stream, 0));
+        }
+        return cuda;
+    }
+
+    /**
+     * ONNX Runtime's description of CUDA device memory ({@code "Cuda"}, device allocator, default
+     * memory type): outputs bound with it are allocated on the GPU, and tensors we create over our own
+     * device buffers carry it so ONNX Runtime reads them there.
+     */
+    public static MemoryInfo cudaMemory(int device) {
+        environment();
+        return new MemoryInfo("Cuda", onnxruntime.OrtDeviceAllocator, device, onnxruntime.OrtMemTypeDefault);
+    }
+
+    /**
+     * Saves the graph ONNX Runtime actually runs for every session opened from now on into
+     * {@code folder} (as {@code session-N.onnx}), where the copies it inserts between devices appear
+     * as {@code MemcpyToHost}/{@code MemcpyFromHost} nodes (see {@link OptimizedGraphs}).
+     */
+    public synchronized OrtRuntime saveOptimizedModelsIn(java.nio.file.Path folder) {
+        this.optimizedModelFolder = folder;
+        return this;
+    }
+
+    /** The CUstream the CUDA EP was given, 0 if none (CPU runtime, or ORT's own stream). */
+    public long cudaStream() {
+        return cudaStream;
+    }
+
+    /** The CUDA device of a CUDA runtime, -1 for a CPU runtime. */
+    public int cudaDevice() {
+        return cudaDevice;
     }
 
     static synchronized Env environment() {
@@ -80,15 +158,6 @@ public final class OrtRuntime implements AutoCloseable {
     static MemoryInfo cpuMemory() {
         environment();
         return MemoryInfo.CreateCpu(onnxruntime.OrtArenaAllocator, onnxruntime.OrtMemTypeDefault);
-    }
-
-    /**
-     * Where segment outputs are allocated when a partitioned model runs. Host memory: on the CPU EP
-     * that is where tensors live; on the CUDA EP it means ORT copies each segment output to the host
-     * (the device-resident path that binds CUDA memory here is not implemented).
-     */
-    MemoryInfo outputMemory() {
-        return hostMemory();
     }
 
     static synchronized MemoryInfo hostMemory() {
@@ -130,15 +199,24 @@ public final class OrtRuntime implements AutoCloseable {
                 options.SetInterOpNumThreads(1);
             }
             if (provider == ExecutionProvider.CUDA) {
-                try (OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions()) {
-                    cuda.device_id(cudaDevice);
+                try (OrtCUDAProviderOptions cuda = cudaOptions(cudaDevice, cudaStream)) {
                     options.AppendExecutionProvider_CUDA(cuda);
+                }
+            }
+            synchronized (this) {
+                if (optimizedModelFolder != null) {
+                    java.nio.file.Files.createDirectories(optimizedModelFolder);
+                    options.SetOptimizedModelFilePath(new BytePointer(
+                            optimizedModelFolder.resolve("session-" + (++sessionsOpened) + ".onnx").toString()));
                 }
             }
             Session session = new Session(env, data, bytes.length, options);
             return new OrtSessionRunner(session, what);
         } catch (RuntimeException e) {
             throw new OrtRuntimeException("ONNX Runtime could not load " + what + ": " + e.getMessage(), e);
+        } catch (java.io.IOException e) {
+            throw new OrtRuntimeException("cannot create the folder for optimized graphs " + optimizedModelFolder
+                    + ": " + e.getMessage(), e);
         } finally {
             data.close();
             options.close();

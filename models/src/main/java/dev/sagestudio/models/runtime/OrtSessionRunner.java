@@ -88,6 +88,12 @@ public final class OrtSessionRunner implements AutoCloseable {
      * device path binds CUDA memory here so tensors never leave the GPU between steps).
      */
     public Map<String, OrtTensor> runBound(Map<String, OrtTensor> inputs, List<String> wanted, MemoryInfo outputMemory) {
+        return runBound(inputs, wanted, outputMemory, outputMemory == OrtRuntime.hostMemory());
+    }
+
+    /** As {@link #runBound(Map, List, MemoryInfo)}; {@code hostOutputs} says whether Java may read the outputs in place. */
+    public Map<String, OrtTensor> runBound(Map<String, OrtTensor> inputs, List<String> wanted, MemoryInfo outputMemory,
+                                           boolean hostOutputs) {
         for (String name : inputNames) {
             if (!inputs.containsKey(name)) {
                 throw new OrtRuntimeException(what + " needs input '" + name + "', which was not given (given: "
@@ -109,7 +115,7 @@ public final class OrtSessionRunner implements AutoCloseable {
                 throw new OrtRuntimeException("ONNX Runtime failed running " + what + ": " + e.getMessage(), e);
             }
             try {
-                return takeAll(results, wanted, outputMemory == OrtRuntime.hostMemory());
+                return takeAll(results, wanted, hostOutputs);
             } finally {
                 results.close();
             }

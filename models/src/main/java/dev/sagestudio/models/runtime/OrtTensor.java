@@ -11,13 +11,14 @@ import org.bytedeco.onnxruntime.TensorTypeAndShapeInfo;
 import org.bytedeco.onnxruntime.Value;
 
 /**
- * A tensor owned by ONNX Runtime (an {@code OrtValue}) in host memory. Closing it releases the
+ * A tensor owned by ONNX Runtime (an {@code OrtValue}) in host memory, or in device memory on the
+ * device path ({@link #isHost()} false). Closing it releases the
  * memory; every tensor is closed exactly once by whoever holds it.
  */
 public final class OrtTensor implements AutoCloseable {
     private Value value;
     /** Memory we allocated and lent to ORT (tensors we create); null for tensors ORT allocated. */
-    private BytePointer ownedMemory;
+    private AutoCloseable ownedMemory;
     private final int elemType;
     private final long[] shape;
     private final boolean host;
@@ -40,6 +41,13 @@ public final class OrtTensor implements AutoCloseable {
             dims.close();
             this.shape = s;
         }
+    }
+
+    /** A tensor over memory we allocated ({@code owner}), which {@link #close} releases after the value. */
+    static OrtTensor over(Value value, boolean host, AutoCloseable owner) {
+        OrtTensor tensor = new OrtTensor(value, host);
+        tensor.ownedMemory = owner;
+        return tensor;
     }
 
     /** Whether the tensor's memory is host memory (a device tensor cannot be read by {@link #buffer}). */
@@ -134,8 +142,15 @@ public final class OrtTensor implements AutoCloseable {
             value = null;
         }
         if (ownedMemory != null) {
-            ownedMemory.close();
+            AutoCloseable owner = ownedMemory;
             ownedMemory = null;
+            try {
+                owner.close();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("could not release the memory of tensor " + describe(), e);
+            }
         }
     }
 }

@@ -16,9 +16,10 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * Runs a {@link PartitionPlan} on the CPU: ONNX Runtime sessions for the segments, an attention
- * backend (or an in-place kernel, see {@link AttentionSteps}) for the attention steps, tensors handed from step to step in ONNX Runtime's host memory
- * and freed as soon as no later step reads them.
+ * Runs a {@link PartitionPlan}: ONNX Runtime sessions for the segments, an attention backend (or an
+ * in-place kernel, see {@link AttentionSteps}) for the attention steps, tensors handed from step to
+ * step in a {@link TensorMemory} (ONNX Runtime's host memory, or CUDA memory on the device path) and
+ * freed as soon as no later step reads them.
  *
  * <p>A segment whose inputs the file does not type is compiled on first use with the element
  * types of the tensors it receives (and again if they change).
@@ -27,6 +28,7 @@ public final class PartitionedModel implements AutoCloseable {
     private final PartitionPlan plan;
     private final AttentionSteps attention;
     private final OrtRuntime runtime;
+    private final TensorMemory memory;
     private final Map<Integer, Map<List<Integer>, OrtSessionRunner>> sessions = new HashMap<>();
     /** For each step, the tensors that are read for the last time there. */
     private final List<Set<String>> lastReads = new ArrayList<>();
@@ -37,6 +39,16 @@ public final class PartitionedModel implements AutoCloseable {
     }
 
     public PartitionedModel(PartitionPlan plan, AttentionSteps attention, OrtRuntime runtime) {
+        this(plan, attention, runtime, TensorMemory.host());
+    }
+
+    /**
+     * Tensors between steps kept in {@code memory}: on the device path, CUDA memory, with the attention
+     * steps an {@link InPlaceKernelSteps} over the same memory, so nothing crosses to the host between
+     * the model's inputs and its outputs.
+     */
+    public PartitionedModel(PartitionPlan plan, AttentionSteps attention, OrtRuntime runtime, TensorMemory memory) {
+        this.memory = Objects.requireNonNull(memory, "memory");
         this.plan = Objects.requireNonNull(plan, "plan");
         this.attention = Objects.requireNonNull(attention, "attention");
         this.runtime = Objects.requireNonNull(runtime, "runtime");
@@ -55,6 +67,11 @@ public final class PartitionedModel implements AutoCloseable {
 
     public PartitionPlan plan() {
         return plan;
+    }
+
+    /** Where the tensors between steps live. */
+    public TensorMemory memory() {
+        return memory;
     }
 
     public AttentionSteps attention() {
@@ -77,7 +94,7 @@ public final class PartitionedModel implements AutoCloseable {
         Transfers transfers = new Transfers();
         try {
             for (String name : plan.graphInputs()) {
-                live.put(name, OrtTensor.copyOf(inputs.get(name)));
+                live.put(name, memory.upload(inputs.get(name)));
                 transfers.upload(inputs.get(name).bytes().length);
             }
             List<Step> steps = plan.steps();
@@ -96,7 +113,7 @@ public final class PartitionedModel implements AutoCloseable {
                     OrtSessionRunner session = session(segment, stepInputs);
                     long t0 = System.nanoTime();
                     Map<String, OrtTensor> produced = session.runBound(stepInputs, segment.outputs(),
-                            runtime.outputMemory());
+                            memory.ortMemory(), memory.isHost());
                     ortNanos += System.nanoTime() - t0;
                     live.putAll(produced);
                 } else if (step instanceof AttentionStep attentionStep) {
@@ -119,7 +136,7 @@ public final class PartitionedModel implements AutoCloseable {
                 if (tensor == null) {
                     throw new IllegalStateException("graph output '" + name + "' was not produced");
                 }
-                HostArray array = tensor.toHost();
+                HostArray array = memory.download(tensor);
                 transfers.download(array.bytes().length);
                 outputs.put(name, array);
             }

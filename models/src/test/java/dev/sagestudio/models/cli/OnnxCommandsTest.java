@@ -140,6 +140,20 @@ class OnnxCommandsTest {
         assertEquals(2, unknown.status());
         assertTrue(unknown.err().contains("unknown attention backend 'magic'"), unknown.err());
         Outcome gpu = execute(new RunOnnxCommand(), model.toString(), "--backend", "flash-fp16");
-        assertTrue(gpu.err().contains("not wired into the ONNX runner yet"), gpu.err());
+        assertEquals(2, gpu.status());
+        assertTrue(gpu.err().contains("GPU backend 'flash-fp16' runs on the device path; add --ep cuda"), gpu.err());
+    }
+
+    @Test
+    void aGpuBackendWhereTheDevicePathCannotStartRunsTheCpuReferenceAndSaysWhy() {
+        Outcome o = execute(new RunOnnxCommand(), model.toString(), "--runs", "1", "--ep", "cuda",
+                "--backend", "flash-fp16");
+        if (o.err().contains("device path: ")) {
+            return; // a GPU machine with kernels and the -gpu natives: DevicePathGpuTest covers it
+        }
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.err().contains("warning: flash-fp16 on the GPU is not possible here: "), o.err());
+        assertTrue(o.err().contains("running ONNX Runtime on the CPU with cpu-reference instead"), o.err());
+        assertTrue(o.out().contains("attention steps with cpu-reference:"), o.out());
     }
 }

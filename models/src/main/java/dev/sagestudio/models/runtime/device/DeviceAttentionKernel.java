@@ -9,8 +9,8 @@ import java.util.Optional;
  * as the next segment's input, so no tensor leaves the GPU between steps.
  *
  * <p>Status: {@code InPlaceKernelSteps} drives this contract and is tested on host memory with a
- * test kernel; no GPU kernel implements it yet and the runner does not yet allocate in CUDA memory.
- * See {@code docs/onnx-runtime.md} ("Device path") for what remains.
+ * test kernel; {@link GpuDeviceKernel} implements it over our CUDA kernels, written but not yet run
+ * on a GPU (see {@code docs/onnx-runtime.md}, "Device path").
  */
 public interface DeviceAttentionKernel {
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Prepares what the GPU machine needs to run the zero-copy ONNX path (DevicePathGpuTest and run-onnx
+# --ep cuda) without Java or Maven there: the attention GPU bundle (jlink'ed runtime, JUnit console,
+# attention test classes; made by attention/scripts/make-gpu-bundle.sh), plus the models jar and
+# their runtime dependencies built with ONNX Runtime's linux-x86_64-gpu natives (the CUDA EP), the
+# dnnl and opencl natives the JavaCPP loader wants, and the models test classes.
+#
+# A device call carries at most 64 MiB, of which the repository's tracked files take ~40 MB, and the
+# -gpu natives alone are a 129 MB jar. So the bundle is packed (tar | xz) and split into parts of at
+# most PART_MB (default 20) MB, each in its own ignored folder .gpu-bundle/ort-parts/pNN/, to be
+# carried by consecutive device calls while the machine is warm; each call moves its part into
+# /root/cache/ort, and the last one assembles and runs (models/scripts/run-ort-gpu-bundle.sh).
+# The exact calls are written to .gpu-bundle/ort-parts/CALLS.md (see docs/onnx-runtime.md).
+#
+#   usage: models/scripts/make-ort-gpu-bundle.sh [--allow-no-kernels]
+# Needs here: JDK 17+ with jmods, Maven (MAVEN_OFFLINE=1 for -o), nvcc for the kernels, xz, split.
+set -euo pipefail
+ALLOW=()
+if [[ "${1:-}" == "--allow-no-kernels" ]]; then ALLOW=(--allow-no-kernels); shift; fi
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STAGE=$ROOT/.gpu-bundle/sagestudio-ort-gpu
+PARTS=$ROOT/.gpu-bundle/ort-parts
+PART_MB=${PART_MB:-20}
+MVN=(mvn -B -q -Donnxruntime.classifier=linux-x86_64-gpu)
+[[ "${MAVEN_OFFLINE:-}" == "1" ]] && MVN+=(-o)
+cd "$ROOT"
+
+echo "[ort-bundle] attention GPU bundle (runtime image, JUnit console, attention tests)"
+# Jackson, JavaCPP and the models code need more of the JDK than the attention tests do.
+JLINK_MODULES=java.base,java.logging,jdk.unsupported,java.management,java.xml,java.desktop,java.naming,java.sql \
+  attention/scripts/make-gpu-bundle.sh "${ALLOW[@]}" "$STAGE"
+rm -f "$STAGE.tgz"   # make-gpu-bundle's own archive: this script packs the folder itself
+
+echo "[ort-bundle] models with the linux-x86_64-gpu natives of ONNX Runtime"
+"${MVN[@]}" -pl models -am -DskipTests package
+"${MVN[@]}" -pl models dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$STAGE/lib"
+cp "$(ls models/target/models-*.jar | grep -v -e sources -e tests | head -n 1)" "$STAGE/lib/"
+# copy-dependencies resolves attention from the local repository; the freshly built jars win.
+cp "$(ls attention/target/attention-*.jar | grep -v -e sources -e tests | head -n 1)" "$STAGE/lib/"
+if ! ls "$STAGE"/lib/onnxruntime-*-linux-x86_64-gpu.jar >/dev/null 2>&1; then
+  echo "[ort-bundle] ERROR: no onnxruntime linux-x86_64-gpu jar in $STAGE/lib" >&2; exit 1
+fi
+rm -f "$STAGE"/lib/onnxruntime-*-linux-x86_64.jar   # CPU-only natives: the -gpu jar holds the CPU EP too
+# DJL's tokenizer natives (18 MB) serve prompt tokenization only, which nothing run here needs: one part less.
+rm -f "$STAGE"/lib/tokenizers-*.jar
+for needed in dnnl-*-linux-x86_64.jar opencl-*-linux-x86_64.jar javacpp-*-linux-x86_64.jar; do
+  ls "$STAGE"/lib/$needed >/dev/null 2>&1 || { echo "[ort-bundle] ERROR: $needed missing" >&2; exit 1; }
+done
+# Jars compress their natives with deflate; unpacked, xz packs them far tighter (a 20 MB slice of the CUDA
+# provider library: 4.3 MB deflated, 2.3 MB xz), which saves several device calls. JavaCPP loads natives
+# from a folder on the class path as well as from a jar (run-ort-gpu-bundle.sh puts lib/*.d there).
+for jar in "$STAGE"/lib/onnxruntime-*-linux-x86_64-gpu.jar "$STAGE"/lib/dnnl-*-linux-x86_64.jar; do
+  dir="${jar%.jar}.d"
+  mkdir -p "$dir"
+  (cd "$dir" && unzip -q "$jar")
+  rm "$jar"
+done
+mkdir -p "$STAGE/tests/models-classes"
+cp -r models/target/test-classes/. "$STAGE/tests/models-classes/"
+cp models/scripts/run-ort-gpu-bundle.sh "$STAGE/"
+
+echo "[ort-bundle] packing and splitting into parts of at most $PART_MB MB"
+rm -rf "$PARTS"
+mkdir -p "$PARTS/all"
+tar -C "$(dirname "$STAGE")" -cf - "$(basename "$STAGE")" | xz -T0 -6 >"$PARTS/all/bundle.tar.xz"
+split -b "${PART_MB}MB" -d -a 2 "$PARTS/all/bundle.tar.xz" "$PARTS/all/bundle.tar.xz.part-"
+rm "$PARTS/all/bundle.tar.xz"
+(cd "$PARTS/all" && sha256sum bundle.tar.xz.part-* >SHA256SUMS)
+n=0
+for part in "$PARTS"/all/bundle.tar.xz.part-*; do
+  n=$((n + 1))
+  dir=$(printf '%s/p%02d' "$PARTS" "$n")
+  mkdir -p "$dir"
+  mv "$part" "$dir/"
+done
+mv "$PARTS/all/SHA256SUMS" "$(printf '%s/p%02d' "$PARTS" "$n")/"   # travels with the last part
+rmdir "$PARTS/all"
+
+{
+  echo "# Device calls for the ONNX GPU bundle ($n parts, made $(date -u +%Y-%m-%dT%H:%MZ))"
+  echo
+  echo "Run them back to back (the machine is given back ~30 s after a call), all on the same kind."
+  echo "Each carry is one folder; the repository's tracked files travel with every call."
+  echo
+  for i in $(seq 1 "$n"); do
+    p=$(printf 'p%02d' "$i")
+    if [[ "$i" -lt "$n" ]]; then
+      echo "$i. carry [\".gpu-bundle/ort-parts/$p\"], command:"
+      echo "   \`mkdir -p /root/cache/ort && cp .gpu-bundle/ort-parts/$p/* /root/cache/ort/ && ls -l /root/cache/ort\`"
+    else
+      echo "$i. carry [\".gpu-bundle/ort-parts/$p\"], command:"
+      echo "   \`bash models/scripts/run-ort-gpu-bundle.sh .gpu-bundle/ort-parts/$p\`"
+    fi
+  done
+} >"$PARTS/CALLS.md"
+du -sh "$STAGE" "$PARTS"/p* | sed 's/^/[ort-bundle] /'
+cat "$PARTS/CALLS.md"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# On the GPU machine, from the repository root, in the LAST of the device calls listed by
+# models/scripts/make-ort-gpu-bundle.sh: moves the last part next to the earlier ones in
+# /root/cache/ort, checks every part against SHA256SUMS, unpacks the bundle and runs
+#   1. DevicePathGpuTest (gpu-required: a missing GPU, kernel build or CUDA EP fails instead of skipping),
+#   2. run-onnx --ep cuda on the bundled t2i denoiser with flash-fp16 and sage-int8-fp16, and on its text
+#      encoder (head dim 32, which our kernels lack: the reported host fallback) with flash-fp16,
+# writing logs and a summary to $OUT (or /root/cache/ort/out).
+#
+#   usage: bash models/scripts/run-ort-gpu-bundle.sh .gpu-bundle/ort-parts/pNN
+set -uo pipefail
+LAST=${1:?usage: run-ort-gpu-bundle.sh <folder of the last part>}
+REPO=$(pwd)
+CACHE=${ORT_CACHE:-/root/cache/ort}   # ORT_CACHE: only to rehearse the assembly on another machine
+RESULTS=${OUT:-$CACHE/out}
+mkdir -p "$CACHE" "$RESULTS"
+cp "$LAST"/* "$CACHE/" || { echo "cannot copy $LAST into $CACHE" >&2; exit 1; }
+cd "$CACHE"
+if ! sha256sum -c SHA256SUMS >"$RESULTS/parts.txt" 2>&1; then
+  echo "parts missing or damaged (was every earlier call run on this warm machine?):" >&2
+  cat "$RESULTS/parts.txt" >&2
+  ls -l "$CACHE" >&2
+  exit 1
+fi
+rm -rf bundle && mkdir bundle
+unxz_stream() {
+  if command -v xz >/dev/null; then xz -d; else
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)'
+  fi
+}
+cat bundle.tar.xz.part-* | unxz_stream | tar -x -C bundle || { echo "unpacking the bundle failed" >&2; exit 1; }
+B=$CACHE/bundle/sagestudio-ort-gpu
+JAVA=$B/jre/bin/java
+# lib/*.d: native jars unpacked by make-ort-gpu-bundle.sh (JavaCPP loads from folders too).
+CP=$(printf '%s:' "$B"/lib/*.jar "$B"/lib/*.d); CP=${CP%:}
+CONSOLE=$(ls "$B"/tests/junit-platform-console-standalone-*.jar)
+# ONNX Runtime's CUDA EP loads cuBLAS/cuBLASLt/cuFFT (CUDA 13 toolkit) and cuDNN 9 by name.
+export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+JVM=(-Xmx16g -Djava.io.tmpdir=/tmp -Dorg.bytedeco.javacpp.cachedir=$CACHE/javacpp)
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$RESULTS/gpu.txt" 2>&1
+
+"$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -Dsagestudio.bundled="$REPO/models/bundled" -jar "$CONSOLE" execute \
+  --class-path "$B/tests/models-classes:$CP" --select-class dev.sagestudio.models.runtime.DevicePathGpuTest \
+  --details=tree --disable-banner >"$RESULTS/device-path-tests.txt" 2>&1
+tests=$?
+
+T2I=$REPO/models/bundled/sage-emoji-t2i
+declare -A runs
+for backend in flash-fp16 sage-int8-fp16; do
+  "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.models.cli.RunOnnxCommand "$T2I/denoiser.onnx" --ep cuda \
+    --backend "$backend" --runs 10 --min-cosine 0.9999 >"$RESULTS/run-onnx-$backend.txt" 2>&1
+  runs[$backend]=$?
+done
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.models.cli.RunOnnxCommand "$T2I/text_encoder.onnx" --ep cuda \
+  --backend flash-fp16 --runs 3 --min-cosine 0.9999 >"$RESULTS/run-onnx-text-encoder.txt" 2>&1
+runs[text-encoder]=$?
+
+{
+  echo "GPU: $(tail -n +2 "$RESULTS/gpu.txt")"
+  echo "DevicePathGpuTest exit $tests: $(grep -E 'tests (successful|failed|aborted)' "$RESULTS/device-path-tests.txt" | tr -s ' ' | tr '\n' ';')"
+  grep -E '^ *(tiny|denoiser|.*\| cosine)' "$RESULTS/device-path-tests.txt" | head -20
+  for run in flash-fp16 sage-int8-fp16 text-encoder; do
+    echo "run-onnx $run exit ${runs[$run]}:"
+    grep -E 'device path:|warning:|fallback:|^[a-z_0-9]+ +\[|ONNX Runtime alone|partitioned total|copies per run|copy nodes' \
+      "$RESULTS/run-onnx-$run.txt" | cut -c1-300 | sed 's/^/  /'
+  done
+} | tee "$RESULTS/summary.txt"
+[[ $tests -eq 0 && ${runs[flash-fp16]} -eq 0 && ${runs[sage-int8-fp16]} -eq 0 ]]

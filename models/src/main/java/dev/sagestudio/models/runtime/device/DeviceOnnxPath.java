@@ -1,0 +1,113 @@
+package dev.sagestudio.models.runtime.device;
+
+import dev.sagestudio.attention.cpu.ReferenceAttention;
+import dev.sagestudio.attention.gpu.CudaStream;
+import dev.sagestudio.attention.gpu.GpuAttentionBackend;
+import dev.sagestudio.attention.gpu.GpuBackends;
+import dev.sagestudio.attention.gpu.GpuUnavailableException;
+import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.runtime.InPlaceKernelSteps;
+import dev.sagestudio.models.runtime.OrtRuntime;
+import dev.sagestudio.models.runtime.OrtRuntimeException;
+import dev.sagestudio.models.runtime.PartitionedModel;
+import dev.sagestudio.models.runtime.TensorMemory;
+
+/**
+ * The zero-copy GPU path, assembled: our kernels' context (the device's primary context), one CUDA
+ * stream shared by ONNX Runtime's CUDA EP ({@code user_compute_stream}) and our kernels, segment outputs
+ * bound to CUDA memory, attention outputs allocated as device buffers wrapped as ONNX Runtime tensors.
+ *
+ * <p>Status: written and tested on the CPU as far as the CPU allows (options, memory description,
+ * binding plan over host-backed memory, refusal messages); not yet run on a GPU — see
+ * {@code docs/onnx-runtime.md}, "Device path".
+ */
+public final class DeviceOnnxPath implements AutoCloseable {
+    private final GpuBackends gpu;
+    private final CudaStream stream;
+    private final OrtRuntime runtime;
+    private final TensorMemory memory;
+    private final GpuDeviceKernel kernel;
+
+    private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, TensorMemory memory,
+                           GpuDeviceKernel kernel) {
+        this.gpu = gpu;
+        this.stream = stream;
+        this.runtime = runtime;
+        this.memory = memory;
+        this.kernel = kernel;
+    }
+
+    /**
+     * Opens CUDA device {@code device} for attention backend {@code backendName} (a GPU backend:
+     * {@code flash-fp16}, {@code sage-int8-fp16}, ...).
+     *
+     * @throws IllegalArgumentException if {@code backendName} is not a GPU backend
+     * @throws GpuUnavailableException  if there is no usable GPU, driver or kernel build (with the reason)
+     * @throws OrtRuntimeException      if ONNX Runtime's CUDA EP cannot start (with the reason)
+     */
+    public static DeviceOnnxPath open(int device, String backendName, int threads) {
+        GpuAttentionBackend.Variant variant = variant(backendName);
+        GpuBackends gpu = GpuBackends.open(device);
+        CudaStream stream = null;
+        try {
+            stream = gpu.context().createStream();
+            OrtRuntime runtime = OrtRuntime.cuda(device, stream.rawHandle(), threads);
+            TensorMemory memory = TensorMemory.device(new GpuDeviceMemory(gpu.context(), stream),
+                    OrtRuntime.cudaMemory(device), false);
+            return new DeviceOnnxPath(gpu, stream, runtime, memory, new GpuDeviceKernel(gpu.backend(variant)));
+        } catch (RuntimeException e) {
+            if (stream != null) {
+                stream.close();
+            }
+            gpu.close();
+            throw e;
+        }
+    }
+
+    /** The GPU backend called {@code name}, or a message listing the GPU backends. */
+    public static GpuAttentionBackend.Variant variant(String name) {
+        return GpuAttentionBackend.Variant.byName(name).orElseThrow(() -> new IllegalArgumentException(
+                "'" + name + "' is not a GPU attention backend; the device path runs " + GpuBackends.names()));
+    }
+
+    /**
+     * {@code plan} on the device: segments on the CUDA EP, attention through our kernel, tensors in CUDA
+     * memory. A step whose shape the kernel refuses (head dims other than 64 and 128) runs on the CPU
+     * reference with its inputs copied across, reported in {@code attention().fallbacks()}.
+     */
+    public PartitionedModel partitioned(PartitionPlan plan) {
+        InPlaceKernelSteps steps = new InPlaceKernelSteps(kernel, stream.rawHandle(), memory)
+                .withHostFallback(new ReferenceAttention());
+        return new PartitionedModel(plan, steps, runtime, memory);
+    }
+
+    /** The CUDA runtime (also for the whole-graph baseline on the same device). */
+    public OrtRuntime runtime() {
+        return runtime;
+    }
+
+    public TensorMemory memory() {
+        return memory;
+    }
+
+    public String describe() {
+        return kernel.name() + " on " + gpu.context().device().describe() + ", ONNX Runtime CUDA EP on stream 0x"
+                + Long.toHexString(stream.rawHandle());
+    }
+
+    /** Device buffers of our context still open (attention outputs not yet freed, kernel workspaces). */
+    public long liveDeviceAllocations() {
+        return gpu.context().liveAllocations();
+    }
+
+    @Override
+    public void close() {
+        try {
+            runtime.close();
+            stream.synchronize();
+            stream.close();
+        } finally {
+            gpu.close();
+        }
+    }
+}
