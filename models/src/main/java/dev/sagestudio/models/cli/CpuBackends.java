@@ -1,9 +1,7 @@
 package dev.sagestudio.models.cli;
 
 import dev.sagestudio.attention.AttentionBackend;
-import dev.sagestudio.attention.cpu.ReferenceAttention;
-import dev.sagestudio.attention.cpu.SageAttentionEmulator;
-import dev.sagestudio.attention.cpu.SageConfig;
+import dev.sagestudio.models.pipeline.AttentionChoice;
 import java.util.Set;
 
 /** Attention backends the ONNX commands can use today, by their command-line names. */
@@ -17,19 +15,10 @@ final class CpuBackends {
 
     /** The backend called {@code name}; an IllegalArgumentException says what exists otherwise. */
     static AttentionBackend byName(String name) {
-        if (name.equals(ReferenceAttention.NAME)) {
-            return new ReferenceAttention();
-        }
-        if (name.equals("cpu-sage")) {
-            return new SageAttentionEmulator();
-        }
-        if (name.startsWith("cpu-sage-int8-")) {
-            return new SageAttentionEmulator(SageConfig.parse(name));
-        }
         if (GPU.contains(name)) {
             throw new IllegalArgumentException("GPU backend '" + name + "' runs only on the device path (run-onnx"
                     + " --ep cuda --backend " + name + "); host backends: " + NAMES);
         }
-        throw new IllegalArgumentException("unknown attention backend '" + name + "'; available: " + NAMES);
+        return AttentionChoice.cpuBackend(name);
     }
 }
