@@ -120,9 +120,8 @@ public final class SageAttentionEmulator implements AttentionBackend {
             int first = (task % tiles) * ROW_TILE;
             int rows = Math.min(ROW_TILE, qLen - first);
             RowTile tile = new RowTile(config.pvMode(), dim, queries[bh], kv[b * kvHeads + h / group], kvLen, causal);
-            tile.run(first, rows);
-            for (int r = 0; r < rows; r++) {
-                tile.writeRow(r, out, (int) layout.offset(b, h, first + r, 0, qHeads, qLen, dim));
+            for (int i = first; i < first + rows; i++) {
+                tile.row(i, out, (int) layout.offset(b, h, i, 0, qHeads, qLen, dim));
             }
         });
         return HostTensor.of(shape.dtype(), layout, batch, qHeads, qLen, dim, out);
@@ -139,12 +138,11 @@ public final class SageAttentionEmulator implements AttentionBackend {
 
     /**
      * K as INT8 (exact values held in floats) with one scale per row (expanded from its group),
-     * stored per key block of 64 and channel ({@code kBlocks[block · dim + d][t]} is channel d of key
-     * block · 64 + t, the tail block zero-padded), so a block's scores are sums of whole vectors; V one
-     * array per token as the PV mode wants it: FP16 values, or FP8/INT8 values with {@code vScale}
-     * per channel already divided by 448 or 127.
+     * stored per channel ({@code kChannels[d][n]} is channel d of key n), so a query row's scores are
+     * sums of whole vectors; V one array per token as the PV mode wants it: FP16 values, or FP8/INT8
+     * values with {@code vScale} per channel already divided by 448 or 127.
      */
-    private record PreparedKv(float[][] kBlocks, float[] kRowScales, float[][] vRows, float[] vScale) {}
+    private record PreparedKv(float[][] kChannels, float[] kRowScales, float[][] vRows, float[] vScale) {}
 
     private PreparedKv prepareKv(float[] k, float[] v, int offset, int kvLen, int dim, AttentionShape shape) {
         float[] keys = Arrays.copyOfRange(k, offset, offset + kvLen * dim);
@@ -159,7 +157,7 @@ public final class SageAttentionEmulator implements AttentionBackend {
             case FP16, FP16_ACCUM_FP16 -> {
                 vValues = new float[kvLen * dim];
                 for (int i = 0; i < vValues.length; i++) {
-                    vValues[i] = Fp16.round(v[offset + i]);
+                    vValues[i] = SoftmaxMath.roundFp16(v[offset + i]);
                 }
             }
             case FP8, INT8 -> {
@@ -176,7 +174,7 @@ public final class SageAttentionEmulator implements AttentionBackend {
             }
             default -> throw new IllegalStateException("unhandled PV mode " + config.pvMode());
         }
-        return new PreparedKv(keyBlocks(quantizedK.values(), kvLen, dim), rowScales(quantizedK),
+        return new PreparedKv(channelsOf(quantizedK.values(), kvLen, dim), rowScales(quantizedK),
                 rowsOf(vValues, kvLen, dim), vScale);
     }
 
@@ -200,14 +198,12 @@ public final class SageAttentionEmulator implements AttentionBackend {
         return out;
     }
 
-    /** Row-major [kvLen][dim] INT8 values as per-(block, channel) arrays of 64 keys, zero-padded. */
-    private static float[][] keyBlocks(byte[] values, int kvLen, int dim) {
-        int blocks = (kvLen + K_BLOCK - 1) / K_BLOCK;
-        float[][] out = new float[blocks * dim][K_BLOCK];
-        for (int n = 0; n < kvLen; n++) {
-            int block = n / K_BLOCK;
+    /** Row-major [rows][dim] INT8 values as one float array per channel. */
+    private static float[][] channelsOf(byte[] values, int rows, int dim) {
+        float[][] out = new float[dim][rows];
+        for (int n = 0; n < rows; n++) {
             for (int d = 0; d < dim; d++) {
-                out[block * dim + d][n % K_BLOCK] = values[n * dim + d];
+                out[d][n] = values[n * dim + d];
             }
         }
         return out;
@@ -222,130 +218,130 @@ public final class SageAttentionEmulator implements AttentionBackend {
     }
 
     /**
-     * The online softmax of up to {@link #ROW_TILE} consecutive query rows of one (batch, head).
-     * Key blocks are the outer loop so that each block of K and V is read once per tile; every row
-     * still sees exactly the per-row sequence of operations described in the class comment (rows are
-     * independent, so interleaving them changes no result).
+     * The online softmax of consecutive query rows of one (batch, head), one row after the other,
+     * each exactly as described in the class comment; the scratch arrays are reused between rows.
      */
     private static final class RowTile {
         private final PvMode mode;
-        private final int dim;
         private final PreparedQ query;
         private final PreparedKv kv;
         private final int kvLen;
         private final boolean causal;
-        private final float[] scores = new float[K_BLOCK];
+        private final float[] scores;
         private final float[] probabilities = new float[K_BLOCK];
-        private final float[] rowMax = new float[ROW_TILE];
-        private final float[] rowSum = new float[ROW_TILE];
-        private final float[][] acc;
+        private final float[] acc;
         private final float[] blockAcc;
         private final float[] chunkFloat;
         private final double[] chunkDouble;
+        private float rowMax;
+        private float rowSum;
 
         RowTile(PvMode mode, int dim, PreparedQ query, PreparedKv kv, int kvLen, boolean causal) {
             this.mode = mode;
-            this.dim = dim;
             this.query = query;
             this.kv = kv;
             this.kvLen = kvLen;
             this.causal = causal;
-            acc = new float[ROW_TILE][dim];
+            scores = new float[kvLen];
+            acc = new float[dim];
             blockAcc = new float[dim];
             chunkFloat = new float[dim];
             chunkDouble = new double[dim];
         }
 
-        private int visible(int row) {
-            return causal ? Math.min(kvLen, row + 1) : kvLen;
-        }
-
-        void run(int first, int rows) {
-            Arrays.fill(rowMax, Float.NEGATIVE_INFINITY);
-            int tileVisible = visible(first + rows - 1);
-            for (int j0 = 0; j0 < tileVisible; j0 += K_BLOCK) {
-                int kBase = (j0 / K_BLOCK) * dim;
-                for (int r = 0; r < rows; r++) {
-                    int visible = visible(first + r);
-                    if (j0 < visible) { // blocks the causal mask hides entirely are skipped
-                        int count = Math.min(K_BLOCK, visible - j0);
-                        blockScores(query.rows()[first + r], kv.kBlocks(), kBase, count, scores);
-                        update(r, query.rowScales()[first + r], j0, count);
-                    }
-                }
+        /** Computes query row {@code i} into {@code out} from {@code outOffset}. */
+        void row(int i, float[] out, int outOffset) {
+            int visible = causal ? Math.min(kvLen, i + 1) : kvLen;
+            rowScores(query.rows()[i], kv.kChannels(), visible, scores);
+            float qScale = query.rowScales()[i];
+            rowMax = Float.NEGATIVE_INFINITY;
+            rowSum = 0f;
+            Arrays.fill(acc, 0f);
+            for (int j0 = 0; j0 < visible; j0 += K_BLOCK) { // blocks the causal mask hides are never reached
+                update(qScale, j0, Math.min(K_BLOCK, visible - j0));
+            }
+            float[] vScale = kv.vScale();
+            float inverseL = rowSum > 0 ? 1f / rowSum : 0f; // l ≥ 1 whenever a key is visible; guard anyway
+            for (int d = 0; d < acc.length; d++) {
+                float o = acc[d] * inverseL;
+                out[outOffset + d] = vScale == null ? o : o * vScale[d];
             }
         }
 
         /**
-         * The INT8 dot products of one query row with {@code count} keys of a block, as exact integers
-         * held in floats: every product and partial sum is an integer of magnitude at most
-         * 128 · 127 · 127 < 2^24, so float arithmetic is exact in any order, like the int32 MMA.
+         * The INT8 dot products of one query row with keys 0 .. count-1, as exact integers held in
+         * floats: every product and partial sum is an integer of magnitude at most 128 · 127 · 127 <
+         * 2^24, so float arithmetic is exact in any order, like the int32 MMA.
          */
-        private static void blockScores(float[] q, float[][] kBlocks, int kBase, int count, float[] scores) {
+        private static void rowScores(float[] q, float[][] kChannels, int count, float[] scores) {
             Arrays.fill(scores, 0, count, 0f);
             for (int d = 0; d < q.length; d += 4) { // head dims are multiples of 4
                 float q0 = q[d];
                 float q1 = q[d + 1];
                 float q2 = q[d + 2];
                 float q3 = q[d + 3];
-                float[] k0 = kBlocks[kBase + d];
-                float[] k1 = kBlocks[kBase + d + 1];
-                float[] k2 = kBlocks[kBase + d + 2];
-                float[] k3 = kBlocks[kBase + d + 3];
-                for (int t = 0; t < count; t++) {
-                    scores[t] += (q0 * k0[t] + q1 * k1[t]) + (q2 * k2[t] + q3 * k3[t]);
+                float[] k0 = kChannels[d];
+                float[] k1 = kChannels[d + 1];
+                float[] k2 = kChannels[d + 2];
+                float[] k3 = kChannels[d + 3];
+                for (int j = 0; j < count; j++) {
+                    scores[j] += (q0 * k0[j] + q1 * k1[j]) + (q2 * k2[j] + q3 * k3[j]);
                 }
             }
         }
 
-        /** One online-softmax step of tile row {@code r} over keys j0 .. j0+count-1. */
-        private void update(int r, float qScale, int j0, int count) {
+        /** One online-softmax step of the current row over keys j0 .. j0+count-1. */
+        private void update(float qScale, int j0, int count) {
             float[] kScales = kv.kRowScales();
             float[] s = scores;
             float[] p = probabilities;
-            float blockMax = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t < count; t++) {
-                float score = s[t] * (qScale * kScales[j0 + t]);
-                s[t] = score;
-                blockMax = Math.max(blockMax, score);
+            for (int j = j0; j < j0 + count; j++) {
+                s[j] = s[j] * (qScale * kScales[j]);
             }
-            float m = rowMax[r];
+            float blockMax = max(s, j0, count);
+            float m = rowMax;
             float mNew = Math.max(m, blockMax);
             float alpha = m == Float.NEGATIVE_INFINITY ? 0f : SoftmaxMath.exp2(m - mNew);
             float blockSum = 0f;
             for (int t = 0; t < count; t++) {
-                p[t] = SoftmaxMath.exp2(s[t] - mNew);
+                p[t] = SoftmaxMath.exp2(s[j0 + t] - mNew);
                 blockSum += p[t];
             }
-            rowSum[r] = rowSum[r] * alpha + blockSum;
-            float[] rowAcc = acc[r];
+            rowSum = rowSum * alpha + blockSum;
             if (alpha != 1f) { // acc · 1 = acc exactly
-                for (int d = 0; d < rowAcc.length; d++) {
-                    rowAcc[d] *= alpha;
+                for (int d = 0; d < acc.length; d++) {
+                    acc[d] *= alpha;
                 }
             }
             float[][] v = kv.vRows();
             switch (mode) {
-                case FP16 -> addProducts(p, 0, count, v, j0, rowAcc);
-                case FP16_ACCUM_FP16 -> accumulateFp16InFp16(p, count, v, j0, rowAcc, blockAcc, chunkFloat);
-                case FP8 -> accumulateFp8(p, count, v, j0, rowAcc, blockAcc, chunkDouble);
-                case INT8 -> accumulateInt8(p, count, v, j0, rowAcc, blockAcc);
+                case FP16 -> addProducts(p, 0, count, v, j0, acc);
+                case FP16_ACCUM_FP16 -> accumulateFp16InFp16(p, count, v, j0, acc, blockAcc, chunkFloat);
+                case FP8 -> accumulateFp8(p, count, v, j0, acc, blockAcc, chunkDouble);
+                case INT8 -> accumulateInt8(p, count, v, j0, acc, blockAcc);
                 default -> throw new IllegalStateException("unhandled PV mode " + mode);
             }
-            rowMax[r] = mNew;
+            rowMax = mNew;
         }
+    }
 
-        /** O = acc / ℓ (times the V channel scale for FP8 and INT8 PV) of tile row {@code r}. */
-        void writeRow(int r, float[] out, int outOffset) {
-            float[] vScale = kv.vScale();
-            float l = rowSum[r];
-            float inverseL = l > 0 ? 1f / l : 0f; // l ≥ 1 whenever a key is visible; guard anyway
-            float[] rowAcc = acc[r];
-            for (int d = 0; d < dim; d++) {
-                float o = rowAcc[d] * inverseL;
-                out[outOffset + d] = vScale == null ? o : o * vScale[d];
-            }
+    /**
+     * The largest of {@code count} values from {@code from} (NaN if any is NaN; −∞ for none), with two
+     * independent running maxima: the maximum of a set is the same in any order, including which of
+     * +0 and −0 Math.max returns, and a single chain of maxima was latency-bound.
+     */
+    private static float max(float[] values, int from, int count) {
+        float m0 = Float.NEGATIVE_INFINITY;
+        float m1 = Float.NEGATIVE_INFINITY;
+        int j = from;
+        for (; j + 2 <= from + count; j += 2) {
+            m0 = Math.max(m0, values[j]);
+            m1 = Math.max(m1, values[j + 1]);
         }
+        if (j < from + count) {
+            m0 = Math.max(m0, values[j]);
+        }
+        return Math.max(m0, m1);
     }
 
     /**
@@ -386,7 +382,7 @@ public final class SageAttentionEmulator implements AttentionBackend {
             Arrays.fill(chunk, 0f);
             addProducts(p, c0, Math.min(count, c0 + 16), v, j0, chunk);
             for (int d = 0; d < block.length; d++) {
-                block[d] = Fp16.round(block[d] + chunk[d]);
+                block[d] = SoftmaxMath.roundFp16(block[d] + chunk[d]);
             }
         }
         for (int d = 0; d < acc.length; d++) {

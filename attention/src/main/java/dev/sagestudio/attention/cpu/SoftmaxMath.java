@@ -3,8 +3,8 @@ package dev.sagestudio.attention.cpu;
 import dev.sagestudio.attention.tensor.Fp16;
 
 /**
- * Faster, bit-identical versions of the two scalar operations the emulator's online softmax does
- * per score: the base-2 exponential and the rounding of a probability to FP16.
+ * Faster, bit-identical versions of scalar operations the emulator does per score or value: the
+ * base-2 exponential of its online softmax and the rounding to FP16.
  *
  * <p>{@link #exp2} returns exactly {@code (float) Math.exp(x · ln 2)} (the emulator's definition).
  * HotSpot's {@code Math.exp} intrinsic costs about 15 ns; here exp(y) is evaluated in double with a
@@ -74,15 +74,21 @@ final class SoftmaxMath {
     }
 
     /**
-     * {@link Fp16#round} for a probability in [0, 1]: for FP16-normal values (≥ 2^-14) the float's
-     * mantissa is rounded to 10 bits, ties to even, in integer arithmetic; smaller values go to
-     * {@link Fp16#round}.
+     * {@link Fp16#round}, bit for bit. Magnitudes in [2^-14, 2^15) (FP16-normal, and rounding cannot
+     * overflow): the float mantissa is rounded to 10 bits, ties to even, in integer arithmetic (a carry
+     * into the exponent is correct). Magnitudes below 2^-14 (FP16-subnormal or zero): rounded to a
+     * multiple of 2^-24 by {@link Math#rint} on the exactly scaled value. Large, infinite and NaN values
+     * go to {@link Fp16#round}.
      */
-    static float roundFp16(float p) {
-        if (!(p >= 0x1p-14f && p <= 1f)) {
-            return Fp16.round(p);
+    static float roundFp16(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        int exponent = (bits >>> 23) & 0xff;
+        if (exponent > 127 + 14) {
+            return Fp16.round(value);
         }
-        int bits = Float.floatToRawIntBits(p);
+        if (exponent < 127 - 14) {
+            return (float) (Math.rint(value * 0x1p24f) * 0x1p-24);
+        }
         return Float.intBitsToFloat((bits + 0xfff + ((bits >>> 13) & 1)) & 0xffffe000);
     }
 }

@@ -1,14 +1,18 @@
 package dev.sagestudio.attention.cpu;
 
+import dev.sagestudio.attention.quant.Int8Quantizer;
+import dev.sagestudio.attention.tensor.Fp16;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
 
 /**
  * Compares {@link SoftmaxMath#exp2} with {@code (float) Math.exp(x · ln 2)} for EVERY float x in
- * [{@value SoftmaxMath#FAST_MIN}, 0], and {@link SoftmaxMath#roundFp16} with {@code Fp16.round} for
- * every float in [0, 1]; prints the mismatch counts (must be 0). Too slow for the unit suite (about
- * a billion exponentials); run by hand after changing {@link SoftmaxMath}:
+ * [{@value SoftmaxMath#FAST_MIN}, 0], {@link SoftmaxMath#roundFp16} with {@code Fp16.round} for every
+ * float, and the branch-free {@link Int8Quantizer#roundHalfAwayFromZero} with its earlier definition
+ * for every float; prints the mismatch counts (must be 0). Too slow for the unit suite (billions of
+ * calls); run by hand after changing any of them:
  * {@code java -cp attention/target/classes:attention/target/test-classes
  * dev.sagestudio.attention.cpu.SoftmaxMathExhaustiveCheck}.
  */
@@ -50,18 +54,34 @@ public final class SoftmaxMathExhaustiveCheck {
                 (long) expEnd + 1, SoftmaxMath.FAST_MIN, expMismatches.get(), (System.nanoTime() - start) / 1e9,
                 maxUlps.get(), guarded.get());
 
-        int oneBits = Float.floatToRawIntBits(1f);
-        long roundMismatches = IntStream.rangeClosed(0, oneBits).parallel()
-                .filter(bits -> {
-                    float p = Float.intBitsToFloat(bits);
-                    return Float.floatToRawIntBits(SoftmaxMath.roundFp16(p))
-                            != Float.floatToRawIntBits(dev.sagestudio.attention.tensor.Fp16.round(p));
-                })
-                .count();
-        System.out.printf(Locale.ROOT, "roundFp16: %d floats in [0, 1] checked, %d mismatches%n",
-                (long) oneBits + 1, roundMismatches);
-        if (expMismatches.get() != 0 || roundMismatches != 0) {
+        long roundMismatches = everyFloat(bits -> {
+            float value = Float.intBitsToFloat(bits);
+            return Float.floatToRawIntBits(SoftmaxMath.roundFp16(value)) != Float.floatToRawIntBits(Fp16.round(value));
+        });
+        System.out.printf(Locale.ROOT, "roundFp16: all 2^32 floats checked, %d mismatches%n", roundMismatches);
+        long quantizeMismatches = everyFloat(bits -> {
+            float x = Float.intBitsToFloat(bits);
+            // The definition before the branch-free version: floor(x + 0.5) or -floor(0.5 - x), in double.
+            int expected = x >= 0 ? (int) Math.floor((double) x + 0.5) : -(int) Math.floor(0.5 - (double) x);
+            return Int8Quantizer.roundHalfAwayFromZero(x) != expected;
+        });
+        System.out.printf(Locale.ROOT, "roundHalfAwayFromZero: all 2^32 floats checked, %d mismatches%n",
+                quantizeMismatches);
+        if (expMismatches.get() != 0 || roundMismatches != 0 || quantizeMismatches != 0) {
             System.exit(1);
         }
+    }
+
+    /** How many of the 2^32 float bit patterns {@code mismatch} holds for. */
+    private static long everyFloat(IntPredicate mismatch) {
+        return IntStream.range(0, 1 << 16).parallel().mapToLong(high -> {
+            long count = 0;
+            for (int low = 0; low < 1 << 16; low++) {
+                if (mismatch.test(high << 16 | low)) {
+                    count++;
+                }
+            }
+            return count;
+        }).sum();
     }
 }
