@@ -142,7 +142,8 @@ public final class SageAttentionEmulator implements AttentionBackend {
      * sums of whole vectors; V one array per token as the PV mode wants it: FP16 values, or FP8/INT8
      * values with {@code vScale} per channel already divided by 448 or 127.
      */
-    private record PreparedKv(float[][] kChannels, float[] kRowScales, float[][] vRows, float[] vScale) {}
+    private record PreparedKv(float[][] kChannels, float[] kRowScales, float[][] vRows, double[][] vRowsDouble,
+                              float[] vScale) {}
 
     private PreparedKv prepareKv(float[] k, float[] v, int offset, int kvLen, int dim, AttentionShape shape) {
         float[] keys = Arrays.copyOfRange(k, offset, offset + kvLen * dim);
@@ -174,8 +175,11 @@ public final class SageAttentionEmulator implements AttentionBackend {
             }
             default -> throw new IllegalStateException("unhandled PV mode " + config.pvMode());
         }
-        return new PreparedKv(channelsOf(quantizedK.values(), kvLen, dim), rowScales(quantizedK),
-                rowsOf(vValues, kvLen, dim), vScale);
+        float[][] vRows = rowsOf(vValues, kvLen, dim);
+        // FP8 PV sums in double: V widened once here (exactly), as C2 does not vectorize a conversion.
+        double[][] vRowsDouble = config.pvMode() == PvMode.FP8 ? widen(vRows) : null;
+        return new PreparedKv(channelsOf(quantizedK.values(), kvLen, dim), rowScales(quantizedK), vRows, vRowsDouble,
+                vScale);
     }
 
     /** Row-major INT8 values as one float array per row. */
@@ -194,6 +198,17 @@ public final class SageAttentionEmulator implements AttentionBackend {
         float[][] out = new float[rows][];
         for (int n = 0; n < rows; n++) {
             out[n] = Arrays.copyOfRange(values, n * dim, (n + 1) * dim);
+        }
+        return out;
+    }
+
+    private static double[][] widen(float[][] rows) {
+        double[][] out = new double[rows.length][];
+        for (int n = 0; n < rows.length; n++) {
+            out[n] = new double[rows[n].length];
+            for (int d = 0; d < rows[n].length; d++) {
+                out[n][d] = rows[n][d];
+            }
         }
         return out;
     }
@@ -233,6 +248,7 @@ public final class SageAttentionEmulator implements AttentionBackend {
         private final float[] blockAcc;
         private final float[] chunkFloat;
         private final double[] chunkDouble;
+        private final double[] p8 = new double[K_BLOCK];
         private float rowMax;
         private float rowSum;
 
@@ -317,7 +333,7 @@ public final class SageAttentionEmulator implements AttentionBackend {
             switch (mode) {
                 case FP16 -> addProducts(p, 0, count, v, j0, acc);
                 case FP16_ACCUM_FP16 -> accumulateFp16InFp16(p, count, v, j0, acc, blockAcc, chunkFloat);
-                case FP8 -> accumulateFp8(p, count, v, j0, acc, blockAcc, chunkDouble);
+                case FP8 -> accumulateFp8(p, count, kv.vRowsDouble(), j0, acc, blockAcc, chunkDouble, p8);
                 case INT8 -> accumulateInt8(p, count, v, j0, acc, blockAcc);
                 default -> throw new IllegalStateException("unhandled PV mode " + mode);
             }
@@ -394,19 +410,37 @@ public final class SageAttentionEmulator implements AttentionBackend {
      * FP8 P (P · 448 rounded to E4M3) times per-channel FP8 V; the block is accumulated in FP22,
      * truncated after every 32 keys (one m16n8k32 MMA), then added to the FP32 accumulator.
      */
-    private static void accumulateFp8(float[] p, int count, float[][] v, int j0, float[] acc, float[] block,
-                                      double[] chunk) {
+    private static void accumulateFp8(float[] p, int count, double[][] v, int j0, float[] acc, float[] block,
+                                      double[] chunk, double[] p8) {
         Arrays.fill(block, 0f);
+        for (int t = 0; t < count; t++) {
+            p8[t] = Fp8E4M3.round(p[t] * Fp8E4M3.MAX);
+        }
         for (int c0 = 0; c0 < count; c0 += 32) {
             for (int d = 0; d < chunk.length; d++) {
                 chunk[d] = block[d];
             }
             int c1 = Math.min(count, c0 + 32);
-            for (int t = c0; t < c1; t++) {
-                double p8 = Fp8E4M3.round(p[t] * Fp8E4M3.MAX);
-                float[] vt = v[j0 + t];
+            int t = c0;
+            // Products of E4M3 values are exact, sums nearly so; four keys per pass, same order.
+            for (; t + 4 <= c1; t += 4) {
+                double a0 = p8[t];
+                double a1 = p8[t + 1];
+                double a2 = p8[t + 2];
+                double a3 = p8[t + 3];
+                double[] v0 = v[j0 + t];
+                double[] v1 = v[j0 + t + 1];
+                double[] v2 = v[j0 + t + 2];
+                double[] v3 = v[j0 + t + 3];
                 for (int d = 0; d < chunk.length; d++) {
-                    chunk[d] += p8 * vt[d]; // products of E4M3 values are exact, sums nearly so
+                    chunk[d] = (((chunk[d] + a0 * v0[d]) + a1 * v1[d]) + a2 * v2[d]) + a3 * v3[d];
+                }
+            }
+            for (; t < c1; t++) {
+                double a = p8[t];
+                double[] vt = v[j0 + t];
+                for (int d = 0; d < chunk.length; d++) {
+                    chunk[d] += a * vt[d];
                 }
             }
             for (int d = 0; d < block.length; d++) {

@@ -17,7 +17,8 @@ import java.util.function.LongSupplier;
 /**
  * A small timing harness (no JMH) for the CPU attention backends on the shapes that matter: the
  * bundled text-to-image model's self- and cross-attention and the accuracy command's default. Each
- * case is warmed up (at least 3 calls and 2 s), then timed over a fixed number of calls, twice:
+ * case is warmed up (three calls of every case first, then at least 3 calls and 2 s), then timed
+ * over a fixed number of calls, twice:
  * wall-clock time with the common fork-join pool (all cores), and the CPU time of the one thread of
  * a single-thread pool, which other processes on a shared machine disturb much less. It prints
  * medians and minima in milliseconds, as a markdown table.
@@ -59,6 +60,16 @@ public final class CpuAttentionTiming {
         System.out.println("|---|---|---:|---:|");
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         ForkJoinPool single = new ForkJoinPool(1);
+        // One untimed pass over everything first, so that the first case is not timed while the JIT
+        // compiler threads still compete for the cores.
+        for (Case c : CASES) {
+            AttentionRequest request = c.request();
+            for (AttentionBackend backend : BACKENDS) {
+                for (int i = 0; i < 3; i++) {
+                    backend.compute(request);
+                }
+            }
+        }
         for (Case c : CASES) {
             AttentionRequest request = c.request();
             for (AttentionBackend backend : BACKENDS) {
