@@ -10,7 +10,6 @@ import dev.sagestudio.attention.quant.Granularity;
 import dev.sagestudio.attention.quant.Int8Quantizer;
 import dev.sagestudio.attention.quant.KSmoothing;
 import dev.sagestudio.attention.quant.QuantizedInt8;
-import dev.sagestudio.attention.tensor.Fp16;
 import dev.sagestudio.attention.tensor.HostTensor;
 import dev.sagestudio.attention.tensor.Layout;
 import java.util.Arrays;
@@ -44,8 +43,8 @@ public final class SageAttentionEmulator implements AttentionBackend {
     private static final double LOG2E = 1.4426950408889634;
     private static final int K_BLOCK = Granularity.K_BLOCK;
     /**
-     * Query rows one task computes; each key block (K and V) is read once per tile. Small enough that
-     * the (batch, head, tile) tasks keep every core busy even for short sequences.
+     * Query rows one task computes: small enough that the (batch, head, tile) tasks keep every core
+     * busy even for short sequences, large enough to amortize a task's scratch arrays.
      */
     private static final int ROW_TILE = 32;
 
