@@ -10,7 +10,6 @@ import dev.sagestudio.attention.quant.Granularity;
 import dev.sagestudio.attention.quant.Int8Quantizer;
 import dev.sagestudio.attention.quant.KSmoothing;
 import dev.sagestudio.attention.quant.QuantizedInt8;
-import dev.sagestudio.attention.tensor.Fp16;
 import dev.sagestudio.attention.tensor.HostTensor;
 import dev.sagestudio.attention.tensor.Layout;
 import java.util.Arrays;
@@ -42,9 +41,12 @@ import java.util.stream.IntStream;
  */
 public final class SageAttentionEmulator implements AttentionBackend {
     private static final double LOG2E = 1.4426950408889634;
-    private static final double LN2 = 0.6931471805599453;
     private static final int K_BLOCK = Granularity.K_BLOCK;
-    private static final int Q_BLOCK = Granularity.Q_BLOCK;
+    /**
+     * Query rows one task computes: small enough that the (batch, head, tile) tasks keep every core
+     * busy even for short sequences, large enough to amortize a task's scratch arrays.
+     */
+    private static final int ROW_TILE = 32;
 
     private final SageConfig config;
 
@@ -103,55 +105,44 @@ public final class SageAttentionEmulator implements AttentionBackend {
                 scaled[j] = q[offset + j] * qMultiplier;
             }
             QuantizedInt8 quantized = Int8Quantizer.quantizeQuery(scaled, 0, qLen, dim, config.granularity());
-            queries[i] = new PreparedQ(quantized.valuesAsInts(), rowScales(quantized));
+            queries[i] = new PreparedQ(rowsOf(quantized.values(), qLen, dim), rowScales(quantized));
         });
 
+        Layout layout = shape.layout();
         float[] out = new float[batch * qHeads * qLen * dim];
-        int qBlocks = (qLen + Q_BLOCK - 1) / Q_BLOCK;
+        int tiles = (qLen + ROW_TILE - 1) / ROW_TILE;
         boolean causal = request.causal();
-        IntStream.range(0, batch * qHeads * qBlocks).parallel().forEach(task -> {
-            int bh = task / qBlocks;
-            int block = task % qBlocks;
+        IntStream.range(0, batch * qHeads * tiles).parallel().forEach(task -> {
+            int bh = task / tiles;
             int b = bh / qHeads;
             int h = bh % qHeads;
-            PreparedKv keys = kv[b * kvHeads + h / group];
-            PreparedQ query = queries[bh];
-            RowScratch scratch = new RowScratch(dim);
-            int end = Math.min(qLen, (block + 1) * Q_BLOCK);
-            for (int i = block * Q_BLOCK; i < end; i++) {
-                int visible = causal ? Math.min(kvLen, i + 1) : kvLen;
-                computeRow(query, i, keys, visible, dim, scratch, out, (bh * qLen + i) * dim);
+            int first = (task % tiles) * ROW_TILE;
+            int rows = Math.min(ROW_TILE, qLen - first);
+            RowTile tile = new RowTile(config.pvMode(), dim, queries[bh], kv[b * kvHeads + h / group], kvLen, causal);
+            for (int i = first; i < first + rows; i++) {
+                tile.row(i, out, (int) layout.offset(b, h, i, 0, qHeads, qLen, dim));
             }
         });
-
-        HostTensor result = HostTensor.of(shape.dtype(), Layout.HND, batch, qHeads, qLen, dim, out);
-        return shape.layout() == Layout.HND ? result : result.toLayout(shape.layout());
+        return HostTensor.of(shape.dtype(), layout, batch, qHeads, qLen, dim, out);
     }
 
-    private record PreparedQ(int[] values, float[] rowScales) {}
+    /*
+     * Data layout: every inner loop indexes its arrays with the bare loop variable (one Java array per
+     * row or per channel), because C2 in Java 17 does not vectorize a loop whose array index has a
+     * loop-invariant offset (acc[a + d]); such a loop runs several times slower.
+     */
+
+    /** Q as exact INT8 values held in floats, one array per row, and each row's scale. */
+    private record PreparedQ(float[][] rows, float[] rowScales) {}
 
     /**
-     * K as INT8 with one scale per row (expanded from its group), and V as the PV mode wants it:
-     * {@code vValues} holds FP16 values, or FP8/INT8 values with {@code vScale} per channel
-     * already divided by 448 or 127.
+     * K as INT8 (exact values held in floats) with one scale per row (expanded from its group),
+     * stored per channel ({@code kChannels[d][n]} is channel d of key n), so a query row's scores are
+     * sums of whole vectors; V one array per token as the PV mode wants it: FP16 values, or FP8/INT8
+     * values with {@code vScale} per channel already divided by 448 or 127.
      */
-    private record PreparedKv(int[] kValues, float[] kRowScales, float[] vValues, float[] vScale) {}
-
-    private static final class RowScratch {
-        final float[] scores = new float[K_BLOCK];
-        final float[] probabilities = new float[K_BLOCK];
-        final float[] acc;
-        final float[] blockAcc;
-        final float[] chunkFloat;
-        final double[] chunkDouble;
-
-        RowScratch(int dim) {
-            acc = new float[dim];
-            blockAcc = new float[dim];
-            chunkFloat = new float[dim];
-            chunkDouble = new double[dim];
-        }
-    }
+    private record PreparedKv(float[][] kChannels, float[] kRowScales, float[][] vRows, double[][] vRowsDouble,
+                              float[] vScale) {}
 
     private PreparedKv prepareKv(float[] k, float[] v, int offset, int kvLen, int dim, AttentionShape shape) {
         float[] keys = Arrays.copyOfRange(k, offset, offset + kvLen * dim);
@@ -166,7 +157,7 @@ public final class SageAttentionEmulator implements AttentionBackend {
             case FP16, FP16_ACCUM_FP16 -> {
                 vValues = new float[kvLen * dim];
                 for (int i = 0; i < vValues.length; i++) {
-                    vValues[i] = Fp16.round(v[offset + i]);
+                    vValues[i] = SoftmaxMath.roundFp16(v[offset + i]);
                 }
             }
             case FP8, INT8 -> {
@@ -183,7 +174,53 @@ public final class SageAttentionEmulator implements AttentionBackend {
             }
             default -> throw new IllegalStateException("unhandled PV mode " + config.pvMode());
         }
-        return new PreparedKv(quantizedK.valuesAsInts(), rowScales(quantizedK), vValues, vScale);
+        float[][] vRows = rowsOf(vValues, kvLen, dim);
+        // FP8 PV sums in double: V widened once here (exactly), as C2 does not vectorize a conversion.
+        double[][] vRowsDouble = config.pvMode() == PvMode.FP8 ? widen(vRows) : null;
+        return new PreparedKv(channelsOf(quantizedK.values(), kvLen, dim), rowScales(quantizedK), vRows, vRowsDouble,
+                vScale);
+    }
+
+    /** Row-major INT8 values as one float array per row. */
+    private static float[][] rowsOf(byte[] values, int rows, int dim) {
+        float[][] out = new float[rows][dim];
+        for (int n = 0; n < rows; n++) {
+            for (int d = 0; d < dim; d++) {
+                out[n][d] = values[n * dim + d];
+            }
+        }
+        return out;
+    }
+
+    /** Row-major floats as one array per row. */
+    private static float[][] rowsOf(float[] values, int rows, int dim) {
+        float[][] out = new float[rows][];
+        for (int n = 0; n < rows; n++) {
+            out[n] = Arrays.copyOfRange(values, n * dim, (n + 1) * dim);
+        }
+        return out;
+    }
+
+    private static double[][] widen(float[][] rows) {
+        double[][] out = new double[rows.length][];
+        for (int n = 0; n < rows.length; n++) {
+            out[n] = new double[rows[n].length];
+            for (int d = 0; d < rows[n].length; d++) {
+                out[n][d] = rows[n][d];
+            }
+        }
+        return out;
+    }
+
+    /** Row-major [rows][dim] INT8 values as one float array per channel. */
+    private static float[][] channelsOf(byte[] values, int rows, int dim) {
+        float[][] out = new float[dim][rows];
+        for (int n = 0; n < rows; n++) {
+            for (int d = 0; d < dim; d++) {
+                out[d][n] = values[n * dim + d];
+            }
+        }
+        return out;
     }
 
     private static float[] rowScales(QuantizedInt8 quantized) {
@@ -194,100 +231,176 @@ public final class SageAttentionEmulator implements AttentionBackend {
         return scales;
     }
 
-    private static float exp2(float x) {
-        return (float) Math.exp(x * LN2);
-    }
+    /**
+     * The online softmax of consecutive query rows of one (batch, head), one row after the other,
+     * each exactly as described in the class comment; the scratch arrays are reused between rows.
+     */
+    private static final class RowTile {
+        private final PvMode mode;
+        private final PreparedQ query;
+        private final PreparedKv kv;
+        private final int kvLen;
+        private final boolean causal;
+        private final float[] scores;
+        private final float[] probabilities = new float[K_BLOCK];
+        private final float[] acc;
+        private final float[] blockAcc;
+        private final float[] chunkFloat;
+        private final double[] chunkDouble;
+        private final double[] p8 = new double[K_BLOCK];
+        private float rowMax;
+        private float rowSum;
 
-    private void computeRow(PreparedQ query, int i, PreparedKv kv, int visible, int dim, RowScratch scratch,
-                            float[] out, int outOffset) {
-        int[] qValues = query.values();
-        int qOff = i * dim;
-        float qScale = query.rowScales()[i];
-        int[] kValues = kv.kValues();
-        float[] kScales = kv.kRowScales();
-        float[] vValues = kv.vValues();
-        float[] scores = scratch.scores;
-        float[] p = scratch.probabilities;
-        float[] acc = scratch.acc;
-        Arrays.fill(acc, 0f);
-        float m = Float.NEGATIVE_INFINITY;
-        float l = 0f;
-        PvMode mode = config.pvMode();
+        RowTile(PvMode mode, int dim, PreparedQ query, PreparedKv kv, int kvLen, boolean causal) {
+            this.mode = mode;
+            this.query = query;
+            this.kv = kv;
+            this.kvLen = kvLen;
+            this.causal = causal;
+            scores = new float[kvLen];
+            acc = new float[dim];
+            blockAcc = new float[dim];
+            chunkFloat = new float[dim];
+            chunkDouble = new double[dim];
+        }
 
-        for (int j0 = 0; j0 < visible; j0 += K_BLOCK) {
-            int count = Math.min(K_BLOCK, visible - j0);
-            float blockMax = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t < count; t++) {
-                int kOff = (j0 + t) * dim;
-                int dot = 0;
-                for (int d = 0; d < dim; d++) {
-                    dot += qValues[qOff + d] * kValues[kOff + d];
-                }
-                float s = dot * (qScale * kScales[j0 + t]);
-                scores[t] = s;
-                blockMax = Math.max(blockMax, s);
+        /** Computes query row {@code i} into {@code out} from {@code outOffset}. */
+        void row(int i, float[] out, int outOffset) {
+            int visible = causal ? Math.min(kvLen, i + 1) : kvLen;
+            rowScores(query.rows()[i], kv.kChannels(), visible, scores);
+            float qScale = query.rowScales()[i];
+            rowMax = Float.NEGATIVE_INFINITY;
+            rowSum = 0f;
+            Arrays.fill(acc, 0f);
+            for (int j0 = 0; j0 < visible; j0 += K_BLOCK) { // blocks the causal mask hides are never reached
+                update(qScale, j0, Math.min(K_BLOCK, visible - j0));
             }
+            float[] vScale = kv.vScale();
+            float inverseL = rowSum > 0 ? 1f / rowSum : 0f; // l ≥ 1 whenever a key is visible; guard anyway
+            for (int d = 0; d < acc.length; d++) {
+                float o = acc[d] * inverseL;
+                out[outOffset + d] = vScale == null ? o : o * vScale[d];
+            }
+        }
+
+        /**
+         * The INT8 dot products of one query row with keys 0 .. count-1, as exact integers held in
+         * floats: every product and partial sum is an integer of magnitude at most 128 · 127 · 127 <
+         * 2^24, so float arithmetic is exact in any order, like the int32 MMA.
+         */
+        private static void rowScores(float[] q, float[][] kChannels, int count, float[] scores) {
+            Arrays.fill(scores, 0, count, 0f);
+            for (int d = 0; d < q.length; d += 4) { // head dims are multiples of 4
+                float q0 = q[d];
+                float q1 = q[d + 1];
+                float q2 = q[d + 2];
+                float q3 = q[d + 3];
+                float[] k0 = kChannels[d];
+                float[] k1 = kChannels[d + 1];
+                float[] k2 = kChannels[d + 2];
+                float[] k3 = kChannels[d + 3];
+                for (int j = 0; j < count; j++) {
+                    scores[j] += (q0 * k0[j] + q1 * k1[j]) + (q2 * k2[j] + q3 * k3[j]);
+                }
+            }
+        }
+
+        /** One online-softmax step of the current row over keys j0 .. j0+count-1. */
+        private void update(float qScale, int j0, int count) {
+            float[] kScales = kv.kRowScales();
+            float[] s = scores;
+            float[] p = probabilities;
+            for (int j = j0; j < j0 + count; j++) {
+                s[j] = s[j] * (qScale * kScales[j]);
+            }
+            float blockMax = max(s, j0, count);
+            float m = rowMax;
             float mNew = Math.max(m, blockMax);
-            float alpha = m == Float.NEGATIVE_INFINITY ? 0f : exp2(m - mNew);
+            float alpha = m == Float.NEGATIVE_INFINITY ? 0f : SoftmaxMath.exp2(m - mNew);
             float blockSum = 0f;
             for (int t = 0; t < count; t++) {
-                p[t] = exp2(scores[t] - mNew);
+                p[t] = SoftmaxMath.exp2(s[j0 + t] - mNew);
                 blockSum += p[t];
             }
-            l = l * alpha + blockSum;
-            for (int d = 0; d < dim; d++) {
-                acc[d] *= alpha;
+            rowSum = rowSum * alpha + blockSum;
+            if (alpha != 1f) { // acc · 1 = acc exactly
+                for (int d = 0; d < acc.length; d++) {
+                    acc[d] *= alpha;
+                }
             }
+            float[][] v = kv.vRows();
             switch (mode) {
-                case FP16 -> accumulateFp16(p, count, vValues, j0, dim, acc);
-                case FP16_ACCUM_FP16 -> accumulateFp16InFp16(p, count, vValues, j0, dim, acc, scratch);
-                case FP8 -> accumulateFp8(p, count, vValues, j0, dim, acc, scratch);
-                case INT8 -> accumulateInt8(p, count, vValues, j0, dim, acc, scratch);
+                case FP16 -> addProducts(p, 0, count, v, j0, acc);
+                case FP16_ACCUM_FP16 -> accumulateFp16InFp16(p, count, v, j0, acc, blockAcc, chunkFloat);
+                case FP8 -> accumulateFp8(p, count, kv.vRowsDouble(), j0, acc, blockAcc, chunkDouble, p8);
+                case INT8 -> accumulateInt8(p, count, v, j0, acc, blockAcc);
                 default -> throw new IllegalStateException("unhandled PV mode " + mode);
             }
-            m = mNew;
-        }
-
-        float[] vScale = kv.vScale();
-        float inverseL = l > 0 ? 1f / l : 0f; // l ≥ 1 whenever a key is visible; guard anyway
-        for (int d = 0; d < dim; d++) {
-            float o = acc[d] * inverseL;
-            out[outOffset + d] = vScale == null ? o : o * vScale[d];
+            rowMax = mNew;
         }
     }
 
-    /** FP16 P times FP16 V, accumulated in FP32 key by key. */
-    private static void accumulateFp16(float[] p, int count, float[] v, int j0, int dim, float[] acc) {
-        for (int t = 0; t < count; t++) {
-            float pr = Fp16.round(p[t]);
-            int vOff = (j0 + t) * dim;
-            for (int d = 0; d < dim; d++) {
-                acc[d] += pr * v[vOff + d];
+    /**
+     * The largest of {@code count} values from {@code from} (NaN if any is NaN; −∞ for none), with two
+     * independent running maxima: the maximum of a set is the same in any order, including which of
+     * +0 and −0 Math.max returns, and a single chain of maxima was latency-bound.
+     */
+    private static float max(float[] values, int from, int count) {
+        float m0 = Float.NEGATIVE_INFINITY;
+        float m1 = Float.NEGATIVE_INFINITY;
+        int j = from;
+        for (; j + 2 <= from + count; j += 2) {
+            m0 = Math.max(m0, values[j]);
+            m1 = Math.max(m1, values[j + 1]);
+        }
+        if (j < from + count) {
+            m0 = Math.max(m0, values[j]);
+        }
+        return Math.max(m0, m1);
+    }
+
+    /**
+     * FP16 P times FP16 V accumulated in FP32 key by key: acc[d] += P̃[t] · V[j0 + t][d] for t = from ..
+     * to-1 in this order (P̃ = P rounded to FP16). Four keys per pass: ((((acc + p0·v0) + p1·v1) + p2·v2)
+     * + p3·v3) is the same sequence of float operations as four separate passes, in a loop body large
+     * enough for C2 to vectorize well at head dims of 64 and 128.
+     */
+    private static void addProducts(float[] p, int from, int to, float[][] v, int j0, float[] acc) {
+        int t = from;
+        for (; t + 4 <= to; t += 4) {
+            float p0 = SoftmaxMath.roundFp16(p[t]);
+            float p1 = SoftmaxMath.roundFp16(p[t + 1]);
+            float p2 = SoftmaxMath.roundFp16(p[t + 2]);
+            float p3 = SoftmaxMath.roundFp16(p[t + 3]);
+            float[] v0 = v[j0 + t];
+            float[] v1 = v[j0 + t + 1];
+            float[] v2 = v[j0 + t + 2];
+            float[] v3 = v[j0 + t + 3];
+            for (int d = 0; d < acc.length; d++) {
+                acc[d] = (((acc[d] + p0 * v0[d]) + p1 * v1[d]) + p2 * v2[d]) + p3 * v3[d];
+            }
+        }
+        for (; t < to; t++) {
+            float pr = SoftmaxMath.roundFp16(p[t]);
+            float[] vt = v[j0 + t];
+            for (int d = 0; d < acc.length; d++) {
+                acc[d] += pr * vt[d];
             }
         }
     }
 
     /** FP16 accumulation inside the block, rounded every 16 keys (one m16n8k16 MMA), then FP32. */
-    private static void accumulateFp16InFp16(float[] p, int count, float[] v, int j0, int dim, float[] acc,
-                                             RowScratch scratch) {
-        float[] block = scratch.blockAcc;
-        float[] chunk = scratch.chunkFloat;
+    private static void accumulateFp16InFp16(float[] p, int count, float[][] v, int j0, float[] acc, float[] block,
+                                             float[] chunk) {
         Arrays.fill(block, 0f);
         for (int c0 = 0; c0 < count; c0 += 16) {
             Arrays.fill(chunk, 0f);
-            int c1 = Math.min(count, c0 + 16);
-            for (int t = c0; t < c1; t++) {
-                float pr = Fp16.round(p[t]);
-                int vOff = (j0 + t) * dim;
-                for (int d = 0; d < dim; d++) {
-                    chunk[d] += pr * v[vOff + d];
-                }
-            }
-            for (int d = 0; d < dim; d++) {
-                block[d] = Fp16.round(block[d] + chunk[d]);
+            addProducts(p, c0, Math.min(count, c0 + 16), v, j0, chunk);
+            for (int d = 0; d < block.length; d++) {
+                block[d] = SoftmaxMath.roundFp16(block[d] + chunk[d]);
             }
         }
-        for (int d = 0; d < dim; d++) {
+        for (int d = 0; d < acc.length; d++) {
             acc[d] += block[d];
         }
     }
@@ -296,45 +409,59 @@ public final class SageAttentionEmulator implements AttentionBackend {
      * FP8 P (P · 448 rounded to E4M3) times per-channel FP8 V; the block is accumulated in FP22,
      * truncated after every 32 keys (one m16n8k32 MMA), then added to the FP32 accumulator.
      */
-    private static void accumulateFp8(float[] p, int count, float[] v, int j0, int dim, float[] acc,
-                                      RowScratch scratch) {
-        float[] block = scratch.blockAcc;
-        double[] chunk = scratch.chunkDouble;
+    private static void accumulateFp8(float[] p, int count, double[][] v, int j0, float[] acc, float[] block,
+                                      double[] chunk, double[] p8) {
         Arrays.fill(block, 0f);
+        for (int t = 0; t < count; t++) {
+            p8[t] = Fp8E4M3.round(p[t] * Fp8E4M3.MAX);
+        }
         for (int c0 = 0; c0 < count; c0 += 32) {
-            for (int d = 0; d < dim; d++) {
+            for (int d = 0; d < chunk.length; d++) {
                 chunk[d] = block[d];
             }
             int c1 = Math.min(count, c0 + 32);
-            for (int t = c0; t < c1; t++) {
-                double p8 = Fp8E4M3.round(p[t] * Fp8E4M3.MAX);
-                int vOff = (j0 + t) * dim;
-                for (int d = 0; d < dim; d++) {
-                    chunk[d] += p8 * v[vOff + d]; // products of E4M3 values are exact, sums nearly so
+            int t = c0;
+            // Products of E4M3 values are exact, sums nearly so; four keys per pass, same order.
+            for (; t + 4 <= c1; t += 4) {
+                double a0 = p8[t];
+                double a1 = p8[t + 1];
+                double a2 = p8[t + 2];
+                double a3 = p8[t + 3];
+                double[] v0 = v[j0 + t];
+                double[] v1 = v[j0 + t + 1];
+                double[] v2 = v[j0 + t + 2];
+                double[] v3 = v[j0 + t + 3];
+                for (int d = 0; d < chunk.length; d++) {
+                    chunk[d] = (((chunk[d] + a0 * v0[d]) + a1 * v1[d]) + a2 * v2[d]) + a3 * v3[d];
                 }
             }
-            for (int d = 0; d < dim; d++) {
+            for (; t < c1; t++) {
+                double a = p8[t];
+                double[] vt = v[j0 + t];
+                for (int d = 0; d < chunk.length; d++) {
+                    chunk[d] += a * vt[d];
+                }
+            }
+            for (int d = 0; d < block.length; d++) {
                 block[d] = Fp22.truncate(chunk[d]);
             }
         }
-        for (int d = 0; d < dim; d++) {
+        for (int d = 0; d < acc.length; d++) {
             acc[d] += block[d];
         }
     }
 
     /** INT8 P (round(P · 127)) times per-channel INT8 V, exact within the block, then FP32. */
-    private static void accumulateInt8(float[] p, int count, float[] v, int j0, int dim, float[] acc,
-                                       RowScratch scratch) {
-        float[] block = scratch.blockAcc;
+    private static void accumulateInt8(float[] p, int count, float[][] v, int j0, float[] acc, float[] block) {
         Arrays.fill(block, 0f);
         for (int t = 0; t < count; t++) {
             float pi = Int8Quantizer.quantize(p[t], 127f);
-            int vOff = (j0 + t) * dim;
-            for (int d = 0; d < dim; d++) {
-                block[d] += pi * v[vOff + d]; // |sum| ≤ 64·127·127 < 2^24: exact in float, like int32
+            float[] vt = v[j0 + t];
+            for (int d = 0; d < block.length; d++) {
+                block[d] += pi * vt[d]; // |sum| ≤ 64·127·127 < 2^24: exact in float, like int32
             }
         }
-        for (int d = 0; d < dim; d++) {
+        for (int d = 0; d < acc.length; d++) {
             acc[d] += block[d];
         }
     }
