@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -36,9 +37,8 @@ public final class BenchCommand implements Callable<Integer> {
             + " (default: cpu-reference,cpu-sage-int8-fp16).")
     List<String> backends = new ArrayList<>(List.of("cpu-reference", "cpu-sage-int8-fp16"));
 
-    @Option(names = {"-m", "--model"}, paramLabel = "BUNDLE", description = "Model bundle folder or bundled model name"
-            + " (default: " + BundleLocator.DEFAULT_IMAGE_MODEL + ").")
-    String model;
+    @Mixin
+    ModelRuntimeOptions modelOptions = new ModelRuntimeOptions();
 
     @Option(names = "--prompt", paramLabel = "TEXT", description = "Prompt whose activations are used (default: ${DEFAULT-VALUE}).")
     String prompt = "a red heart";
@@ -49,22 +49,16 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", paramLabel = "N", description = "Measured runs; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs = 5;
 
-    @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime intra-op threads; 0 = default (default: ${DEFAULT-VALUE}).")
-    int threads = 0;
-
-    @Option(names = "--cpu-fallback", description = "Let GPU backend names run on their CPU counterparts (reported).")
-    boolean cpuFallback;
-
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         return CommandRunner.run(err, cancel -> {
-            ModelBundle bundle = ModelBundle.load(BundleLocator.resolve(model));
+            ModelBundle bundle = modelOptions.bundle();
             List<AttentionChoice> choices = new ArrayList<>();
             try {
                 for (String name : backends) {
-                    AttentionChoice c = AttentionChoice.resolve(name.trim(), cpuFallback);
+                    AttentionChoice c = AttentionChoice.resolve(name.trim(), modelOptions.cpuFallback);
                     choices.add(c);
                     c.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
                     c.note().ifPresent(n -> err.println("note: " + n));
@@ -78,7 +72,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void bench(ModelBundle bundle, List<AttentionChoice> choices, PrintWriter out) throws IOException {
         GenerationRequest request = GenerationRequest.of(prompt, 0);
-        OrtRuntime runtime = OrtRuntime.cpu(threads);
+        OrtRuntime runtime = OrtRuntime.cpu(modelOptions.threads);
         out.printf(Locale.ROOT, "model %s, %s, median of %d after %d warm-up, ONNX Runtime CPU EP%n",
                 bundle.spec().name(), what == What.step ? "one guided denoising step" : "attention calls of step 1",
                 runs, warmup);

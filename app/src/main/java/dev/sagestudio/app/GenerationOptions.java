@@ -1,7 +1,5 @@
 package dev.sagestudio.app;
 
-import dev.sagestudio.models.bundle.BundleException;
-import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.pipeline.GenerationRequest;
 import dev.sagestudio.models.scheduler.SchedulerName;
 import java.util.Arrays;
@@ -10,8 +8,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** The options every generating command shares (picocli mixin). */
-final class GenerationOptions {
+/** The options every generating command shares (picocli mixin; the model and runtime options are inherited). */
+final class GenerationOptions extends ModelRuntimeOptions {
 
     @Parameters(index = "0", paramLabel = "PROMPT", description = "What to generate, e.g. \"a red heart, twemoji style\".")
     String prompt;
@@ -33,22 +31,6 @@ final class GenerationOptions {
     @Option(names = "--scheduler", paramLabel = "NAME", description = "Sampler: ddim, euler, euler_ancestral, dpmpp_2m"
             + " (epsilon/v models) or flow_euler (flow models) (default: the model's).")
     String scheduler;
-
-    @Option(names = {"-m", "--model"}, paramLabel = "BUNDLE", description = "Model bundle folder, or the name of a"
-            + " bundled model (default: " + BundleLocator.DEFAULT_IMAGE_MODEL + " from models/bundled).")
-    String model;
-
-    @Option(names = "--threads", paramLabel = "N",
-            description = "ONNX Runtime intra-op threads per session; 0 = ONNX Runtime's default (default: ${DEFAULT-VALUE}).")
-    int threads = 0;
-
-    @Option(names = "--cpu-fallback", description = "Let a GPU backend name run on its CPU counterpart (reported as a"
-            + " fallback) instead of failing.")
-    boolean cpuFallback;
-
-    ModelBundle bundle() throws BundleException {
-        return ModelBundle.load(BundleLocator.resolve(model));
-    }
 
     long seedOrRandom() {
         if (seed == null) {
