@@ -50,7 +50,6 @@ public final class ReferenceAttention implements AttentionBackend {
         int qLen = shape.qLen();
         int kvLen = shape.kvLen();
         int dim = shape.headDim();
-        int group = shape.groupSize();
         float[] q = HeadMajor.floats(request.q());
         float[] k = HeadMajor.floats(request.k());
         float[] v = HeadMajor.floats(request.v());
@@ -61,17 +60,12 @@ public final class ReferenceAttention implements AttentionBackend {
 
         KvHead[] kv = new KvHead[batch * kvHeads];
         IntStream.range(0, kv.length).parallel().forEach(i -> kv[i] = KvHead.of(k, v, i * kvLen * dim, kvLen, dim));
-        int tiles = (qLen + ROW_TILE - 1) / ROW_TILE;
-        IntStream.range(0, batch * qHeads * tiles).parallel().forEach(task -> {
-            int bh = task / tiles;
-            int b = bh / qHeads;
-            int h = bh % qHeads;
-            KvHead keys = kv[b * kvHeads + h / group];
+        HeadMajor.forEachRowTile(shape, (b, h, bh, kvHead, first, rows) -> {
+            KvHead keys = kv[kvHead];
             double[] scores = new double[kvLen];
             double[] qRow = new double[dim];
             double[] o = new double[dim];
-            int first = (task % tiles) * ROW_TILE;
-            for (int i = first; i < Math.min(qLen, first + ROW_TILE); i++) {
+            for (int i = first; i < first + rows; i++) {
                 int qBase = (bh * qLen + i) * dim;
                 for (int d = 0; d < dim; d++) {
                     qRow[d] = q[qBase + d];
@@ -84,9 +78,6 @@ public final class ReferenceAttention implements AttentionBackend {
         });
         return out;
     }
-
-    /** Query rows one task computes (enough tasks to keep every core busy). */
-    private static final int ROW_TILE = 32;
 
     /**
      * K and V of one (batch, kv-head) in double: K per channel ({@code channels[d][n]}) and V per token,

@@ -42,11 +42,6 @@ import java.util.stream.IntStream;
 public final class SageAttentionEmulator implements AttentionBackend {
     private static final double LOG2E = 1.4426950408889634;
     private static final int K_BLOCK = Granularity.K_BLOCK;
-    /**
-     * Query rows one task computes: small enough that the (batch, head, tile) tasks keep every core
-     * busy even for short sequences, large enough to amortize a task's scratch arrays.
-     */
-    private static final int ROW_TILE = 32;
 
     private final SageConfig config;
 
@@ -87,7 +82,6 @@ public final class SageAttentionEmulator implements AttentionBackend {
         int qLen = shape.qLen();
         int kvLen = shape.kvLen();
         int dim = shape.headDim();
-        int group = shape.groupSize();
 
         float[] q = HeadMajor.floats(request.q());
         float[] k = HeadMajor.floats(request.k());
@@ -110,15 +104,9 @@ public final class SageAttentionEmulator implements AttentionBackend {
 
         Layout layout = shape.layout();
         float[] out = new float[batch * qHeads * qLen * dim];
-        int tiles = (qLen + ROW_TILE - 1) / ROW_TILE;
         boolean causal = request.causal();
-        IntStream.range(0, batch * qHeads * tiles).parallel().forEach(task -> {
-            int bh = task / tiles;
-            int b = bh / qHeads;
-            int h = bh % qHeads;
-            int first = (task % tiles) * ROW_TILE;
-            int rows = Math.min(ROW_TILE, qLen - first);
-            RowTile tile = new RowTile(config.pvMode(), dim, queries[bh], kv[b * kvHeads + h / group], kvLen, causal);
+        HeadMajor.forEachRowTile(shape, (b, h, bh, kvHead, first, rows) -> {
+            RowTile tile = new RowTile(config.pvMode(), dim, queries[bh], kv[kvHead], kvLen, causal);
             for (int i = first; i < first + rows; i++) {
                 tile.row(i, out, (int) layout.offset(b, h, i, 0, qHeads, qLen, dim));
             }
