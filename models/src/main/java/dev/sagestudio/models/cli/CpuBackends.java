@@ -1,6 +1,7 @@
 package dev.sagestudio.models.cli;
 
 import dev.sagestudio.attention.AttentionBackend;
+import dev.sagestudio.attention.gpu.GpuBackends;
 import dev.sagestudio.models.pipeline.AttentionChoice;
 import java.util.Set;
 
@@ -8,7 +9,8 @@ import java.util.Set;
 final class CpuBackends {
     static final String NAMES = "cpu-reference, cpu-sage (the default emulator), cpu-sage-int8-<pv>[-<granularity>]"
             + "[-nosmooth] (e.g. cpu-sage-int8-fp8-per-thread)";
-    static final Set<String> GPU = Set.of("flash-fp16", "sage-int8-fp16", "sage-int8-fp16acc", "sage-int8-fp8");
+    /** GPU backend names, as the GPU runtime defines them. */
+    static final Set<String> GPU = Set.copyOf(GpuBackends.names());
 
     private CpuBackends() {
     }
