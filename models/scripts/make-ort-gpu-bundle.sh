@@ -32,17 +32,23 @@ JLINK_MODULES=java.base,java.logging,jdk.unsupported,java.management,java.xml,ja
 rm -f "$STAGE.tgz"   # make-gpu-bundle's own archive: this script packs the folder itself
 
 echo "[ort-bundle] models with the linux-x86_64-gpu natives of ONNX Runtime"
-"${MVN[@]}" -pl models -am -DskipTests package
+# install (not package): copy-dependencies below resolves attention from the local repository,
+# which a fresh machine does not have yet.
+"${MVN[@]}" -pl app -am -DskipTests install
 "${MVN[@]}" -pl models dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$STAGE/lib"
 cp "$(ls models/target/models-*.jar | grep -v -e sources -e tests | head -n 1)" "$STAGE/lib/"
+# The CLI (generate, compare) runs there too: the app jar; its other dependency, picocli, is already in lib.
+cp "$(ls app/target/app-*.jar | grep -v -e sources -e tests | head -n 1)" "$STAGE/lib/"
 # copy-dependencies resolves attention from the local repository; the freshly built jars win.
 cp "$(ls attention/target/attention-*.jar | grep -v -e sources -e tests | head -n 1)" "$STAGE/lib/"
 if ! ls "$STAGE"/lib/onnxruntime-*-linux-x86_64-gpu.jar >/dev/null 2>&1; then
   echo "[ort-bundle] ERROR: no onnxruntime linux-x86_64-gpu jar in $STAGE/lib" >&2; exit 1
 fi
 rm -f "$STAGE"/lib/onnxruntime-*-linux-x86_64.jar   # CPU-only natives: the -gpu jar holds the CPU EP too
-# DJL's tokenizer natives (18 MB) serve prompt tokenization only, which nothing run here needs: one part less.
-rm -f "$STAGE"/lib/tokenizers-*.jar
+# DJL's tokenizer jar carries natives for five platforms (56 MB unpacked); generation there needs linux-x86_64's only.
+for jar in "$STAGE"/lib/tokenizers-*.jar; do
+  zip -q -d "$jar" 'native/lib/win-*' 'native/lib/osx-*' 'native/lib/linux-aarch64/*'
+done
 for needed in dnnl-*-linux-x86_64.jar opencl-*-linux-x86_64.jar javacpp-*-linux-x86_64.jar; do
   ls "$STAGE"/lib/$needed >/dev/null 2>&1 || { echo "[ort-bundle] ERROR: $needed missing" >&2; exit 1; }
 done

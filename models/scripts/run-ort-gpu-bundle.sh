@@ -2,17 +2,20 @@
 # On the GPU machine, from the repository root, in the LAST of the device calls listed by
 # models/scripts/make-ort-gpu-bundle.sh: moves the last part next to the earlier ones in
 # /root/cache/ort, checks every part against SHA256SUMS, unpacks the bundle and runs
-#   1. DevicePathGpuTest (gpu-required: a missing GPU, kernel build or CUDA EP fails instead of skipping),
+#   1. DevicePathGpuTest and PipelineDevicePathGpuTest (gpu-required: a missing GPU, kernel build or CUDA EP
+#      fails instead of skipping),
 #   2. run-onnx --ep cuda on the bundled t2i denoiser with flash-fp16 and sage-int8-fp16, and on its text
 #      encoder (head dim 32, which our kernels lack: the reported host fallback) with flash-fp16,
-# writing logs and a summary to $OUT (or /root/cache/ort/out).
+#   3. the CLI's generate (sage-int8-fp16) and compare (flash-fp16 vs sage-int8-fp16) on the device path,
+# writing summary.txt, the two pictures and logs.tgz (every log) to $OUT (or /root/cache/ort/out).
 #
 #   usage: bash models/scripts/run-ort-gpu-bundle.sh .gpu-bundle/ort-parts/pNN
 set -uo pipefail
 LAST=${1:?usage: run-ort-gpu-bundle.sh <folder of the last part>}
 REPO=$(pwd)
 CACHE=${ORT_CACHE:-/root/cache/ort}   # ORT_CACHE: only to rehearse the assembly on another machine
-RESULTS=${OUT:-$CACHE/out}
+OUTDIR=${OUT:-$CACHE/out}
+RESULTS=$OUTDIR/logs   # a device call returns at most 8 files: the logs travel packed
 mkdir -p "$CACHE" "$RESULTS"
 cp "$LAST"/* "$CACHE/" || { echo "cannot copy $LAST into $CACHE" >&2; exit 1; }
 cd "$CACHE"
@@ -41,6 +44,8 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$RESULTS/
 
 "$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -Dsagestudio.bundled="$REPO/models/bundled" -jar "$CONSOLE" execute \
   --class-path "$B/tests/models-classes:$CP" --select-class dev.sagestudio.models.runtime.DevicePathGpuTest \
+  --select-class dev.sagestudio.models.pipeline.PipelineDevicePathGpuTest \
+  --select-class dev.sagestudio.models.pipeline.GpuPipelineTest \
   --details=tree --disable-banner >"$RESULTS/device-path-tests.txt" 2>&1
 tests=$?
 
@@ -54,15 +59,30 @@ done
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.models.cli.RunOnnxCommand "$T2I/text_encoder.onnx" --ep cuda \
   --backend flash-fp16 --runs 3 --min-cosine 0.9999 >"$RESULTS/run-onnx-text-encoder.txt" 2>&1
 runs[text-encoder]=$?
+cli() { "$JAVA" "${JVM[@]}" -Dsagestudio.home="$REPO" -cp "$CP" dev.sagestudio.app.SageStudioCli "$@"; }
+cli generate "a red heart, twemoji style" --seed 7 --backend sage-int8-fp16 -o "$OUTDIR/heart-sage-int8-fp16.png" \
+  >"$RESULTS/generate-sage.txt" 2>&1
+runs[generate]=$?
+cli compare "a red heart, twemoji style" --seed 7 --a flash-fp16 --b sage-int8-fp16 -o "$OUTDIR/compare-heart.png" \
+  >"$RESULTS/compare.txt" 2>&1
+runs[compare]=$?
 
 {
   echo "GPU: $(tail -n +2 "$RESULTS/gpu.txt")"
   echo "DevicePathGpuTest exit $tests: $(grep -E 'tests (successful|failed|aborted)' "$RESULTS/device-path-tests.txt" | tr -s ' ' | tr '\n' ';')"
-  grep -E '^ *(tiny|denoiser|.*\| cosine)' "$RESULTS/device-path-tests.txt" | head -20
+  grep -E '^ *(tiny|denoiser|.*\| cosine|.*copy nodes|  segment copy|pipeline device path)' \
+    "$RESULTS/device-path-tests.txt" | cut -c1-400 | head -40
+  grep -E '^[A-Za-z.]*(Error|Exception)|=> ' "$RESULTS/device-path-tests.txt" | cut -c1-400 | head -10
   for run in flash-fp16 sage-int8-fp16 text-encoder; do
     echo "run-onnx $run exit ${runs[$run]}:"
-    grep -E 'device path:|warning:|fallback:|^[a-z_0-9]+ +\[|ONNX Runtime alone|partitioned total|copies per run|copy nodes' \
+    grep -E 'device path:|warning:|fallback:|^[a-z_0-9]+ +\[|ONNX Runtime alone|partitioned total|copies per run|copy nodes|Memcpy' \
       "$RESULTS/run-onnx-$run.txt" | cut -c1-300 | sed 's/^/  /'
   done
-} | tee "$RESULTS/summary.txt"
-[[ $tests -eq 0 && ${runs[flash-fp16]} -eq 0 && ${runs[sage-int8-fp16]} -eq 0 ]]
+  for run in generate compare; do
+    echo "$run exit ${runs[$run]}:"
+  done
+  grep -v -E '^\s*$|denoising' "$RESULTS/generate-sage.txt" | cut -c1-300 | tail -12 | sed 's/^/  /'
+  grep -v -E '^\s*$|denoising' "$RESULTS/compare.txt" | cut -c1-300 | tail -30 | sed 's/^/  /'
+} | tee "$OUTDIR/summary.txt"
+tar -C "$OUTDIR" -czf "$OUTDIR/logs.tgz" logs && rm -rf "$RESULTS"
+[[ $tests -eq 0 && ${runs[flash-fp16]} -eq 0 && ${runs[sage-int8-fp16]} -eq 0 && ${runs[generate]} -eq 0 && ${runs[compare]} -eq 0 ]]

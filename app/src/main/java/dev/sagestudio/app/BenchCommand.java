@@ -58,7 +58,8 @@ public final class BenchCommand implements Callable<Integer> {
             List<AttentionChoice> choices = new ArrayList<>();
             try {
                 for (String name : backends) {
-                    AttentionChoice c = AttentionChoice.resolve(name.trim(), modelOptions.cpuFallback);
+                    AttentionChoice c = AttentionChoice.resolve(name.trim(), modelOptions.cpuFallback,
+                            modelOptions.threads);
                     choices.add(c);
                     c.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
                     c.note().ifPresent(n -> err.println("note: " + n));

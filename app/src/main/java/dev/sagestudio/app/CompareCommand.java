@@ -63,8 +63,8 @@ public final class CompareCommand implements Callable<Integer> {
             GenerationRequest request = options.request();
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
             AbResult result;
-            try (AttentionChoice a = AttentionChoice.resolve(backendA, options.cpuFallback);
-                 AttentionChoice b = AttentionChoice.resolve(backendB, options.cpuFallback)) {
+            try (AttentionChoice a = AttentionChoice.resolve(backendA, options.cpuFallback, options.threads);
+                 AttentionChoice b = AttentionChoice.resolve(backendB, options.cpuFallback, options.threads)) {
                 result = AbComparison.run(bundle, a, b, OrtRuntime.cpu(options.threads), request,
                         new AbComparison.Options(sampleSteps, layers, 256L << 20),
                         name -> new ConsoleProgress(err, String.format(Locale.ROOT, "%-20s", name)), cancel);

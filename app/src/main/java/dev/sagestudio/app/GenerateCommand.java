@@ -32,8 +32,10 @@ public final class GenerateCommand implements Callable<Integer> {
     GenerationOptions options = new GenerationOptions();
 
     @Option(names = {"-b", "--backend"}, paramLabel = "NAME", description = "Attention backend of the denoiser: "
-            + AttentionChoice.CPU_NAMES + "; GPU names (flash-fp16, sage-int8-fp16, sage-int8-fp8) need"
-            + " --cpu-fallback for now. Default ${DEFAULT-VALUE}: on the CPU ONNX Runtime's own attention is by far"
+            + AttentionChoice.CPU_NAMES + "; or a GPU name (flash-fp16, sage-int8-fp16, sage-int8-fp16acc,"
+            + " sage-int8-fp8): on the zero-copy device path where ONNX Runtime's CUDA EP can start, else through the"
+            + " kernels' host API (said); without a usable GPU only with --cpu-fallback. Default ${DEFAULT-VALUE}:"
+            + " on the CPU ONNX Runtime's own attention is by far"
             + " the fastest; cpu-sage-int8-fp16 emulates the SageAttention kernels' numerics, slowly.")
     String backend = AttentionChoice.ONNX_RUNTIME;
 
@@ -54,7 +56,7 @@ public final class GenerateCommand implements Callable<Integer> {
             GenerationResult.checkTarget(bundle.spec().kind(), target);
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
             GenerationResult result;
-            try (AttentionChoice attention = AttentionChoice.resolve(backend, options.cpuFallback);
+            try (AttentionChoice attention = AttentionChoice.resolve(backend, options.cpuFallback, options.threads);
                  DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, attention, OrtRuntime.cpu(options.threads))) {
                 attention.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
                 result = pipeline.generate(request, new ConsoleProgress(err, "denoising"), cancel);

@@ -143,14 +143,22 @@ public final class RunOnnxCommand implements Callable<Integer> {
         }
         try (device) {
             err.println("device path: " + device.describe());
-            Path graphs = java.nio.file.Files.createTempDirectory("sagestudio-ort-graphs");
+            Path saved = java.nio.file.Files.createTempDirectory("sagestudio-ort-graphs");
+            Path wholeGraph = saved.resolve("whole");
+            Path graphs = saved.resolve("segments");
+            device.runtime().saveOptimizedModelsIn(wholeGraph);
             int status = run(device.runtime(), attention.backend, plan -> {
                 // Opened after the whole-graph baseline, so only the segments' graphs land here.
                 device.runtime().saveOptimizedModelsIn(graphs);
                 return device.partitioned(plan);
             }, out);
-            out.println("  ONNX Runtime host<->device copy nodes in the " + OptimizedGraphs.graphs(graphs)
-                    + " segment graphs it ran: " + OptimizedGraphs.copyNodes(graphs) + " (saved in " + graphs + ")");
+            var wholeCopies = OptimizedGraphs.copiedTensors(wholeGraph);
+            var copies = OptimizedGraphs.copies(graphs);
+            out.println("  ONNX Runtime host<->device copy nodes: " + copies.size() + " in the "
+                    + OptimizedGraphs.graphs(graphs) + " segment graphs, " + wholeCopies.size()
+                    + " in ONNX Runtime alone's graph (all saved in " + saved + ")");
+            copies.forEach(c -> out.println("    " + c + (wholeCopies.contains(c.tensor())
+                    ? " (ONNX Runtime alone copies it too)" : " (not copied by ONNX Runtime alone)")));
             out.flush();
             return status;
         } catch (java.io.IOException e) {

@@ -58,18 +58,43 @@ public final class AbComparison {
         int steps = request.steps() != null ? request.steps() : bundle.spec().defaults().steps();
         // Per-layer errors need both backends' hands on Q/K/V; with onnxruntime on either side there are none.
         boolean layerErrors = !a.isOnnxRuntime() && !b.isOnnxRuntime();
+        // On the device path Q/K/V never reach the host, so A's activations are captured in a third, untimed pass
+        // through the same kernel's host API; on the host paths the capture rides along A's own run.
+        boolean separateCapture = layerErrors && a.device().isPresent();
         CapturingBackend capture = layerErrors ? new CapturingBackend(a.backend(),
                 sampledSteps(steps, options.sampledSteps()), options.maxCallsPerStep(), options.maxCaptureBytes())
                 : null;
-        GenerationResult resultA;
-        List<AttentionStep> attentionSteps;
-        boolean batchOfOne;
-        try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, a, runtime,
-                capture != null ? capture : a.backend())) {
-            attentionSteps = pipeline.denoiser().graph().plan().attentionSteps();
-            batchOfOne = pipeline.denoiser().batchFixedToOne();
-            ProgressListener user = progress.apply(a.name());
-            resultA = pipeline.generate(request, new ProgressListener() {
+        Run runA = generate(bundle, a, runtime, separateCapture ? null : capture, request, progress.apply(a.name()),
+                cancel);
+        Run runB = generate(bundle, b, runtime, null, request, progress.apply(b.name()), cancel);
+        Run captured = runA;
+        if (separateCapture) {
+            captured = generate(bundle, a, runtime, capture, request,
+                    progress.apply(a.name() + " (capturing activations, host API)"), cancel);
+        }
+        List<LayerError> layers = capture == null ? List.of() : layerErrors(capture.captured(),
+                captured.attentionSteps(), captured.batchOfOne(), captured.result(), b.backend(), cancel);
+        GenerationResult resultA = runA.result();
+        GenerationResult resultB = runB.result();
+        ImageMetrics metrics = ImageMetrics.compare(resultA.output(), resultB.output(), resultA.frames(),
+                resultA.height(), resultA.width(), resultA.valueLow(), resultA.valueHigh());
+        return new AbResult(resultA, resultB, metrics, layers, capture != null && capture.budgetHit());
+    }
+
+    private record Run(GenerationResult result, List<AttentionStep> attentionSteps, boolean batchOfOne) {
+    }
+
+    /** One generation in its own pipeline, closed before returning; {@code capture} (or null) wraps the attention. */
+    private static Run generate(ModelBundle bundle, AttentionChoice choice, OrtRuntime runtime,
+                                CapturingBackend capture, GenerationRequest request, ProgressListener user,
+                                CancellationToken cancel) throws IOException {
+        try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, choice, runtime,
+                capture != null ? capture : choice.backend())) {
+            // One untimed step first: sessions open lazily and CUDA libraries initialise on first use, which would
+            // otherwise land in whichever side runs first (seen on the H100: 2x on A's total). Not captured: the
+            // capture records sampled steps only after the pipeline announces them.
+            pipeline.generate(request.withSteps(1), ProgressListener.NONE, cancel);
+            GenerationResult result = pipeline.generate(request, new ProgressListener() {
                 @Override
                 public void beforeStep(int step, int total) {
                     if (capture != null) {
@@ -83,16 +108,9 @@ public final class AbComparison {
                     user.onStep(event);
                 }
             }, cancel);
+            return new Run(result, pipeline.denoiser().graph().plan().attentionSteps(),
+                    pipeline.denoiser().batchFixedToOne());
         }
-        GenerationResult resultB;
-        try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, b, runtime)) {
-            resultB = pipeline.generate(request, progress.apply(b.name()), cancel);
-        }
-        List<LayerError> layers = capture == null ? List.of()
-                : layerErrors(capture.captured(), attentionSteps, batchOfOne, resultA, b.backend(), cancel);
-        ImageMetrics metrics = ImageMetrics.compare(resultA.output(), resultB.output(), resultA.frames(),
-                resultA.height(), resultA.width(), resultA.valueLow(), resultA.valueHigh());
-        return new AbResult(resultA, resultB, metrics, layers, capture != null && capture.budgetHit());
     }
 
     /** {@code count} step indices spread evenly over {@code 0..steps-1}, always including the first and last. */

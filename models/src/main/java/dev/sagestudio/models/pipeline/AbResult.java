@@ -83,7 +83,7 @@ public record AbResult(GenerationResult a, GenerationResult b, ImageMetrics metr
         row(s, "  guidance + scheduler", schedulerNanos(a), schedulerNanos(b));
         row(s, "  other (tensor copies)", otherNanos(a), otherNanos(b));
         row(s, "decode", a.decodeNanos(), b.decodeNanos());
-        s.append(String.format(Locale.ROOT, "  %-26s %22s %22s%n", "copies per step (host path)", copies(a), copies(b)));
+        s.append(String.format(Locale.ROOT, "  %-26s %22s %22s%n", "copies per step", copies(a), copies(b)));
         return s.toString();
     }
 

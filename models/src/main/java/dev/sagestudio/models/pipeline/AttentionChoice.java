@@ -7,6 +7,8 @@ import dev.sagestudio.attention.cpu.SageConfig;
 import dev.sagestudio.attention.gpu.GpuBackends;
 import dev.sagestudio.attention.gpu.GpuStatus;
 import dev.sagestudio.attention.gpu.GpuUnavailableException;
+import dev.sagestudio.models.runtime.OrtRuntimeException;
+import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,19 +22,23 @@ import java.util.function.Supplier;
  * <p>{@value #ONNX_RUNTIME} is a choice too: no SageStudio backend; the denoiser runs whole in ONNX Runtime, whose own
  * attention kernels run its attention (the fastest CPU path, and the baseline the substitutions are compared with).
  *
- * <p>A GPU backend here is used through its host API: Q, K and V are uploaded and O downloaded for every call
- * ({@link #note()} says so), because the pipeline's zero-copy device path is not implemented. Close the choice to
- * release the GPU context.
+ * <p>A GPU backend runs on the zero-copy device path when ONNX Runtime's CUDA EP can start ({@link #device()}: the
+ * denoiser's segments on the CUDA EP, our kernels reading Q, K and V where the segments left them, one stream).
+ * When the CUDA EP cannot start (the build's ONNX Runtime natives are the CPU-only ones, or CUDA libraries are
+ * missing) it is used through its host API instead — Q, K and V uploaded and O downloaded for every call, ONNX
+ * Runtime on the CPU — and {@link #note()} says so and why. Close the choice to release the GPU.
  *
  * @param requested the name the user asked for
  * @param backend the backend that runs (its {@link AttentionBackend#name()} is what ran); null for
  *                {@value #ONNX_RUNTIME}
  * @param fallbackReason why {@code backend} is not {@code requested}; empty when it is
- * @param note what else the user should know about how it runs (e.g. host copies around GPU calls)
- * @param owned what {@link #close()} releases (the GPU context), or null
+ * @param note what else the user should know about how it runs (the device path, or host copies and why)
+ * @param device the zero-copy device path the denoiser runs on; empty on the host paths
+ * @param owned what {@link #close()} releases (the GPU context, the device path), or null
  */
 public record AttentionChoice(String requested, AttentionBackend backend, Optional<String> fallbackReason,
-                              Optional<String> note, AutoCloseable owned) implements AutoCloseable {
+                              Optional<String> note, Optional<DeviceOnnxPath> device, AutoCloseable owned)
+        implements AutoCloseable {
 
     /** The choice that leaves attention to ONNX Runtime. */
     public static final String ONNX_RUNTIME = "onnxruntime";
@@ -52,48 +58,91 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
             "sage-int8-fp16acc", "cpu-sage-int8-fp16acc",
             "sage-int8-fp8", "cpu-sage-int8-fp8");
 
-    /** Said whenever a GPU backend runs inside this pipeline. */
+    /** Said whenever a GPU backend runs through its host API inside this pipeline. */
     static final String HOST_COPIES = "GPU kernels called through their host API: Q, K and V are uploaded and O"
-            + " downloaded for every attention call, and ONNX Runtime runs on the CPU (the zero-copy device path with"
-            + " IoBinding is not implemented)";
+            + " downloaded for every attention call, and ONNX Runtime runs on the CPU";
+
+    /** Said whenever a GPU backend runs on the device path. */
+    static final String ZERO_COPY = "zero-copy device path: the denoiser's ONNX Runtime segments on the CUDA EP and"
+            + " our kernels share one stream and keep every tensor between them in GPU memory; per denoiser call only"
+            + " its inputs go up and its output comes down (the scheduler step runs on the host)";
+
+    /** Opens the device path for a GPU backend name, or says why it cannot (tests pose as machines without it). */
+    @FunctionalInterface
+    interface DevicePathOpener {
+        DeviceOnnxPath open(String backendName) throws GpuUnavailableException, OrtRuntimeException;
+    }
 
     public AttentionChoice {
         Objects.requireNonNull(requested, "requested");
         Objects.requireNonNull(fallbackReason, "fallbackReason");
         Objects.requireNonNull(note, "note");
+        Objects.requireNonNull(device, "device");
         if (backend == null && fallbackReason.isPresent()) {
             throw new IllegalArgumentException("a fallback must name the backend that runs");
         }
     }
 
     /**
-     * The backend called {@code name}, probing the GPU for GPU names.
+     * The backend called {@code name}, probing the GPU for GPU names (ONNX Runtime's default thread count on the
+     * device path).
      *
      * @param allowCpuFallback whether a GPU backend name may run as its CPU counterpart (reported) when the GPU cannot
      *                         be used, instead of failing
      * @throws IllegalArgumentException naming the accepted names, or why a GPU backend cannot run
      */
     public static AttentionChoice resolve(String name, boolean allowCpuFallback) {
-        return resolve(name, allowCpuFallback, AttentionChoice::openGpu);
+        return resolve(name, allowCpuFallback, 0);
     }
 
-    /** As {@link #resolve(String, boolean)} with the GPU opened by {@code gpu} (tests pose as GPU-less machines). */
+    /** As {@link #resolve(String, boolean)}; {@code threads}: ONNX Runtime intra-op threads on the device path. */
+    public static AttentionChoice resolve(String name, boolean allowCpuFallback, int threads) {
+        return resolve(name, allowCpuFallback, AttentionChoice::openGpu,
+                backendName -> {
+                    requireUsableGpu();
+                    return DeviceOnnxPath.open(0, backendName, threads);
+                });
+    }
+
+    /** As {@link #resolve(String, boolean)} with the GPU opened by {@code gpu} and no device path (tests). */
     static AttentionChoice resolve(String name, boolean allowCpuFallback, Supplier<GpuBackends> gpu) {
+        return resolve(name, allowCpuFallback, gpu, backendName -> {
+            throw new OrtRuntimeException("no device path in this configuration");
+        });
+    }
+
+    /**
+     * As {@link #resolve(String, boolean)} with the GPU opened by {@code gpu} and the device path by {@code device}.
+     * Order for a GPU name: the device path; if ONNX Runtime's CUDA EP cannot start, the host API (said, with the
+     * reason); if the GPU cannot be used at all, the CPU counterpart when allowed (a fallback, with the reason).
+     */
+    static AttentionChoice resolve(String name, boolean allowCpuFallback, Supplier<GpuBackends> gpu,
+                                   DevicePathOpener device) {
         Objects.requireNonNull(name, "backend name");
         if (name.equals(ONNX_RUNTIME)) {
-            return new AttentionChoice(name, null, Optional.empty(), Optional.empty(), null);
+            return new AttentionChoice(name, null, Optional.empty(), Optional.empty(), Optional.empty(), null);
         }
         String cpuName = GPU_TO_CPU.get(name);
         if (cpuName == null) {
-            return new AttentionChoice(name, cpuBackend(name), Optional.empty(), Optional.empty(), null);
+            return new AttentionChoice(name, cpuBackend(name), Optional.empty(), Optional.empty(), Optional.empty(),
+                    null);
         }
         String whyNot;
         try {
+            String whyNoDevicePath;
+            try {
+                DeviceOnnxPath path = device.open(name);
+                return new AttentionChoice(name, path.backend(), Optional.empty(), Optional.of(name + " on "
+                        + path.deviceName() + ": " + ZERO_COPY), Optional.of(path), path);
+            } catch (OrtRuntimeException e) {
+                whyNoDevicePath = e.getMessage();
+            }
             GpuBackends backends = gpu.get();
             try {
                 AttentionBackend backend = backends.backend(name);
                 return new AttentionChoice(name, backend, Optional.empty(), Optional.of(name + " on "
-                        + backends.context().device().name() + ": " + HOST_COPIES), backends);
+                        + backends.context().device().name() + ": " + HOST_COPIES + " (no zero-copy device path: "
+                        + whyNoDevicePath + ")"), Optional.empty(), backends);
             } catch (RuntimeException e) {
                 backends.close();
                 throw e;
@@ -107,15 +156,19 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
                     + cpuName + " and reports it");
         }
         return new AttentionChoice(name, cpuBackend(cpuName), Optional.of(name + " ran on the CPU as " + cpuName
-                + " because the GPU cannot be used: " + whyNot), Optional.empty(), null);
+                + " because the GPU cannot be used: " + whyNot), Optional.empty(), Optional.empty(), null);
     }
 
     private static GpuBackends openGpu() {
+        requireUsableGpu();
+        return GpuBackends.open(0);
+    }
+
+    private static void requireUsableGpu() {
         GpuStatus status = GpuStatus.probe();
         if (!status.available()) {
             throw new GpuUnavailableException(status.message());
         }
-        return GpuBackends.open(0);
     }
 
     /** A CPU backend by name. */

@@ -29,9 +29,11 @@ import java.util.Optional;
  * in {@link GenerationResult#execution()}. Sessions are opened once and reused by every {@link #generate} call until
  * {@link #close()}. One generation at a time per pipeline.
  *
- * <p>This is the host path: ONNX Runtime's CPU EP with tensors in host memory between steps. The GPU path (CUDA EP,
- * IoBinding, kernels reading Q/K/V in place, the sample and scheduler update on the device) plugs in at the
- * {@link Denoiser} and scheduler step and is not implemented here; see docs/pipeline.md.
+ * <p>Two paths. Host: ONNX Runtime's CPU EP with tensors in host memory. Device (an {@link AttentionChoice} with a
+ * {@link AttentionChoice#device() device path}): the denoiser's segments run on the CUDA EP and our kernels read Q, K
+ * and V where the segments left them, every tensor inside a denoiser call stays in GPU memory, and only the call's
+ * inputs (sample, timestep, text states) go up and its output comes down; the scheduler step, the text encoder and
+ * the decoder run on the host (see docs/pipeline.md).
  */
 public final class DiffusionPipeline implements AutoCloseable {
     private final ModelBundle bundle;
@@ -82,10 +84,16 @@ public final class DiffusionPipeline implements AutoCloseable {
             GraphComponent text = GraphComponent.whole("text encoder", bundle.textEncoderFile(), runtime, outsideLoop);
             opened.add(text);
             TextEmbedder embedder = new TextEmbedder(tokenizer, text, spec.components().textEncoder());
-            GraphComponent den = attention.isOnnxRuntime()
-                    ? GraphComponent.whole("denoiser", bundle.denoiserFile(), runtime, "--backend "
-                            + AttentionChoice.ONNX_RUNTIME + " chosen")
-                    : GraphComponent.partitioned("denoiser", bundle.denoiserFile(), denoiserAttention, runtime);
+            GraphComponent den;
+            if (attention.isOnnxRuntime()) {
+                den = GraphComponent.whole("denoiser", bundle.denoiserFile(), runtime, "--backend "
+                        + AttentionChoice.ONNX_RUNTIME + " chosen");
+            } else if (attention.device().isPresent() && denoiserAttention == attention.backend()) {
+                den = GraphComponent.onDevice("denoiser", bundle.denoiserFile(), attention.device().get());
+            } else {
+                // Host path; also a device-path choice whose attention is wrapped (activation capture).
+                den = GraphComponent.partitioned("denoiser", bundle.denoiserFile(), denoiserAttention, runtime);
+            }
             opened.add(den);
             Denoiser denoiser = new Denoiser(den, spec.components().denoiser(), sampleShape);
             Optional<GraphComponent> vae = Optional.empty();
@@ -228,9 +236,12 @@ public final class DiffusionPipeline implements AutoCloseable {
         for (GraphComponent g : graphs()) {
             substituted.put(g.role(), g.substitutedAttentionNodes());
             kept.addAll(g.keptAttention());
+            g.attentionFallbacks().forEach(f -> kept.add("FALLBACK: " + f));
         }
-        ExecutionReport execution = new ExecutionReport(attention, attentionCalls, substituted, kept,
-                runtime.provider().toString(), runtime.fallbackReason());
+        String providers = attention.device().map(d -> d.runtime().provider() + " (denoiser, on the device path), "
+                + runtime.provider() + " (text encoder, decoder)").orElse(runtime.provider().toString());
+        ExecutionReport execution = new ExecutionReport(attention, attentionCalls, substituted, kept, providers,
+                runtime.fallbackReason());
         List<Double> range = spec.output().valueRange();
         ModelSpec.SampleSpec s = spec.sample();
         return new GenerationResult(spec.name(), spec.kind(), request.prompt(), negative, request.seed(), steps,

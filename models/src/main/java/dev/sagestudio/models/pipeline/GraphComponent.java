@@ -10,6 +10,7 @@ import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.RunResult;
 import dev.sagestudio.models.runtime.WholeModel;
+import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -43,6 +44,12 @@ final class GraphComponent implements AutoCloseable {
         return new GraphComponent(role, plan, new PartitionedModel(plan, backend, runtime), null, null);
     }
 
+    /** The graph cut at its attention nodes on the zero-copy device path (CUDA EP segments, our kernels in place). */
+    static GraphComponent onDevice(String role, Path file, DeviceOnnxPath device) {
+        PartitionPlan plan = GraphPartitioner.partition(OnnxModel.load(file));
+        return new GraphComponent(role, plan, device.partitioned(plan), null, null);
+    }
+
     /** The graph whole in one ONNX Runtime session, its attention included; {@code why} is said in reports. */
     static GraphComponent whole(String role, Path file, OrtRuntime runtime, String why) {
         OnnxModel model = OnnxModel.load(file);
@@ -67,6 +74,12 @@ final class GraphComponent implements AutoCloseable {
         return plan.attentionNodes().stream().filter(n -> !n.substituted())
                 .map(n -> role + ": " + n.label() + " stays in ONNX Runtime: " + n.keptReason().orElseThrow())
                 .toList();
+    }
+
+    /** Attention calls the chosen kernel could not run and that ran on the host instead (device path), with why. */
+    List<String> attentionFallbacks() {
+        return partitioned == null ? List.of() : partitioned.attention().fallbacks().stream()
+                .map(f -> role + ": " + f).toList();
     }
 
     long substitutedAttentionNodes() {

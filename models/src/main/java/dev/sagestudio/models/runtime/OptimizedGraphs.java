@@ -8,7 +8,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -56,6 +59,55 @@ public final class OptimizedGraphs {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list optimized graphs in " + folder, e);
         }
+    }
+
+    /**
+     * One host/device copy ONNX Runtime inserted.
+     *
+     * @param graph the optimized graph's file name
+     * @param op {@code MemcpyToHost} or {@code MemcpyFromHost}
+     * @param tensor the tensor copied (the copy node's input: the name it has in the original graph)
+     * @param producer the op type that produces {@code tensor} in the optimized graph ("graph input" if none)
+     * @param consumers the op types that read the copy
+     */
+    public record HostCopy(String graph, String op, String tensor, String producer, List<String> consumers) {
+        @Override
+        public String toString() {
+            return op + " of '" + tensor + "' (" + producer + " -> " + String.join(", ", consumers) + ") in " + graph;
+        }
+    }
+
+    /** Every copy node in the main graphs of the {@code *.onnx} files of {@code folder}, with its neighbours. */
+    public static List<HostCopy> copies(Path folder) {
+        List<HostCopy> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(folder)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".onnx")).sorted().toList()) {
+                GraphProto graph = read(file).getGraph();
+                for (NodeProto node : graph.getNodeList()) {
+                    if (!COPY_OPS.contains(node.getOpType()) || node.getInputCount() == 0) {
+                        continue;
+                    }
+                    String tensor = node.getInput(0);
+                    String producer = graph.getNodeList().stream().filter(n -> n.getOutputList().contains(tensor))
+                            .map(NodeProto::getOpType).findFirst().orElse("graph input");
+                    List<String> consumers = graph.getNodeList().stream()
+                            .filter(n -> node.getOutputCount() > 0 && n.getInputList().contains(node.getOutput(0)))
+                            .map(NodeProto::getOpType).toList();
+                    out.add(new HostCopy(file.getFileName().toString(), node.getOpType(), tensor, producer,
+                            consumers.isEmpty() ? List.of("graph output") : consumers));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read optimized graphs in " + folder, e);
+        }
+        return out;
+    }
+
+    /** The names of the tensors copied in {@code folder}'s graphs. */
+    public static Set<String> copiedTensors(Path folder) {
+        Set<String> names = new LinkedHashSet<>();
+        copies(folder).forEach(c -> names.add(c.tensor()));
+        return names;
     }
 
     /** Number of {@code *.onnx} files ONNX Runtime saved in {@code folder}. */

@@ -17,9 +17,23 @@ import java.util.Objects;
  * <p>Offline: DJL's native library is inside its jar (linux-x86_64, linux-aarch64, osx-aarch64, win-x86_64) and is
  * extracted on first use to {@code $ENGINE_CACHE_DIR/tokenizers} (default {@code ~/.djl.ai/tokenizers}); it is
  * never downloaded. Only {@code HuggingFaceTokenizer.newInstance(String name)} would reach the network, and it is
- * not used here.
+ * not used here. On a machine with a CUDA GPU DJL would otherwise pick a CUDA build of that library, which is not in
+ * the jar, and try to download it: {@link #OFFLINE_CPU_LIBRARY} pins the CPU build (tokenizing needs no GPU) and
+ * DJL's offline mode, unless the user set them.
  */
 public final class PromptTokenizer implements AutoCloseable {
+
+    /** DJL settings (system properties) this class sets when absent: the jar's CPU library, never a download. */
+    public static final java.util.Map<String, String> OFFLINE_CPU_LIBRARY = java.util.Map.of(
+            "RUST_FLAVOR", "cpu", "ai.djl.offline", "true");
+
+    static {
+        OFFLINE_CPU_LIBRARY.forEach((key, value) -> {
+            if (System.getProperty(key) == null && System.getenv(key) == null) {
+                System.setProperty(key, value);
+            }
+        });
+    }
 
     private final HuggingFaceTokenizer untruncated;
     private final HuggingFaceTokenizer truncating;

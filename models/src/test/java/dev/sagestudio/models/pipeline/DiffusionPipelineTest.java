@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
@@ -264,6 +265,31 @@ class DiffusionPipelineTest {
         }
         var unknown = assertThrows(IllegalArgumentException.class, () -> AttentionChoice.resolve("fast", true));
         assertTrue(unknown.getMessage().contains("cpu-reference"), unknown.getMessage());
+    }
+
+    @Test
+    void aGpuBackendTriesTheDevicePathFirstThenTheHostApiAndSaysWhyAtEachStepDown() {
+        // no GPU at all: the device path's reason is the fallback's reason, the host API is not tried
+        AttentionChoice noGpu = AttentionChoice.resolve("flash-fp16", true,
+                () -> fail("the host API must not be tried when the GPU cannot be used"),
+                name -> {
+                    throw new dev.sagestudio.attention.gpu.GpuUnavailableException("No NVIDIA driver (test).");
+                });
+        assertEquals("cpu-reference", noGpu.name());
+        assertTrue(noGpu.device().isEmpty());
+        assertTrue(noGpu.fallbackReason().orElseThrow().contains("No NVIDIA driver (test)."), noGpu.toString());
+        // a GPU, but ONNX Runtime's CUDA EP cannot start: the host API is next (here posing as GPU-less as well)
+        java.util.List<String> tried = new java.util.ArrayList<>();
+        AttentionChoice noEp = AttentionChoice.resolve("sage-int8-fp16", true, () -> {
+            tried.add("host API");
+            throw new dev.sagestudio.attention.gpu.GpuUnavailableException("kernels missing (test).");
+        }, name -> {
+            tried.add("device path");
+            throw new dev.sagestudio.models.runtime.OrtRuntimeException("CUDA EP not in this build (test)");
+        });
+        assertEquals(java.util.List.of("device path", "host API"), tried);
+        assertEquals("cpu-sage-int8-fp16", noEp.name());
+        assertTrue(noEp.fallbackReason().orElseThrow().contains("kernels missing (test)."), noEp.toString());
     }
 
     @Test

@@ -62,6 +62,17 @@ class PromptTokenizerTest {
     }
 
     @Test
+    void onAGpuMachineTheTokenizerStillUsesTheCpuLibraryInItsJarAndNeverDownloads() throws Exception {
+        // DJL picks a CUDA build of its library when it sees a CUDA GPU and downloads it (seen on the H100).
+        try (var tok = PromptTokenizer.open(file, 8, 0, false)) {
+            PromptTokenizer.OFFLINE_CPU_LIBRARY.forEach((key, value) -> {
+                String actual = System.getenv(key) != null ? System.getenv(key) : System.getProperty(key);
+                assertEquals(value, actual, key + " (set it to " + value + " or leave it unset)");
+            });
+        }
+    }
+
+    @Test
     void aShortPromptIsWrappedInSpecialTokensAndPadded() throws Exception {
         try (var tok = PromptTokenizer.open(file, 8, 0, false)) {
             var t = tok.encode("A Pizza spinning");

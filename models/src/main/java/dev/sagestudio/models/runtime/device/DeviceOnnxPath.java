@@ -17,9 +17,8 @@ import dev.sagestudio.models.runtime.TensorMemory;
  * stream shared by ONNX Runtime's CUDA EP ({@code user_compute_stream}) and our kernels, segment outputs
  * bound to CUDA memory, attention outputs allocated as device buffers wrapped as ONNX Runtime tensors.
  *
- * <p>Status: written and tested on the CPU as far as the CPU allows (options, memory description,
- * binding plan over host-backed memory, refusal messages); not yet run on a GPU — see
- * {@code docs/onnx-runtime.md}, "Device path".
+ * <p>Verified on an H100 (DevicePathGpuTest, PipelineDevicePathGpuTest); see {@code docs/onnx-runtime.md},
+ * "Device path".
  */
 public final class DeviceOnnxPath implements AutoCloseable {
     private final GpuBackends gpu;
@@ -27,14 +26,16 @@ public final class DeviceOnnxPath implements AutoCloseable {
     private final OrtRuntime runtime;
     private final TensorMemory memory;
     private final GpuDeviceKernel kernel;
+    private final GpuAttentionBackend.Variant variant;
 
     private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, TensorMemory memory,
-                           GpuDeviceKernel kernel) {
+                           GpuAttentionBackend.Variant variant) {
         this.gpu = gpu;
+        this.variant = variant;
+        this.kernel = new GpuDeviceKernel(gpu.backend(variant));
         this.stream = stream;
         this.runtime = runtime;
         this.memory = memory;
-        this.kernel = kernel;
     }
 
     /**
@@ -49,13 +50,17 @@ public final class DeviceOnnxPath implements AutoCloseable {
         GpuAttentionBackend.Variant variant = variant(backendName);
         GpuBackends gpu = GpuBackends.open(device);
         CudaStream stream = null;
+        OrtRuntime runtime = null;
         try {
             stream = gpu.context().createStream();
-            OrtRuntime runtime = OrtRuntime.cuda(device, stream.rawHandle(), threads);
+            runtime = OrtRuntime.cuda(device, stream.rawHandle(), threads);
             TensorMemory memory = TensorMemory.device(new GpuDeviceMemory(gpu.context(), stream),
                     OrtRuntime.cudaMemory(device), false);
-            return new DeviceOnnxPath(gpu, stream, runtime, memory, new GpuDeviceKernel(gpu.backend(variant)));
+            return new DeviceOnnxPath(gpu, stream, runtime, memory, variant);
         } catch (RuntimeException e) {
+            if (runtime != null) {
+                runtime.close();
+            }
             if (stream != null) {
                 stream.close();
             }
@@ -79,6 +84,16 @@ public final class DeviceOnnxPath implements AutoCloseable {
         InPlaceKernelSteps steps = new InPlaceKernelSteps(kernel, stream.rawHandle(), memory)
                 .withHostFallback(new ReferenceAttention());
         return new PartitionedModel(plan, steps, runtime, memory);
+    }
+
+    /** The same kernel through its host API (uploads Q, K, V; downloads O), for work outside the device path. */
+    public GpuAttentionBackend backend() {
+        return gpu.backend(variant);
+    }
+
+    /** The GPU's name, as the driver reports it. */
+    public String deviceName() {
+        return gpu.context().device().name();
     }
 
     /** The CUDA runtime (also for the whole-graph baseline on the same device). */

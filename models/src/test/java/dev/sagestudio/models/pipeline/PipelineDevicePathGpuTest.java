@@ -1,0 +1,113 @@
+package dev.sagestudio.models.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.sagestudio.models.bundle.ModelBundle;
+import dev.sagestudio.models.runtime.OrtRuntime;
+import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Generation from the bundled image model on the zero-copy device path: a GPU backend name resolves to the device
+ * path, each denoiser call moves only its inputs up and its output down, the image matches ONNX Runtime's own CPU
+ * run, and a cancelled run leaves no device buffer behind. Skipped (with the reason) where the device path cannot
+ * start; with {@code -Dsagestudio.gpu.required=true} that fails instead.
+ */
+@Tag("gpu")
+class PipelineDevicePathGpuTest {
+    static final Path BUNDLED = Path.of(System.getProperty("sagestudio.bundled", "bundled"));
+    static final int STEPS = 10;
+
+    static AttentionChoice deviceChoiceOrSkip(String backend) {
+        String reason;
+        try {
+            AttentionChoice choice = AttentionChoice.resolve(backend, false, 2);
+            if (choice.device().isPresent()) {
+                return choice;
+            }
+            reason = "no device path: " + choice.note().orElse("");
+            choice.close();
+        } catch (IllegalArgumentException e) {
+            reason = e.getMessage();
+        }
+        if (Boolean.getBoolean("sagestudio.gpu.required")) {
+            fail(reason);
+        }
+        System.out.println("SKIPPED " + PipelineDevicePathGpuTest.class.getSimpleName() + ": " + reason);
+        Assumptions.abort(reason);
+        throw new AssertionError("unreachable");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"flash-fp16", "sage-int8-fp16"})
+    void theBundledImageModelGeneratesOnTheDevicePathWithOnlyTheDenoiserInputsAndOutputCrossing(String backend)
+            throws Exception {
+        Path bundleDir = BUNDLED.resolve("sage-emoji-t2i");
+        Assumptions.assumeTrue(Files.isDirectory(bundleDir), "no bundled model at " + bundleDir.toAbsolutePath());
+        ModelBundle bundle = ModelBundle.load(bundleDir);
+        GenerationRequest request = GenerationRequest.of("a red heart, twemoji style", 7).withSteps(STEPS);
+        GenerationResult cpu;
+        try (OrtRuntime runtime = OrtRuntime.cpu(2);
+             DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, AttentionChoice.resolve(
+                     AttentionChoice.ONNX_RUNTIME, false), runtime)) {
+            cpu = pipeline.generate(request);
+        }
+        try (AttentionChoice choice = deviceChoiceOrSkip(backend); OrtRuntime host = OrtRuntime.cpu(2)) {
+            DeviceOnnxPath device = choice.device().orElseThrow();
+            long liveBefore = device.liveDeviceAllocations();
+            GenerationResult gpu;
+            try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, choice, host)) {
+                pipeline.generate(request.withSteps(2)); // warm-up: sessions, kernels
+                gpu = pipeline.generate(request);
+                // Cancelled inside step 3: stops before step 4 and frees what the run held on the device.
+                CancellationToken cancel = new CancellationToken();
+                assertThrows(GenerationCancelledException.class, () -> pipeline.generate(request,
+                        new ProgressListener() {
+                            @Override
+                            public void onStep(StepEvent event) {
+                            }
+
+                            @Override
+                            public void beforeStep(int step, int total) {
+                                if (step == 3) {
+                                    cancel.cancel();
+                                }
+                            }
+                        }, cancel));
+                assertTrue(device.liveDeviceAllocations() <= liveBefore + 16, "device buffers after a cancelled run: "
+                        + device.liveDeviceAllocations() + " (before the runs " + liveBefore + ")");
+            }
+            assertEquals(backend, gpu.execution().attentionThatRan());
+            assertTrue(gpu.execution().describe().contains("zero-copy device path"), gpu.execution().describe());
+            assertTrue(gpu.execution().describe().contains("CUDA (denoiser, on the device path)"),
+                    gpu.execution().describe());
+            assertTrue(!gpu.execution().describe().contains("FALLBACK"), gpu.execution().describe());
+            int inputs = bundle.spec().components().denoiser().inputs().size();
+            for (StepTiming step : gpu.stepTimings()) {
+                assertEquals((long) step.denoiserCalls() * (inputs + 1), step.copies(),
+                        "per denoiser call only its " + inputs + " inputs go up and its output comes down: " + step);
+                assertTrue(step.attentionCalls() > 0, "our kernels ran the attention: " + step);
+            }
+            ImageMetrics m = ImageMetrics.compare(cpu.output(), gpu.output(), 1, gpu.height(), gpu.width(),
+                    gpu.valueLow(), gpu.valueHigh());
+            StepTiming first = gpu.stepTimings().get(0);
+            System.out.printf(java.util.Locale.ROOT, "pipeline device path | %s | %s | %d steps | median %.2f ms/step"
+                            + " (ONNX Runtime CPU EP, onnxruntime attention: %.2f ms/step) | copies per step %d (%d B)"
+                            + " | vs CPU: PSNR %.2f dB, SSIM %.6f%n", backend, device.deviceName(), STEPS,
+                    gpu.medianStepNanos() / 1e6, cpu.medianStepNanos() / 1e6, first.copies(), first.copiedBytes(),
+                    m.psnr(), m.ssim());
+            // fp16 / INT8 attention against fp32 ONNX Runtime over 10 steps of a sampler: close, not identical.
+            double minPsnr = backend.equals("flash-fp16") ? 35 : 28;
+            assertTrue(m.psnr() >= minPsnr, backend + " image vs ONNX Runtime on the CPU: PSNR " + m.psnr()
+                    + " dB < " + minPsnr);
+        }
+    }
+}
