@@ -64,8 +64,9 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
 
     /** Said whenever a GPU backend runs on the device path. */
     static final String ZERO_COPY = "zero-copy device path: the denoiser's ONNX Runtime segments on the CUDA EP and"
-            + " our kernels share one stream and keep every tensor between them in GPU memory; per denoiser call only"
-            + " its inputs go up and its output comes down (the scheduler step runs on the host)";
+            + " our kernels share one stream and keep every tensor between them in GPU memory; where the scheduler's"
+            + " step is an affine map (flow Euler) the sample stays on the GPU through the whole loop, guidance and"
+            + " step included, and only scalars go up per step (otherwise a note says why not)";
 
     /** Opens the device path for a GPU backend name, or says why it cannot (tests pose as machines without it). */
     @FunctionalInterface

@@ -70,6 +70,11 @@ public final class Denoiser implements AutoCloseable {
         return batchOfOne;
     }
 
+    /** One sample's shape without the batch. */
+    long[] sampleShape() {
+        return sampleShape.clone();
+    }
+
     /** Values in one sample. */
     public int sampleSize() {
         long n = 1;

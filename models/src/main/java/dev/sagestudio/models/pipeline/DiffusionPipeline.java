@@ -43,6 +43,8 @@ public final class DiffusionPipeline implements AutoCloseable {
     private final Denoiser denoiser;
     private final SampleDecoder decoder;
     private final int frames;
+    /** The loop with the sample on the GPU; null unless the denoiser runs on the device path with a dynamic batch. */
+    private DeviceDenoisingLoop deviceLoop;
     private boolean closed;
 
     private DiffusionPipeline(ModelBundle bundle, AttentionChoice attention, OrtRuntime runtime, TextEmbedder embedder,
@@ -104,7 +106,13 @@ public final class DiffusionPipeline implements AutoCloseable {
             }
             SampleDecoder decoder = new SampleDecoder(vae, spec.components().vaeDecoder(), s.channels(), frames, h, w,
                     s.height(), s.width(), video);
-            return new DiffusionPipeline(bundle, attention, runtime, embedder, denoiser, decoder, frames);
+            DiffusionPipeline pipeline = new DiffusionPipeline(bundle, attention, runtime, embedder, denoiser,
+                    decoder, frames);
+            if (attention.device().isPresent() && den.partitionedModel().isPresent()
+                    && !den.partitionedModel().get().memory().isHost()) {
+                pipeline.residentLoop(attention.device().get().runtime());
+            }
+            return pipeline;
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -114,6 +122,18 @@ public final class DiffusionPipeline implements AutoCloseable {
                 }
             }
             throw e;
+        }
+    }
+
+    /**
+     * Keeps the sample in the denoiser's memory through the loop, stepping with ONNX Runtime on {@code stepRuntime}
+     * (the device path's CUDA runtime). Tests also use it over host memory, where it must give the host loop's
+     * result. Not for a denoiser whose batch is fixed to 1.
+     */
+    void residentLoop(OrtRuntime stepRuntime) {
+        if (!denoiser.batchFixedToOne()) {
+            deviceLoop = new DeviceDenoisingLoop(denoiser.graph().partitionedModel().orElseThrow(),
+                    bundle.spec().components().denoiser(), stepRuntime, denoiser.sampleShape());
         }
     }
 
@@ -203,29 +223,45 @@ public final class DiffusionPipeline implements AutoCloseable {
             }
         }
         List<StepTiming> timings = new ArrayList<>(steps);
-        for (int i = 0; i < steps; i++) {
-            cancel.throwIfCancelled(i, steps);
-            listener.beforeStep(i, steps);
-            long t0 = System.nanoTime();
-            final int done = i;
-            Denoiser.Prediction p = denoiser.predict(scheduler.scaleModelInput(x, i), timesteps[i], contexts,
-                    cond.length(), cond.hiddenSize(), () -> cancel.throwIfCancelled(done, steps));
-            long t1 = System.nanoTime();
-            float[] out = guided ? ClassifierFreeGuidance.combine(p.outputs().get(0), p.outputs().get(1), guidance)
-                    : p.outputs().get(0);
-            Scheduler.StepResult r = scheduler.step(out, i, x, noise);
-            x = r.prevSample();
-            long t2 = System.nanoTime();
-            attentionCalls += p.attentionCalls();
-            StepTiming timing = new StepTiming(t2 - t0, p.ortNanos(), p.attentionNanos(), t2 - t1, p.runs().size(),
-                    p.attentionCalls(), p.copies(), p.copiedBytes());
-            timings.add(timing);
-            boolean preview = request.previewEvery() > 0
-                    && ((i + 1) % request.previewEvery() == 0 || i == steps - 1)
-                    && r.predictedOriginalSample() != null;
-            Optional<float[]> image = preview ? Optional.of(decoder.decode(r.predictedOriginalSample()))
-                    : Optional.empty();
-            listener.onStep(new StepEvent(i, steps, timesteps[i], timing, System.nanoTime() - start, image));
+        boolean denoiserOnDevice = denoiser.graph().partitionedModel().map(m -> !m.memory().isHost()).orElse(false);
+        Optional<String> hostLoopReason = deviceLoop != null
+                ? DeviceDenoisingLoop.unsupported(scheduler, steps, config.name().jsonName())
+                : denoiserOnDevice
+                ? Optional.of("the denoiser's batch is fixed to 1 (two calls per guided step)") : Optional.empty();
+        if (deviceLoop != null && hostLoopReason.isEmpty()) {
+            DeviceDenoisingLoop.Outcome outcome = deviceLoop.run(scheduler, x, contexts, cond.length(),
+                    cond.hiddenSize(), guided ? guidance : 1, request.previewEvery() > 0, request.previewEvery(),
+                    listener, cancel, start, decoder::decode);
+            x = outcome.sample();
+            timings.addAll(outcome.timings());
+            attentionCalls += outcome.attentionCalls();
+        } else {
+            hostLoopReason.ifPresent(r -> notes.add("device path with the sampler on the host: the sample goes up"
+                    + " and the denoiser's output comes down at every step, because " + r));
+            for (int i = 0; i < steps; i++) {
+                cancel.throwIfCancelled(i, steps);
+                listener.beforeStep(i, steps);
+                long t0 = System.nanoTime();
+                final int done = i;
+                Denoiser.Prediction p = denoiser.predict(scheduler.scaleModelInput(x, i), timesteps[i], contexts,
+                        cond.length(), cond.hiddenSize(), () -> cancel.throwIfCancelled(done, steps));
+                long t1 = System.nanoTime();
+                float[] out = guided ? ClassifierFreeGuidance.combine(p.outputs().get(0), p.outputs().get(1), guidance)
+                        : p.outputs().get(0);
+                Scheduler.StepResult r = scheduler.step(out, i, x, noise);
+                x = r.prevSample();
+                long t2 = System.nanoTime();
+                attentionCalls += p.attentionCalls();
+                StepTiming timing = new StepTiming(t2 - t0, p.ortNanos(), p.attentionNanos(), t2 - t1, p.runs().size(),
+                        p.attentionCalls(), p.copies(), p.copiedBytes());
+                timings.add(timing);
+                boolean preview = request.previewEvery() > 0
+                        && ((i + 1) % request.previewEvery() == 0 || i == steps - 1)
+                        && r.predictedOriginalSample() != null;
+                Optional<float[]> image = preview ? Optional.of(decoder.decode(r.predictedOriginalSample()))
+                        : Optional.empty();
+                listener.onStep(new StepEvent(i, steps, timesteps[i], timing, System.nanoTime() - start, image));
+            }
         }
         long d0 = System.nanoTime();
         float[] output = decoder.decode(x);
@@ -271,6 +307,9 @@ public final class DiffusionPipeline implements AutoCloseable {
         }
         closed = true;
         try {
+            if (deviceLoop != null) {
+                deviceLoop.close();
+            }
             embedder.close();
         } finally {
             try {

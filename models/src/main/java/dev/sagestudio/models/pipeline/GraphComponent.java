@@ -76,6 +76,11 @@ final class GraphComponent implements AutoCloseable {
                 .toList();
     }
 
+    /** The partitioned model, unless the graph runs whole in ONNX Runtime. */
+    java.util.Optional<PartitionedModel> partitionedModel() {
+        return java.util.Optional.ofNullable(partitioned);
+    }
+
     /** Attention calls the chosen kernel could not run and that ran on the host instead (device path), with why. */
     List<String> attentionFallbacks() {
         return partitioned == null ? List.of() : partitioned.attention().fallbacks().stream()

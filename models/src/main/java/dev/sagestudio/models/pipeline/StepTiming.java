@@ -9,9 +9,10 @@ package dev.sagestudio.models.pipeline;
  * @param schedulerNanos time of guidance and the scheduler update
  * @param denoiserCalls graph runs this step made (1 with a batch of 2, 2 when the graph's batch is fixed to 1)
  * @param attentionCalls substituted attention nodes that ran in this step
- * @param copies copies between Java memory and the runtime's memory the denoiser runs made: model inputs in, outputs
- *               out, and Q/K/V in and O out of each attention step (the runner's {@code Transfers}). On this host
- *               path that is 3 + 1 + 4 per attention call per run; the GPU path's goal is 0 inside the loop
+ * @param copies copies between Java memory and the runtime's memory in this step (the runner's {@code Transfers}).
+ *               Host loop: the denoiser's inputs in and output out (3 + 1 per run), plus Q/K/V in and O out of each
+ *               attention call a host backend runs (4 each). Sample-resident loop (device path): 2 scalar uploads
+ *               (timesteps, step coefficients), plus 1 download for a preview
  * @param copiedBytes the bytes those copies moved
  */
 public record StepTiming(long totalNanos, long ortNanos, long attentionNanos, long schedulerNanos, int denoiserCalls,

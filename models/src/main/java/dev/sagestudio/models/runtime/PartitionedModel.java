@@ -80,23 +80,76 @@ public final class PartitionedModel implements AutoCloseable {
 
     /** Runs the model on {@code inputs} (every graph input, by name). */
     public RunResult run(Map<String, HostArray> inputs) {
+        requireInputs(inputs.keySet());
+        long start = System.nanoTime();
+        Transfers transfers = new Transfers();
+        Map<String, OrtTensor> uploaded = new LinkedHashMap<>();
+        try {
+            for (String name : plan.graphInputs()) {
+                uploaded.put(name, memory.upload(inputs.get(name)));
+                transfers.upload(inputs.get(name).bytes().length);
+            }
+            Resident run = execute(uploaded, transfers, start);
+            try {
+                Map<String, HostArray> outputs = new LinkedHashMap<>();
+                for (Map.Entry<String, OrtTensor> output : run.outputs().entrySet()) {
+                    HostArray array = memory.download(output.getValue());
+                    transfers.download(array.bytes().length);
+                    outputs.put(output.getKey(), array);
+                }
+                RunResult figures = run.figures();
+                return new RunResult(outputs, System.nanoTime() - start, figures.ortNanos(),
+                        figures.attentionNanos(), figures.attentionCalls(), transfers);
+            } finally {
+                run.close();
+            }
+        } finally {
+            uploaded.values().forEach(OrtTensor::close);
+        }
+    }
+
+    /**
+     * Outputs left where the run made them (in {@link #memory()}), owned by the caller, with the run's figures (whose
+     * {@code outputs} are empty). Closing releases the outputs.
+     */
+    public record Resident(Map<String, OrtTensor> outputs, RunResult figures) implements AutoCloseable {
+        @Override
+        public void close() {
+            outputs.values().forEach(OrtTensor::close);
+        }
+    }
+
+    /**
+     * Runs the model on tensors already in {@link #memory()} — borrowed, left open — and leaves its outputs there: on
+     * the device path nothing crosses to the host (the figures' transfers count only attention fallbacks, if any).
+     */
+    public Resident runResident(Map<String, OrtTensor> inputs) {
+        requireInputs(inputs.keySet());
+        return execute(inputs, new Transfers(), System.nanoTime());
+    }
+
+    private void requireInputs(Set<String> given) {
         for (String name : plan.graphInputs()) {
-            if (!inputs.containsKey(name)) {
+            if (!given.contains(name)) {
                 throw new IllegalArgumentException("missing model input '" + name + "' (the model takes "
                         + plan.graphInputs() + ")");
             }
         }
-        long start = System.nanoTime();
+    }
+
+    private Resident execute(Map<String, OrtTensor> inputs, Transfers transfers, long start) {
         long ortNanos = 0;
         long attentionNanos = 0;
         List<HostAttentionStep.Call> calls = new ArrayList<>();
         Map<String, OrtTensor> live = new HashMap<>();
-        Transfers transfers = new Transfers();
+        // The caller's tensors: read, never closed here.
+        Set<OrtTensor> borrowed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (String name : plan.graphInputs()) {
+            live.put(name, inputs.get(name));
+            borrowed.add(inputs.get(name));
+        }
+        Map<String, OrtTensor> outputs = new LinkedHashMap<>();
         try {
-            for (String name : plan.graphInputs()) {
-                live.put(name, memory.upload(inputs.get(name)));
-                transfers.upload(inputs.get(name).bytes().length);
-            }
             List<Step> steps = plan.steps();
             for (int i = 0; i < steps.size(); i++) {
                 Step step = steps.get(i);
@@ -125,25 +178,30 @@ public final class PartitionedModel implements AutoCloseable {
                 }
                 for (String name : lastReads.get(i)) {
                     OrtTensor done = live.remove(name);
-                    if (done != null) {
+                    if (done != null && !borrowed.contains(done)) {
                         done.close();
                     }
                 }
             }
-            Map<String, HostArray> outputs = new LinkedHashMap<>();
             for (String name : plan.graphOutputs()) {
-                OrtTensor tensor = live.get(name);
+                OrtTensor tensor = live.remove(name);
                 if (tensor == null) {
                     throw new IllegalStateException("graph output '" + name + "' was not produced");
                 }
-                HostArray array = memory.download(tensor);
-                transfers.download(array.bytes().length);
-                outputs.put(name, array);
+                if (borrowed.contains(tensor)) {
+                    throw new IllegalStateException("graph output '" + name + "' is a model input passed through;"
+                            + " the partitioned runner does not copy inputs to outputs");
+                }
+                outputs.put(name, tensor);
             }
-            return new RunResult(outputs, System.nanoTime() - start, ortNanos, attentionNanos, List.copyOf(calls),
-                    transfers);
+            RunResult figures = new RunResult(Map.of(), System.nanoTime() - start, ortNanos, attentionNanos,
+                    List.copyOf(calls), transfers);
+            return new Resident(outputs, figures);
+        } catch (RuntimeException e) {
+            outputs.values().forEach(OrtTensor::close);
+            throw e;
         } finally {
-            live.values().forEach(OrtTensor::close);
+            live.values().stream().filter(t -> !borrowed.contains(t)).forEach(OrtTensor::close);
         }
     }
 

@@ -50,6 +50,14 @@ public final class FlowMatchEulerScheduler implements Scheduler {
         return t;
     }
 
+    /** Every step: prev = x + (σ_{k+1} − σ_k)·v and x0 = x − σ_k·v. */
+    @Override
+    public java.util.Optional<AffineStep> affineStep(int stepIndex) {
+        Predictions.checkIndex(stepIndex, sigmas.length - 1);
+        double sigma = sigmas[stepIndex];
+        return java.util.Optional.of(new AffineStep(1, sigmas[stepIndex + 1] - sigma, 1, -sigma));
+    }
+
     @Override
     public StepResult step(float[] modelOutput, int stepIndex, float[] sample, NoiseSource noise) {
         Predictions.checkIndex(stepIndex, sigmas.length - 1);

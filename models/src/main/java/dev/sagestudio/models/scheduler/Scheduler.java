@@ -41,4 +41,18 @@ public interface Scheduler {
     /** The sample for the next step and the clean sample x0 predicted at this one (for previews). */
     record StepResult(float[] prevSample, float[] predictedOriginalSample) {
     }
+
+    /**
+     * Step {@code stepIndex} as an element-wise affine map, when it is one (no noise, no multistep history, the model
+     * input is the sample itself): then {@code step} computes exactly {@code prev = sampleScale·x + outputScale·out}
+     * and {@code x0 = x0SampleScale·x + x0OutputScale·out}, and a caller may apply it where the tensors are (on the
+     * GPU) with only these scalars crossing. Empty for steps that are not such a map.
+     */
+    default java.util.Optional<AffineStep> affineStep(int stepIndex) {
+        return java.util.Optional.empty();
+    }
+
+    /** Coefficients of an affine step; see {@link #affineStep(int)}. */
+    record AffineStep(double sampleScale, double outputScale, double x0SampleScale, double x0OutputScale) {
+    }
 }

@@ -268,6 +268,45 @@ class DiffusionPipelineTest {
     }
 
     @Test
+    void theSampleResidentLoopGivesTheHostLoopsImageWithOnlyScalarsCrossingPerStep() throws Exception {
+        // The loop the device path uses (guidance and the flow Euler step as an ONNX graph next to the denoiser),
+        // run here over host memory: the same image as the host loop, guided and unguided, previews on request.
+        for (double guidance : new double[] {3.0, 1.0}) {
+            GenerationRequest request = GenerationRequest.of("a red heart", 3).withSteps(5).withGuidance(guidance);
+            GenerationResult host = reference.generate(request);
+            try (DiffusionPipeline p = DiffusionPipeline.open(image, AttentionChoice.resolve("cpu-reference", false),
+                    cpu)) {
+                p.residentLoop(cpu);
+                List<StepEvent> events = new ArrayList<>();
+                GenerationResult resident = p.generate(request.withPreviewEvery(2), new ProgressListener() {
+                    @Override
+                    public void onStep(StepEvent event) {
+                        events.add(event);
+                    }
+                }, new CancellationToken());
+                double largest = 0;
+                double worst = 0;
+                for (int i = 0; i < host.output().length; i++) {
+                    largest = Math.max(largest, Math.abs(host.output()[i]));
+                    worst = Math.max(worst, Math.abs(host.output()[i] - resident.output()[i]));
+                }
+                assertTrue(worst <= 1e-5 * Math.max(1, largest), "guidance " + guidance + ": max |diff| " + worst);
+                assertEquals(5, events.size());
+                for (StepEvent e : events) {
+                    boolean preview = e.step() == 1 || e.step() == 3 || e.step() == 4;
+                    assertEquals(preview, e.preview().isPresent(), "preview at step " + e.step());
+                    // timestep rows and the step's six coefficients up, the predicted x0 down for a preview; here
+                    // the CPU attention also stages Q, K, V and O per call, which the device path's kernels do not
+                    assertEquals((preview ? 3 : 2) + 4L * e.timing().attentionCalls(), e.timing().copies(),
+                            "copies at step " + e.step());
+                }
+                assertTrue(resident.notes().stream().noneMatch(n -> n.contains("sampler on the host")),
+                        resident.notes().toString());
+            }
+        }
+    }
+
+    @Test
     void aGpuBackendTriesTheDevicePathFirstThenTheHostApiAndSaysWhyAtEachStepDown() {
         // no GPU at all: the device path's reason is the fallback's reason, the host API is not tried
         AttentionChoice noGpu = AttentionChoice.resolve("flash-fp16", true,

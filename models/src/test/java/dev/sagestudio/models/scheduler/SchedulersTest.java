@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sagestudio.models.noise.SeededNoise;
 import dev.sagestudio.models.scheduler.Scheduler.StepResult;
+import java.util.List;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -258,6 +259,41 @@ class SchedulersTest {
                 }
             }
             assertArrayEquals(x0, x, 1e-5f);
+        }
+    }
+
+    @Test
+    void aStepThatDeclaresItselfAffineComputesExactlyThatMapAndTheOthersDeclareNothing() {
+        java.util.Random random = new java.util.Random(5);
+        for (SchedulerConfig config : List.of(SchedulerConfig.flow(1000, 3), SchedulerConfig.flow(1000, 1),
+                sd(SchedulerName.DDIM, PredictionType.EPSILON), sd(SchedulerName.EULER, PredictionType.EPSILON),
+                sd(SchedulerName.DPMPP_2M, PredictionType.V))) {
+            Scheduler s = config.create();
+            s.setTimesteps(7);
+            boolean declared = false;
+            for (int i = 0; i < 7; i++) {
+                float[] x = new float[16];
+                float[] out = new float[16];
+                for (int j = 0; j < x.length; j++) {
+                    x[j] = (float) random.nextGaussian();
+                    out[j] = (float) random.nextGaussian();
+                }
+                var affine = s.affineStep(i);
+                Scheduler.StepResult r = s.step(out, i, x, null);
+                if (affine.isEmpty()) {
+                    continue;
+                }
+                declared = true;
+                var a = affine.get();
+                for (int j = 0; j < x.length; j++) {
+                    assertEquals(a.sampleScale() * x[j] + a.outputScale() * out[j], r.prevSample()[j], 1e-5,
+                            config.name() + " step " + i);
+                    assertEquals(a.x0SampleScale() * x[j] + a.x0OutputScale() * out[j],
+                            r.predictedOriginalSample()[j], 1e-5, config.name() + " x0 at step " + i);
+                }
+            }
+            // Only flow Euler declares its steps today; the others keep their host step (history, input scaling).
+            assertEquals(config.name() == SchedulerName.FLOW_EULER, declared, config.name().jsonName());
         }
     }
 
