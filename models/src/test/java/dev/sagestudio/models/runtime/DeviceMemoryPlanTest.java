@@ -26,8 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import org.bytedeco.javacpp.BytePointer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,19 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * is host memory in disguise: tensors are marked as not host-readable, so any step that tried to read
  * one through the host (instead of through the memory's counted copies) would fail.
  */
-class DeviceMemoryPlanTest {
-    static OrtRuntime runtime;
-
-    @BeforeAll
-    static void startRuntime() {
-        runtime = OrtRuntime.cpu(1);
-    }
-
-    @AfterAll
-    static void stopRuntime() {
-        runtime.close();
-    }
-
+class DeviceMemoryPlanTest extends CpuRuntimeTest {
     /** Host memory behind the {@link DeviceMemory} interface, counting what the runner asks of it. */
     static final class CountingMemory implements DeviceMemory {
         int allocations;

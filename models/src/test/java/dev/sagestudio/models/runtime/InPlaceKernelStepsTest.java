@@ -20,27 +20,13 @@ import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The in-place contract of the device path, exercised on host memory: a kernel given only the
  * addresses of Q, K, V and O, and a runner that copies nothing between the segments and the kernel.
  */
-class InPlaceKernelStepsTest {
-    static OrtRuntime runtime;
-
-    @BeforeAll
-    static void startRuntime() {
-        runtime = OrtRuntime.cpu(1);
-    }
-
-    @AfterAll
-    static void stopRuntime() {
-        runtime.close();
-    }
-
+class InPlaceKernelStepsTest extends CpuRuntimeTest {
     /** A float32 kernel that reads and writes host addresses, computing with the CPU reference. */
     static final class HostAddressKernel implements DeviceAttentionKernel {
         int launches;

@@ -21,29 +21,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Tiny transformer graphs run two ways — ONNX Runtime alone, and cut at the attention nodes with the
  * CPU reference backend running attention — must agree to within float rounding.
  */
-class PartitionedModelTest {
+class PartitionedModelTest extends CpuRuntimeTest {
     static final long B = 2;
     static final long N = 12;
     static final long WIDTH = 32;
-    static OrtRuntime runtime;
-
-    @BeforeAll
-    static void startRuntime() {
-        runtime = OrtRuntime.cpu(1);
-    }
-
-    @AfterAll
-    static void stopRuntime() {
-        runtime.close();
-    }
 
     static HostArray randomInput(long seed, long... shape) {
         Random random = new Random(seed);
