@@ -128,6 +128,7 @@ final class DeviceDenoisingLoop implements AutoCloseable {
                     uploadedBytes += 4L * coefficients.length;
                     List<String> wanted = batch == 2 ? List.of(NEXT, NEXT_BATCH, X0) : List.of(NEXT, X0);
                     produced = stepGraph(batch).runBound(stepInputs, wanted, memory.ortMemory(), memory.isHost());
+                    stepTensors.add(produced.get(X0)); // read only for a preview, freed with the step's scalars
                     long t2 = System.nanoTime();
                     held.remove(x);
                     x.close();
@@ -152,7 +153,6 @@ final class DeviceDenoisingLoop implements AutoCloseable {
                         downloadedBytes = x0.bytes().length;
                         image = Optional.of(decode.apply(GraphComponent.floats(x0, "predicted x0")));
                     }
-                    produced.get(X0).close();
                     attentionCalls += figures.attentionCalls().size();
                     long copies = 2 + downloads + figures.transfers().staging();
                     long copiedBytes = uploadedBytes + downloadedBytes + figures.transfers().stagingBytes();
