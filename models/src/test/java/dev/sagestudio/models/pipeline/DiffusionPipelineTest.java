@@ -307,6 +307,22 @@ class DiffusionPipelineTest {
     }
 
     @Test
+    void aSchedulerWithoutAnAffineStepKeepsTheHostLoopAndTheResultSaysWhy() throws Exception {
+        ModelBundle eps = ModelBundle.load(TinyBundle.epsilonImage(dir.resolve("eps-ddim"), "ddim"));
+        GenerationRequest request = GenerationRequest.of("a cat", 4).withSteps(3);
+        try (DiffusionPipeline host = DiffusionPipeline.open(eps, AttentionChoice.resolve("cpu-reference", false), cpu);
+             DiffusionPipeline resident = DiffusionPipeline.open(eps, AttentionChoice.resolve("cpu-reference", false),
+                     cpu)) {
+            resident.residentLoop(cpu);
+            GenerationResult expected = host.generate(request);
+            GenerationResult actual = resident.generate(request);
+            assertArrayEquals(expected.output(), actual.output());
+            assertTrue(actual.notes().stream().anyMatch(n -> n.contains("sampler on the host")
+                    && n.contains("ddim scheduler's step 0 is not an element-wise affine map")), actual.notes().toString());
+        }
+    }
+
+    @Test
     void aGpuBackendTriesTheDevicePathFirstThenTheHostApiAndSaysWhyAtEachStepDown() {
         // no GPU at all: the device path's reason is the fallback's reason, the host API is not tried
         AttentionChoice noGpu = AttentionChoice.resolve("flash-fp16", true,
