@@ -318,7 +318,8 @@ class DiffusionPipelineTest {
             GenerationResult actual = resident.generate(request);
             assertArrayEquals(expected.output(), actual.output());
             assertTrue(actual.notes().stream().anyMatch(n -> n.contains("sampler on the host")
-                    && n.contains("ddim scheduler's step 0 is not an element-wise affine map")), actual.notes().toString());
+                    && n.contains("ddim scheduler's step 0 is not an element-wise affine map")),
+                    actual.notes().toString());
         }
     }
 
