@@ -26,4 +26,4 @@ print(f"{'arch':7s} {"function":30s} " + " ".join(f"{k:>8s}" for k in KEYS))
 for (a, f), c in counts.items():
     if f.startswith("pre_"):
         continue
-    print(f"{a:7s} {f:30s} " + " ".join(f"{c[k]:8d}" for k in KEYS))
+    print(f"{str(a):7s} {f:30s} " + " ".join(f"{c[k]:8d}" for k in KEYS))
