@@ -27,9 +27,9 @@ SMEM = {"flash_fwd_f16_d64": 49152, "flash_fwd_f16_d128": 98304, "flash_fwd_bf16
         "flash_fwd_bf16_d128": 98304, "sage_int8_fp16_d64": 32768, "sage_int8_fp16_d128": 65536,
         "sage_int8_fp16acc_d64": 32768, "sage_int8_fp16acc_d128": 65536, "sage_int8_fp8_d64": 24576,
         "sage_int8_fp8_d128": 49152,
-        # Hopper wgmma path (block 256): Q + SS_SM90_STAGES × (K + V) blocks + 1 KiB alignment slack;
+        # Hopper wgmma path (block 256): Q + SS_SM90_STAGES × (K + V) blocks + 1 KiB alignment slack + mbarriers;
         # sized for 4 stages, which also covers builds with fewer (ABI.md §3).
-        "sage_int8_fp16_sm90_d64": 8192 + 4 * 24576 + 1024, "sage_int8_fp16_sm90_d128": 16384 + 4 * 49152 + 1024}
+        "sage_int8_fp16_sm90_d64": 8192 + 4 * 24576 + 1024 + 64, "sage_int8_fp16_sm90_d128": 16384 + 4 * 49152 + 1024 + 64}
 BLOCK = {"sage_int8_fp16_sm90_d64": 256, "sage_int8_fp16_sm90_d128": 256}  # all others: 128
 SM90 = "sage-int8-fp16-sm90"  # same preprocessing and numerics as sage-int8-fp16, wgmma kernel
 DT = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}

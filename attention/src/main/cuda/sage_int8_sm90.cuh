@@ -19,8 +19,26 @@
 #ifndef SS_SM90_OVERLAP
 #define SS_SM90_OVERLAP 1
 #endif
+// SS_SM90_MBAR: the K/V ring is synchronized by mbarriers (per stage: "full" = every thread's
+// copies landed, "empty" = every thread is done reading) instead of one __syncthreads per block, so
+// a warpgroup may run up to a block ahead of the other and their softmax phases need not coincide.
+#ifndef SS_SM90_MBAR
+#define SS_SM90_MBAR 0
+#endif
+// SS_SM90_PINGPONG (with MBAR): the warpgroups take turns issuing their MMAs (named barriers 1, 2),
+// so one warpgroup's softmax runs while the other's MMAs own the tensor cores.
+#ifndef SS_SM90_PINGPONG
+#define SS_SM90_PINGPONG 0
+#endif
 
 namespace ss {
+
+__device__ __forceinline__ void named_bar_sync(int id, int threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+__device__ __forceinline__ void named_bar_arrive(int id, int threads) {
+  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
 
 // Copies ROWS rows of ROWB bytes into 128-byte-wide column panels (panel p holds bytes
 // [128p, 128p+128) of every row, rows 128 B apart, 128B-swizzled): the wgmma MN-major layout with
@@ -81,10 +99,32 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
   const uint32_t sQ = (smem_addr(smem) + 1023u) & ~1023u;
   auto sK = [&](int st) { return sQ + Tr::Q_BYTES + st * Tr::STAGE_BYTES; };
   auto sV = [&](int st) { return sK(st) + Tr::K_BYTES; };
+  constexpr bool MBAR = SS_SM90_MBAR != 0;
+  constexpr bool PINGPONG = SS_SM90_PINGPONG != 0;
+  static_assert(!PINGPONG || (MBAR && OVERLAP), "ping-pong needs the mbarrier ring and OVERLAP");
+  // Turns: warpgroup g waits on barrier 1+g, then hands the turn over on barrier 2-g (128 + 128 threads).
+  auto wait_turn = [&] { if (PINGPONG) named_bar_sync(1 + wg, Tr::THREADS); };
+  auto pass_turn = [&] { if (PINGPONG) named_bar_arrive(2 - wg, Tr::THREADS); };
+  const uint32_t bars = sQ + Tr::Q_BYTES + STAGES * Tr::STAGE_BYTES;
+  auto full_bar = [&](int st) { return bars + st * 8; };
+  auto empty_bar = [&](int st) { return bars + (STAGES + st) * 8; };
+  if constexpr (MBAR) {
+    if (tid == 0) {
+      for (int st = 0; st < STAGES; ++st) {
+        mbar_init(full_bar(st), Tr::THREADS);
+        mbar_init(empty_bar(st), Tr::THREADS);
+      }
+      asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+  }
   auto load_block = [&](int blk) {
     const int st = blk % STAGES, n0 = blk * BN;
+    // MBAR: the buffer's previous block (blk - STAGES) must be released by every thread
+    if (MBAR && blk >= STAGES) mbar_wait(empty_bar(st), (blk / STAGES - 1) & 1);
     load_tile<D, BN, Tr::THREADS>(sK(st), kg + (long long)n0 * D, D, NkP - n0, tid);  // k8 rows end at NkP
     load_tile_panels128<D * 2, BN, Tr::THREADS>(sV(st), vg + n0 * vstr, vstr, a.Nk - n0, tid);
+    if (MBAR) cp_async_mbar_arrive(full_bar(st));
   };
 
   const int kv_end = CAUSAL ? min(a.Nk, q0 + Tr::BM) : a.Nk;
@@ -127,16 +167,23 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
   auto key_block = [&](int j, auto first_tag) {
     constexpr bool FIRST = decltype(first_tag)::value;
     constexpr bool PV_PENDING = OVERLAP && !FIRST;
-    cp_async_wait<AHEAD - 1>();
-    fence_proxy_async_smem();
-    __syncthreads();  // block j visible to both warpgroups; buffer of block j+AHEAD-STAGES free
-    if (j + AHEAD < nblk) load_block(j + AHEAD);
-    cp_async_commit();
+    if constexpr (MBAR) {
+      if (j + AHEAD < nblk) load_block(j + AHEAD);
+      mbar_wait(full_bar(j % STAGES), (j / STAGES) & 1);
+      fence_proxy_async_smem();
+    } else {
+      cp_async_wait<AHEAD - 1>();
+      fence_proxy_async_smem();
+      __syncthreads();  // block j visible to both warpgroups; buffer of block j+AHEAD-STAGES free
+      if (j + AHEAD < nblk) load_block(j + AHEAD);
+      cp_async_commit();
+    }
     const int st = j % STAGES;
 
     int si[NT][4];
     wgmma_pin(acc[0]);
     wgmma_pin(pa);
+    wait_turn();
     wgmma_fence();
     {
       const uint64_t dk = desc_k(st);
@@ -147,8 +194,10 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
     if constexpr (PV_PENDING) {
       issue_pv((j - 1) % STAGES);
       wgmma_commit();
+      pass_turn();
       wgmma_wait<1>();  // QK(j) done; PV(j-1) may still run
     } else {
+      pass_turn();
       wgmma_wait<0>();
     }
     wgmma_pin(si);
@@ -169,6 +218,7 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
     if constexpr (PV_PENDING) {
       wgmma_wait<0>();  // PV(j-1) has landed in acc
       wgmma_pin(acc[0]);
+      if (MBAR) mbar_arrive(empty_bar((j - 1) % STAGES));  // this thread is done with block j-1
     }
     if (changed) rescale_o<1, DT>(acc, alpha);
 #pragma unroll
@@ -186,17 +236,21 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
       wgmma_commit();
       wgmma_wait<0>();
       wgmma_pin(acc[0]);
+      if (MBAR) mbar_arrive(empty_bar(st));
     }
   };
+  if (PINGPONG && wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
   key_block(0, std::true_type{});
 #pragma unroll 1
   for (int j = 1; j < nblk; ++j) key_block(j, std::false_type{});
   if (OVERLAP) {
     wgmma_pin(acc[0]);
     wgmma_pin(pa);
+    wait_turn();
     wgmma_fence();
     issue_pv((nblk - 1) % STAGES);
     wgmma_commit();
+    if (wg == 0) pass_turn();  // warpgroup 1 has no turn left to take
     wgmma_wait<0>();
     wgmma_pin(acc[0]);
   }

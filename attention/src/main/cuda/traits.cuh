@@ -52,11 +52,14 @@ struct Sm90SageTraits {
   static constexpr int BM = 128, BN = 128, WGS = 2, THREADS = 128 * WGS, WM = 64, NT = BN / 8, DT = D / 8;
   static constexpr int STAGES = SS_SM90_STAGES;
   static constexpr int Q_BYTES = BM * D, K_BYTES = BN * D, V_BYTES = BN * D * 2, STAGE_BYTES = K_BYTES + V_BYTES;
-  static constexpr int SMEM = Q_BYTES + STAGES * STAGE_BYTES + 1024;
+  static constexpr int BARS = 2 * STAGES * 8;  // full + empty mbarrier per stage (SS_SM90_MBAR), after the tiles
+  static constexpr int SMEM = Q_BYTES + STAGES * STAGE_BYTES + 1024 + BARS;
 };
 
 static_assert(FlashTraits<64>::SMEM == 49152 && FlashTraits<128>::SMEM == 98304, "ABI.md smem table");
 static_assert(SageTraits<64, 0>::SMEM == 32768 && SageTraits<128, 0>::SMEM == 65536, "ABI.md smem table");
+static_assert(SS_SM90_STAGES != 4 || (Sm90SageTraits<64>::SMEM == 107584 && Sm90SageTraits<128>::SMEM == 214080),
+              "ABI.md smem table, build.sh manifest");
 static_assert(SageTraits<64, 2>::SMEM == 24576 && SageTraits<128, 2>::SMEM == 49152, "ABI.md smem table");
 
 }  // namespace ss
