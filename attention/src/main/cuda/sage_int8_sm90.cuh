@@ -23,12 +23,12 @@
 // copies landed, "empty" = every thread is done reading) instead of one __syncthreads per block, so
 // a warpgroup may run up to a block ahead of the other and their softmax phases need not coincide.
 #ifndef SS_SM90_MBAR
-#define SS_SM90_MBAR 0
+#define SS_SM90_MBAR 1
 #endif
 // SS_SM90_PINGPONG (with MBAR): the warpgroups take turns issuing their MMAs (named barriers 1, 2),
 // so one warpgroup's softmax runs while the other's MMAs own the tensor cores.
 #ifndef SS_SM90_PINGPONG
-#define SS_SM90_PINGPONG 0
+#define SS_SM90_PINGPONG 1
 #endif
 
 namespace ss {
