@@ -62,9 +62,13 @@ class HopperSageKernelGpuTest {
         for (int d : GpuAttentionBackend.HEAD_DIMS) {
             for (boolean causal : new boolean[] {false, true}) {
                 long seed = System.nanoTime();
-                AttentionRequest request = GpuTestInputs.request(seed, InputDistribution.BIASED_K, DType.FP16,
-                        Layout.NHD, 2, 4, 2, 700, 777, d, causal);
-                double[] exact = REFERENCE.computeExact(request);
+                // The reference works on the HND request (its output is in the request's layout); the kernels
+                // run on the same values stored NHD, and their outputs are read back as HND.
+                AttentionRequest hnd = GpuTestInputs.request(seed, InputDistribution.BIASED_K, DType.FP16,
+                        Layout.HND, 2, 4, 2, 700, 777, d, causal);
+                double[] exact = REFERENCE.computeExact(hnd);
+                AttentionRequest request = new AttentionRequest(hnd.q().toLayout(Layout.NHD),
+                        hnd.k().toLayout(Layout.NHD), hnd.v().toLayout(Layout.NHD), causal, hnd.softmaxScale());
                 float[] wgmma = sage.compute(request).toLayout(Layout.HND).toArray();
                 float[] wgmmaAgain = sage.compute(request).toLayout(Layout.HND).toArray();
                 float[] mmaSync;
