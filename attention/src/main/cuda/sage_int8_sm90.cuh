@@ -11,6 +11,8 @@
 // With SS_SM90_OVERLAP (default), the P·V of block j-1 runs on the tensor cores while the softmax
 // of block j runs on the ALUs (issue QK(j), issue PV(j-1), wait for QK(j) only); that keeps one more
 // block in flight, so loads run STAGES-2 blocks ahead instead of STAGES-1.
+// The three switches below are compile-time experiments measured on the H100 (attention/bench/
+// NOTES.md, runs 4-6); the defaults are the measured best (overlap + mbarrier ring + ping-pong).
 #pragma once
 #include "attn_common.cuh"
 #include "wgmma.cuh"
