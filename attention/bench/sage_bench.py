@@ -21,6 +21,7 @@ import sskernels as S
 import torch_peers as TP
 
 BACKENDS = ["flash-fp16", "sage-int8-fp16", "sage-int8-fp16acc", "sage-int8-fp8"]
+SM90 = S.SM90  # the wgmma kernel, sm_90a SASS only: checked and timed on compute capability 9.0
 FAILS = []
 PARTIAL = None
 
@@ -187,11 +188,11 @@ def check_case(ks, gen, B, Hq, Hkv, Nq, Nk, D, dtype, layout, causal, backends, 
             md = metrics(o, dequantized_reference(plan, causal))
             extra = (f" | vs-dequant cos={md['cos']:.7f} rl1={md['rel_l1']:.2e} | q8mm={pre['q8_mismatch']}"
                      f" k8mm={pre['k8_mismatch']}" + (f" v8mm={pre['v8_mismatch']}" if 'v8_mismatch' in pre else ""))
-            kern_tol = {"sage-int8-fp16": 3e-3, "sage-int8-fp16acc": 5e-3, "sage-int8-fp8": 4e-2}[be]
+            kern_tol = {"sage-int8-fp16": 3e-3, SM90: 3e-3, "sage-int8-fp16acc": 5e-3, "sage-int8-fp8": 4e-2}[be]
             if not md["rel_l1"] < kern_tol:
                 FAILS.append(f"{tag}: vs dequantized reference rel_l1 {md['rel_l1']:.3e} > {kern_tol}")
         tol = {"flash-fp16": (0.9999, 3e-3 if dtype == torch.float16 else 2e-2),  # fp32/bf16: 16-bit operands
-               "sage-int8-fp16": (0.9999, 0.03), "sage-int8-fp16acc": (0.9999, 0.03),
+               "sage-int8-fp16": (0.9999, 0.03), SM90: (0.9999, 0.03), "sage-int8-fp16acc": (0.9999, 0.03),
                "sage-int8-fp8": (0.999, 0.06)}[be]
         ok = finite and same and (outliers and be != "flash-fp16" or m["cos"] >= tol[0] and m["rel_l1"] <= tol[1])
         if not ok:
@@ -207,6 +208,8 @@ def correctness(ks, seed):
     gen.manual_seed(seed)
     log(f"== correctness (seed {seed})")
     allb = BACKENDS if torch.cuda.get_device_capability() >= (8, 9) else BACKENDS[:3]
+    if torch.cuda.get_device_capability() == (9, 0):
+        allb = allb + [SM90]
     rows = []
     cases = [
         (2, 4, 4, 300, 300, 128, torch.float16, "HND"),
@@ -221,8 +224,8 @@ def correctness(ks, seed):
         for causal in (False, True):
             rows += check_case(ks, gen, *c, causal, allb)
     # per-block Q quantization (BLKQ = 128)
-    rows += check_case(ks, gen, 1, 4, 4, 1024, 1024, 128, torch.float16, "HND", False, ["sage-int8-fp16"],
-                       rows_per_scale=128)
+    rows += check_case(ks, gen, 1, 4, 4, 1024, 1024, 128, torch.float16, "HND", False,
+                       ["sage-int8-fp16"] + ([SM90] if SM90 in allb else []), rows_per_scale=128)
     # sparse element outliers (accuracy reported; kernel still gated against its own quantized inputs)
     rows += check_case(ks, gen, 1, 4, 4, 2048, 2048, 128, torch.float16, "HND", False, allb, outliers=True)
     rows += check_case(ks, gen, 1, 4, 2, 777, 1000, 64, torch.bfloat16, "NHD", True, allb, outliers=True)
@@ -276,15 +279,17 @@ def summary(recs):
     for r in recs:
         by[(r["backend"], r["head_dim"], r["seq_len"], r["causal"], r["includes_quant"])] = r["tops"]
     keys = sorted({(r["head_dim"], r["seq_len"], r["causal"]) for r in recs})
-    names = ["flash-fp16", "sage-int8-fp16", "sage-int8-fp16acc", "sage-int8-fp8", "torch-flash", "torch-cudnn"]
-    log("D    N      c | " + " ".join(f"{n[:13]:>13s}" for n in names) + " | sage/tflash flash/tflash")
+    names = ["flash-fp16", "sage-int8-fp16", "sage-int8-fp16acc", "sage-int8-fp8", "torch-flash", "torch-cudnn", SM90]
+    log("D    N      c | " + " ".join(f"{n[:13]:>13s}" for n in names[:6]) + f" {'sm90':>13s}"
+        + " | sage/tflash flash/tflash sm90/tflash")
     for D, N, c in keys:
         vals = [by.get((n, D, N, c, False)) for n in names]
         tf = by.get(("torch-flash", D, N, c, False))
         r1 = (vals[1] / tf) if (tf and vals[1]) else float("nan")
         r2 = (vals[0] / tf) if (tf and vals[0]) else float("nan")
+        r3 = (vals[6] / tf) if (tf and vals[6]) else float("nan")
         log(f"{D:<4d} {N:<6d} {int(c)} | " + " ".join(f"{(v if v else float('nan')):13.1f}" for v in vals)
-            + f" | {r1:11.2f} {r2:12.2f}")
+            + f" | {r1:11.2f} {r2:12.2f} {r3:11.2f}")
 
 
 if __name__ == "__main__":
@@ -299,6 +304,8 @@ if __name__ == "__main__":
     ap.add_argument("--json", default=None)
     ap.add_argument("--pick", default=None, help="label=fatbin,...: benchmark with the fastest of these and --fatbin")
     ap.add_argument("--ab", default=None, help="label=fatbin: time sage-int8-fp16 D=128 of both fatbins")
+    ap.add_argument("--variants", default=None,
+                    help="label=fatbin,...: time sage-int8-fp16-sm90 D=128 (N=4k, 16k) of each build, two rounds")
     ap.add_argument("--seed", type=int, default=int(time.time()))
     a = ap.parse_args()
     log(f"GPU {torch.cuda.get_device_name()} cc {torch.cuda.get_device_capability()} torch {torch.__version__} "
@@ -328,6 +335,27 @@ if __name__ == "__main__":
         a.fatbin = dict(cands)[best]
         out["pick"] = {"timings": picks, "chosen": best}
         log(f"pick: using {best} ({a.fatbin})")
+    if a.variants:
+        cands = [tuple(x.split("=")) for x in a.variants.split(",")]
+        mods = {label: S.Kernels(path) for label, path in cands}
+        out["variants"] = []
+        for N in (4096, 16384):
+            gen = torch.Generator(device="cuda")
+            gen.manual_seed(5)
+            q, k, v = make_inputs(4, 32, 32, N, N, 128, torch.float16, "HND", gen)
+            o = torch.empty_like(q)
+            for rnd in range(2):
+                for label, _ in cands:
+                    p = S.Plan(mods[label], SM90, q, k, v, o, False, 128 ** -0.5)
+                    p.preprocess()
+                    ms = TP.median_ms(lambda i: p.attention())
+                    t = TP.tops(4, 32, N, 128, False, ms)
+                    out["variants"].append({"variant": label, "N": N, "round": rnd, "ms": ms, "tops": t})
+                    log(f"variant {label:12s} {SM90} D=128 N={N} round {rnd}: {ms:.3f} ms {t:.1f} TOPS")
+            for name in ("torch-flash",):
+                ms = TP.time_peer(name, 4, 32, N, 128, False)
+                log(f"variant peer {name} D=128 N={N}: {ms:.3f} ms {TP.tops(4, 32, N, 128, False, ms):.1f} TOPS")
+            del q, k, v, o
     ks = S.Kernels(a.fatbin)
     if a.check:
         out["correctness"] = correctness(ks, a.seed)

@@ -1,10 +1,10 @@
 """Counts selected SASS opcodes per kernel in `cuobjdump -sass` output (stdin): tensor-core ops
-(HMMA/IMMA/QMMA/HGMMA), fp8 conversions (F2FP), local-memory spills (LDL/STL), ldmatrix (LDSM)."""
+(HMMA/IMMA/QMMA, wgmma: HGMMA/IGMMA/QGMMA), fp8 conversions (F2FP), local-memory spills (LDL/STL), ldmatrix (LDSM)."""
 import collections
 import re
 import sys
 
-KEYS = ["HMMA", "IMMA", "QMMA", "HGMMA", "F2FP", "F2F", "I2F", "LDSM", "LDGSTS", "MUFU.EX2", "LDL", "STL"]
+KEYS = ["HMMA", "IMMA", "QMMA", "HGMMA", "IGMMA", "QGMMA", "F2FP", "F2F", "I2F", "LDSM", "LDGSTS", "MUFU.EX2", "LDL", "STL"]
 arch, fn = None, None
 counts = collections.OrderedDict()
 for line in sys.stdin:
@@ -22,8 +22,8 @@ for line in sys.stdin:
         for k in KEYS:
             if op == k or op.startswith(k + "."):
                 counts[fn][k] += 1
-print(f"{'arch':7s} {'function':28s} " + " ".join(f"{k:>8s}" for k in KEYS))
+print(f"{'arch':7s} {"function":30s} " + " ".join(f"{k:>8s}" for k in KEYS))
 for (a, f), c in counts.items():
     if f.startswith("pre_"):
         continue
-    print(f"{a:7s} {f:28s} " + " ".join(f"{c[k]:8d}" for k in KEYS))
+    print(f"{str(a):7s} {f:30s} " + " ".join(f"{c[k]:8d}" for k in KEYS))

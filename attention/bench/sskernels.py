@@ -26,7 +26,12 @@ def check(rc, what):
 SMEM = {"flash_fwd_f16_d64": 49152, "flash_fwd_f16_d128": 98304, "flash_fwd_bf16_d64": 49152,
         "flash_fwd_bf16_d128": 98304, "sage_int8_fp16_d64": 32768, "sage_int8_fp16_d128": 65536,
         "sage_int8_fp16acc_d64": 32768, "sage_int8_fp16acc_d128": 65536, "sage_int8_fp8_d64": 24576,
-        "sage_int8_fp8_d128": 49152}
+        "sage_int8_fp8_d128": 49152,
+        # Hopper wgmma path (block 256): Q + SS_SM90_STAGES × (K + V) blocks + 1 KiB alignment slack + mbarriers;
+        # sized for 4 stages, which also covers builds with fewer (ABI.md §3).
+        "sage_int8_fp16_sm90_d64": 8192 + 4 * 24576 + 1024 + 64, "sage_int8_fp16_sm90_d128": 16384 + 4 * 49152 + 1024 + 64}
+BLOCK = {"sage_int8_fp16_sm90_d64": 256, "sage_int8_fp16_sm90_d128": 256}  # all others: 128
+SM90 = "sage-int8-fp16-sm90"  # same preprocessing and numerics as sage-int8-fp16, wgmma kernel
 DT = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
 OUT = {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2}
 
@@ -162,8 +167,9 @@ class Plan:
         else:
             v = self.v if self.dt == "f16" else self.v16
             vs, vstr = None, [L(v.stride(0)), L(v.stride(1)), L(v.stride(2))]
-            name = f"sage_int8_{'fp16acc' if self.backend == 'sage-int8-fp16acc' else 'fp16'}_d{D}"
-        ks.launch(name, grid, 128, [P(self.q8), P(self.qs), P(self.k8), P(self.kscale), P(v), P(vs), P(o)] + dims
+            kind = {"sage-int8-fp16acc": "fp16acc", SM90: "fp16_sm90"}.get(self.backend, "fp16")
+            name = f"sage_int8_{kind}_d{D}"
+        ks.launch(name, grid, BLOCK.get(name, 128), [P(self.q8), P(self.qs), P(self.k8), P(self.kscale), P(v), P(vs), P(o)] + dims
                   + vstr + ostr + [I(self.causal), I(OUT[o.dtype])])
 
     def run(self):

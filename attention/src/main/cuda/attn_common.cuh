@@ -9,6 +9,11 @@
 
 namespace ss {
 
+// Problem sizes of the Sage kernels (sm80 and sm90 paths).
+struct SageArgs {
+  int B, Hq, Hkv, Nq, Nk;
+};
+
 // Copies ROWS rows of ROWB bytes (row r at gbase + r*stride_bytes) into a swizzled tile; rows
 // >= rows_valid are zero-filled. Each thread owns one 16-byte column chunk and every RSTEP-th row;
 // the loop is deliberately not unrolled: unrolled, the compiler hoists one 64-bit address per row

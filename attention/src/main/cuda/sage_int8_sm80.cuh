@@ -19,10 +19,6 @@
 
 namespace ss {
 
-struct SageArgs {
-  int B, Hq, Hkv, Nq, Nk;
-};
-
 template <int D, bool CAUSAL, int PV>
 __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, const float* __restrict__ qs,
                                               const int8_t* __restrict__ k8, const float* __restrict__ ks,

@@ -5,6 +5,7 @@
 #include "preprocess.cuh"
 #include "flash_fwd_sm80.cuh"
 #include "sage_int8_sm80.cuh"
+#include "sage_int8_sm90.cuh"
 
 using ss::View;
 
@@ -106,3 +107,25 @@ SS_SAGE_ENTRY(sage_int8_fp8, ss::kPvFp8, 128)
 SS_SAGE_TRAP(64)
 SS_SAGE_TRAP(128)
 #endif
+
+// Hopper wgmma path of sage-int8-fp16 (same parameters as sage_int8_fp16_dD; block 256). Only the
+// sm_90a SASS has it; every other target (sm_80/86/89 SASS, compute_90 PTX) gets an entry that
+// traps, so the Java side launches it on compute capability 9.0 only (manifest min_cc 90).
+#define SS_SAGE_SM90_ENTRY(HD)                                                                              \
+  extern "C" __global__ void __launch_bounds__(256, 1) sage_int8_fp16_sm90_d##HD(                          \
+      const int8_t* q8, const float* qs, const int8_t* k8, const float* ks, const void* v, const float* vs, \
+      void* o, int B, int Hq, int Hkv, int Nq, int Nk, long long v_sb, long long v_sh, long long v_sn,      \
+      long long o_sb, long long o_sh, long long o_sn, int causal, int out_dtype) {                          \
+    extern __shared__ __align__(128) char smem[];                                                           \
+    const ss::SageArgs a{B, Hq, Hkv, Nq, Nk};                                                               \
+    const __half* v16 = static_cast<const __half*>(v);                                                      \
+    if (causal)                                                                                             \
+      ss::sage_fwd_sm90_body<HD, true>(q8, qs, k8, ks, v16, o, a, v_sb, v_sh, v_sn, o_sb, o_sh, o_sn,       \
+                                       out_dtype, smem);                                                    \
+    else                                                                                                    \
+      ss::sage_fwd_sm90_body<HD, false>(q8, qs, k8, ks, v16, o, a, v_sb, v_sh, v_sn, o_sb, o_sh, o_sn,      \
+                                        out_dtype, smem);                                                   \
+  }
+
+SS_SAGE_SM90_ENTRY(64)
+SS_SAGE_SM90_ENTRY(128)

@@ -1,5 +1,6 @@
 package dev.sagestudio.attention.bench;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
@@ -9,9 +10,10 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
  *
  * @param tops            4·B·H·N²·D / median time, halved when causal, in 10^12 operations per second
  * @param includesQuant   true if the time includes preprocessing (K mean, INT8/FP8 quantization, conversions)
+ * @param kernel          the attention kernel entry that ran (ours; null for peers), e.g. {@code sage_int8_fp16_sm90_d128}
  */
 @JsonPropertyOrder({"gpu", "date", "backend", "batch", "heads", "head_dim", "seq_len", "causal", "includes_quant",
-        "tops", "median_ms", "runs", "dtype"})
+        "tops", "median_ms", "runs", "dtype", "kernel"})
 public record BenchRecord(
         @JsonProperty("gpu") String gpu,
         @JsonProperty("date") String date,
@@ -25,7 +27,8 @@ public record BenchRecord(
         @JsonProperty("tops") double tops,
         @JsonProperty("median_ms") double medianMs,
         @JsonProperty("runs") int runs,
-        @JsonProperty("dtype") String dtype) {
+        @JsonProperty("dtype") String dtype,
+        @JsonProperty("kernel") @JsonInclude(JsonInclude.Include.NON_NULL) String kernel) {
 
     /** Attention operations counted for TOPS: 4·B·H·N²·D (QK^T and PV, 2 per multiply-add), halved when causal. */
     public static double operations(int batch, int heads, int seqLen, int headDim, boolean causal) {

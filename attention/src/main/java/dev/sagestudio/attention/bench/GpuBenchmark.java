@@ -137,9 +137,10 @@ public final class GpuBenchmark implements Callable<Integer> {
                                     continue;
                                 }
                                 double[][] ms = time(context, backend, sets, o, causal, stream);
-                                add(gpuName, date, name, headDim, seqLen, causal, false, ms[0], dtype);
+                                String kernel = backend.attentionKernel(headDim);
+                                add(gpuName, date, name, headDim, seqLen, causal, false, ms[0], dtype, kernel);
                                 if (backend.variant().quantized() || dtype == DType.FP32) {
-                                    add(gpuName, date, name, headDim, seqLen, causal, true, ms[1], dtype);
+                                    add(gpuName, date, name, headDim, seqLen, causal, true, ms[1], dtype, kernel);
                                 }
                             }
                         }
@@ -199,14 +200,15 @@ public final class GpuBenchmark implements Callable<Integer> {
     }
 
     private void add(String gpu, String date, String backend, int headDim, int seqLen, boolean causal,
-                     boolean includesQuant, double[] ms, DType dtype) {
+                     boolean includesQuant, double[] ms, DType dtype, String kernel) {
         double median = Timings.median(ms);
         BenchRecord record = new BenchRecord(gpu, date, backend, batch, heads, headDim, seqLen, causal, includesQuant,
-                BenchRecord.tops(batch, heads, seqLen, headDim, causal, median), median, ms.length, dtype.label());
+                BenchRecord.tops(batch, heads, seqLen, headDim, causal, median), median, ms.length, dtype.label(),
+                kernel);
         records.add(record);
-        System.out.printf(Locale.ROOT, "%-18s D=%-3d N=%-5d %-10s %-11s %9.3f ms %7.1f TOPS%n", backend, headDim,
-                seqLen, causal ? "causal" : "non-causal", includesQuant ? "with-quant" : "kernel", median,
-                record.tops());
+        System.out.printf(Locale.ROOT, "%-18s D=%-3d N=%-5d %-10s %-11s %9.3f ms %7.1f TOPS  [%s]%n", backend,
+                headDim, seqLen, causal ? "causal" : "non-causal", includesQuant ? "with-quant" : "kernel", median,
+                record.tops(), kernel);
     }
 
     private void write() throws IOException {

@@ -56,11 +56,19 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
     /** Head dims the kernels are compiled for. */
     public static final int[] HEAD_DIMS = {64, 128};
 
+    /**
+     * System property choosing the {@code sage-int8-fp16} kernel on Hopper (compute capability 9.0):
+     * {@code auto} (default) runs the wgmma kernel {@code sage_int8_fp16_sm90_d*} there, {@code off}
+     * keeps the mma.sync kernel {@code sage_int8_fp16_d*} (e.g. to compare the two on one card).
+     */
+    public static final String SM90_PROPERTY = "sagestudio.gpu.sage.sm90";
+
     private final GpuContext context;
     private final Variant variant;
     private final Workspace workspace;
     private CudaStream hostStream;
     private boolean closed;
+    private final java.util.Set<Integer> loggedKernel = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private GpuAttentionBackend(GpuContext context, Variant variant) {
         this.context = context;
@@ -113,6 +121,44 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
                     + " (CUDA grid limits)");
         }
         return Optional.empty();
+    }
+
+    /**
+     * The attention kernel (its {@code extern "C"} entry, ABI.md) that this backend launches for
+     * {@code headDim} on this context's device; preprocessing kernels are not named. For reports and
+     * logs: {@code sage-int8-fp16} runs {@code sage_int8_fp16_sm90_d*} on Hopper, else the sm80 kernel.
+     */
+    public String attentionKernel(int headDim) {
+        KernelModule kernels = context.kernels();
+        String entry = attentionKernel(variant, context.device(), headDim,
+                kernels.hasKernel(sm90Entry(headDim)), System.getProperty(SM90_PROPERTY, "auto"));
+        if (loggedKernel.add(headDim)) {
+            LOG.log(System.Logger.Level.INFO, variant.backendName() + " D=" + headDim + " runs kernel " + entry
+                    + " on " + context.device().name() + " (compute capability "
+                    + context.device().computeCapability() + ")");
+        }
+        return entry;
+    }
+
+    /**
+     * Which kernel entry runs {@code variant} at {@code headDim} on {@code device}. The wgmma kernel
+     * exists as sm_90a code only (every other target's entry traps), so it is chosen on compute
+     * capability 9.0 exactly, when the module has it and {@code sm90Setting} is not {@code off}.
+     */
+    static String attentionKernel(Variant variant, DeviceInfo device, int headDim, boolean moduleHasSm90,
+                                  String sm90Setting) {
+        return switch (variant) {
+            case FLASH_FP16 -> "flash_fwd_f16_d" + headDim + " (flash_fwd_bf16_d" + headDim + " for bf16 inputs)";
+            case SAGE_INT8_FP16 -> device.smArchitecture() == 90 && (headDim == 64 || headDim == 128)
+                    && moduleHasSm90 && !"off".equalsIgnoreCase(sm90Setting.trim())
+                    ? sm90Entry(headDim) : "sage_int8_fp16_d" + headDim;
+            case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + headDim;
+            case SAGE_INT8_FP8 -> "sage_int8_fp8_d" + headDim;
+        };
+    }
+
+    private static String sm90Entry(int headDim) {
+        return "sage_int8_fp16_sm90_d" + headDim;
     }
 
     // ------------------------------------------------------------------ host API
@@ -294,7 +340,7 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
             return;
         }
         String entry = switch (variant) {
-            case SAGE_INT8_FP16 -> "sage_int8_fp16_d" + p.headDim;
+            case SAGE_INT8_FP16 -> attentionKernel(p.headDim);
             case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + p.headDim;
             case SAGE_INT8_FP8 -> "sage_int8_fp8_d" + p.headDim;
             default -> throw new IllegalStateException("unexpected variant " + variant);

@@ -22,7 +22,7 @@ class BenchRecordTest {
     @Test
     void recordsSerializeWithTheFieldNamesTheMergeScriptReads() throws Exception {
         BenchRecord record = new BenchRecord("NVIDIA H100", "2026-11-25", "sage-int8-fp16", 4, 32, 128, 8192, true,
-                false, 420.5, 12.25, 20, "fp16");
+                false, 420.5, 12.25, 20, "fp16", "sage_int8_fp16_sm90_d128");
         JsonNode json = new ObjectMapper().readTree(new ObjectMapper().writeValueAsString(List.of(record))).get(0);
         for (String field : List.of("gpu", "date", "backend", "batch", "heads", "head_dim", "seq_len", "causal",
                 "includes_quant", "tops", "median_ms")) {

@@ -30,6 +30,30 @@ class GpuArgumentsTest {
     }
 
     @Test
+    void sageInt8Fp16RunsTheWgmmaKernelOnComputeCapability90Only() {
+        for (int d : new int[] {64, 128}) {
+            assertEquals("sage_int8_fp16_sm90_d" + d,
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, true, "auto"));
+            // switched off, or a module built without it: the mma.sync kernel
+            assertEquals("sage_int8_fp16_d" + d,
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, true, "off"));
+            assertEquals("sage_int8_fp16_d" + d,
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, false, "auto"));
+            // its SASS is sm_90a only: Ampere, Ada and anything newer than Hopper get the sm80 kernel
+            for (DeviceInfo other : new DeviceInfo[] {A100, L40,
+                    new DeviceInfo(0, "B200", 10, 0, 180L << 30, 148, 13000)}) {
+                assertEquals("sage_int8_fp16_d" + d,
+                        GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, other, d, true, "auto"));
+            }
+            // the other variants have one kernel each
+            assertEquals("sage_int8_fp16acc_d" + d,
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16ACC, H100, d, true, "auto"));
+            assertEquals("sage_int8_fp8_d" + d,
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP8, H100, d, true, "auto"));
+        }
+    }
+
+    @Test
     void headDimsOtherThan64And128AreRefusedWithTheReason() {
         Optional<String> reason = GpuAttentionBackend.shapeUnsupportedReason(Variant.SAGE_INT8_FP16, H100, 96, 1, 8);
         assertTrue(reason.orElseThrow().contains("head dim 96"), reason.toString());
