@@ -48,6 +48,58 @@ def _export(module, args, names, out_names, path, dyn, log):
     raise RuntimeError(f"export of {path} failed")
 
 
+def store_fp16(path, min_elements=16):
+    """Halve the file: every float32 initializer whose values are exactly representable in fp16
+    (the weights were rounded to fp16 before export, see round_weights_fp16) is stored as fp16
+    and followed by a Cast back to float32 under its original name, placed just before its first
+    consumer so that the runtime's graph partitioning keeps it inside the segment that uses it.
+    The computation is unchanged (lossless); ONNX Runtime folds the Casts at load time."""
+    import onnx
+    from onnx import helper, numpy_helper
+    m = onnx.load(path)
+    g = m.graph
+    first_use = {}
+    for i, n in enumerate(g.node):
+        for name in n.input:
+            first_use.setdefault(name, i)
+    casts, keep, converted, saved = {}, [], 0, 0
+    for t in g.initializer:
+        if t.data_type != onnx.TensorProto.FLOAT or t.name not in first_use:
+            keep.append(t)
+            continue
+        a = numpy_helper.to_array(t)
+        h = a.astype(np.float16)
+        if a.size < min_elements or not np.array_equal(h.astype(np.float32), a):
+            keep.append(t)
+            continue
+        keep.append(numpy_helper.from_array(h, t.name + "__fp16"))
+        casts.setdefault(first_use[t.name], []).append(
+            helper.make_node("Cast", [t.name + "__fp16"], [t.name], to=onnx.TensorProto.FLOAT, name=t.name + "__cast"))
+        converted += 1
+        saved += a.size * 2
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    nodes = []
+    for i, n in enumerate(g.node):
+        nodes.extend(casts.get(i, []))
+        nodes.append(n)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    return dict(fp16_initializers=converted, bytes_saved=saved)
+
+
+def round_weights_fp16(model):
+    """Round every floating parameter and buffer to the nearest fp16 value (kept as fp32), so that
+    evaluation, export and the fp16-stored bundle all use exactly the same weights."""
+    with torch.no_grad():
+        for t in list(model.parameters()) + list(model.buffers()):
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+    return model
+
+
 def op_histogram(path):
     import onnx
     m = onnx.load(path)
@@ -55,7 +107,7 @@ def op_histogram(path):
     return m, ops
 
 
-def export_model(model, cfg, outdir, log):
+def export_model(model, cfg, outdir, log, fp16_storage=True):
     import onnx
     os.makedirs(outdir, exist_ok=True)
     m = copy.deepcopy(model).float().cpu().eval()
@@ -72,6 +124,10 @@ def export_model(model, cfg, outdir, log):
     info["text_encoder_batch"] = _export(TextExport(m.text), (ids,), ["input_ids"], ["hidden_states"], te_path, True, log)
     info["denoiser_batch"] = _export(DenoiserExport(m.dit), (x, t, ctx), ["sample", "timestep", "encoder_hidden_states"],
                                      ["model_output"], dn_path, True, log)
+    if fp16_storage:
+        for name, path in (("text_encoder", te_path), ("denoiser", dn_path)):
+            info[f"{name}_fp16_storage"] = store_fp16(path)
+            log(f"{name}: fp16 storage {info[f'{name}_fp16_storage']}, now {os.path.getsize(path)/2**20:.2f} MiB")
     import onnxruntime as ort
     for name, path, feeds, ref in [("text_encoder", te_path, {"input_ids": ids.numpy()}, ref_te),
                                    ("denoiser", dn_path, {"sample": x.numpy(), "timestep": t.numpy(),
