@@ -44,13 +44,28 @@ def flush_out(a):
     with tarfile.open(os.path.join(a.out, f"small_{tag}.tar.gz"), "w:gz") as t:
         for root, _, files in os.walk(a.work_bundles):
             for fn in files:
-                if not fn.endswith(".onnx"):
+                if fn != "denoiser.onnx":
                     p = os.path.join(root, fn)
                     t.add(p, arcname=os.path.relpath(p, a.work))
         for fn in ("split.json", "results_t2i.json", "results_t2v.json"):
             p = os.path.join(a.work, fn)
             if os.path.exists(p):
                 t.add(p, arcname=fn)
+
+
+def copy_denoiser_out(a, bdir, tag):
+    """The denoiser goes to OUT on its own (the text encoder travels in the small tar); files
+    coming back from the GPU machine are limited to 16 MiB, so a larger one is split in two
+    (rejoin with cat)."""
+    src = os.path.join(bdir, "denoiser.onnx")
+    blob = open(src, "rb").read()
+    if len(blob) <= 15 * 2**20:
+        shutil.copy(src, os.path.join(a.out, f"{tag}_denoiser.onnx"))
+        return
+    half = len(blob) // 2
+    for i, part in enumerate((blob[:half], blob[half:])):
+        with open(os.path.join(a.out, f"{tag}_denoiser.onnx.part{i}"), "wb") as f:
+            f.write(part)
 
 
 def cpu_name():
@@ -127,8 +142,7 @@ def run_t2i(a, data, meta, vocab, hw):
                      "image of each in the evaluation feature space.")]
     # --- export + ONNX Runtime ---
     ex = EX.export_model(ema, cfg, bdir, log)
-    for f in ("text_encoder.onnx", "denoiser.onnx"):
-        shutil.copy(os.path.join(bdir, f), os.path.join(a.out, "t2i_" + f))
+    copy_denoiser_out(a, bdir, "t2i")
     noise = torch.randn((1, 3, 64, 64), generator=torch.Generator().manual_seed(7))
     ref_img = sample(ema.float(), ids[:1], (1, 3, 64, 64), a.sample_steps, best, seed=0, amp=False, noise=noise)
     tm = timing(bdir, caps[0].astype(np.int64), cfg, a.sample_steps, best, True, log,
@@ -190,8 +204,7 @@ def run_t2v(a, data, meta, vocab, hw, init):
                dict(file="samples/heldout_clips.gif", title="the same clips animated (8 fps)",
                     caption="Clips 1-4 of the grid above, 2 per row.")]
     ex = EX.export_model(ema, cfg, bdir, log)
-    for f in ("text_encoder.onnx", "denoiser.onnx"):
-        shutil.copy(os.path.join(bdir, f), os.path.join(a.out, "t2v_" + f))
+    copy_denoiser_out(a, bdir, "t2v")
     flush_out(a)
     tm = timing(bdir, caps[0].astype(np.int64), cfg, a.sample_steps, best, a.full_video_timing, log,
                 batch2=ex["denoiser_batch"].startswith("dynamic"))
