@@ -144,7 +144,8 @@ def eval_md(r):
                  + (f" {m['motion']['direction_agreement'] or 0:.3f} |" if video else ""))
     m0 = next(iter(e["by_guidance"].values()))
     L += ["", f"Chance: top-1 {m0['chance_top1']:.4f}, top-5 {m0['chance_top5']:.4f}. "
-          f"The default guidance ({e['chosen']}) was picked as the best top-1 on this same set (a mild selection bias).", ""]
+          f"The default guidance ({e['chosen']}) was picked as the best "
+          + ("top-1 + motion direction agreement" if video else "top-1") + " on this same set (a mild selection bias).", ""]
     if "reference" in e:
         L += [f"Reference (same measure on the ground-truth data): {json.dumps(e['reference'])}", ""]
     if video:
@@ -158,7 +159,8 @@ def eval_md(r):
     tm = r["timing"]
     L += ["## CPU speed (proxy)", "",
           f"ONNX Runtime {tm['ort_version']} CPU EP, intra-op threads = 2, on the GPU machine's CPU ({tm['cpu']}) — a proxy "
-          "for the 2-core target machine, which has not been measured yet. Batch 2 (conditional + unconditional).", "",
+          "for the 2-core target machine" + ("" if r.get("timing_local") else ", which has not been measured yet")
+          + ". Batch 2 (conditional + unconditional); measured on the graphs before the attention padding.", "",
           f"- text encoder (2 prompts): {tm['text_s']:.3f} s",
           f"- denoiser step: median {tm['step_median_s']:.3f} s",
           f"- whole generation at {r['defaults']['steps']} steps: {tm['total_s']:.2f} s"
@@ -176,7 +178,13 @@ def eval_md(r):
           + (" Weights: rounded to fp16 after training (the evaluation above uses the rounded weights) and stored as "
              "fp16 initializers, each followed by a Cast to float32, so the graphs compute in float32 and the files are "
              f"half the size ({ex['text_encoder']['bytes']/2**20:.2f} + {ex['denoiser']['bytes']/2**20:.2f} MiB)."
-             if "denoiser_fp16_storage" in ex else ""), "",
+             if "denoiser_fp16_storage" in ex else "")
+          + (f" The denoiser's head dim {ex['denoiser_padded_attention']['head_dim']} is not one the SageAttention kernels "
+             f"take (64, 128): in its {ex['denoiser_padded_attention']['nodes']} Attention nodes Q, K and V are zero-padded "
+             "to 128 with the softmax scale set to 1/sqrt(head dim) and the output is sliced back, which computes the "
+             "same attention (ONNX Runtime outputs before/after: identical)"
+             + (f" ({ex['denoiser_padded_attention']['applied']})" if ex["denoiser_padded_attention"].get("applied") else "")
+             + "." if ex.get("denoiser_padded_attention", {}).get("nodes") else ""), "",
           "## Samples", ""]
     for s in r["samples"]:
         L += [f"![{s['title']}]({s['file']})", "", s["caption"], ""]
