@@ -100,7 +100,7 @@ def timing(bdir, ids, cfg, steps, guidance, full, log, ref_torch=None, noise=Non
 
 
 def run_t2i(a, data, meta, vocab, hw):
-    cfg = Config(vocab=vocab, patch=4, frames=1, d=a.d, depth=a.depth, pred=a.t2i_pred)
+    cfg = Config(vocab=vocab, patch=4, frames=1, d=a.d, depth=a.depth, heads=a.heads, pred=a.t2i_pred)
     ema, tr = train("t2i", cfg, data, a.t2i_steps, a.t2i_batch, a.t2i_lr, a.seed, log, max_seconds=a.t2i_cap,
                     ema_decay=a.ema, compile_model=a.compile)
     EX.round_weights_fp16(ema)  # the bundle stores fp16 weights: evaluate exactly those
@@ -160,7 +160,7 @@ def run_t2i(a, data, meta, vocab, hw):
 
 
 def run_t2v(a, data, meta, vocab, hw, init):
-    cfg = Config(vocab=vocab, patch=8, frames=16, d=a.t2v_d, depth=a.t2v_depth, pred=a.t2v_pred)
+    cfg = Config(vocab=vocab, patch=8, frames=16, d=a.t2v_d, depth=a.t2v_depth, heads=a.heads, pred=a.t2v_pred)
     ema, tr = train("t2v", cfg, data, a.t2v_steps, a.t2v_batch, a.t2v_lr, a.seed, log, max_seconds=a.t2v_cap,
                     init=init, warmup=100 if init is not None else 200, ema_decay=a.ema, compile_model=a.compile)
     tr["initialised_from_image_model"] = init is not None
@@ -264,6 +264,7 @@ def main():
     ap.add_argument("--d", type=int, default=256)
     ap.add_argument("--depth", type=int, default=4)
     ap.add_argument("--t2v-d", type=int, default=256)
+    ap.add_argument("--heads", type=int, default=4, help="attention heads; d/heads = 64 or 128 suits the Sage kernels")
     ap.add_argument("--t2i-steps", type=int, default=1950)
     ap.add_argument("--t2i-batch", type=int, default=512)
     ap.add_argument("--t2i-lr", type=float, default=1e-3)
