@@ -48,6 +48,116 @@ def _export(module, args, names, out_names, path, dyn, log):
     raise RuntimeError(f"export of {path} failed")
 
 
+def store_fp16(path, min_elements=16):
+    """Halve the file: every float32 initializer whose values are exactly representable in fp16
+    (the weights were rounded to fp16 before export, see round_weights_fp16) is stored as fp16
+    and followed by a Cast back to float32 under its original name, placed just before its first
+    consumer so that the runtime's graph partitioning keeps it inside the segment that uses it.
+    The computation is unchanged (lossless); ONNX Runtime folds the Casts at load time."""
+    import onnx
+    from onnx import helper, numpy_helper
+    m = onnx.load(path)
+    g = m.graph
+    first_use = {}
+    for i, n in enumerate(g.node):
+        for name in n.input:
+            first_use.setdefault(name, i)
+    casts, keep, converted, saved = {}, [], 0, 0
+    for t in g.initializer:
+        if t.data_type != onnx.TensorProto.FLOAT or t.name not in first_use:
+            keep.append(t)
+            continue
+        a = numpy_helper.to_array(t)
+        h = a.astype(np.float16)
+        if a.size < min_elements or not np.array_equal(h.astype(np.float32), a):
+            keep.append(t)
+            continue
+        keep.append(numpy_helper.from_array(h, t.name + "__fp16"))
+        casts.setdefault(first_use[t.name], []).append(
+            helper.make_node("Cast", [t.name + "__fp16"], [t.name], to=onnx.TensorProto.FLOAT, name=t.name + "__cast"))
+        converted += 1
+        saved += a.size * 2
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    nodes = []
+    for i, n in enumerate(g.node):
+        nodes.extend(casts.get(i, []))
+        nodes.append(n)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    return dict(fp16_initializers=converted, bytes_saved=saved)
+
+
+def pad_attention_head_dim(path, supported=(64, 128)):
+    """SageStudio's quantized attention kernels take head dims 64 and 128 only. For every 4-D
+    Attention node whose head dim D is another size, zero-pad Q, K and V on the last axis to the
+    next supported size, set the node's softmax scale to 1/sqrt(D) (the padded zeros add nothing
+    to q.k), and slice the output back to D: the same function, runnable by those kernels."""
+    import onnx
+    from onnx import helper, numpy_helper
+    m = onnx.load(path)
+    g = m.graph
+    info = {v.name: v for v in list(g.value_info) + list(g.input) + list(g.output)}
+
+    def dims(name):
+        return [d.dim_param or d.dim_value for d in info[name].type.tensor_type.shape.dim]
+
+    nodes, padded = [], []
+    for n in g.node:
+        if n.op_type != "Attention" or len(n.input) != 3 or any(n.input[i] not in info for i in range(3)):
+            nodes.append(n)
+            continue
+        shape = dims(n.input[0])
+        D = shape[-1]
+        target = next((t for t in supported if t >= D), None) if len(shape) == 4 and isinstance(D, int) else None
+        if target is None or D in supported or any(a.name == "scale" and a.f != 0 for a in n.attribute):
+            nodes.append(n)
+            continue
+        pads = n.name + "__pads"
+        g.initializer.append(numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 0, 0, target - D], np.int64), pads))
+        new_inputs = []
+        for x in n.input:
+            y = x + f"__pad{target}__" + n.name
+            nodes.append(helper.make_node("Pad", [x, pads], [y], mode="constant", name=y))
+            g.value_info.append(helper.make_tensor_value_info(y, info[x].type.tensor_type.elem_type,
+                                                              dims(x)[:-1] + [target]))
+            new_inputs.append(y)
+        out = n.output[0]
+        wide = out + f"__pad{target}"
+        del n.input[:]
+        n.input.extend(new_inputs)
+        n.output[0] = wide
+        for a in list(n.attribute):
+            if a.name == "scale":
+                n.attribute.remove(a)
+        n.attribute.append(helper.make_attribute("scale", float(1.0 / np.sqrt(D))))
+        nodes.append(n)
+        g.value_info.append(helper.make_tensor_value_info(wide, info[out].type.tensor_type.elem_type,
+                                                          dims(out)[:-1] + [target]))
+        sl = [n.name + "__starts", n.name + "__ends", n.name + "__axes"]
+        for name, v in zip(sl, ([0], [D], [3])):
+            g.initializer.append(numpy_helper.from_array(np.array(v, np.int64), name))
+        nodes.append(helper.make_node("Slice", [wide] + sl, [out], name=out + "__unpad"))
+        padded.append(n.name)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    return padded
+
+
+def round_weights_fp16(model):
+    """Round every floating parameter and buffer to the nearest fp16 value (kept as fp32), so that
+    evaluation, export and the fp16-stored bundle all use exactly the same weights."""
+    with torch.no_grad():
+        for t in list(model.parameters()) + list(model.buffers()):
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+    return model
+
+
 def op_histogram(path):
     import onnx
     m = onnx.load(path)
@@ -55,7 +165,7 @@ def op_histogram(path):
     return m, ops
 
 
-def export_model(model, cfg, outdir, log):
+def export_model(model, cfg, outdir, log, fp16_storage=True):
     import onnx
     os.makedirs(outdir, exist_ok=True)
     m = copy.deepcopy(model).float().cpu().eval()
@@ -72,6 +182,14 @@ def export_model(model, cfg, outdir, log):
     info["text_encoder_batch"] = _export(TextExport(m.text), (ids,), ["input_ids"], ["hidden_states"], te_path, True, log)
     info["denoiser_batch"] = _export(DenoiserExport(m.dit), (x, t, ctx), ["sample", "timestep", "encoder_hidden_states"],
                                      ["model_output"], dn_path, True, log)
+    padded = pad_attention_head_dim(dn_path)
+    info["denoiser_padded_attention"] = dict(nodes=len(padded), head_dim=cfg.d // cfg.heads)
+    if padded:
+        log(f"denoiser: head dim {cfg.d // cfg.heads} zero-padded for the SageAttention kernels in {len(padded)} Attention nodes")
+    if fp16_storage:
+        for name, path in (("text_encoder", te_path), ("denoiser", dn_path)):
+            info[f"{name}_fp16_storage"] = store_fp16(path)
+            log(f"{name}: fp16 storage {info[f'{name}_fp16_storage']}, now {os.path.getsize(path)/2**20:.2f} MiB")
     import onnxruntime as ort
     for name, path, feeds, ref in [("text_encoder", te_path, {"input_ids": ids.numpy()}, ref_te),
                                    ("denoiser", dn_path, {"sample": x.numpy(), "timestep": t.numpy(),

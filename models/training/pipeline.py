@@ -1,7 +1,8 @@
 """Whole pipeline on the GPU machine: data prep, train t2i, eval, export, (same for t2v).
 Writes bundles to WORK/bundled/<name>/ and copies results to OUT progressively.
 
-python pipeline.py --raw RAW --work WORK --out OUT [--t2i-steps N] [--t2v-steps N] [--smoke]
+python pipeline.py (--raw RAW | --data PREPARED) --work WORK --out OUT [--t2i-steps N] [--t2v-steps N]
+  [--parallel]   train the image and the video model at the same time, one per GPU (two processes)
 """
 import argparse
 import json
@@ -37,18 +38,34 @@ def log(msg):
 
 
 def flush_out(a):
-    with open(os.path.join(a.out, "log.txt"), "w") as f:
+    tag = a.only or "all"
+    with open(os.path.join(a.out, f"log_{tag}.txt"), "w") as f:
         f.write("\n".join(LOG) + "\n")
-    with tarfile.open(os.path.join(a.out, "small.tar.gz"), "w:gz") as t:
+    with tarfile.open(os.path.join(a.out, f"small_{tag}.tar.gz"), "w:gz") as t:
         for root, _, files in os.walk(a.work_bundles):
             for fn in files:
-                if not fn.endswith(".onnx"):
+                if fn != "denoiser.onnx":
                     p = os.path.join(root, fn)
                     t.add(p, arcname=os.path.relpath(p, a.work))
         for fn in ("split.json", "results_t2i.json", "results_t2v.json"):
             p = os.path.join(a.work, fn)
             if os.path.exists(p):
                 t.add(p, arcname=fn)
+
+
+def copy_denoiser_out(a, bdir, tag):
+    """The denoiser goes to OUT on its own (the text encoder travels in the small tar); files
+    coming back from the GPU machine are limited to 16 MiB, so a larger one is split in two
+    (rejoin with cat)."""
+    src = os.path.join(bdir, "denoiser.onnx")
+    blob = open(src, "rb").read()
+    if len(blob) <= 15 * 2**20:
+        shutil.copy(src, os.path.join(a.out, f"{tag}_denoiser.onnx"))
+        return
+    half = len(blob) // 2
+    for i, part in enumerate((blob[:half], blob[half:])):
+        with open(os.path.join(a.out, f"{tag}_denoiser.onnx.part{i}"), "wb") as f:
+            f.write(part)
 
 
 def cpu_name():
@@ -83,9 +100,10 @@ def timing(bdir, ids, cfg, steps, guidance, full, log, ref_torch=None, noise=Non
 
 
 def run_t2i(a, data, meta, vocab, hw):
-    cfg = Config(vocab=vocab, patch=4, frames=1, d=a.d, depth=a.depth, pred=a.pred)
+    cfg = Config(vocab=vocab, patch=4, frames=1, d=a.d, depth=a.depth, heads=a.heads, pred=a.t2i_pred)
     ema, tr = train("t2i", cfg, data, a.t2i_steps, a.t2i_batch, a.t2i_lr, a.seed, log, max_seconds=a.t2i_cap,
                     ema_decay=a.ema, compile_model=a.compile)
+    EX.round_weights_fp16(ema)  # the bundle stores fp16 weights: evaluate exactly those
     if a.save_ckpt:
         torch.save({"config": cfg.to_dict(), "state": {k: v.to(torch.bfloat16) for k, v in ema.state_dict().items()}},
                    os.path.join(a.out, "ckpt_t2i.pt"))
@@ -124,8 +142,7 @@ def run_t2i(a, data, meta, vocab, hw):
                      "image of each in the evaluation feature space.")]
     # --- export + ONNX Runtime ---
     ex = EX.export_model(ema, cfg, bdir, log)
-    for f in ("text_encoder.onnx", "denoiser.onnx"):
-        shutil.copy(os.path.join(bdir, f), os.path.join(a.out, "t2i_" + f))
+    copy_denoiser_out(a, bdir, "t2i")
     noise = torch.randn((1, 3, 64, 64), generator=torch.Generator().manual_seed(7))
     ref_img = sample(ema.float(), ids[:1], (1, 3, 64, 64), a.sample_steps, best, seed=0, amp=False, noise=noise)
     tm = timing(bdir, caps[0].astype(np.int64), cfg, a.sample_steps, best, True, log,
@@ -143,9 +160,11 @@ def run_t2i(a, data, meta, vocab, hw):
 
 
 def run_t2v(a, data, meta, vocab, hw, init):
-    cfg = Config(vocab=vocab, patch=8, frames=16, d=a.d, depth=a.t2v_depth, pred=a.pred)
+    cfg = Config(vocab=vocab, patch=8, frames=16, d=a.t2v_d, depth=a.t2v_depth, heads=a.heads, pred=a.t2v_pred)
     ema, tr = train("t2v", cfg, data, a.t2v_steps, a.t2v_batch, a.t2v_lr, a.seed, log, max_seconds=a.t2v_cap,
-                    init=init, warmup=100, ema_decay=a.ema, compile_model=a.compile)
+                    init=init, warmup=100 if init is not None else 200, ema_decay=a.ema, compile_model=a.compile)
+    tr["initialised_from_image_model"] = init is not None
+    EX.round_weights_fp16(ema)  # the bundle stores fp16 weights: evaluate exactly those
     if a.save_ckpt:
         torch.save({"config": cfg.to_dict(), "state": {k: v.to(torch.bfloat16) for k, v in ema.state_dict().items()}},
                    os.path.join(a.out, "ckpt_t2v.pt"))
@@ -185,8 +204,7 @@ def run_t2v(a, data, meta, vocab, hw, init):
                dict(file="samples/heldout_clips.gif", title="the same clips animated (8 fps)",
                     caption="Clips 1-4 of the grid above, 2 per row.")]
     ex = EX.export_model(ema, cfg, bdir, log)
-    for f in ("text_encoder.onnx", "denoiser.onnx"):
-        shutil.copy(os.path.join(bdir, f), os.path.join(a.out, "t2v_" + f))
+    copy_denoiser_out(a, bdir, "t2v")
     flush_out(a)
     tm = timing(bdir, caps[0].astype(np.int64), cfg, a.sample_steps, best, a.full_video_timing, log,
                 batch2=ex["denoiser_batch"].startswith("dynamic"))
@@ -201,14 +219,52 @@ def run_t2v(a, data, meta, vocab, hw, init):
     write_bundle.write(os.path.join(a.work, "results_t2v.json"), bdir)
 
 
+def run_parallel(a):
+    """One child process per model, each on its own GPU; the children share nothing but $OUT
+    (distinct file names) and the prepared data."""
+    if torch.cuda.device_count() < 2:
+        raise SystemExit("--parallel needs 2 GPUs")
+    os.makedirs(a.work, exist_ok=True)
+    data = a.data
+    if not data:
+        data = os.path.join(a.work, "data")
+        subprocess.run([sys.executable, os.path.join(HERE, "prep_data.py"), "--raw", a.raw, "--out", data], check=True)
+    argv = [x for x in sys.argv[1:] if x != "--parallel"]
+    for flag in ("--raw", "--data", "--work"):  # replaced below
+        while flag in argv:
+            i = argv.index(flag)
+            del argv[i:i + 2]
+    note = f"{a.hw_note} (t2i and t2v trained at the same time, one per GPU of a 2-GPU machine)"
+    while "--hw-note" in argv:
+        i = argv.index("--hw-note")
+        del argv[i:i + 2]
+    procs = []
+    for gpu, kind in enumerate(("t2i", "t2v")):
+        env = dict(os.environ, CUDA_VISIBLE_DEVICES=str(gpu))
+        cmd = [sys.executable, os.path.abspath(__file__), *argv, "--data", data, "--work",
+               os.path.join(a.work, kind), "--only", kind, "--hw-note", note]
+        log(f"GPU {gpu}: {' '.join(cmd)}")
+        procs.append(subprocess.Popen(cmd, env=env))
+    codes = [p.wait() for p in procs]
+    log(f"children exited with {codes}")
+    return max(codes)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--raw", required=True)
+    ap.add_argument("--raw", help="unpacked npm packages (README); prep_data.py runs here")
+    ap.add_argument("--data", help="an already prepared data folder (prep_data.py output) instead of --raw")
+    ap.add_argument("--parallel", action="store_true", help="t2i on GPU 0 and t2v on GPU 1, concurrently; "
+                    "the video model then starts from scratch instead of from the image model")
+    ap.add_argument("--only", choices=["t2i", "t2v"], help="train only this model (used by --parallel)")
+    ap.add_argument("--hw-note", default="", help="appended to the hardware description")
     ap.add_argument("--work", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--d", type=int, default=256)
     ap.add_argument("--depth", type=int, default=4)
+    ap.add_argument("--t2v-d", type=int, default=256)
+    ap.add_argument("--heads", type=int, default=4, help="attention heads; d/heads = 64 or 128 suits the Sage kernels")
     ap.add_argument("--t2i-steps", type=int, default=1950)
     ap.add_argument("--t2i-batch", type=int, default=512)
     ap.add_argument("--t2i-lr", type=float, default=1e-3)
@@ -224,19 +280,25 @@ def main():
     ap.add_argument("--eval-n", type=int, default=200)
     ap.add_argument("--full-video-timing", action="store_true")
     ap.add_argument("--save-ckpt", action="store_true")
-    ap.add_argument("--pred", choices=["v", "x"], default="v", help="network output: velocity or clean sample")
+    ap.add_argument("--t2i-pred", choices=["v", "x"], default="v", help="network output: velocity or clean sample")
+    ap.add_argument("--t2v-pred", choices=["v", "x"], default="v", help="network output: velocity or clean sample")
     ap.add_argument("--compile", action="store_true", help="torch.compile the training forward")
     ap.add_argument("--skip-video", action="store_true")
     a = ap.parse_args()
+    if a.parallel:
+        return run_parallel(a)
     a.work_bundles = os.path.join(a.work, "bundled")
     os.makedirs(a.out, exist_ok=True)
     os.makedirs(a.work_bundles, exist_ok=True)
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
-    hw = f"1x {torch.cuda.get_device_name(0)}, torch {torch.__version__}"
+    hw = f"1x {torch.cuda.get_device_name(0)}, torch {torch.__version__}{a.hw_note}"
     log(f"start: {hw}, python {platform.python_version()}")
-    subprocess.run([sys.executable, os.path.join(HERE, "prep_data.py"), "--raw", a.raw, "--out",
-                    os.path.join(a.work, "data")], check=True)
+    if a.data:
+        shutil.copytree(a.data, os.path.join(a.work, "data"), dirs_exist_ok=True)
+    else:
+        subprocess.run([sys.executable, os.path.join(HERE, "prep_data.py"), "--raw", a.raw, "--out",
+                        os.path.join(a.work, "data")], check=True)
     meta = json.load(open(os.path.join(a.work, "data", "split.json")))
     shutil.copy(os.path.join(a.work, "data", "split.json"), a.work)
     import captions as C
@@ -247,11 +309,13 @@ def main():
             np.array([C.encode(h["caption"], vocab) for h in meta["video_heldout"]], np.int64))
     data = Data(os.path.join(a.work, "data", "emoji64.npz"), "cuda")
     log(f"data on GPU: {tuple(data.images.shape)}, vocab {len(vocab)}")
-    try:
-        init, _ = run_t2i(a, data, meta, len(vocab), hw)
-    finally:
-        flush_out(a)
-    if not a.skip_video:
+    init = None
+    if a.only in (None, "t2i"):
+        try:
+            init, _ = run_t2i(a, data, meta, len(vocab), hw)
+        finally:
+            flush_out(a)
+    if a.only == "t2v" or (a.only is None and not a.skip_video):
         try:
             run_t2v(a, data, meta, len(vocab), hw, init)
         finally:
@@ -261,4 +325,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main() or 0)

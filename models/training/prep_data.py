@@ -114,7 +114,7 @@ def main():
     if not a.no_images:
         arrays["images"] = np.stack([load_image(os.path.join(a.raw, s, "package/img", s, "64", entries[ei]["image"]))
                                      for ei, s in items])
-    np.savez(os.path.join(a.out, "emoji64.npz"), **arrays)
+    np.savez_compressed(os.path.join(a.out, "emoji64.npz"), **arrays)
     unk = sum(w not in vocab for h in heldout + vheldout for w in C.split_words(h["caption"]))
     meta = {"n_images": len(items), "n_entries": len(entries), "n_identities": len(bases), "vocab": len(vocab),
             "styles": styles, "motions": C.MOTION_IDS, "names": [entries[ei]["name"] for ei, _ in items],

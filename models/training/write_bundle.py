@@ -90,16 +90,25 @@ def model_json(r):
                      "captions from emoji.json names/short names/categories and emojilib@4.0.3 keywords + style",
                      "held out: 200 caption strings (see EVAL.md)"]
                     + (["16-frame clips synthesized on the fly: " + ", ".join(r["motions"])] if video else []),
-            "loss": ("rectified flow: MSE between predicted and true velocity (eps - x0), x_s=(1-s)x0+s*eps, "
-                     "s~logit-normal(0,1); caption dropout 10% to the empty caption; AdamW, bf16 autocast, EMA "
-                     f"{t['ema_decay']}"),
+            "loss": (("rectified flow, x-prediction: the network predicts the clean sample x0 and the loss is the MSE "
+                      "between the implied velocity (x_s - x0_pred)/max(s, 0.05) and eps - x0 (Li & He 2025); the "
+                      "exported denoiser returns the velocity (x_s - x0_pred)/max(s, 0.001)"
+                      if t.get("pred") == "x" else
+                      "rectified flow: MSE between predicted and true velocity (eps - x0)")
+                     + ", x_s=(1-s)x0+s*eps, s~logit-normal(0,1); caption dropout 10% to the empty caption; AdamW, "
+                     f"bf16 autocast, EMA {t['ema_decay']}"),
             "finalLoss": round(t["final_loss"], 4),
             "hardware": r["hardware"],
             "durationMinutes": round(t["seconds"] / 60, 2),
             "seed": t["seed"],
             "script": "models/training/pipeline.py (see models/training/README.md)",
             "notes": (f"peak lr {t['lr']}, warmup {t['warmup']}, cosine to 10%; "
-                      + ("initialised from the image model (text encoder and transformer blocks); " if video else "")
+                      + ("initialised from the image model (text encoder and transformer blocks); "
+                         if video and t.get("initialised_from_image_model", True) else "")
+                      + ("trained from scratch; " if video and not t.get("initialised_from_image_model", True) else "")
+                      + ("torch.compile; " if t.get("compiled") else "")
+                      + ("weights rounded to fp16 after training and stored as fp16 initializers, each Cast to "
+                         "float32 in the graph; " if "denoiser_fp16_storage" in r["export"] else "")
                       + "seeded, but GPU kernels are not bitwise deterministic"),
         },
         "extensions": {"sagestudio": {"architecture": c, "params": r["params"],
@@ -135,7 +144,8 @@ def eval_md(r):
                  + (f" {m['motion']['direction_agreement'] or 0:.3f} |" if video else ""))
     m0 = next(iter(e["by_guidance"].values()))
     L += ["", f"Chance: top-1 {m0['chance_top1']:.4f}, top-5 {m0['chance_top5']:.4f}. "
-          f"The default guidance ({e['chosen']}) was picked as the best top-1 on this same set (a mild selection bias).", ""]
+          f"The default guidance ({e['chosen']}) was picked as the best "
+          + ("top-1 + motion direction agreement" if video else "top-1") + " on this same set (a mild selection bias).", ""]
     if "reference" in e:
         L += [f"Reference (same measure on the ground-truth data): {json.dumps(e['reference'])}", ""]
     if video:
@@ -149,7 +159,8 @@ def eval_md(r):
     tm = r["timing"]
     L += ["## CPU speed (proxy)", "",
           f"ONNX Runtime {tm['ort_version']} CPU EP, intra-op threads = 2, on the GPU machine's CPU ({tm['cpu']}) — a proxy "
-          "for the 2-core target machine, which has not been measured yet. Batch 2 (conditional + unconditional).", "",
+          "for the 2-core target machine" + ("" if r.get("timing_local") else ", which has not been measured yet")
+          + ". Batch 2 (conditional + unconditional); measured on the graphs before the attention padding.", "",
           f"- text encoder (2 prompts): {tm['text_s']:.3f} s",
           f"- denoiser step: median {tm['step_median_s']:.3f} s",
           f"- whole generation at {r['defaults']['steps']} steps: {tm['total_s']:.2f} s"
@@ -163,7 +174,17 @@ def eval_md(r):
           f"ONNX opset 23 (torch.onnx dynamo exporter); Attention nodes: text encoder "
           f"{ex['text_encoder']['attention_nodes']}, denoiser {ex['denoiser']['attention_nodes']}. "
           f"ONNX Runtime vs PyTorch on random inputs: text encoder max|diff| {ex['text_encoder']['ort_vs_torch_max_abs']:.2e}, "
-          f"denoiser max|diff| {ex['denoiser']['ort_vs_torch_max_abs']:.2e} (cosine {ex['denoiser']['ort_vs_torch_cosine']:.7f}).", "",
+          f"denoiser max|diff| {ex['denoiser']['ort_vs_torch_max_abs']:.2e} (cosine {ex['denoiser']['ort_vs_torch_cosine']:.7f})."
+          + (" Weights: rounded to fp16 after training (the evaluation above uses the rounded weights) and stored as "
+             "fp16 initializers, each followed by a Cast to float32, so the graphs compute in float32 and the files are "
+             f"half the size ({ex['text_encoder']['bytes']/2**20:.2f} + {ex['denoiser']['bytes']/2**20:.2f} MiB)."
+             if "denoiser_fp16_storage" in ex else "")
+          + (f" The denoiser's head dim {ex['denoiser_padded_attention']['head_dim']} is not one the SageAttention kernels "
+             f"take (64, 128): in its {ex['denoiser_padded_attention']['nodes']} Attention nodes Q, K and V are zero-padded "
+             "to 128 with the softmax scale set to 1/sqrt(head dim) and the output is sliced back, which computes the "
+             "same attention (ONNX Runtime outputs before/after: identical)"
+             + (f" ({ex['denoiser_padded_attention']['applied']})" if ex["denoiser_padded_attention"].get("applied") else "")
+             + "." if ex.get("denoiser_padded_attention", {}).get("nodes") else ""), "",
           "## Samples", ""]
     for s in r["samples"]:
         L += [f"![{s['title']}]({s['file']})", "", s["caption"], ""]

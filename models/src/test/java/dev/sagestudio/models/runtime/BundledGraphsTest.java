@@ -13,6 +13,7 @@ import dev.sagestudio.models.onnx.PartitionPlan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -51,7 +52,10 @@ class BundledGraphsTest {
                 assertEquals(plan.attentionSteps().size(), actual.attentionCalls().size());
                 OutputComparison.compare(expected.outputs(), actual.outputs()).forEach((name, m) -> {
                     assertTrue(m.cosineSimilarity() >= 0.9999, name + ": " + m);
-                    assertTrue(m.maxAbsError() < 1e-4, name + ": " + m);
+                    // float32 rounding grows with the values: an x-prediction denoiser returns
+                    // (x - x0) / sigma, which random timesteps near 0 scale up to the thousands
+                    double largest = Arrays.stream(expected.outputs().get(name).toDoubles()).map(Math::abs).max().orElse(0);
+                    assertTrue(m.maxAbsError() < 1e-4 * Math.max(1, largest), name + ": " + m + ", max |output| " + largest);
                 });
             }
         }));
