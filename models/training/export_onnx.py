@@ -90,11 +90,32 @@ def store_fp16(path, min_elements=16):
     return dict(fp16_initializers=converted, bytes_saved=saved)
 
 
+def zero_pad_last_axis(g, x, y, extra, elem_type):
+    """Nodes computing y = concat(x, zeros) with `extra` zeros on the last axis of a 4-D x, using
+    ops every ONNX Runtime EP runs (the zeros are x[..., :extra] * 0, so no shape arithmetic)."""
+    from onnx import helper, numpy_helper
+    starts, ends, axes = "pad__starts0", f"pad__ends{extra}", "pad__axes3"
+    zero = "pad__zero_" + str(elem_type)
+    present = {i.name for i in g.initializer}
+    for name, value in ((starts, np.array([0], np.int64)), (ends, np.array([extra], np.int64)),
+                        (axes, np.array([3], np.int64)),
+                        (zero, np.array(0, helper.tensor_dtype_to_np_dtype(elem_type)))):
+        if name not in present:
+            g.initializer.append(numpy_helper.from_array(value, name))
+    head, zeros = y + "__head", y + "__zeros"
+    return [helper.make_node("Slice", [x, starts, ends, axes], [head], name=head),
+            helper.make_node("Mul", [head, zero], [zeros], name=zeros),
+            helper.make_node("Concat", [x, zeros], [y], axis=3, name=y)]
+
+
 def pad_attention_head_dim(path, supported=(64, 128)):
     """SageStudio's quantized attention kernels take head dims 64 and 128 only. For every 4-D
     Attention node whose head dim D is another size, zero-pad Q, K and V on the last axis to the
     next supported size, set the node's softmax scale to 1/sqrt(D) (the padded zeros add nothing
-    to q.k), and slice the output back to D: the same function, runnable by those kernels."""
+    to q.k), and slice the output back to D: the same function, runnable by those kernels.
+    The zeros are made as x[..., :target-D] * 0 and concatenated (Slice, Mul, Concat): ONNX
+    Runtime 1.24's CUDA EP has no opset-23 Pad kernel, and a Pad would send Q, K and V to the
+    CPU and back inside every denoiser call (seen on the H100)."""
     import onnx
     from onnx import helper, numpy_helper
     m = onnx.load(path)
@@ -115,12 +136,10 @@ def pad_attention_head_dim(path, supported=(64, 128)):
         if target is None or D in supported or any(a.name == "scale" and a.f != 0 for a in n.attribute):
             nodes.append(n)
             continue
-        pads = n.name + "__pads"
-        g.initializer.append(numpy_helper.from_array(np.array([0, 0, 0, 0, 0, 0, 0, target - D], np.int64), pads))
         new_inputs = []
         for x in n.input:
             y = x + f"__pad{target}__" + n.name
-            nodes.append(helper.make_node("Pad", [x, pads], [y], mode="constant", name=y))
+            nodes.extend(zero_pad_last_axis(g, x, y, target - D, info[x].type.tensor_type.elem_type))
             g.value_info.append(helper.make_tensor_value_info(y, info[x].type.tensor_type.elem_type,
                                                               dims(x)[:-1] + [target]))
             new_inputs.append(y)
