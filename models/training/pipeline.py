@@ -3,6 +3,7 @@ Writes bundles to WORK/bundled/<name>/ and copies results to OUT progressively.
 
 python pipeline.py (--raw RAW | --data PREPARED) --work WORK --out OUT [--t2i-steps N] [--t2v-steps N]
   [--parallel]   train the image and the video model at the same time, one per GPU (two processes)
+  [--t2i-init-only]  train the image model only to initialise the video model (no image bundle)
 """
 import argparse
 import json
@@ -47,7 +48,7 @@ def flush_out(a):
                 if fn != "denoiser.onnx":
                     p = os.path.join(root, fn)
                     t.add(p, arcname=os.path.relpath(p, a.work))
-        for fn in ("split.json", "results_t2i.json", "results_t2v.json"):
+        for fn in ("split.json", "results_t2i.json", "results_t2i_init.json", "results_t2v.json"):
             p = os.path.join(a.work, fn)
             if os.path.exists(p):
                 t.add(p, arcname=fn)
@@ -99,10 +100,43 @@ def timing(bdir, ids, cfg, steps, guidance, full, log, ref_torch=None, noise=Non
     return res
 
 
-def run_t2i(a, data, meta, vocab, hw):
+def heldout_image_targets(a, data, meta):
+    """The held-out image captions (token ids) and the identity and style each should produce."""
+    dev = data.images.device
+    held = meta["heldout"][:a.eval_n]
+    caps = np.load(os.path.join(a.work, "data", "heldout_ids.npy"))[:len(held)]
+    ids = torch.from_numpy(caps.astype(np.int64)).to(dev)
+    tgt_ident = torch.tensor([h["ident"] for h in held], device=dev)
+    tgt_style = data.style[torch.tensor([h["index"] for h in held], device=dev)]
+    return held, caps, ids, tgt_ident, tgt_style
+
+
+def train_t2i(a, data, vocab):
     cfg = Config(vocab=vocab, patch=4, frames=1, d=a.d, depth=a.depth, heads=a.heads, pred=a.t2i_pred)
     ema, tr = train("t2i", cfg, data, a.t2i_steps, a.t2i_batch, a.t2i_lr, a.seed, log, max_seconds=a.t2i_cap,
-                    ema_decay=a.ema, compile_model=a.compile)
+                    ema_decay=a.ema, compile_model=a.compile, fit_to_time=a.fit_steps)
+    return cfg, ema, tr
+
+
+def run_t2i_initialiser(a, data, meta, vocab):
+    """An image model trained only to start the video model from: checked at one guidance on the
+    held-out captions (so the log shows what the video model inherits), not exported."""
+    cfg, ema, tr = train_t2i(a, data, vocab)
+    res = dict(config=cfg.to_dict(), train=tr)
+    try:
+        held, _, ids, tgt_ident, tgt_style = heldout_image_targets(a, data, meta)
+        gen = sample(ema, ids, (len(held), 3, 64, 64), a.sample_steps, 3.0, seed=a.seed + 1)
+        res["eval_guidance_3"], _ = EV.adherence(EV.features(gen), EV.features(data.images), data.ident, data.style,
+                                                 tgt_ident, tgt_style)
+        log(f"[t2i initialiser] guidance 3.0: {json.dumps(res['eval_guidance_3'])}")
+    except Exception as e:  # the check is informative only: never lose the video run to it
+        log(f"[t2i initialiser] check failed: {e!r}")
+    json.dump(res, open(os.path.join(a.work, "results_t2i_init.json"), "w"), indent=1)
+    return ema, res
+
+
+def run_t2i(a, data, meta, vocab, hw):
+    cfg, ema, tr = train_t2i(a, data, vocab)
     EX.round_weights_fp16(ema)  # the bundle stores fp16 weights: evaluate exactly those
     if a.save_ckpt:
         torch.save({"config": cfg.to_dict(), "state": {k: v.to(torch.bfloat16) for k, v in ema.state_dict().items()}},
@@ -113,11 +147,7 @@ def run_t2i(a, data, meta, vocab, hw):
     shutil.copy(os.path.join(a.work, "data", "tokenizer.json"), bdir)
     # --- evaluation on the GPU ---
     dev = data.images.device
-    held = meta["heldout"][:a.eval_n]
-    caps = np.load(os.path.join(a.work, "data", "heldout_ids.npy"))[:len(held)]
-    ids = torch.from_numpy(caps.astype(np.int64)).to(dev)
-    tgt_ident = torch.tensor([h["ident"] for h in held], device=dev)
-    tgt_style = data.style[torch.tensor([h["index"] for h in held], device=dev)]
+    held, caps, ids, tgt_ident, tgt_style = heldout_image_targets(a, data, meta)
     train_f = EV.features(data.images)
     ref, _ = EV.adherence(EV.features(data.images[torch.tensor([h["index"] for h in held], device=dev)]),
                           train_f, data.ident, data.style, tgt_ident, tgt_style)
@@ -159,11 +189,16 @@ def run_t2i(a, data, meta, vocab, hw):
     return ema, cfg
 
 
-def run_t2v(a, data, meta, vocab, hw, init):
+def run_t2v(a, data, meta, vocab, hw, init, init_info=None):
     cfg = Config(vocab=vocab, patch=8, frames=16, d=a.t2v_d, depth=a.t2v_depth, heads=a.heads, pred=a.t2v_pred)
     ema, tr = train("t2v", cfg, data, a.t2v_steps, a.t2v_batch, a.t2v_lr, a.seed, log, max_seconds=a.t2v_cap,
-                    init=init, warmup=100 if init is not None else 200, ema_decay=a.ema, compile_model=a.compile)
+                    init=init, warmup=100 if init is not None else 200, ema_decay=a.ema, compile_model=a.compile,
+                    fit_to_time=a.fit_steps)
     tr["initialised_from_image_model"] = init is not None
+    if init_info is not None:  # the initialiser's training and check (it has no bundle of its own)
+        tr["image_initialiser"] = dict(steps=init_info["train"]["steps"], seconds=init_info["train"]["seconds"],
+                                       final_loss=init_info["train"]["final_loss"],
+                                       heldout_guidance_3=init_info.get("eval_guidance_3"))
     EX.round_weights_fp16(ema)  # the bundle stores fp16 weights: evaluate exactly those
     if a.save_ckpt:
         torch.save({"config": cfg.to_dict(), "state": {k: v.to(torch.bfloat16) for k, v in ema.state_dict().items()}},
@@ -284,6 +319,10 @@ def main():
     ap.add_argument("--t2v-pred", choices=["v", "x"], default="v", help="network output: velocity or clean sample")
     ap.add_argument("--compile", action="store_true", help="torch.compile the training forward")
     ap.add_argument("--skip-video", action="store_true")
+    ap.add_argument("--t2i-init-only", action="store_true", help="train the image model only as the video model's "
+                    "initialiser: no image evaluation beyond one check, no export, no image bundle")
+    ap.add_argument("--fit-steps", action="store_true", help="shorten each run to the steps that fit in its time "
+                    "cap (measured speed), so the learning-rate schedule completes")
     a = ap.parse_args()
     if a.parallel:
         return run_parallel(a)
@@ -309,15 +348,18 @@ def main():
             np.array([C.encode(h["caption"], vocab) for h in meta["video_heldout"]], np.int64))
     data = Data(os.path.join(a.work, "data", "emoji64.npz"), "cuda")
     log(f"data on GPU: {tuple(data.images.shape)}, vocab {len(vocab)}")
-    init = None
+    init, init_info = None, None
     if a.only in (None, "t2i"):
         try:
-            init, _ = run_t2i(a, data, meta, len(vocab), hw)
+            if a.t2i_init_only:
+                init, init_info = run_t2i_initialiser(a, data, meta, len(vocab))
+            else:
+                init, _ = run_t2i(a, data, meta, len(vocab), hw)
         finally:
             flush_out(a)
     if a.only == "t2v" or (a.only is None and not a.skip_video):
         try:
-            run_t2v(a, data, meta, len(vocab), hw, init)
+            run_t2v(a, data, meta, len(vocab), hw, init, init_info)
         finally:
             flush_out(a)
     log("done")

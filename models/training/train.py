@@ -36,7 +36,9 @@ def lr_at(step, total, peak, warmup):
 
 
 def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_seconds=1e9, init=None, warmup=200,
-          ema_decay=0.999, cfg_drop=0.1, compile_model=False):
+          ema_decay=0.999, cfg_drop=0.1, compile_model=False, fit_to_time=False):
+    """fit_to_time: once the speed is known (steps 10-60), shorten the run to the steps that fit in
+    max_seconds, so the cosine schedule ends at the time cap instead of being cut off mid-way."""
     dev = data.images.device
     torch.manual_seed(seed)
     g = torch.Generator(device=dev).manual_seed(seed)
@@ -58,9 +60,12 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
                             lr=lr, betas=(0.9, 0.99), fused=True)
     ema_p, model_p = list(ema.parameters()), list(model.parameters())
     losses, t0, done, t10 = [], time.time(), 0, None
+    planned = steps  # lowered by fit_to_time
     for step in range(steps):
+        if step >= planned:
+            break
         for grp in opt.param_groups:
-            grp["lr"] = lr_at(step, steps, lr, warmup)
+            grp["lr"] = lr_at(step, planned, lr, warmup)
         idx = torch.randint(0, data.n, (batch,), generator=g, device=dev)
         if kind == "t2i":
             k = torch.randint(0, data.caps.shape[1], (batch,), generator=g, device=dev)
@@ -87,15 +92,22 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
         opt.step()
         with torch.no_grad():
             torch._foreach_lerp_(ema_p, model_p, 1 - (ema_decay if step > warmup else 0.9))
-        if step % 50 == 0 or step == steps - 1:
+        if step % 50 == 0 or step == planned - 1:
             losses.append((step, loss.item()))
-        if step % 500 == 0 or step == steps - 1:
+        if step % 500 == 0 or step == planned - 1:
             log(f"[{kind}] step {step} loss {losses[-1][1]:.4f} lr {opt.param_groups[0]['lr']:.2e} "
                 f"{time.time()-t0:.1f}s")
         done = step + 1
         if step == 10:
             torch.cuda.synchronize()
             t10 = time.time()
+        if fit_to_time and step == 60:
+            torch.cuda.synchronize()
+            now = time.time()
+            per_step = (now - t10) / 50
+            fit = done + int(0.97 * (max_seconds - (now - t0)) / per_step)  # 3% slack for the logging syncs
+            planned = max(done + 1, min(steps, fit))
+            log(f"[{kind}] {per_step*1000:.1f} ms/step: {planned} steps fit in {max_seconds}s")
         if time.time() - t0 > max_seconds:
             log(f"[{kind}] time cap {max_seconds}s reached at step {done} of {steps}")
             break
@@ -106,7 +118,7 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
         log(f"[{kind}] throughput after step 10: {(time.time()-t10)/(done-11)*1000:.1f} ms/step, "
             f"{batch*(done-11)/(time.time()-t10):.0f} samples/s")
     log(f"[{kind}] trained {done} steps in {secs:.1f}s, final loss (mean of last 10 logged) {final:.4f}")
-    return ema, dict(steps=done, planned_steps=steps, batch=batch, lr=lr, seconds=secs, final_loss=final,
+    return ema, dict(steps=done, planned_steps=planned, batch=batch, lr=lr, seconds=secs, final_loss=final,
                      losses=losses, seed=seed, ema_decay=ema_decay, caption_dropout=cfg_drop, warmup=warmup,
                      pred=cfg.pred, compiled=compile_model)
 

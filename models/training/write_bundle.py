@@ -125,7 +125,12 @@ def eval_md(r):
     L = [f"# {r['name']} — evaluation", "",
          f"Trained {t['steps']} steps (batch {t['batch']}, {t['seconds']/60:.2f} min on {r['hardware']}), "
          f"final training loss {t['final_loss']:.4f}. Denoiser {r['params']['denoiser']/1e6:.2f}M params, "
-         f"text encoder {r['params']['text']/1e6:.2f}M params. Sampling: flow Euler, "
+         f"text encoder {r['params']['text']/1e6:.2f}M params. "
+         + (f"Initialised from an image model trained just before for {t['image_initialiser']['steps']} steps "
+            f"({t['image_initialiser']['seconds']/60:.2f} min; its own held-out top-1/top-5 at guidance 3: "
+            f"{t['image_initialiser']['heldout_guidance_3']['top1']:.3f} / {t['image_initialiser']['heldout_guidance_3']['top5']:.3f}). "
+            if (t.get("image_initialiser") or {}).get("heldout_guidance_3") else "")
+         + "Sampling: flow Euler, "
          f"{r['defaults']['steps']} steps, guidance {r['defaults']['guidance']} (chosen below).", "",
          *([f"**Verdict: {r['verdict']}**", ""] if r.get("verdict") else []),
          "## Prompt adherence on held-out captions", "",
@@ -160,7 +165,9 @@ def eval_md(r):
     L += ["## CPU speed (proxy)", "",
           f"ONNX Runtime {tm['ort_version']} CPU EP, intra-op threads = 2, on the GPU machine's CPU ({tm['cpu']}) — a proxy "
           "for the 2-core target machine" + ("" if r.get("timing_local") else ", which has not been measured yet")
-          + ". Batch 2 (conditional + unconditional); measured on the graphs before the attention padding.", "",
+          + ". Batch 2 (conditional + unconditional); measured on the "
+          + ("graphs before the attention padding." if r["export"].get("denoiser_padded_attention", {}).get("applied")
+             else "final graphs (fp16-stored weights, padded attention)."), "",
           f"- text encoder (2 prompts): {tm['text_s']:.3f} s",
           f"- denoiser step: median {tm['step_median_s']:.3f} s",
           f"- whole generation at {r['defaults']['steps']} steps: {tm['total_s']:.2f} s"
