@@ -187,6 +187,17 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
                 + "; GPU backends: " + String.join(", ", GPU_TO_CPU.keySet().stream().sorted().toList()));
     }
 
+    /**
+     * On the host API path of a GPU backend: its CPU counterpart, which runs the nodes whose shape the GPU kernel
+     * refuses (head dims other than 64 and 128), each reported as a fallback. Empty otherwise (CPU backends refuse
+     * with their reason; the device path has its own per-node fallback).
+     */
+    public Optional<AttentionBackend> shapeFallback() {
+        String cpuName = GPU_TO_CPU.get(requested);
+        return cpuName == null || device.isPresent() || fallbackReason.isPresent() || backend == null
+                ? Optional.empty() : Optional.of(cpuBackend(cpuName));
+    }
+
     /** Whether ONNX Runtime runs the attention (no SageStudio backend). */
     public boolean isOnnxRuntime() {
         return backend == null;

@@ -94,7 +94,8 @@ public final class DiffusionPipeline implements AutoCloseable {
                 den = GraphComponent.onDevice("denoiser", bundle.denoiserFile(), attention.device().get());
             } else {
                 // Host path; also a device-path choice whose attention is wrapped (activation capture).
-                den = GraphComponent.partitioned("denoiser", bundle.denoiserFile(), denoiserAttention, runtime);
+                den = GraphComponent.partitioned("denoiser", bundle.denoiserFile(), denoiserAttention,
+                        attention.shapeFallback(), runtime);
             }
             opened.add(den);
             Denoiser denoiser = new Denoiser(den, spec.components().denoiser(), sampleShape);

@@ -9,6 +9,7 @@ import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.RunResult;
+import dev.sagestudio.models.runtime.AttentionSteps;
 import dev.sagestudio.models.runtime.WholeModel;
 import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
 import java.nio.ByteBuffer;
@@ -40,8 +41,16 @@ final class GraphComponent implements AutoCloseable {
 
     /** The graph cut at its attention nodes, which {@code backend} runs. */
     static GraphComponent partitioned(String role, Path file, AttentionBackend backend, OrtRuntime runtime) {
+        return partitioned(role, file, backend, java.util.Optional.empty(), runtime);
+    }
+
+    /** As above; a node whose shape {@code backend} refuses runs on {@code shapeFallback}, if given (reported). */
+    static GraphComponent partitioned(String role, Path file, AttentionBackend backend,
+                                      java.util.Optional<AttentionBackend> shapeFallback, OrtRuntime runtime) {
         PartitionPlan plan = GraphPartitioner.partition(OnnxModel.load(file));
-        return new GraphComponent(role, plan, new PartitionedModel(plan, backend, runtime), null, null);
+        AttentionSteps steps = shapeFallback.map(f -> AttentionSteps.onHost(backend, f))
+                .orElseGet(() -> AttentionSteps.onHost(backend));
+        return new GraphComponent(role, plan, new PartitionedModel(plan, steps, runtime), null, null);
     }
 
     /** The graph cut at its attention nodes on the zero-copy device path (CUDA EP segments, our kernels in place). */

@@ -78,6 +78,35 @@ class PartitionedModelTest extends CpuRuntimeTest {
     }
 
     @Test
+    void aShapeTheBackendRefusesRunsOnTheFallbackBackendAndIsReportedOncePerNode() {
+        // head dim 8: the SageAttention emulator (like the GPU kernels) takes 64 and 128 only
+        OnnxModel model = singleBlock(Layer.self(4, 8));
+        PartitionPlan plan = GraphPartitioner.partition(model);
+        Map<String, HostArray> inputs = Map.of("x", randomInput(30, B, N, WIDTH));
+        RunResult expected;
+        try (WholeModel whole = WholeModel.open(model, runtime)) {
+            expected = whole.run(inputs);
+        }
+        AttentionSteps steps = AttentionSteps.onHost(new dev.sagestudio.attention.cpu.SageAttentionEmulator(),
+                new ReferenceAttention());
+        try (PartitionedModel partitioned = new PartitionedModel(plan, steps, runtime)) {
+            RunResult first = partitioned.run(inputs);
+            partitioned.run(inputs);
+            OutputComparison.compare(expected.outputs(), first.outputs()).forEach((name, m) ->
+                    assertTrue(m.cosineSimilarity() >= 0.9999, name + ": " + m));
+            assertEquals(1, steps.fallbacks().size(), steps.fallbacks().toString());
+            String message = steps.fallbacks().get(0);
+            assertTrue(message.contains("head dim") && message.endsWith("ran cpu-reference instead"), message);
+        }
+        // without a fallback the refusal stops the run with the backend's reason
+        try (PartitionedModel strict = new PartitionedModel(plan,
+                AttentionSteps.onHost(new dev.sagestudio.attention.cpu.SageAttentionEmulator()), runtime)) {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class, () -> strict.run(inputs));
+            assertTrue(String.valueOf(e.getMessage()).contains("head dim"), e.toString());
+        }
+    }
+
+    @Test
     void selfAttentionIn3dFormIsSubstitutedAndMatches() {
         PartitionPlan plan = assertMatchesOrt(singleBlock(Layer.self(4, 8)), Map.of("x", randomInput(1, B, N, WIDTH)));
         assertEquals(1, plan.attentionSteps().size());
