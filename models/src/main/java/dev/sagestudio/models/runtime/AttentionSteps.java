@@ -29,51 +29,11 @@ public interface AttentionSteps {
      * kernels lack) runs on {@code fallback} instead, logged and listed in {@link #fallbacks()}.
      */
     static AttentionSteps onHost(AttentionBackend backend, AttentionBackend fallback) {
-        java.util.Map<String, String> fallbacks =
-                java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
-        return new AttentionSteps() {
-            @Override
-            public String backendName() {
-                return backend.name();
-            }
-
-            @Override
-            public OrtTensor run(AttentionNode node, OrtTensor q, OrtTensor k, OrtTensor v,
-                                 HostAttentionStep.CallSink sink, Transfers transfers) {
-                try {
-                    return HostAttentionStep.run(node, backend, q, k, v, sink, transfers);
-                } catch (dev.sagestudio.attention.UnsupportedAttentionException refused) {
-                    String message = node.label() + ": " + refused.getMessage() + "; ran "
-                            + fallback.name() + " instead";
-                    if (fallbacks.putIfAbsent(node.label(), message) == null) {
-                        System.getLogger(AttentionSteps.class.getName()).log(System.Logger.Level.WARNING, message);
-                    }
-                    return HostAttentionStep.run(node, fallback, q, k, v, sink, transfers);
-                }
-            }
-
-            @Override
-            public java.util.List<String> fallbacks() {
-                synchronized (fallbacks) {
-                    return java.util.List.copyOf(fallbacks.values());
-                }
-            }
-        };
+        return new HostBackendSteps(backend, java.util.Objects.requireNonNull(fallback, "fallback"));
     }
 
     /** Steps computed by a host {@link AttentionBackend}: Q/K/V converted to backend tensors and O back. */
     static AttentionSteps onHost(AttentionBackend backend) {
-        return new AttentionSteps() {
-            @Override
-            public String backendName() {
-                return backend.name();
-            }
-
-            @Override
-            public OrtTensor run(AttentionNode node, OrtTensor q, OrtTensor k, OrtTensor v,
-                                 HostAttentionStep.CallSink sink, Transfers transfers) {
-                return HostAttentionStep.run(node, backend, q, k, v, sink, transfers);
-            }
-        };
+        return new HostBackendSteps(backend, null);
     }
 }
