@@ -99,6 +99,35 @@ public final class ReferenceAttention implements AttentionBackend {
     }
 
     /**
+     * acc[x] += w[0]·rows[0][x] + … + w[count-1]·rows[count-1][x] for x < length, the terms added one
+     * at a time in row order (four rows per pass, so each acc[x] is loaded once per four rows). Both
+     * halves of attention are this: Q·K over channels, P·V over keys.
+     */
+    private static void addWeightedRows(double[] acc, int length, double[] w, double[][] rows, int count) {
+        int r = 0;
+        for (; r + 4 <= count; r += 4) {
+            double w0 = w[r];
+            double w1 = w[r + 1];
+            double w2 = w[r + 2];
+            double w3 = w[r + 3];
+            double[] r0 = rows[r];
+            double[] r1 = rows[r + 1];
+            double[] r2 = rows[r + 2];
+            double[] r3 = rows[r + 3];
+            for (int x = 0; x < length; x++) {
+                acc[x] = (((acc[x] + w0 * r0[x]) + w1 * r1[x]) + w2 * r2[x]) + w3 * r3[x];
+            }
+        }
+        for (; r < count; r++) {
+            double wr = w[r];
+            double[] row = rows[r];
+            for (int x = 0; x < length; x++) {
+                acc[x] += wr * row[x];
+            }
+        }
+    }
+
+    /**
      * One query row: o = softmax(scale · q·Kᵀ) V over keys 0 .. visible-1. Every double operation is
      * the one the straightforward loops do, in the same order: each dot product sums its channels in
      * order 0, 1, 2, …, starting from 0; the probabilities and the output are summed in key order.
@@ -110,27 +139,7 @@ public final class ReferenceAttention implements AttentionBackend {
         double[][] k = kv.channels();
         int dim = q.length;
         Arrays.fill(scores, 0, visible, 0.0);
-        int d = 0;
-        for (; d + 4 <= dim; d += 4) {
-            double q0 = q[d];
-            double q1 = q[d + 1];
-            double q2 = q[d + 2];
-            double q3 = q[d + 3];
-            double[] k0 = k[d];
-            double[] k1 = k[d + 1];
-            double[] k2 = k[d + 2];
-            double[] k3 = k[d + 3];
-            for (int j = 0; j < visible; j++) {
-                scores[j] = (((scores[j] + q0 * k0[j]) + q1 * k1[j]) + q2 * k2[j]) + q3 * k3[j];
-            }
-        }
-        for (; d < dim; d++) {
-            double qd = q[d];
-            double[] kd = k[d];
-            for (int j = 0; j < visible; j++) {
-                scores[j] += qd * kd[j];
-            }
-        }
+        addWeightedRows(scores, visible, q, k, dim);
         double max = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < visible; j++) {
             scores[j] *= scale;
@@ -144,27 +153,7 @@ public final class ReferenceAttention implements AttentionBackend {
         }
         double[][] v = kv.rows();
         Arrays.fill(o, 0.0);
-        int j = 0;
-        for (; j + 4 <= visible; j += 4) {
-            double p0 = scores[j];
-            double p1 = scores[j + 1];
-            double p2 = scores[j + 2];
-            double p3 = scores[j + 3];
-            double[] v0 = v[j];
-            double[] v1 = v[j + 1];
-            double[] v2 = v[j + 2];
-            double[] v3 = v[j + 3];
-            for (int c = 0; c < dim; c++) {
-                o[c] = (((o[c] + p0 * v0[c]) + p1 * v1[c]) + p2 * v2[c]) + p3 * v3[c];
-            }
-        }
-        for (; j < visible; j++) {
-            double p = scores[j];
-            double[] vj = v[j];
-            for (int c = 0; c < dim; c++) {
-                o[c] += p * vj[c];
-            }
-        }
+        addWeightedRows(o, dim, scores, v, visible);
         for (int c = 0; c < dim; c++) {
             o[c] /= sum;
         }
