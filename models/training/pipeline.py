@@ -135,16 +135,23 @@ def run_t2i_initialiser(a, data, meta, vocab):
     return ema, res
 
 
-def run_t2i(a, data, meta, vocab, hw):
-    cfg, ema, tr = train_t2i(a, data, vocab)
-    EX.round_weights_fp16(ema)  # the bundle stores fp16 weights: evaluate exactly those
+def start_bundle(a, cfg, ema, name, ckpt_name):
+    """After training: round the EMA weights to fp16 (the bundle stores fp16: evaluate exactly
+    those), save the checkpoint if asked, and make the bundle folder with its tokenizer."""
+    EX.round_weights_fp16(ema)
     if a.save_ckpt:
         torch.save({"config": cfg.to_dict(), "state": {k: v.to(torch.bfloat16) for k, v in ema.state_dict().items()}},
-                   os.path.join(a.out, "ckpt_t2i.pt"))
-    name = "sage-emoji-t2i"
+                   os.path.join(a.out, ckpt_name))
     bdir = os.path.join(a.work_bundles, name)
     os.makedirs(os.path.join(bdir, "samples"), exist_ok=True)
     shutil.copy(os.path.join(a.work, "data", "tokenizer.json"), bdir)
+    return bdir
+
+
+def run_t2i(a, data, meta, vocab, hw):
+    cfg, ema, tr = train_t2i(a, data, vocab)
+    name = "sage-emoji-t2i"
+    bdir = start_bundle(a, cfg, ema, name, "ckpt_t2i.pt")
     # --- evaluation on the GPU ---
     dev = data.images.device
     held, caps, ids, tgt_ident, tgt_style = heldout_image_targets(a, data, meta)
@@ -199,14 +206,8 @@ def run_t2v(a, data, meta, vocab, hw, init, init_info=None):
         tr["image_initialiser"] = dict(steps=init_info["train"]["steps"], seconds=init_info["train"]["seconds"],
                                        final_loss=init_info["train"]["final_loss"],
                                        heldout_guidance_3=init_info.get("eval_guidance_3"))
-    EX.round_weights_fp16(ema)  # the bundle stores fp16 weights: evaluate exactly those
-    if a.save_ckpt:
-        torch.save({"config": cfg.to_dict(), "state": {k: v.to(torch.bfloat16) for k, v in ema.state_dict().items()}},
-                   os.path.join(a.out, "ckpt_t2v.pt"))
     name = "sage-emoji-t2v"
-    bdir = os.path.join(a.work_bundles, name)
-    os.makedirs(os.path.join(bdir, "samples"), exist_ok=True)
-    shutil.copy(os.path.join(a.work, "data", "tokenizer.json"), bdir)
+    bdir = start_bundle(a, cfg, ema, name, "ckpt_t2v.pt")
     dev = data.images.device
     held = meta["video_heldout"][:a.eval_n]
     caps = np.load(os.path.join(a.work, "data", "video_heldout_ids.npy"))[:len(held)]
