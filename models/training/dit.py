@@ -27,6 +27,12 @@ class Config:
     size: int = 64
     patch: int = 4
     frames: int = 1  # 1 = image model with [B,C,H,W] samples; >1 = video [B,C,F,H,W]
+    # video only: frames per token (a tubelet of tubelet x patch x patch pixels), and the temporal
+    # position embedding: "sincos" (fixed, added to the spatial one) or "learned" (one vector per
+    # token time step, zero at init, so that a model inflated from an image model starts out as
+    # that image model applied to every frame, see bundle_weights.inflate)
+    tubelet: int = 1
+    temporal_pos: str = "sincos"
     # what the network itself outputs: "v" = flow velocity eps - x0; "x" = the clean sample x0
     # (x-prediction, Li & He 2025 "Back to Basics: Let Denoising Generative Models Denoise", which
     # argues that large pixel patches make v/eps prediction hard for a narrow transformer). The
@@ -51,6 +57,7 @@ def sincos(pos, dim):
 
 
 def pos_embed(frames, grid, dim):
+    """[1, frames*grid*grid, dim]: 2-D sin-cos over the grid, plus 1-D sin-cos over the frames."""
     ys, xs = torch.meshgrid(torch.arange(grid), torch.arange(grid), indexing="ij")
     spatial = torch.cat([sincos(ys.flatten(), dim // 2), sincos(xs.flatten(), dim // 2)], -1)  # [g*g, d]
     if frames == 1:
@@ -141,9 +148,16 @@ class DiT(nn.Module):
         self.c = c
         d, p = c.d, c.patch
         self.grid = c.size // p
-        self.patch_dim = c.channels * p * p
+        self.t_tokens = c.frames // c.tubelet  # token time steps (1 for an image)
+        if c.frames % c.tubelet:
+            raise ValueError(f"frames {c.frames} is not a multiple of the tubelet {c.tubelet}")
+        self.patch_dim = c.channels * c.tubelet * p * p
         self.x_in = nn.Linear(self.patch_dim, d)
-        self.register_buffer("pos", pos_embed(c.frames, self.grid, d), persistent=False)
+        if c.frames > 1 and c.temporal_pos == "learned":  # spatial table [1, 1, g*g, d] + t_pos [1, T, 1, d]
+            self.register_buffer("pos", pos_embed(1, self.grid, d)[:, None], persistent=False)
+            self.t_pos = nn.Parameter(torch.zeros(1, self.t_tokens, 1, d))
+        else:
+            self.register_buffer("pos", pos_embed(self.t_tokens, self.grid, d), persistent=False)
         self.t_mlp = nn.Sequential(nn.Linear(256, d), nn.SiLU(), nn.Linear(d, d))
         self.pool = nn.Linear(c.d_txt, d)
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(d, 6 * d))
@@ -163,21 +177,22 @@ class DiT(nn.Module):
             nn.init.zeros_(m.bias)
 
     def patchify(self, x):
-        c, p, g = self.c, self.c.patch, self.grid
+        """Tokens ordered (time step, row, column); features (channel, frame in tubelet, y, x)."""
+        c, p, g, t = self.c, self.c.patch, self.grid, self.c.tubelet
         B = x.shape[0]
         if c.frames == 1:  # [B,C,H,W]
             x = x.reshape(B, c.channels, g, p, g, p).permute(0, 2, 4, 1, 3, 5)
         else:  # [B,C,F,H,W]
-            x = x.reshape(B, c.channels, c.frames, g, p, g, p).permute(0, 2, 3, 5, 1, 4, 6)
+            x = x.reshape(B, c.channels, self.t_tokens, t, g, p, g, p).permute(0, 2, 4, 6, 1, 3, 5, 7)
         return x.reshape(B, -1, self.patch_dim)
 
     def unpatchify(self, x):
-        c, p, g = self.c, self.c.patch, self.grid
+        c, p, g, t = self.c, self.c.patch, self.grid, self.c.tubelet
         B = x.shape[0]
         if c.frames == 1:
             x = x.reshape(B, g, g, c.channels, p, p).permute(0, 3, 1, 4, 2, 5)
             return x.reshape(B, c.channels, c.size, c.size)
-        x = x.reshape(B, c.frames, g, g, c.channels, p, p).permute(0, 4, 1, 2, 5, 3, 6)
+        x = x.reshape(B, self.t_tokens, g, g, c.channels, t, p, p).permute(0, 4, 1, 5, 2, 6, 3, 7)
         return x.reshape(B, c.channels, c.frames, c.size, c.size)
 
     def forward(self, sample, timestep, ctx):
@@ -189,7 +204,11 @@ class DiT(nn.Module):
         return (sample - out) / sigma  # x_s = (1-s) x0 + s eps  =>  eps - x0 = (x_s - x0) / s
 
     def raw(self, sample, timestep, ctx):
-        x = self.x_in(self.patchify(sample)) + self.pos
+        x = self.x_in(self.patchify(sample))
+        if hasattr(self, "t_pos"):  # spatial table + learned temporal embedding, broadcast (a smaller graph)
+            x = (x.reshape(-1, self.t_tokens, self.grid * self.grid, self.c.d) + self.pos + self.t_pos).flatten(1, 2)
+        else:
+            x = x + self.pos
         cond = self.t_mlp(sincos(timestep, 256)) + self.pool(ctx.mean(dim=1))
         mod = self.ada(cond).reshape(-1, 6, self.c.d)
         for b in self.blocks:

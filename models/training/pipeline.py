@@ -25,7 +25,7 @@ import export_onnx as EX  # noqa: E402
 import video_data  # noqa: E402
 import write_bundle  # noqa: E402
 from captions import MOTION_IDS  # noqa: E402
-from dit import Config, n_params  # noqa: E402
+from dit import T2X, Config, n_params  # noqa: E402
 from train import Data, sample, train  # noqa: E402
 
 T0 = time.time()
@@ -196,13 +196,66 @@ def run_t2i(a, data, meta, vocab, hw):
     return ema, cfg
 
 
-def run_t2v(a, data, meta, vocab, hw, init, init_info=None):
-    cfg = Config(vocab=vocab, patch=8, frames=16, d=a.t2v_d, depth=a.t2v_depth, heads=a.heads, pred=a.t2v_pred)
+def video_config(a, vocab, image_cfg=None):
+    """The video model's architecture; started from an image model it takes that model's width,
+    depth, heads and prediction type (the transformer is shared)."""
+    kw = dict(vocab=vocab, patch=a.t2v_patch, frames=16, tubelet=a.t2v_tubelet, temporal_pos=a.t2v_temporal_pos,
+              d=a.t2v_d, depth=a.t2v_depth, heads=a.heads, pred=a.t2v_pred)
+    if image_cfg is not None:
+        kw.update(d=image_cfg.d, depth=image_cfg.depth, heads=image_cfg.heads, pred=image_cfg.pred,
+                  mlp_ratio=image_cfg.mlp_ratio, d_txt=image_cfg.d_txt, txt_depth=image_cfg.txt_depth,
+                  txt_heads=image_cfg.txt_heads, txt_mlp=image_cfg.txt_mlp, max_len=image_cfg.max_len)
+    return Config(**kw)
+
+
+def bundled_image_initialiser(a, data, meta, vocab):
+    """The bundled image model, read back from its ONNX graphs (bundle_weights), checked against
+    ONNX Runtime and on the held-out captions, and inflated into the video model's shapes."""
+    import bundle_weights as BW
+    import onnxruntime as ort
+    r = json.load(open(a.t2v_init_config))
+    icfg = Config(**r["config"])
+    if icfg.vocab != vocab:
+        raise SystemExit(f"image model vocab {icfg.vocab} != tokenizer vocab {vocab}")
+    img = BW.load_bundled_model(a.t2v_init_bundle, icfg)
+    rng = np.random.default_rng(0)
+    ids = rng.integers(2, vocab, (2, icfg.max_len)).astype(np.int64)
+    x = rng.standard_normal((2, 3, 64, 64)).astype(np.float32)
+    ts = np.array([700.0, 200.0], np.float32)
+    te = ort.InferenceSession(os.path.join(a.t2v_init_bundle, "text_encoder.onnx"), providers=["CPUExecutionProvider"])
+    dn = ort.InferenceSession(os.path.join(a.t2v_init_bundle, "denoiser.onnx"), providers=["CPUExecutionProvider"])
+    ctx = te.run(None, {"input_ids": ids})[0]
+    ref = dn.run(None, {"sample": x, "timestep": ts, "encoder_hidden_states": ctx})[0]
+    with torch.no_grad():
+        out = img.dit(torch.from_numpy(x), torch.from_numpy(ts), img.text(torch.from_numpy(ids))).numpy()
+    rel = float(np.linalg.norm(out - ref) / np.linalg.norm(ref))
+    log(f"[t2v init] {a.t2v_init_bundle}: PyTorch vs ONNX Runtime rel-L2 {rel:.2e}")
+    if rel > 1e-3:
+        raise SystemExit(f"the image model read back from {a.t2v_init_bundle} does not match its graphs (rel-L2 {rel})")
+    img = img.to(data.images.device).eval()
+    held, _, hids, tgt_ident, tgt_style = heldout_image_targets(a, data, meta)
+    gen = sample(img, hids, (len(held), 3, 64, 64), a.sample_steps, 3.0, seed=a.seed + 1)
+    check, _ = EV.adherence(EV.features(gen), EV.features(data.images), data.ident, data.style, tgt_ident, tgt_style)
+    log(f"[t2v init] bundled image model, held-out at guidance 3.0: {json.dumps(check)}")
+    vcfg = video_config(a, vocab, icfg)
+    state, how = BW.inflate({k: v.cpu() for k, v in img.state_dict().items()}, T2X(vcfg))
+    log(f"[t2v init] inflated: {how['copied']} tensors copied, {how['inflated']} inflated, fresh {how['fresh']}")
+    bundle = json.load(open(os.path.join(a.t2v_init_bundle, "model.json")))
+    info = dict(bundle=os.path.basename(os.path.normpath(a.t2v_init_bundle)), steps=bundle["training"]["steps"],
+                seconds=bundle["training"]["durationMinutes"] * 60, final_loss=bundle["training"]["finalLoss"],
+                heldout_guidance_3=check, pytorch_vs_onnx_rel_l2=rel, inflation=how)
+    return vcfg, state, info
+
+
+def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
+    cfg = cfg or video_config(a, vocab)
     ema, tr = train("t2v", cfg, data, a.t2v_steps, a.t2v_batch, a.t2v_lr, a.seed, log, max_seconds=a.t2v_cap,
                     init=init, warmup=100 if init is not None else 200, ema_decay=a.ema, compile_model=a.compile,
                     fit_to_time=a.fit_steps)
     tr["initialised_from_image_model"] = init is not None
-    if init_info is not None:  # the initialiser's training and check (it has no bundle of its own)
+    if init_info is not None and "bundle" in init_info:  # inflated from the bundled image model
+        tr["image_initialiser"] = init_info
+    elif init_info is not None:  # the initialiser's training and check (it has no bundle of its own)
         tr["image_initialiser"] = dict(steps=init_info["train"]["steps"], seconds=init_info["train"]["seconds"],
                                        final_loss=init_info["train"]["final_loss"],
                                        heldout_guidance_3=init_info.get("eval_guidance_3"))
@@ -322,6 +375,12 @@ def main():
     ap.add_argument("--skip-video", action="store_true")
     ap.add_argument("--t2i-init-only", action="store_true", help="train the image model only as the video model's "
                     "initialiser: no image evaluation beyond one check, no export, no image bundle")
+    ap.add_argument("--t2v-patch", type=int, default=8, help="video patch size in pixels")
+    ap.add_argument("--t2v-tubelet", type=int, default=1, help="frames per video token")
+    ap.add_argument("--t2v-temporal-pos", choices=["sincos", "learned"], default="sincos")
+    ap.add_argument("--t2v-init-bundle", help="train only the video model, inflated from this bundled image model "
+                    "(needs --t2v-init-config, --t2v-temporal-pos learned and the image model's patch size)")
+    ap.add_argument("--t2v-init-config", help="the image model's results JSON (its architecture config)")
     ap.add_argument("--fit-steps", action="store_true", help="shorten each run to the steps that fit in its time "
                     "cap (measured speed), so the learning-rate schedule completes")
     a = ap.parse_args()
@@ -332,7 +391,8 @@ def main():
     os.makedirs(a.work_bundles, exist_ok=True)
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
-    hw = f"1x {torch.cuda.get_device_name(0)}, torch {torch.__version__}{a.hw_note}"
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # cpu: smoke tests of the script only
+    hw = f"1x {torch.cuda.get_device_name(0) if device == 'cuda' else 'CPU'}, torch {torch.__version__}{a.hw_note}"
     log(f"start: {hw}, python {platform.python_version()}")
     if a.data:
         shutil.copytree(a.data, os.path.join(a.work, "data"), dirs_exist_ok=True)
@@ -347,9 +407,17 @@ def main():
             np.array([C.encode(h["caption"], vocab) for h in meta["heldout"]], np.int64))
     np.save(os.path.join(a.work, "data", "video_heldout_ids.npy"),
             np.array([C.encode(h["caption"], vocab) for h in meta["video_heldout"]], np.int64))
-    data = Data(os.path.join(a.work, "data", "emoji64.npz"), "cuda")
+    data = Data(os.path.join(a.work, "data", "emoji64.npz"), device)
     log(f"data on GPU: {tuple(data.images.shape)}, vocab {len(vocab)}")
     init, init_info = None, None
+    if a.t2v_init_bundle:  # video only, started from the bundled image model
+        try:
+            vcfg, init, init_info = bundled_image_initialiser(a, data, meta, len(vocab))
+            run_t2v(a, data, meta, len(vocab), hw, init, init_info, cfg=vcfg)
+        finally:
+            flush_out(a)
+        log("done")
+        return 0
     if a.only in (None, "t2i"):
         try:
             if a.t2i_init_only:

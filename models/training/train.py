@@ -28,6 +28,11 @@ class Data:
         self.n = self.images.shape[0]
 
 
+def sync(dev):
+    if dev.type == "cuda":  # the timings need the queued GPU work done; CPU work is synchronous
+        torch.cuda.synchronize(dev)
+
+
 def lr_at(step, total, peak, warmup):
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -45,7 +50,8 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
     model = T2X(cfg).to(dev)
     if init is not None:  # copy every tensor whose name and shape agree (text encoder, blocks, ...)
         own = model.state_dict()
-        copied = {k: v for k, v in init.state_dict().items() if k in own and own[k].shape == v.shape}
+        src = init if isinstance(init, dict) else init.state_dict()  # a module, or a (e.g. inflated) state dict
+        copied = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
         own.update(copied)
         model.load_state_dict(own)
         log(f"[{kind}] initialised {len(copied)}/{len(own)} tensors from the image model")
@@ -81,7 +87,7 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
         eps = torch.randn(x0.shape, generator=g, device=dev)
         sb = s.view(-1, *([1] * (x0.ndim - 1)))
         x_t = (1 - sb) * x0 + sb * eps
-        with torch.autocast("cuda", dtype=torch.bfloat16):
+        with torch.autocast(dev.type, dtype=torch.bfloat16):
             out = fwd(x_t, s, ids).float()
         if cfg.pred == "x":  # x-prediction with the velocity loss, sigma clipped at 0.05 (as in JiT)
             out = (x_t - out) / sb.clamp(min=0.05)
@@ -99,10 +105,10 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
                 f"{time.time()-t0:.1f}s")
         done = step + 1
         if step == 10:
-            torch.cuda.synchronize()
+            sync(dev)
             t10 = time.time()
         if fit_to_time and step == 60:
-            torch.cuda.synchronize()
+            sync(dev)
             now = time.time()
             per_step = (now - t10) / 50
             fit = done + int(0.97 * (max_seconds - (now - t0)) / per_step)  # 3% slack for the logging syncs
@@ -111,7 +117,7 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
         if time.time() - t0 > max_seconds:
             log(f"[{kind}] time cap {max_seconds}s reached at step {done} of {steps}")
             break
-    torch.cuda.synchronize()
+    sync(dev)
     secs = time.time() - t0
     final = float(np.mean([l for _, l in losses[-10:]]))
     if t10 is not None and done > 11:
@@ -135,7 +141,7 @@ def sample(model, ids, shape, steps, guidance, seed, shift=1.0, amp=True, noise=
     sig = shift * sig / (1 + (shift - 1) * sig)
     for k in range(steps):
         s = sig[k].expand(2 * shape[0])
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=amp):
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
             v = model.dit(torch.cat([x, x]), s * 1000.0, ctx).float()
         vc, vu = v.chunk(2)
         x = x + (sig[k + 1] - sig[k]) * (vu + guidance * (vc - vu))
