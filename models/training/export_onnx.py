@@ -247,14 +247,15 @@ def ort_sessions(outdir, threads):
     return mk("text_encoder.onnx"), mk("denoiser.onnx")
 
 
-def ort_generate(te, dn, ids, noise, steps, guidance, batch2=True, max_steps=None):
+def ort_generate(te, dn, ids, noise, steps, guidance, batch2=True, max_steps=None, shift=1.0):
     """Same algorithm as train.sample, in numpy through ONNX Runtime. Returns (x, seconds, per-step)."""
     t0 = time.time()
     ctx = np.concatenate([te.run(None, {"input_ids": ids[None]})[0],
                           te.run(None, {"input_ids": np.zeros_like(ids)[None]})[0]])
     t_text = time.time() - t0
     x = noise[None].astype(np.float32)
-    sig = np.linspace(1, 0, steps + 1).astype(np.float32)
+    sig = np.linspace(1, 0, steps + 1)
+    sig = (shift * sig / (1 + (shift - 1) * sig)).astype(np.float32)
     per = []
     for k in range(steps if max_steps is None else min(steps, max_steps)):
         ts = time.time()

@@ -79,14 +79,14 @@ def cpu_name():
     return platform.processor()
 
 
-def timing(bdir, ids, cfg, steps, guidance, full, log, ref_torch=None, noise=None, batch2=True):
+def timing(bdir, ids, cfg, steps, guidance, full, log, ref_torch=None, noise=None, batch2=True, shift=1.0):
     import onnxruntime as ort
     te, dn = EX.ort_sessions(bdir, threads=2)
     shape = (3, 64, 64) if cfg.frames == 1 else (3, cfg.frames, 64, 64)
     if noise is None:
         noise = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     EX.ort_generate(te, dn, ids, noise, steps, guidance, batch2=batch2, max_steps=1)  # warm-up
-    x, total, t_text, per = EX.ort_generate(te, dn, ids, noise, steps, guidance, batch2=batch2,
+    x, total, t_text, per = EX.ort_generate(te, dn, ids, noise, steps, guidance, batch2=batch2, shift=shift,
                                             max_steps=None if full else 3)
     med = float(np.median(per))
     res = dict(ort_version=ort.__version__, cpu=cpu_name(), threads=2, text_s=t_text, step_median_s=med,
@@ -251,7 +251,7 @@ def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
     cfg = cfg or video_config(a, vocab)
     ema, tr = train("t2v", cfg, data, a.t2v_steps, a.t2v_batch, a.t2v_lr, a.seed, log, max_seconds=a.t2v_cap,
                     init=init, warmup=100 if init is not None else 200, ema_decay=a.ema, compile_model=a.compile,
-                    fit_to_time=a.fit_steps)
+                    fit_to_time=a.fit_steps, shift=a.t2v_shift)
     tr["initialised_from_image_model"] = init is not None
     if init_info is not None and "bundle" in init_info:  # inflated from the bundled image model
         tr["image_initialiser"] = init_info
@@ -276,7 +276,7 @@ def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
     by_g, gens = {}, {}
     for g in a.guidances:
         gen = torch.cat([sample(ema, ids[i:i + 50], (len(ids[i:i + 50]), 3, cfg.frames, 64, 64), a.sample_steps, g,
-                                seed=a.seed + 1 + i) for i in range(0, len(held), 50)])
+                                seed=a.seed + 1 + i, shift=a.t2v_shift) for i in range(0, len(held), 50)])
         m, _ = EV.adherence(EV.features(gen[:, :, 0]), train_f, data.ident, data.style, tgt_ident, tgt_style)
         m["motion"] = EV.motion_agreement(gen, motions)
         by_g[str(g)], gens[g] = m, gen
@@ -296,10 +296,10 @@ def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
     copy_denoiser_out(a, bdir, "t2v")
     flush_out(a)
     tm = timing(bdir, caps[0].astype(np.int64), cfg, a.sample_steps, best, a.full_video_timing, log,
-                batch2=ex["denoiser_batch"].startswith("dynamic"))
+                batch2=ex["denoiser_batch"].startswith("dynamic"), shift=a.t2v_shift)
     r = dict(name=name, kind="video", config=cfg.to_dict(), train=tr, hardware=hw,
              params=dict(text=n_params(ema.text), denoiser=n_params(ema.dit)), export=ex, timing=tm,
-             defaults=dict(steps=a.sample_steps, guidance=best), motions=MOTION_IDS,
+             defaults=dict(steps=a.sample_steps, guidance=best, shift=a.t2v_shift), motions=MOTION_IDS,
              eval=dict(chosen=best, by_guidance=by_g, n=len(held),
                        reference=dict(ground_truth_clips_top1=ref_id["top1"], ground_truth_clips_top5=ref_id["top5"],
                                       ground_truth_direction_agreement=ref_mo["direction_agreement"])),
@@ -378,6 +378,8 @@ def main():
     ap.add_argument("--t2v-patch", type=int, default=8, help="video patch size in pixels")
     ap.add_argument("--t2v-tubelet", type=int, default=1, help="frames per video token")
     ap.add_argument("--t2v-temporal-pos", choices=["sincos", "learned"], default="sincos")
+    ap.add_argument("--t2v-shift", type=float, default=1.0, help="noise-level shift of the video model, in "
+                    "training and sampling (written to model.json's scheduler)")
     ap.add_argument("--t2v-init-bundle", help="train only the video model, inflated from this bundled image model "
                     "(needs --t2v-init-config, --t2v-temporal-pos learned and the image model's patch size)")
     ap.add_argument("--t2v-init-config", help="the image model's results JSON (its architecture config)")

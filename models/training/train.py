@@ -41,9 +41,13 @@ def lr_at(step, total, peak, warmup):
 
 
 def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_seconds=1e9, init=None, warmup=200,
-          ema_decay=0.999, cfg_drop=0.1, compile_model=False, fit_to_time=False):
+          ema_decay=0.999, cfg_drop=0.1, compile_model=False, fit_to_time=False, shift=1.0):
     """fit_to_time: once the speed is known (steps 10-60), shorten the run to the steps that fit in
-    max_seconds, so the cosine schedule ends at the time cap instead of being cut off mid-way."""
+    max_seconds, so the cosine schedule ends at the time cap instead of being cut off mid-way.
+    shift: noise levels s ~ logit-normal are mapped by shift*s/(1+(shift-1)*s) (SD3's resolution
+    shift; sampling must use the same shift). A 16-frame clip repeats its content in every frame,
+    so noise that hides an image still leaves the clip recognisable: the levels where the content
+    is decided lie closer to s = 1, and training must cover them."""
     dev = data.images.device
     torch.manual_seed(seed)
     g = torch.Generator(device=dev).manual_seed(seed)
@@ -84,6 +88,7 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
         drop = torch.rand(batch, generator=g, device=dev) < cfg_drop
         ids = torch.where(drop[:, None], torch.zeros_like(ids), ids)
         s = torch.sigmoid(torch.randn(batch, generator=g, device=dev))
+        s = shift * s / (1 + (shift - 1) * s)
         eps = torch.randn(x0.shape, generator=g, device=dev)
         sb = s.view(-1, *([1] * (x0.ndim - 1)))
         x_t = (1 - sb) * x0 + sb * eps
@@ -126,7 +131,7 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
     log(f"[{kind}] trained {done} steps in {secs:.1f}s, final loss (mean of last 10 logged) {final:.4f}")
     return ema, dict(steps=done, planned_steps=planned, batch=batch, lr=lr, seconds=secs, final_loss=final,
                      losses=losses, seed=seed, ema_decay=ema_decay, caption_dropout=cfg_drop, warmup=warmup,
-                     pred=cfg.pred, compiled=compile_model)
+                     pred=cfg.pred, compiled=compile_model, shift=shift)
 
 
 @torch.no_grad()

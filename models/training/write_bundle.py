@@ -78,7 +78,7 @@ def model_json(r):
         },
         "tokenizer": {"file": "tokenizer.json", "maxLength": c["max_len"], "padId": 0},
         "prediction": "flow",
-        "scheduler": {"name": "flow_euler", "numTrainTimesteps": 1000, "shift": 1.0},
+        "scheduler": {"name": "flow_euler", "numTrainTimesteps": 1000, "shift": r["defaults"].get("shift", 1.0)},
         "defaults": {"steps": r["defaults"]["steps"], "guidanceScale": r["defaults"]["guidance"], "negativePrompt": ""},
         "sample": {"frames": c["frames"], "channels": 3, "height": 64, "width": 64, "latentScale": 1},
         "output": {"valueRange": [-1.0, 1.0]},
