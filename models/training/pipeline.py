@@ -247,13 +247,30 @@ def bundled_image_initialiser(a, data, meta, vocab):
     return vcfg, state, info
 
 
+def resumed_video_model(a):
+    """Continue training a video model from its exported bundle (`--t2v-resume DIR RESULTS_JSON`):
+    its weights read back from the graphs, its config and training record from the results JSON."""
+    import bundle_weights as BW
+    bdir, rpath = a.t2v_resume
+    r = json.load(open(rpath))
+    cfg = Config(**r["config"])
+    model = BW.load_bundled_model(bdir, cfg)
+    t = r["train"]
+    prev = [*t.get("previous_runs", []), {k: t[k] for k in ("steps", "batch", "lr", "seconds", "final_loss", "shift")
+                                           if k in t}]
+    log(f"[t2v] resuming from {bdir}: {sum(p['steps'] for p in prev)} steps so far")
+    info = dict(t.get("image_initialiser") or {}, previous_runs=prev)
+    return cfg, model.state_dict(), info
+
+
 def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
     cfg = cfg or video_config(a, vocab)
     ema, tr = train("t2v", cfg, data, a.t2v_steps, a.t2v_batch, a.t2v_lr, a.seed, log, max_seconds=a.t2v_cap,
                     init=init, warmup=100 if init is not None else 200, ema_decay=a.ema, compile_model=a.compile,
                     fit_to_time=a.fit_steps, shift=a.t2v_shift)
     tr["initialised_from_image_model"] = init is not None
-    if init_info is not None and "bundle" in init_info:  # inflated from the bundled image model
+    if init_info is not None and "bundle" in init_info:  # inflated from the bundled image model (maybe resumed)
+        tr["previous_runs"] = init_info.pop("previous_runs", [])
         tr["image_initialiser"] = init_info
     elif init_info is not None:  # the initialiser's training and check (it has no bundle of its own)
         tr["image_initialiser"] = dict(steps=init_info["train"]["steps"], seconds=init_info["train"]["seconds"],
@@ -382,6 +399,8 @@ def main():
                     "training and sampling (written to model.json's scheduler)")
     ap.add_argument("--t2v-init-bundle", help="train only the video model, inflated from this bundled image model "
                     "(needs --t2v-init-config, --t2v-temporal-pos learned and the image model's patch size)")
+    ap.add_argument("--t2v-resume", nargs=2, metavar=("BUNDLE_DIR", "RESULTS_JSON"),
+                    help="continue training the video model exported to BUNDLE_DIR (its results JSON: config, record)")
     ap.add_argument("--t2v-init-config", help="the image model's results JSON (its architecture config)")
     ap.add_argument("--fit-steps", action="store_true", help="shorten each run to the steps that fit in its time "
                     "cap (measured speed), so the learning-rate schedule completes")
@@ -412,9 +431,12 @@ def main():
     data = Data(os.path.join(a.work, "data", "emoji64.npz"), device)
     log(f"data on GPU: {tuple(data.images.shape)}, vocab {len(vocab)}")
     init, init_info = None, None
-    if a.t2v_init_bundle:  # video only, started from the bundled image model
+    if a.t2v_init_bundle or a.t2v_resume:  # video only, started from the bundled image model or continued
         try:
-            vcfg, init, init_info = bundled_image_initialiser(a, data, meta, len(vocab))
+            if a.t2v_resume:
+                vcfg, init, init_info = resumed_video_model(a)
+            else:
+                vcfg, init, init_info = bundled_image_initialiser(a, data, meta, len(vocab))
             run_t2v(a, data, meta, len(vocab), hw, init, init_info, cfg=vcfg)
         finally:
             flush_out(a)

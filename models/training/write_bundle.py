@@ -45,6 +45,15 @@ def tensor(name, dtype, shape):
     return {"name": name, "dtype": dtype, "shape": shape}
 
 
+def init_note(t):
+    i = t.get("image_initialiser") or {}
+    if "bundle" in i:
+        return (f"initialised from the bundled image model {i['bundle']} (read back from its ONNX graphs; every "
+                "tensor copied, the patch embedding split evenly over each tubelet's frames, the output layer "
+                "repeated per frame, a learned temporal embedding starting at zero); ")
+    return "initialised from the image model (text encoder and transformer blocks); "
+
+
 def model_json(r):
     video = r["kind"] == "video"
     c = r["config"]
@@ -54,12 +63,15 @@ def model_json(r):
     te_b, dn_b = bdim("text_encoder_batch"), bdim("denoiser_batch")
     sshape[0] = dn_b
     t = r["train"]
+    runs = [*t.get("previous_runs", []), t]  # a training continued in later runs: report the totals
     j = {
         "schemaVersion": 1,
         "name": r["name"],
         "displayName": "Emoji text-to-video (SageStudio)" if video else "Emoji text-to-image (SageStudio)",
         "description": (f"Small pixel-space diffusion transformer ({r['params']['denoiser']/1e6:.2f}M params, "
-                        f"patch {c['patch']}, {c['depth']} blocks of self- and cross-attention"
+                        + (f"tubelets of {c['tubelet']} frames x {c['patch']}x{c['patch']} pixels, "
+                           if c.get("tubelet", 1) > 1 else f"patch {c['patch']}, ")
+                        + f"{c['depth']} blocks of self- and cross-attention"
                         + (f", full spatio-temporal attention over {c['frames']} frames" if video else "")
                         + f") with a jointly trained {r['params']['text']/1e6:.2f}M-param text encoder, trained with "
                         "rectified flow on Twemoji and Noto emoji at 64x64"
@@ -84,7 +96,7 @@ def model_json(r):
         "output": {"valueRange": [-1.0, 1.0]},
         "license": {"spdx": "CC-BY-4.0", "file": "LICENSE.md", "attribution": ATTRIBUTION},
         "training": {
-            "steps": t["steps"], "batchSize": t["batch"],
+            "steps": sum(x["steps"] for x in runs), "batchSize": t["batch"],
             "data": ["emoji-datasource-twitter@16.0.0 img/twitter/64 (3786 PNGs, alpha over white)",
                      "emoji-datasource-google@16.0.0 img/google/64 (3786 PNGs, alpha over white)",
                      "captions from emoji.json names/short names/categories and emojilib@4.0.3 keywords + style",
@@ -95,16 +107,21 @@ def model_json(r):
                       "exported denoiser returns the velocity (x_s - x0_pred)/max(s, 0.001)"
                       if t.get("pred") == "x" else
                       "rectified flow: MSE between predicted and true velocity (eps - x0)")
-                     + ", x_s=(1-s)x0+s*eps, s~logit-normal(0,1); caption dropout 10% to the empty caption; AdamW, "
+                     + ", x_s=(1-s)x0+s*eps, s~logit-normal(0,1)"
+                     + (f" mapped by the shift {t['shift']}: s -> {t['shift']}s/(1+{t['shift'] - 1:g}s)" if t.get("shift", 1.0) != 1.0 else "")
+                     + "; caption dropout 10% to the empty caption; AdamW, "
                      f"bf16 autocast, EMA {t['ema_decay']}"),
             "finalLoss": round(t["final_loss"], 4),
             "hardware": r["hardware"],
-            "durationMinutes": round(t["seconds"] / 60, 2),
+            "durationMinutes": round(sum(x["seconds"] for x in runs) / 60, 2),
             "seed": t["seed"],
             "script": "models/training/pipeline.py (see models/training/README.md)",
             "notes": (f"peak lr {t['lr']}, warmup {t['warmup']}, cosine to 10%; "
-                      + ("initialised from the image model (text encoder and transformer blocks); "
-                         if video and t.get("initialised_from_image_model", True) else "")
+                      + (f"continued from {len(runs) - 1} earlier run(s) of " + " + ".join(
+                          f"{x['steps']} steps (peak lr {x['lr']})" for x in runs[:-1]) + " with a fresh schedule; "
+                         if len(runs) > 1 else "")
+                      + (init_note(t) if video and t.get("initialised_from_image_model", True) else "")
+                      + (f"noise-level shift {t['shift']} in training and sampling; " if t.get("shift", 1.0) != 1.0 else "")
                       + ("trained from scratch; " if video and not t.get("initialised_from_image_model", True) else "")
                       + ("torch.compile; " if t.get("compiled") else "")
                       + ("weights rounded to fp16 after training and stored as fp16 initializers, each Cast to "
@@ -122,14 +139,22 @@ def model_json(r):
 def eval_md(r):
     e, c, t = r["eval"], r["config"], r["train"]
     video = r["kind"] == "video"
+    prev = t.get("previous_runs", [])
     L = [f"# {r['name']} — evaluation", "",
-         f"Trained {t['steps']} steps (batch {t['batch']}, {t['seconds']/60:.2f} min on {r['hardware']}), "
-         f"final training loss {t['final_loss']:.4f}. Denoiser {r['params']['denoiser']/1e6:.2f}M params, "
+         (f"Trained {sum(x['steps'] for x in prev) + t['steps']} steps in {len(prev) + 1} runs ("
+          + " + ".join(f"{x['steps']} steps, peak lr {x['lr']}, {x['seconds']/60:.2f} min" for x in [*prev, t])
+          + f"; batch {t['batch']}, each on {r['hardware']}; each run a warmup + cosine schedule starting from the "
+          "previous run's exported weights), " if prev else
+          f"Trained {t['steps']} steps (batch {t['batch']}, {t['seconds']/60:.2f} min on {r['hardware']}), ")
+         + f"final training loss {t['final_loss']:.4f}. Denoiser {r['params']['denoiser']/1e6:.2f}M params, "
          f"text encoder {r['params']['text']/1e6:.2f}M params. "
-         + (f"Initialised from an image model trained just before for {t['image_initialiser']['steps']} steps "
-            f"({t['image_initialiser']['seconds']/60:.2f} min; its own held-out top-1/top-5 at guidance 3: "
-            f"{t['image_initialiser']['heldout_guidance_3']['top1']:.3f} / {t['image_initialiser']['heldout_guidance_3']['top5']:.3f}). "
+         + (f"Initialised from {'the bundled image model ' + t['image_initialiser']['bundle'] if 'bundle' in t['image_initialiser'] else 'an image model trained just before'} "
+            f"({t['image_initialiser']['steps']} steps, {t['image_initialiser']['seconds']/60:.2f} min; its own held-out "
+            f"top-1/top-5 at guidance 3: {t['image_initialiser']['heldout_guidance_3']['top1']:.3f} / "
+            f"{t['image_initialiser']['heldout_guidance_3']['top5']:.3f}). "
             if (t.get("image_initialiser") or {}).get("heldout_guidance_3") else "")
+         + (f"Noise levels shifted by {t['shift']} (s -> {t['shift']}s/(1+{t['shift'] - 1:g}s)) in training and sampling. "
+            if t.get("shift", 1.0) != 1.0 else "")
          + "Sampling: flow Euler, "
          f"{r['defaults']['steps']} steps, guidance {r['defaults']['guidance']} (chosen below).", "",
          *([f"**Verdict: {r['verdict']}**", ""] if r.get("verdict") else []),
