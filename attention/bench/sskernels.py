@@ -14,6 +14,7 @@ _cuda.cuLaunchKernel.argtypes = [ctypes.c_void_p] + [ctypes.c_uint] * 7 + [ctype
 _cuda.cuModuleGetFunction.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p, ctypes.c_char_p]
 _cuda.cuFuncSetAttribute.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
 _cuda.cuModuleLoadData.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
+_cuda.cuFuncGetAttribute.argtypes = [ctypes.POINTER(ctypes.c_int), ctypes.c_int, ctypes.c_void_p]
 
 
 def check(rc, what):
@@ -75,6 +76,13 @@ class Kernels:
                 check(_cuda.cuFuncSetAttribute(f, 8, smem), f"cuFuncSetAttribute({name})")
             self.fns[name] = (f, smem)
         return self.fns[name]
+
+    def max_threads(self, name):
+        """The entry's __launch_bounds__ block size (CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK)."""
+        f, _ = self.fn(name)
+        n = ctypes.c_int()
+        check(_cuda.cuFuncGetAttribute(ctypes.byref(n), 0, f), f"cuFuncGetAttribute({name})")
+        return n.value
 
     def launch(self, name, grid, block, args):
         f, smem = self.fn(name)
@@ -178,7 +186,8 @@ class Plan:
                 tiles = grid[0] * grid[1] * grid[2]
                 cap = SMS if self.sm90_grid == "persistent" else int(self.sm90_grid)
                 grid = (min(tiles, cap), 1, 1)
-        ks.launch(name, grid, BLOCK.get(name, 128), [P(self.q8), P(self.qs), P(self.k8), P(self.kscale), P(v), P(vs), P(o)] + dims
+        block = ks.max_threads(name) if name in BLOCK else 128  # sm90: 256, or 384 with a producer warpgroup
+        ks.launch(name, grid, block, [P(self.q8), P(self.qs), P(self.k8), P(self.kscale), P(v), P(vs), P(o)] + dims
                   + vstr + ostr + [I(self.causal), I(OUT[o.dtype])])
 
     def run(self):

@@ -62,6 +62,16 @@ __device__ __forceinline__ float small_int_to_float(int x) {
 #ifndef SS_SM90_EXP16
 #define SS_SM90_EXP16 0
 #endif
+// SS_SM90_PRODUCER: a third warpgroup (block 384) issues every Q/K/V copy and the two compute
+// warpgroups only wait on the ring's full barriers; setmaxnreg moves registers from the producer
+// (SS_SM90_PRODUCER_REGS) to the consumers (SS_SM90_CONSUMER_REGS). The sum must stay within what the
+// launch gave the CTA (168 per thread at 384 threads): 40 + 2·232 = 3·168. More, and setmaxnreg.inc
+// waits forever for registers nobody frees.
+#ifndef SS_SM90_PRODUCER
+#define SS_SM90_PRODUCER 0
+#endif
+#define SS_SM90_PRODUCER_REGS 40
+#define SS_SM90_CONSUMER_REGS 232
 
 __device__ __forceinline__ uint32_t exp2_f16x2(float x0, float x1) {
   const uint32_t xh = pack2<__half>(x0, x1);
@@ -163,8 +173,18 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
   auto empty_bar = [&](int st) { return bars + (STAGES + st) * 8; };
   auto qfull_bar = [&](int buf) { return bars + (2 * STAGES + buf) * 8; };
   auto qempty_bar = [&](int buf) { return bars + (2 * STAGES + 2 + buf) * 8; };
+  constexpr bool PRODUCER = SS_SM90_PRODUCER != 0;
+  constexpr int LOADERS = PRODUCER ? 128 : Tr::THREADS;  // threads that copy (and arrive on full barriers)
+  const int ltid = PRODUCER ? tid - Tr::THREADS : tid;    // index among them
   if (tid == 0) {
-    for (int i = 0; i < 2 * STAGES + 4; ++i) mbar_init(bars + i * 8, Tr::THREADS);
+    for (int st = 0; st < STAGES; ++st) {
+      mbar_init(full_bar(st), LOADERS);
+      mbar_init(empty_bar(st), Tr::THREADS);
+    }
+    for (int buf = 0; buf < 2; ++buf) {
+      mbar_init(qfull_bar(buf), LOADERS);
+      mbar_init(qempty_bar(buf), Tr::THREADS);
+    }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
   }
   __syncthreads();
@@ -185,10 +205,10 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
     const int st = lf % STAGES, n0 = lblk * BN;
     if (lf >= STAGES) mbar_wait(empty_bar(st), (lf / STAGES - 1) & 1);  // block lf - STAGES released
     const long long kvh = (long long)LT.b * a.Hkv + LT.hk;
-    load_tile<D, BN, Tr::THREADS>(sK(st), reinterpret_cast<const char*>(k8 + (kvh * NkP + n0) * D), D, NkP - n0,
-                                  tid);  // k8 rows end at NkP
+    const char* kg = reinterpret_cast<const char*>(k8 + (kvh * NkP + n0) * D);
     const char* vg = reinterpret_cast<const char*>(v + LT.b * v_sb + LT.hk * v_sh) + n0 * vstr;
-    load_tile_panels128<D * 2, BN, Tr::THREADS>(sV(st), vg, vstr, a.Nk - n0, tid);
+    load_tile<D, BN, LOADERS>(sK(st), kg, D, NkP - n0, ltid);  // k8 rows end at NkP
+    load_tile_panels128<D * 2, BN, LOADERS>(sV(st), vg, vstr, a.Nk - n0, ltid);
     cp_async_mbar_arrive(full_bar(st));
     ++lf;
     if (++lblk == LT.nblk) {
@@ -203,13 +223,29 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
     if (i >= 2) mbar_wait(qempty_bar(buf), ((i >> 1) - 1) & 1);
     const Sm90Tile T = sm90_tile<BM, BN, CAUSAL>(t, nq, a);
     const char* qg = reinterpret_cast<const char*>(q8 + (((long long)T.b * a.Hq + T.h) * NqP + T.qblk * BM) * D);
-    load_tile<D, BM, Tr::THREADS>(sQ(buf), qg, D, BM, tid);  // padded: all rows exist
+    load_tile<D, BM, LOADERS>(sQ(buf), qg, D, BM, ltid);  // padded: all rows exist
     cp_async_mbar_arrive(qfull_bar(buf));
   };
 
-  load_q(0, cta);
+  if constexpr (PRODUCER) {
+    if (tid >= Tr::THREADS) {  // the producer warpgroup: Q of each tile, then its K/V blocks, as the ring frees up
+      asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(SS_SM90_PRODUCER_REGS));
 #pragma unroll 1
-  for (int s = 0; s < AHEAD; ++s) load_next();
+      for (int t = cta, i = 0; t < tiles; t += ncta, ++i) {
+        load_q(i, t);
+        const int nb = sm90_tile<BM, BN, CAUSAL>(t, nq, a).nblk;
+#pragma unroll 1
+        for (int j = 0; j < nb; ++j) load_next();
+      }
+      cp_async_wait<0>();
+      return;
+    }
+    asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(SS_SM90_CONSUMER_REGS));
+  } else {
+    load_q(0, cta);
+#pragma unroll 1
+    for (int s = 0; s < AHEAD; ++s) load_next();
+  }
 
   auto desc_k = [&](int st) { return wgmma_desc(sK(st), 16, 8 * D, QK_SWIZZLE); };
   auto desc_v = [&](int st) { return wgmma_desc(sV(st), BN * 128, 1024, kSwizzle128B); };
@@ -257,7 +293,7 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
       // a half past NkP holds only masked keys (any positive scale).
       const float ks_lo = ksb[2 * j];
       const float ks_hi = 2 * j + 1 < nks ? ksb[2 * j + 1] : ks_lo;
-      load_next();
+      if (!PRODUCER) load_next();
       mbar_wait(full_bar(st), (fj / STAGES) & 1);
       fence_proxy_async_smem();
 
@@ -283,7 +319,7 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
       }
       wgmma_pin(si);
       if (j == nblk - 1) mbar_arrive(qempty_bar(qbuf));         // this thread's reads of this Q are done
-      if (more && j == max(nblk - 2, 0)) load_q(i + 1, t + ncta);  // the next tile's Q, two blocks early
+      if (!PRODUCER && more && j == max(nblk - 2, 0)) load_q(i + 1, t + ncta);  // the next tile's Q, two blocks early
 
       float s[1][NT][4];
 #pragma unroll
