@@ -2,17 +2,18 @@
 // s8·s8→s32 (Q and K K-major in swizzled shared memory), dequantization by δQ·δK (Q already carries
 // softmax_scale·log2 e), exp2 online softmax in fp32, then P·V as wgmma m64nDk16 with FP16 P from
 // registers (the QK accumulator layout is the A-fragment layout, no shuffles) and FP16 V read
-// N-major from shared memory, fp32 accumulation. Same launch contract and inputs as
-// sage_int8_fp16_dD (ABI.md §3) except block = 256 and its own shared-memory size.
+// N-major from shared memory, fp32 accumulation. Same inputs as sage_int8_fp16_dD (ABI.md §3);
+// block 384, its own shared-memory size, and any grid (the CTAs walk the tiles).
 //
-// CTA = 128 query rows (the tiles of the sm80 kernel), 2 warpgroups × 64 rows; warp w of warpgroup
-// g owns rows 64g+16w..+15, inside one 32-row Q-scale group. Keys in blocks of 128 (two 64-key K
-// scales: columns 0-63 and 64-127). K/V blocks stream through a STAGES-deep cp.async ring.
-// The P·V of block j-1 runs on the tensor cores while the softmax of block j runs on the ALUs
-// (issue QK(j), issue PV(j-1), wait for QK(j) only); that keeps one more block in flight, so loads
-// run STAGES-2 blocks ahead. The K/V ring is synchronized by mbarriers, and the two warpgroups take
-// turns issuing their MMAs (ping-pong). The alternatives (no overlap, one __syncthreads per block,
-// no ping-pong) were measured slower on the H100 and removed (attention/bench/NOTES.md, runs 4-6).
+// CTA = 2 compute warpgroups × 64 query rows (a 128-row tile, as the sm80 kernel) + 1 producer
+// warpgroup; warp w of compute warpgroup g owns rows 64g+16w..+15, inside one 32-row Q-scale
+// group. Keys in blocks of 128 (two 64-key K scales: columns 0-63 and 64-127). The producer streams
+// Q (two buffers) and K/V blocks (a STAGES-deep ring) with 16-byte cp.async, synchronized by
+// mbarriers. The P·V of block j-1 runs on the tensor cores while the softmax of block j runs on the
+// ALUs (issue QK(j), issue PV(j-1), wait for QK(j) only), and the two compute warpgroups take turns
+// issuing their MMAs (ping-pong), so one's softmax runs under the other's MMAs. The alternatives (no
+// overlap, one __syncthreads per block, no ping-pong) were measured slower on the H100 and removed
+// (attention/bench/NOTES.md, runs 4-6); SS_SM90_PRODUCER=0 (copies by the compute warps) stays for A/B.
 #pragma once
 #include "attn_common.cuh"
 #include "wgmma.cuh"
@@ -55,69 +56,19 @@ __device__ __forceinline__ float small_int_to_float(int x) {
   return __int_as_float(x + 0x4B400000) - 12582912.f;
 }
 
-// SS_SM90_EXP16: P = 2^x evaluated by ex2.approx.f16x2 on fp16-rounded arguments, two per MUFU op,
-// straight into the packed fp16 A fragments of P·V (no separate fp32->fp16 packing of P); the row
-// sums add those fp16 P values in fp32. Halves the exp work of the MUFU unit, which the softmax of
-// both warpgroups shares; costs argument rounding (|x| 2^-11 relative: 2^x off by ≤ 0.07% for |x| < 1).
-#ifndef SS_SM90_EXP16
-#define SS_SM90_EXP16 0
-#endif
-// SS_SM90_PRODUCER: a third warpgroup (block 384) issues every Q/K/V copy and the two compute
-// warpgroups only wait on the ring's full barriers; setmaxnreg moves registers from the producer
+// SS_SM90_PRODUCER (default): a third warpgroup (block 384) issues every Q/K/V copy and the two
+// compute warpgroups only wait on the ring's full barriers, so the loads run up to STAGES-1 blocks
+// ahead whatever the compute warps do; setmaxnreg moves registers from the producer
 // (SS_SM90_PRODUCER_REGS) to the consumers (SS_SM90_CONSUMER_REGS). The sum must stay within what the
 // launch gave the CTA (168 per thread at 384 threads): 40 + 2·232 = 3·168. More, and setmaxnreg.inc
 // waits forever for registers nobody frees.
+// 0: the compute warpgroups copy their share of each block themselves (block 256; measured 20-25%
+// slower on the H100, attention/bench/NOTES.md run 9), kept for A/B.
 #ifndef SS_SM90_PRODUCER
-#define SS_SM90_PRODUCER 0
+#define SS_SM90_PRODUCER 1
 #endif
 #define SS_SM90_PRODUCER_REGS 40
 #define SS_SM90_CONSUMER_REGS 232
-
-__device__ __forceinline__ uint32_t exp2_f16x2(float x0, float x1) {
-  const uint32_t xh = pack2<__half>(x0, x1);
-  uint32_t y;
-  asm("ex2.approx.f16x2 %0, %1;" : "=r"(y) : "r"(xh));
-  return y;
-}
-
-// online_softmax (softmax.cuh) for one m64 row group of the sm90 kernel, P produced packed: pa[kb]
-// is the m16n8k16 A fragment of keys 16kb..16kb+15 (the QK accumulator layout), ex2 in f16x2.
-template <int NT>
-__device__ __forceinline__ bool online_softmax_f16p(const float (&s)[NT][4], float scale_lo, float scale_hi,
-                                                    float (&m)[2], float (&l)[2], float (&alpha)[2],
-                                                    uint32_t (&pa)[NT / 2][4]) {
-  bool changed = false;
-#pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    float mx_lo = -INFINITY, mx_hi = -INFINITY;
-#pragma unroll
-    for (int nj = 0; nj < NT; ++nj) {
-      const float v = fmaxf(s[nj][2 * h], s[nj][2 * h + 1]);
-      if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
-      else mx_hi = fmaxf(mx_hi, v);
-    }
-    float mx = fmaxf(mx_lo * scale_lo, mx_hi * scale_hi);
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-    mx = fmaxf(m[h], mx);
-    const float ref = (mx == -INFINITY) ? 0.f : mx;
-    alpha[h] = (m[h] == -INFINITY) ? 0.f : fast_exp2(m[h] - ref);
-    changed |= (mx != m[h]);
-    m[h] = mx;
-    float sum0 = 0.f, sum1 = 0.f;
-#pragma unroll
-    for (int nj = 0; nj < NT; ++nj) {
-      const float scale = nj < NT / 2 ? scale_lo : scale_hi;
-      const uint32_t p = exp2_f16x2(fmaf(s[nj][2 * h], scale, -ref), fmaf(s[nj][2 * h + 1], scale, -ref));
-      pa[nj / 2][(nj & 1) * 2 + h] = p;
-      const float2 pf = __half22float2(*reinterpret_cast<const __half2*>(&p));
-      sum0 += pf.x;
-      sum1 += pf.y;
-    }
-    l[h] = l[h] * alpha[h] + (sum0 + sum1);
-  }
-  return __any_sync(0xffffffffu, changed);
-}
 
 // One (batch, head, 128-query-row) tile of the work, in launch order: query block fastest (the
 // CTAs running at one time share a head's K/V in L2), heavy causal blocks first.
@@ -330,12 +281,7 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
       if (n0 + BN > a.Nk || (CAUSAL && n0 + BN - 1 > wrow0)) mask_scores<1, NT, CAUSAL>(s, wrow0, n0, a.Nk, lane);
 
       float alpha[1][2];
-#if SS_SM90_EXP16
-      uint32_t pn[BN / 16][4];  // P of this block; pa still feeds the pending P·V(j-1)
-      const bool changed = online_softmax_f16p<NT>(s[0], qscale * ks_lo, qscale * ks_hi, m[0], l[0], alpha[0], pn);
-#else
       const bool changed = online_softmax<1, NT>(s, qscale * ks_lo, qscale * ks_hi, m, l, alpha);
-#endif
       if constexpr (!FIRST) {
         wgmma_wait<0>();  // PV(j-1) has landed in acc
         wgmma_pin(acc[0]);
@@ -344,15 +290,10 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
       if (changed) rescale_o<1, DT>(acc, alpha);
 #pragma unroll
       for (int kb = 0; kb < BN / 16; ++kb) {
-#if SS_SM90_EXP16
-#pragma unroll
-        for (int e = 0; e < 4; ++e) pa[kb][e] = pn[kb][e];
-#else
         pa[kb][0] = pack2<__half>(s[0][2 * kb][0], s[0][2 * kb][1]);
         pa[kb][1] = pack2<__half>(s[0][2 * kb][2], s[0][2 * kb][3]);
         pa[kb][2] = pack2<__half>(s[0][2 * kb + 1][0], s[0][2 * kb + 1][1]);
         pa[kb][3] = pack2<__half>(s[0][2 * kb + 1][2], s[0][2 * kb + 1][3]);
-#endif
       }
     };
     key_block(0, std::true_type{});
