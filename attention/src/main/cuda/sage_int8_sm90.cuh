@@ -57,8 +57,8 @@ __device__ __forceinline__ float small_int_to_float(int x) {
 }
 
 // SS_SM90_PRODUCER (default): a third warpgroup (block 384) issues every Q/K/V copy and the two
-// compute warpgroups only wait on the ring's full barriers, so the loads run up to STAGES-1 blocks
-// ahead whatever the compute warps do; setmaxnreg moves registers from the producer
+// compute warpgroups only wait on the ring's full barriers, so the loads run as far ahead as the
+// ring has free stages, whatever the compute warps do; setmaxnreg moves registers from the producer
 // (SS_SM90_PRODUCER_REGS) to the consumers (SS_SM90_CONSUMER_REGS). The sum must stay within what the
 // launch gave the CTA (168 per thread at 384 threads): 40 + 2·232 = 3·168. More, and setmaxnreg.inc
 // waits forever for registers nobody frees.
@@ -147,8 +147,8 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
   auto wait_turn = [&] { named_bar_sync(1 + wg, Tr::THREADS); };
   auto pass_turn = [&] { named_bar_arrive(2 - wg, Tr::THREADS); };
 
-  // Loader: each thread copies its share of every K/V block, walking this CTA's tiles in order;
-  // flat block index lf counts blocks over all of them (ring stage lf % STAGES).
+  // Loader (the producer warpgroup; with SS_SM90_PRODUCER=0 every compute thread, its share): walks
+  // this CTA's tiles in order; flat block index lf counts blocks over all of them (stage lf % STAGES).
   int lt = cta, lblk = 0, lf = 0;
   Sm90Tile LT = sm90_tile<BM, BN, CAUSAL>(lt, nq, a);
   auto load_next = [&] {

@@ -40,7 +40,7 @@ struct SageTraits : TileShape {
   static constexpr int KS = D == 128 ? SS_KS_D128 : 64;
 };
 
-// Sage on Hopper wgmma (sage_int8_sm90.cuh): 2 warpgroups × 64 query rows = the same 128-row CTA
+// Sage on Hopper wgmma (sage_int8_sm90.cuh): 2 compute warpgroups × 64 query rows = the same 128-row CTA
 // (same tiles), 128-key blocks (2 K scales each), STAGES-deep cp.async ring of K + V blocks, two Q
 // buffers (a persistent CTA loads the next tile's Q during the current one). The tiles start on
 // 1024-byte boundaries (the wgmma swizzle atoms), hence the 1 KiB of slack: the kernel rounds the
@@ -50,6 +50,7 @@ struct SageTraits : TileShape {
 #endif
 template <int D>
 struct Sm90SageTraits {
+  // THREADS: the compute warpgroups (the producer warpgroup, SS_SM90_PRODUCER, comes on top)
   static constexpr int BM = 128, BN = 128, WGS = 2, THREADS = 128 * WGS, WM = 64, NT = BN / 8, DT = D / 8;
   static constexpr int STAGES = SS_SM90_STAGES;
   static constexpr int Q_BYTES = BM * D, K_BYTES = BN * D, V_BYTES = BN * D * 2, STAGE_BYTES = K_BYTES + V_BYTES;
