@@ -182,6 +182,12 @@ def check_case(ks, gen, B, Hq, Hkv, Nq, Nk, D, dtype, layout, causal, backends, 
         plan.run()
         torch.cuda.synchronize()
         same = bool(torch.equal(o, first))
+        if be == SM90:  # any grid gives the same bits: one CTA per tile, 3 CTAs walking many tiles
+            for grid in ("tiles", "3"):
+                o.fill_(float("nan"))
+                S.Plan(ks, be, q, k, v, o, causal, scale, rows_per_scale=rows_per_scale, sm90_grid=grid).run()
+                torch.cuda.synchronize()
+                same = same and bool(torch.equal(o, first))
         extra = ""
         if be != "flash-fp16":
             pre = check_preprocessing(plan, tag)
@@ -305,7 +311,8 @@ if __name__ == "__main__":
     ap.add_argument("--pick", default=None, help="label=fatbin,...: benchmark with the fastest of these and --fatbin")
     ap.add_argument("--ab", default=None, help="label=fatbin: time sage-int8-fp16 D=128 of both fatbins")
     ap.add_argument("--variants", default=None,
-                    help="label=fatbin,...: time sage-int8-fp16-sm90 D=128 (N=4k, 16k) of each build, two rounds")
+                    help="label=fatbin[@grid],...: time sage-int8-fp16-sm90 D=128 of each build/grid, two rounds")
+    ap.add_argument("--variant-seqs", default="4096,16384")
     ap.add_argument("--seed", type=int, default=int(time.time()))
     a = ap.parse_args()
     log(f"GPU {torch.cuda.get_device_name()} cc {torch.cuda.get_device_capability()} torch {torch.__version__} "
@@ -336,17 +343,22 @@ if __name__ == "__main__":
         out["pick"] = {"timings": picks, "chosen": best}
         log(f"pick: using {best} ({a.fatbin})")
     if a.variants:
-        cands = [tuple(x.split("=")) for x in a.variants.split(",")]
-        mods = {label: S.Kernels(path) for label, path in cands}
+        # label=fatbin[@grid]: grid as S.Plan's sm90_grid (persistent, tiles, or a CTA count)
+        cands = []
+        for x in a.variants.split(","):
+            label, spec = x.split("=")
+            path, _, grid = spec.partition("@")
+            cands.append((label, path, grid or "persistent"))
+        mods = {path: S.Kernels(path) for _, path, _ in cands}
         out["variants"] = []
-        for N in (4096, 16384):
+        for N in [int(x) for x in a.variant_seqs.split(",")]:
             gen = torch.Generator(device="cuda")
             gen.manual_seed(5)
             q, k, v = make_inputs(4, 32, 32, N, N, 128, torch.float16, "HND", gen)
             o = torch.empty_like(q)
             for rnd in range(2):
-                for label, _ in cands:
-                    p = S.Plan(mods[label], SM90, q, k, v, o, False, 128 ** -0.5)
+                for label, path, grid in cands:
+                    p = S.Plan(mods[path], SM90, q, k, v, o, False, 128 ** -0.5, sm90_grid=grid)
                     p.preprocess()
                     ms = TP.median_ms(lambda i: p.attention())
                     t = TP.tops(4, 32, N, 128, False, ms)

@@ -14,6 +14,7 @@ _cuda.cuLaunchKernel.argtypes = [ctypes.c_void_p] + [ctypes.c_uint] * 7 + [ctype
 _cuda.cuModuleGetFunction.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p, ctypes.c_char_p]
 _cuda.cuFuncSetAttribute.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
 _cuda.cuModuleLoadData.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
+_cuda.cuFuncGetAttribute.argtypes = [ctypes.POINTER(ctypes.c_int), ctypes.c_int, ctypes.c_void_p]
 
 
 def check(rc, what):
@@ -27,10 +28,12 @@ SMEM = {"flash_fwd_f16_d64": 49152, "flash_fwd_f16_d128": 98304, "flash_fwd_bf16
         "flash_fwd_bf16_d128": 98304, "sage_int8_fp16_d64": 32768, "sage_int8_fp16_d128": 65536,
         "sage_int8_fp16acc_d64": 32768, "sage_int8_fp16acc_d128": 65536, "sage_int8_fp8_d64": 24576,
         "sage_int8_fp8_d128": 49152,
-        # Hopper wgmma path (block 256): Q + SS_SM90_STAGES × (K + V) blocks + 1 KiB alignment slack + mbarriers;
-        # sized for 4 stages, which also covers builds with fewer (ABI.md §3).
-        "sage_int8_fp16_sm90_d64": 8192 + 4 * 24576 + 1024 + 64, "sage_int8_fp16_sm90_d128": 16384 + 4 * 49152 + 1024 + 64}
-BLOCK = {"sage_int8_fp16_sm90_d64": 256, "sage_int8_fp16_sm90_d128": 256}  # all others: 128
+        # Hopper wgmma path (block 256): 2 Q buffers + SS_SM90_STAGES × (K + V) blocks + 1 KiB alignment slack +
+        # mbarriers; sized for 4 stages, which also covers builds with fewer (ABI.md §3).
+        "sage_int8_fp16_sm90_d64": 2 * 8192 + 4 * 24576 + 1024 + 96,
+        "sage_int8_fp16_sm90_d128": 2 * 16384 + 4 * 49152 + 1024 + 96}
+BLOCK = {"sage_int8_fp16_sm90_d64", "sage_int8_fp16_sm90_d128"}  # launched with their launch-bounds block; all others: 128
+SMS = torch.cuda.get_device_properties(0).multi_processor_count if torch.cuda.is_available() else 0
 SM90 = "sage-int8-fp16-sm90"  # same preprocessing and numerics as sage-int8-fp16, wgmma kernel
 DT = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
 OUT = {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2}
@@ -74,6 +77,13 @@ class Kernels:
             self.fns[name] = (f, smem)
         return self.fns[name]
 
+    def max_threads(self, name):
+        """The entry's __launch_bounds__ block size (CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK)."""
+        f, _ = self.fn(name)
+        n = ctypes.c_int()
+        check(_cuda.cuFuncGetAttribute(ctypes.byref(n), 0, f), f"cuFuncGetAttribute({name})")
+        return n.value
+
     def launch(self, name, grid, block, args):
         f, smem = self.fn(name)
         ptrs = (ctypes.c_void_p * len(args))(*[ctypes.cast(ctypes.pointer(a), ctypes.c_void_p) for a in args])
@@ -92,8 +102,11 @@ def view_args(t):
 class Plan:
     """Workspaces and launch sequence of one backend call (ABI.md section 4)."""
 
-    def __init__(self, ks, backend, q, k, v, o, causal, scale, rows_per_scale=32, smooth=True):
+    def __init__(self, ks, backend, q, k, v, o, causal, scale, rows_per_scale=32, smooth=True, sm90_grid="persistent"):
+        """sm90_grid (the wgmma kernel only, ABI.md §3): "persistent" = one CTA per SM, "tiles" = one CTA per
+        tile (the original grid), or a number = at most that many CTAs."""
         self.ks, self.backend, self.q, self.k, self.v, self.o = ks, backend, q, k, v, o
+        self.sm90_grid = sm90_grid
         self.causal, self.scale = causal, scale
         B, Hq, Nq, D = q.shape
         _, Hkv, Nk, _ = k.shape
@@ -169,7 +182,12 @@ class Plan:
             vs, vstr = None, [L(v.stride(0)), L(v.stride(1)), L(v.stride(2))]
             kind = {"sage-int8-fp16acc": "fp16acc", SM90: "fp16_sm90"}.get(self.backend, "fp16")
             name = f"sage_int8_{kind}_d{D}"
-        ks.launch(name, grid, BLOCK.get(name, 128), [P(self.q8), P(self.qs), P(self.k8), P(self.kscale), P(v), P(vs), P(o)] + dims
+            if self.backend == SM90 and self.sm90_grid != "tiles":
+                tiles = grid[0] * grid[1] * grid[2]
+                cap = SMS if self.sm90_grid == "persistent" else int(self.sm90_grid)
+                grid = (min(tiles, cap), 1, 1)
+        block = ks.max_threads(name) if name in BLOCK else 128  # sm90: 256, or 384 with a producer warpgroup
+        ks.launch(name, grid, block, [P(self.q8), P(self.qs), P(self.k8), P(self.kscale), P(v), P(vs), P(o)] + dims
                   + vstr + ostr + [I(self.causal), I(OUT[o.dtype])])
 
     def run(self):

@@ -54,7 +54,7 @@ ENTRIES+=("flash_fwd_f16_d64 128 49152 80" "flash_fwd_f16_d128 128 98304 80"
           "sage_int8_fp16_d64 128 32768 80" "sage_int8_fp16_d128 128 65536 80"
           "sage_int8_fp16acc_d64 128 32768 80" "sage_int8_fp16acc_d128 128 65536 80"
           "sage_int8_fp8_d64 128 24576 89" "sage_int8_fp8_d128 128 49152 89"
-          "sage_int8_fp16_sm90_d64 256 107584 90" "sage_int8_fp16_sm90_d128 256 214080 90")
+          "sage_int8_fp16_sm90_d64 384 115808 90" "sage_int8_fp16_sm90_d128 384 230496 90")
 {
   echo "{"
   echo "  \"fatbin\": \"sagestudio_kernels.fatbin\","

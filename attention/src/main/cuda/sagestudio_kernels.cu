@@ -112,7 +112,7 @@ SS_SAGE_TRAP(128)
 // sm_90a SASS has it; every other target (sm_80/86/89 SASS, compute_90 PTX) gets an entry that
 // traps, so the Java side launches it on compute capability 9.0 only (manifest min_cc 90).
 #define SS_SAGE_SM90_ENTRY(HD)                                                                              \
-  extern "C" __global__ void __launch_bounds__(256, 1) sage_int8_fp16_sm90_d##HD(                          \
+  extern "C" __global__ void __launch_bounds__(256 + 128 * SS_SM90_PRODUCER, 1) sage_int8_fp16_sm90_d##HD(                          \
       const int8_t* q8, const float* qs, const int8_t* k8, const float* ks, const void* v, const float* vs, \
       void* o, int B, int Hq, int Hkv, int Nq, int Nk, long long v_sb, long long v_sh, long long v_sn,      \
       long long o_sb, long long o_sh, long long o_sn, int causal, int out_dtype) {                          \

@@ -40,25 +40,27 @@ struct SageTraits : TileShape {
   static constexpr int KS = D == 128 ? SS_KS_D128 : 64;
 };
 
-// Sage on Hopper wgmma (sage_int8_sm90.cuh): 2 warpgroups × 64 query rows = the same 128-row CTA
-// (same grid), 128-key blocks (2 K scales each), STAGES-deep cp.async ring of K + V blocks. The
-// tiles start on 1024-byte boundaries (the wgmma swizzle atoms), hence the 1 KiB of slack: the
-// kernel rounds the dynamic shared-memory base up.
+// Sage on Hopper wgmma (sage_int8_sm90.cuh): 2 compute warpgroups × 64 query rows = the same 128-row CTA
+// (same tiles), 128-key blocks (2 K scales each), STAGES-deep cp.async ring of K + V blocks, two Q
+// buffers (a persistent CTA loads the next tile's Q during the current one). The tiles start on
+// 1024-byte boundaries (the wgmma swizzle atoms), hence the 1 KiB of slack: the kernel rounds the
+// dynamic shared-memory base up.
 #ifndef SS_SM90_STAGES
 #define SS_SM90_STAGES 4
 #endif
 template <int D>
 struct Sm90SageTraits {
+  // THREADS: the compute warpgroups (the producer warpgroup, SS_SM90_PRODUCER, comes on top)
   static constexpr int BM = 128, BN = 128, WGS = 2, THREADS = 128 * WGS, WM = 64, NT = BN / 8, DT = D / 8;
   static constexpr int STAGES = SS_SM90_STAGES;
   static constexpr int Q_BYTES = BM * D, K_BYTES = BN * D, V_BYTES = BN * D * 2, STAGE_BYTES = K_BYTES + V_BYTES;
-  static constexpr int BARS = 2 * STAGES * 8;  // full + empty mbarrier per stage (SS_SM90_MBAR), after the tiles
-  static constexpr int SMEM = Q_BYTES + STAGES * STAGE_BYTES + 1024 + BARS;
+  static constexpr int BARS = (2 * STAGES + 4) * 8;  // full + empty mbarrier per stage and per Q buffer
+  static constexpr int SMEM = 2 * Q_BYTES + STAGES * STAGE_BYTES + 1024 + BARS;
 };
 
 static_assert(FlashTraits<64>::SMEM == 49152 && FlashTraits<128>::SMEM == 98304, "ABI.md smem table");
 static_assert(SageTraits<64, 0>::SMEM == 32768 && SageTraits<128, 0>::SMEM == 65536, "ABI.md smem table");
-static_assert(SS_SM90_STAGES != 4 || (Sm90SageTraits<64>::SMEM == 107584 && Sm90SageTraits<128>::SMEM == 214080),
+static_assert(SS_SM90_STAGES != 4 || (Sm90SageTraits<64>::SMEM == 115808 && Sm90SageTraits<128>::SMEM == 230496),
               "ABI.md smem table, build.sh manifest");
 static_assert(SageTraits<64, 2>::SMEM == 24576 && SageTraits<128, 2>::SMEM == 49152, "ABI.md smem table");
 

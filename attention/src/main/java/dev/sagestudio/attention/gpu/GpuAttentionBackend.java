@@ -63,6 +63,14 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
      */
     public static final String SM90_PROPERTY = "sagestudio.gpu.sage.sm90";
 
+    /**
+     * System property choosing the launch grid of the wgmma kernel (ABI.md: it walks its tiles with
+     * any grid): {@code persistent} (default) one CTA per SM, each walking several (batch, head,
+     * 128-row) tiles with one K/V pipeline across them; {@code tiles} one CTA per tile (the original
+     * launch, for A/B); a positive number N at most N CTAs (tests use it to make CTAs walk many tiles).
+     */
+    public static final String SM90_GRID_PROPERTY = "sagestudio.gpu.sage.sm90.grid";
+
     private final GpuContext context;
     private final Variant variant;
     private final Workspace workspace;
@@ -359,7 +367,39 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         }
         strides(args, o);
         args.i32(causal ? 1 : 0).i32(outDTypeCode(o.dtype()));
+        if (entry.startsWith("sage_int8_fp16_sm90_")) {
+            int ctas = sm90Ctas((long) grid * p.qHeads * p.batch, context.device().multiprocessors(),
+                    System.getProperty(SM90_GRID_PROPERTY, "persistent"));
+            if (ctas > 0) {
+                kernels.kernel(entry).launch(ctas, 1, 1, stream, args);
+                return;
+            }
+        }
         kernels.kernel(entry).launch(grid, p.qHeads, p.batch, stream, args);
+    }
+
+    /**
+     * CTAs of a one-dimensional launch of the wgmma kernel for {@code tiles} tiles, or 0 for the
+     * per-tile grid ({@code setting} = {@code tiles}); see {@link #SM90_GRID_PROPERTY}.
+     */
+    static int sm90Ctas(long tiles, int multiprocessors, String setting) {
+        String s = setting.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("tiles")) {
+            return 0;
+        }
+        long cap = multiprocessors;
+        if (!s.equals("persistent") && !s.isEmpty()) {
+            try {
+                cap = Long.parseLong(s);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(SM90_GRID_PROPERTY + " must be persistent, tiles or a positive"
+                        + " number, not '" + setting + "'", e);
+            }
+            if (cap <= 0) {
+                throw new IllegalArgumentException(SM90_GRID_PROPERTY + " must be positive: " + setting);
+            }
+        }
+        return (int) Math.max(1, Math.min(tiles, cap));
     }
 
     private DeviceTensor toFp16(KernelModule kernels, DeviceTensor src, DeviceBuffer target, CudaStream stream) {

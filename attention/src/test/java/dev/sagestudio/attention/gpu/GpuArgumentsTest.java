@@ -30,6 +30,17 @@ class GpuArgumentsTest {
     }
 
     @Test
+    void wgmmaKernelGridIsOneCtaPerSmUnlessAsked() {
+        assertEquals(132, GpuAttentionBackend.sm90Ctas(4096, 132, "persistent"));
+        assertEquals(48, GpuAttentionBackend.sm90Ctas(48, 132, "persistent"));
+        assertEquals(0, GpuAttentionBackend.sm90Ctas(4096, 132, "tiles"));
+        assertEquals(5, GpuAttentionBackend.sm90Ctas(4096, 132, " 5 "));
+        assertEquals(3, GpuAttentionBackend.sm90Ctas(3, 132, "5"));
+        assertThrows(IllegalArgumentException.class, () -> GpuAttentionBackend.sm90Ctas(10, 132, "0"));
+        assertThrows(IllegalArgumentException.class, () -> GpuAttentionBackend.sm90Ctas(10, 132, "many"));
+    }
+
+    @Test
     void sageInt8Fp16RunsTheWgmmaKernelOnComputeCapability90Only() {
         for (int d : new int[] {64, 128}) {
             assertEquals("sage_int8_fp16_sm90_d" + d,

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
  * On a Hopper GPU (compute capability 9.0, e.g. the H100), {@code sage-int8-fp16} must run the wgmma
  * kernel {@code sage_int8_fp16_sm90_d*}: the backend names it, and switching it off with
  * {@link GpuAttentionBackend#SM90_PROPERTY} runs a different kernel (the mma.sync one) whose output
- * differs in rounding while both meet the accuracy limits. Skipped, with the reason, on other GPUs.
+ * differs in rounding while both meet the accuracy limits; its grid ({@link
+ * GpuAttentionBackend#SM90_GRID_PROPERTY}) changes which CTA computes a tile, never the result.
+ * Skipped, with the reason, on other GPUs.
  */
 @Tag("gpu")
 class HopperSageKernelGpuTest {
@@ -71,19 +73,16 @@ class HopperSageKernelGpuTest {
                         hnd.k().toLayout(Layout.NHD), hnd.v().toLayout(Layout.NHD), causal, hnd.softmaxScale());
                 float[] wgmma = sage.compute(request).toLayout(Layout.HND).toArray();
                 float[] wgmmaAgain = sage.compute(request).toLayout(Layout.HND).toArray();
-                float[] mmaSync;
-                String before = System.getProperty(GpuAttentionBackend.SM90_PROPERTY);
-                System.setProperty(GpuAttentionBackend.SM90_PROPERTY, "off");
-                try {
+                // The wgmma kernel walks its tiles with any grid: one CTA per tile, or 5 CTAs walking 9-10
+                // tiles each (causal: tiles of 1 to 6 key blocks through one K/V ring) give the same bits.
+                float[] perTile = withProperty(GpuAttentionBackend.SM90_GRID_PROPERTY, "tiles",
+                        () -> sage.compute(request).toLayout(Layout.HND).toArray());
+                float[] fiveCtas = withProperty(GpuAttentionBackend.SM90_GRID_PROPERTY, "5",
+                        () -> sage.compute(request).toLayout(Layout.HND).toArray());
+                float[] mmaSync = withProperty(GpuAttentionBackend.SM90_PROPERTY, "off", () -> {
                     assertEquals("sage_int8_fp16_d" + d, sage.attentionKernel(d));
-                    mmaSync = sage.compute(request).toLayout(Layout.HND).toArray();
-                } finally {
-                    if (before == null) {
-                        System.clearProperty(GpuAttentionBackend.SM90_PROPERTY);
-                    } else {
-                        System.setProperty(GpuAttentionBackend.SM90_PROPERTY, before);
-                    }
-                }
+                    return sage.compute(request).toLayout(Layout.HND).toArray();
+                });
                 AccuracyMetrics sm90 = AccuracyMetrics.compare(exact, wgmma);
                 AccuracyMetrics sm80 = AccuracyMetrics.compare(exact, mmaSync);
                 String where = "D=" + d + (causal ? " causal" : "") + " (seed " + seed + "): sm90 " + sm90 + "; sm80 "
@@ -91,11 +90,27 @@ class HopperSageKernelGpuTest {
                 System.out.println(where);
                 assertEquals(0, GpuTestInputs.nonFinite(wgmma), where);
                 assertTrue(Arrays.equals(wgmma, wgmmaAgain), "repeat not bit-identical: " + where);
+                assertTrue(Arrays.equals(wgmma, perTile), "one CTA per tile differs from the persistent grid: " + where);
+                assertTrue(Arrays.equals(wgmma, fiveCtas), "5 CTAs differ from the persistent grid: " + where);
                 assertTrue(sm90.cosineSimilarity() >= 0.9999 && sm90.relativeL1() <= 0.03, where);
                 assertTrue(sm90.relativeL1() <= 1.2 * sm80.relativeL1() + 1e-3, "sm90 worse than sm80: " + where);
                 // Same numerics, different kernels: the 128-key blocks of the wgmma kernel round P against
                 // other running maxima than the 64-key blocks of the mma.sync one, so some outputs differ.
                 assertFalse(Arrays.equals(wgmma, mmaSync), "the same output twice: did the sm90 kernel run? " + where);
+            }
+        }
+    }
+
+    private static float[] withProperty(String name, String value, java.util.function.Supplier<float[]> run) {
+        String before = System.getProperty(name);
+        System.setProperty(name, value);
+        try {
+            return run.get();
+        } finally {
+            if (before == null) {
+                System.clearProperty(name);
+            } else {
+                System.setProperty(name, before);
             }
         }
     }
