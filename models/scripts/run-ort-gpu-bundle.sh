@@ -7,6 +7,7 @@
 #   2. run-onnx --ep cuda on the bundled t2i denoiser with flash-fp16 and sage-int8-fp16, and on its text
 #      encoder (head dim 32, which our kernels lack: the reported host fallback) with flash-fp16,
 #   3. the CLI's generate (sage-int8-fp16) and compare (flash-fp16 vs sage-int8-fp16) on the device path,
+#      and compare on the bundled video model (2048-token spatio-temporal attention),
 # writing summary.txt, the two pictures and logs.tgz (every log) to $OUT (or /root/cache/ort/out).
 #
 #   usage: bash models/scripts/run-ort-gpu-bundle.sh .gpu-bundle/ort-parts/pNN
@@ -66,6 +67,10 @@ runs[generate]=$?
 cli compare "a red heart, twemoji style" --seed 7 --a flash-fp16 --b sage-int8-fp16 -o "$OUTDIR/compare-heart.png" \
   >"$RESULTS/compare.txt" 2>&1
 runs[compare]=$?
+# The video model: 2048-token spatio-temporal attention (head dim 96 padded to 128) through the kernels.
+cli compare "a rocket moving up, twemoji style" -m sage-emoji-t2v --seed 7 --a flash-fp16 --b sage-int8-fp16 \
+  -o "$OUTDIR/compare-rocket.gif" >"$RESULTS/compare-video.txt" 2>&1
+runs[compare-video]=$?
 
 {
   echo "GPU: $(tail -n +2 "$RESULTS/gpu.txt")"
@@ -78,11 +83,13 @@ runs[compare]=$?
     grep -E 'device path:|warning:|fallback:|^[a-z_0-9]+ +\[|ONNX Runtime alone|partitioned total|copies per run|copy nodes|Memcpy' \
       "$RESULTS/run-onnx-$run.txt" | cut -c1-300 | sed 's/^/  /'
   done
-  for run in generate compare; do
+  for run in generate compare compare-video; do
     echo "$run exit ${runs[$run]}:"
   done
   grep -v -E '^\s*$|denoising' "$RESULTS/generate-sage.txt" | cut -c1-300 | tail -12 | sed 's/^/  /'
   grep -v -E '^\s*$|denoising' "$RESULTS/compare.txt" | cut -c1-300 | tail -30 | sed 's/^/  /'
+  echo "compare-video:"
+  grep -v -E '^\s*$|denoising' "$RESULTS/compare-video.txt" | cut -c1-300 | tail -30 | sed 's/^/  /'
 } | tee "$OUTDIR/summary.txt"
 tar -C "$OUTDIR" -czf "$OUTDIR/logs.tgz" logs && rm -rf "$RESULTS"
-[[ $tests -eq 0 && ${runs[flash-fp16]} -eq 0 && ${runs[sage-int8-fp16]} -eq 0 && ${runs[generate]} -eq 0 && ${runs[compare]} -eq 0 ]]
+[[ $tests -eq 0 && ${runs[flash-fp16]} -eq 0 && ${runs[sage-int8-fp16]} -eq 0 && ${runs[generate]} -eq 0 && ${runs[compare]} -eq 0 && ${runs[compare-video]} -eq 0 ]]
