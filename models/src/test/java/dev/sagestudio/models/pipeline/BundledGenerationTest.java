@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.runtime.OrtRuntime;
+import dev.sagestudio.models.scheduler.FlowMatchEulerScheduler;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The shipped models (models/bundled) through the pipeline: substituting every denoiser attention node with the CPU
- * reference gives what ONNX Runtime alone gives, and the video model yields 16 frames. Skips, saying so, where a
+ * reference gives what ONNX Runtime alone gives, and the video model yields 16 frames, sampled with its noise shift. Skips, saying so, where a
  * bundle is absent.
  */
 class BundledGenerationTest {
@@ -35,6 +36,17 @@ class BundledGenerationTest {
         assertEquals(16, r.b().execution().attentionCalls(), "8 denoiser attention nodes x 2 steps");
         assertTrue(r.metrics().psnr() > 80, "PSNR " + r.metrics().psnr());
         assertTrue(r.metrics().raw().cosineSimilarity() > 0.999999, "cosine " + r.metrics().raw().cosineSimilarity());
+    }
+
+    @Test
+    void theVideoModelSamplesWithTheNoiseShiftItWasTrainedWith() throws Exception {
+        // Trained with noise levels s -> 4s/(1+3s) (models/training/README.md): sampled without the shift, its
+        // clips are mush, so the bundle must carry it and the scheduler must apply it.
+        var config = bundled("sage-emoji-t2v").schedulerConfig();
+        assertEquals(4.0, config.shift());
+        var scheduler = new FlowMatchEulerScheduler(config);
+        scheduler.setTimesteps(20);
+        assertEquals(4 * 0.95 / (1 + 3 * 0.95) * 1000, scheduler.timesteps()[1], 1e-3);
     }
 
     @Test
