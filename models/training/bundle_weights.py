@@ -75,6 +75,26 @@ def load_bundled_model(bundle_dir, cfg: Config):
     return model
 
 
+def graph_agreement(model: T2X, bundle_dir, seed=0):
+    """rel-L2 between `model` (PyTorch, fp32, CPU) and the bundle's graphs in ONNX Runtime (CPU) on
+    random token ids, samples and timesteps: a model read back correctly agrees to fp32 rounding."""
+    import os
+    import onnxruntime as ort
+    c = model.c
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(2, c.vocab, (2, c.max_len)).astype(np.int64)
+    shape = (2, c.channels, c.size, c.size) if c.frames == 1 else (2, c.channels, c.frames, c.size, c.size)
+    x = rng.standard_normal(shape).astype(np.float32)
+    ts = np.array([700.0, 200.0], np.float32)
+    session = lambda f: ort.InferenceSession(os.path.join(bundle_dir, f), providers=["CPUExecutionProvider"])
+    ctx = session("text_encoder.onnx").run(None, {"input_ids": ids})[0]
+    ref = session("denoiser.onnx").run(None, {"sample": x, "timestep": ts, "encoder_hidden_states": ctx})[0]
+    m = model.float().cpu().eval()
+    with torch.no_grad():
+        out = m.dit(torch.from_numpy(x), torch.from_numpy(ts), m.text(torch.from_numpy(ids))).numpy()
+    return float(np.linalg.norm(out - ref) / np.linalg.norm(ref))
+
+
 def inflate(image_state, video: T2X):
     """A state dict for `video` (patch p, tubelet t) from an image model's (same width, depth,
     heads, text encoder; patch p): every shared tensor is copied; the patch embedding is split

@@ -208,30 +208,26 @@ def video_config(a, vocab, image_cfg=None):
     return Config(**kw)
 
 
+def checked_read_back(model, bundle_dir):
+    """Stops the run unless the model read back from bundle_dir computes what its graphs compute."""
+    import bundle_weights as BW
+    rel = BW.graph_agreement(model, bundle_dir)
+    log(f"[t2v] {bundle_dir} read back: PyTorch vs ONNX Runtime rel-L2 {rel:.2e}")
+    if rel > 1e-3:
+        raise SystemExit(f"the model read back from {bundle_dir} does not match its graphs (rel-L2 {rel})")
+    return rel
+
+
 def bundled_image_initialiser(a, data, meta, vocab):
     """The bundled image model, read back from its ONNX graphs (bundle_weights), checked against
     ONNX Runtime and on the held-out captions, and inflated into the video model's shapes."""
     import bundle_weights as BW
-    import onnxruntime as ort
     r = json.load(open(a.t2v_init_config))
     icfg = Config(**r["config"])
     if icfg.vocab != vocab:
         raise SystemExit(f"image model vocab {icfg.vocab} != tokenizer vocab {vocab}")
     img = BW.load_bundled_model(a.t2v_init_bundle, icfg)
-    rng = np.random.default_rng(0)
-    ids = rng.integers(2, vocab, (2, icfg.max_len)).astype(np.int64)
-    x = rng.standard_normal((2, 3, 64, 64)).astype(np.float32)
-    ts = np.array([700.0, 200.0], np.float32)
-    te = ort.InferenceSession(os.path.join(a.t2v_init_bundle, "text_encoder.onnx"), providers=["CPUExecutionProvider"])
-    dn = ort.InferenceSession(os.path.join(a.t2v_init_bundle, "denoiser.onnx"), providers=["CPUExecutionProvider"])
-    ctx = te.run(None, {"input_ids": ids})[0]
-    ref = dn.run(None, {"sample": x, "timestep": ts, "encoder_hidden_states": ctx})[0]
-    with torch.no_grad():
-        out = img.dit(torch.from_numpy(x), torch.from_numpy(ts), img.text(torch.from_numpy(ids))).numpy()
-    rel = float(np.linalg.norm(out - ref) / np.linalg.norm(ref))
-    log(f"[t2v init] {a.t2v_init_bundle}: PyTorch vs ONNX Runtime rel-L2 {rel:.2e}")
-    if rel > 1e-3:
-        raise SystemExit(f"the image model read back from {a.t2v_init_bundle} does not match its graphs (rel-L2 {rel})")
+    rel = checked_read_back(img, a.t2v_init_bundle)
     img = img.to(data.images.device).eval()
     held, _, hids, tgt_ident, tgt_style = heldout_image_targets(a, data, meta)
     gen = sample(img, hids, (len(held), 3, 64, 64), a.sample_steps, 3.0, seed=a.seed + 1)
@@ -255,7 +251,10 @@ def resumed_video_model(a):
     r = json.load(open(rpath))
     cfg = Config(**r["config"])
     model = BW.load_bundled_model(bdir, cfg)
+    checked_read_back(model, bdir)
     t = r["train"]
+    if a.t2v_shift is None:  # the noise-level shift is part of what the model learned: keep it
+        a.t2v_shift = t.get("shift", 1.0)
     prev = [*t.get("previous_runs", []), {k: t[k] for k in ("steps", "batch", "lr", "seconds", "final_loss", "shift")
                                            if k in t}]
     log(f"[t2v] resuming from {bdir}: {sum(p['steps'] for p in prev)} steps so far")
@@ -395,8 +394,8 @@ def main():
     ap.add_argument("--t2v-patch", type=int, default=8, help="video patch size in pixels")
     ap.add_argument("--t2v-tubelet", type=int, default=1, help="frames per video token")
     ap.add_argument("--t2v-temporal-pos", choices=["sincos", "learned"], default="sincos")
-    ap.add_argument("--t2v-shift", type=float, default=1.0, help="noise-level shift of the video model, in "
-                    "training and sampling (written to model.json's scheduler)")
+    ap.add_argument("--t2v-shift", type=float, help="noise-level shift of the video model, in training and "
+                    "sampling (written to model.json's scheduler); default 1, or the resumed model's")
     ap.add_argument("--t2v-init-bundle", help="train only the video model, inflated from this bundled image model "
                     "(needs --t2v-init-config, --t2v-temporal-pos learned and the image model's patch size)")
     ap.add_argument("--t2v-resume", nargs=2, metavar=("BUNDLE_DIR", "RESULTS_JSON"),
@@ -405,6 +404,8 @@ def main():
     ap.add_argument("--fit-steps", action="store_true", help="shorten each run to the steps that fit in its time "
                     "cap (measured speed), so the learning-rate schedule completes")
     a = ap.parse_args()
+    if a.t2v_shift is None and not a.t2v_resume:
+        a.t2v_shift = 1.0
     if a.parallel:
         return run_parallel(a)
     a.work_bundles = os.path.join(a.work, "bundled")
