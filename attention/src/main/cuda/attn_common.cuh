@@ -15,23 +15,33 @@ struct SageArgs {
 };
 
 // Copies ROWS rows of ROWB bytes (row r at gbase + r*stride_bytes) into a swizzled tile; rows
-// >= rows_valid are zero-filled. Each thread owns one 16-byte column chunk and every RSTEP-th row;
-// the loop is deliberately not unrolled: unrolled, the compiler hoists one 64-bit address per row
-// out of the key loop and the attention kernels spill.
-template <int ROWB, int ROWS, int THREADS>
+// >= rows_valid are zero-filled. PANELB < ROWB splits the tile into column panels of PANELB bytes
+// (panel p holds bytes [PANELB*p, PANELB*(p+1)) of every row, rows PANELB apart, each panel
+// swizzled on its own), as wgmma's MN-major operands want (128-byte panels); by default the whole
+// row is one panel. Each thread owns one 16-byte column chunk and every RSTEP-th row; the loop is
+// deliberately not unrolled: unrolled, the compiler hoists one 64-bit address per row out of the key
+// loop and the attention kernels spill.
+template <int ROWB, int ROWS, int THREADS, int PANELB = ROWB>
 __device__ __forceinline__ void load_tile(uint32_t sbase, const char* gbase, long long stride_bytes, int rows_valid,
                                           int tid) {
-  constexpr int CPR = ROWB / 16, RSTEP = THREADS / CPR;
-  static_assert(THREADS % CPR == 0 && ROWS % RSTEP == 0 && RSTEP % 8 == 0, "tile/thread mapping");
+  constexpr int CPR = ROWB / 16, RSTEP = THREADS / CPR, CPP = PANELB / 16, PANEL = ROWS * PANELB;
+  static_assert(ROWB % PANELB == 0 && THREADS % CPR == 0 && ROWS % RSTEP == 0 && RSTEP % 8 == 0,
+                "tile/thread mapping");
   const int r0 = tid / CPR, c = tid % CPR;
-  uint32_t dst = sbase + swz<ROWB>(r0, c);  // the swizzle depends on row & 7 only: same for every pass
+  uint32_t dst = sbase;  // the swizzle depends on row & 7 only: same for every pass
+  if constexpr (PANELB == ROWB) {
+    dst += swz<ROWB>(r0, c);
+  } else {  // chunk c is chunk c mod CPP of panel c / CPP
+    static_assert((CPP & (CPP - 1)) == 0, "panels of a power-of-two number of chunks");
+    dst += (c >> ilog2(CPP)) * PANEL + swz<PANELB>(r0, c & (CPP - 1));
+  }
   const char* src = gbase + r0 * stride_bytes + c * 16;
   const long long step = RSTEP * stride_bytes;
 #pragma unroll 1
   for (int r = r0; r < ROWS; r += RSTEP) {
     const bool ok = r < rows_valid;
     cp_async16(dst, ok ? src : gbase, ok);
-    dst += RSTEP * ROWB;
+    dst += RSTEP * PANELB;
     src += step;
   }
 }

@@ -61,5 +61,6 @@ template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float a, fl
 }
 
 __host__ __device__ constexpr int cdiv(int a, int b) { return (a + b - 1) / b; }
+__host__ __device__ constexpr int ilog2(int x) { return x < 2 ? 0 : 1 + ilog2(x / 2); }
 
 }  // namespace ss

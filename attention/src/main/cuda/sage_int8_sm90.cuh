@@ -28,27 +28,6 @@ __device__ __forceinline__ void named_bar_arrive(int id, int threads) {
   asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
-// Copies ROWS rows of ROWB bytes into 128-byte-wide column panels (panel p holds bytes
-// [128p, 128p+128) of every row, rows 128 B apart, 128B-swizzled): the wgmma MN-major layout with
-// 64 fp16 per panel. Rows >= rows_valid are zero-filled. Not unrolled, as load_tile.
-template <int ROWB, int ROWS, int THREADS>
-__device__ __forceinline__ void load_tile_panels128(uint32_t sbase, const char* gbase, long long stride_bytes,
-                                                    int rows_valid, int tid) {
-  constexpr int CPR = ROWB / 16, RSTEP = THREADS / CPR, PANEL = ROWS * 128;
-  static_assert(ROWB % 128 == 0 && THREADS % CPR == 0 && ROWS % RSTEP == 0 && RSTEP % 8 == 0, "tile/thread mapping");
-  const int r0 = tid / CPR, c = tid % CPR;
-  uint32_t dst = sbase + (c >> 3) * PANEL + swz<128>(r0, c & 7);
-  const char* src = gbase + r0 * stride_bytes + c * 16;
-  const long long step = RSTEP * stride_bytes;
-#pragma unroll 1
-  for (int r = r0; r < ROWS; r += RSTEP) {
-    const bool ok = r < rows_valid;
-    cp_async16(dst, ok ? src : gbase, ok);
-    dst += RSTEP * 128;
-    src += step;
-  }
-}
-
 // int32 -> fp32 without I2F: conversions issue at the MUFU-class rate (16/clk/SM on sm_90), so one
 // I2F per score costs as much issue time as its exp2. Exact for |x| < 2^22: x is added to the
 // mantissa of 1.5·2^23 (ulp 1), and an INT8 dot product is at most 127²·128 = 2 064 512.
@@ -159,7 +138,7 @@ __device__ __forceinline__ void sage_fwd_sm90_body(const int8_t* __restrict__ q8
     const char* kg = reinterpret_cast<const char*>(k8 + (kvh * NkP + n0) * D);
     const char* vg = reinterpret_cast<const char*>(v + LT.b * v_sb + LT.hk * v_sh) + n0 * vstr;
     load_tile<D, BN, LOADERS>(sK(st), kg, D, NkP - n0, ltid);  // k8 rows end at NkP
-    load_tile_panels128<D * 2, BN, LOADERS>(sV(st), vg, vstr, a.Nk - n0, ltid);
+    load_tile<D * 2, BN, LOADERS, 128>(sV(st), vg, vstr, a.Nk - n0, ltid);  // 128-byte panels: wgmma's MN-major V
     cp_async_mbar_arrive(full_bar(st));
     ++lf;
     if (++lblk == LT.nblk) {
