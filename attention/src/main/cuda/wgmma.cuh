@@ -6,6 +6,7 @@
 // m16n8 layout of mma.cuh repeated over N/8 tiles, so softmax.cuh and attn_common.cuh apply as is.
 // A from registers (m64nNk16 f16) has the m16n8k16 A-fragment layout of mma.sync, per warp.
 #pragma once
+#include <type_traits>
 #include <stdint.h>
 
 namespace ss {
@@ -43,19 +44,14 @@ __device__ __forceinline__ void wgmma_pin(float (&d)[NT][4]) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) asm volatile("" : "+f"(d[i][e])::"memory");
 }
-template <int NT>
-__device__ __forceinline__ void wgmma_pin(int (&d)[NT][4]) {
+// The same for 32-bit integer registers: int accumulators, packed uint32_t A fragments.
+template <typename T, int NT>
+__device__ __forceinline__ void wgmma_pin(T (&d)[NT][4]) {
+  static_assert(std::is_integral<T>::value && sizeof(T) == 4, "32-bit integer registers");
 #pragma unroll
   for (int i = 0; i < NT; ++i)
 #pragma unroll
     for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(d[i][e])::"memory");
-}
-template <int KB>
-__device__ __forceinline__ void wgmma_pin(uint32_t (&a)[KB][4]) {
-#pragma unroll
-  for (int i = 0; i < KB; ++i)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(a[i][e])::"memory");
 }
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
