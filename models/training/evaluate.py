@@ -52,6 +52,14 @@ def adherence(gen_feats, train_feats, train_ident, train_style, target_ident, ta
                 n=int(gen_feats.shape[0])), nn5
 
 
+def top1_by_group(hits, groups):
+    """hits: bool [N] (nearest image shows the prompted emoji), groups: N labels -> rate per label."""
+    per = {}
+    for hit, grp in zip(hits.tolist(), groups):
+        per.setdefault(grp, []).append(hit)
+    return {k: float(np.mean(v)) for k, v in sorted(per.items())}
+
+
 @torch.no_grad()
 def motion_agreement(clips, motions):
     """motions: list of motion ids. Returns agreement over the directional classes."""

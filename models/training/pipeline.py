@@ -255,8 +255,8 @@ def resumed_video_model(a):
     t = r["train"]
     if a.t2v_shift is None:  # the noise-level shift is part of what the model learned: keep it
         a.t2v_shift = t.get("shift", 1.0)
-    prev = [*t.get("previous_runs", []), {k: t[k] for k in ("steps", "batch", "lr", "seconds", "final_loss", "shift")
-                                           if k in t}]
+    kept = ("steps", "batch", "lr", "seconds", "final_loss", "shift", "seed", "motion_weights")
+    prev = [*t.get("previous_runs", []), {k: t[k] for k in kept if k in t}]
     log(f"[t2v] resuming from {bdir}: {sum(p['steps'] for p in prev)} steps so far")
     info = dict(t.get("image_initialiser") or {}, previous_runs=prev)
     return cfg, model.state_dict(), info
@@ -264,9 +264,16 @@ def resumed_video_model(a):
 
 def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
     cfg = cfg or video_config(a, vocab)
-    ema, tr = train("t2v", cfg, data, a.t2v_steps, a.t2v_batch, a.t2v_lr, a.seed, log, max_seconds=a.t2v_cap,
+    # a resumed run draws new batches and noise: its seed is the base seed + the runs before it
+    seed = a.seed + len((init_info or {}).get("previous_runs", []))
+    weights = None
+    if a.t2v_motion_weights:
+        weights = torch.ones(len(MOTION_IDS), device=data.images.device)
+        for m, w in a.t2v_motion_weights.items():
+            weights[MOTION_IDS.index(m)] = w
+    ema, tr = train("t2v", cfg, data, a.t2v_steps, a.t2v_batch, a.t2v_lr, seed, log, max_seconds=a.t2v_cap,
                     init=init, warmup=100 if init is not None else 200, ema_decay=a.ema, compile_model=a.compile,
-                    fit_to_time=a.fit_steps, shift=a.t2v_shift)
+                    fit_to_time=a.fit_steps, shift=a.t2v_shift, motion_weights=weights)
     tr["initialised_from_image_model"] = init is not None
     if init_info is not None and "bundle" in init_info:  # inflated from the bundled image model (maybe resumed)
         tr["previous_runs"] = init_info.pop("previous_runs", [])
@@ -293,7 +300,8 @@ def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
     for g in a.guidances:
         gen = torch.cat([sample(ema, ids[i:i + 50], (len(ids[i:i + 50]), 3, cfg.frames, 64, 64), a.sample_steps, g,
                                 seed=a.seed + 1 + i, shift=a.t2v_shift) for i in range(0, len(held), 50)])
-        m, _ = EV.adherence(EV.features(gen[:, :, 0]), train_f, data.ident, data.style, tgt_ident, tgt_style)
+        m, nn5 = EV.adherence(EV.features(gen[:, :, 0]), train_f, data.ident, data.style, tgt_ident, tgt_style)
+        m["top1_by_motion"] = EV.top1_by_group(data.ident[nn5[:, 0]] == tgt_ident, motions)
         m["motion"] = EV.motion_agreement(gen, motions)
         by_g[str(g)], gens[g] = m, gen
         log(f"[t2v] guidance {g}: {json.dumps(m)}")
@@ -355,6 +363,18 @@ def run_parallel(a):
     return max(codes)
 
 
+def motion_weights_arg(text):
+    weights = {}
+    for item in text.split(","):
+        name, _, w = item.partition("=")
+        if name not in MOTION_IDS or not w:
+            raise argparse.ArgumentTypeError(f"'{item}': expected MOTION=WEIGHT with MOTION one of {MOTION_IDS}")
+        weights[name] = float(w)
+        if not weights[name] > 0:
+            raise argparse.ArgumentTypeError(f"'{item}': the weight must be positive")
+    return weights
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--raw", help="unpacked npm packages (README); prep_data.py runs here")
@@ -400,6 +420,8 @@ def main():
                     "(needs --t2v-init-config, --t2v-temporal-pos learned and the image model's patch size)")
     ap.add_argument("--t2v-resume", nargs=2, metavar=("BUNDLE_DIR", "RESULTS_JSON"),
                     help="continue training the video model exported to BUNDLE_DIR (its results JSON: config, record)")
+    ap.add_argument("--t2v-motion-weights", type=motion_weights_arg, metavar="MOTION=W,...",
+                    help="draw clips of these motions W times as often (e.g. spin_cw=2,spin_ccw=2); others 1")
     ap.add_argument("--t2v-init-config", help="the image model's results JSON (its architecture config)")
     ap.add_argument("--fit-steps", action="store_true", help="shorten each run to the steps that fit in its time "
                     "cap (measured speed), so the learning-rate schedule completes")

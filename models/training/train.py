@@ -41,13 +41,15 @@ def lr_at(step, total, peak, warmup):
 
 
 def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_seconds=1e9, init=None, warmup=200,
-          ema_decay=0.999, cfg_drop=0.1, compile_model=False, fit_to_time=False, shift=1.0):
+          ema_decay=0.999, cfg_drop=0.1, compile_model=False, fit_to_time=False, shift=1.0, motion_weights=None):
     """fit_to_time: once the speed is known (steps 10-60), shorten the run to the steps that fit in
     max_seconds, so the cosine schedule ends at the time cap instead of being cut off mid-way.
     shift: noise levels s ~ logit-normal are mapped by shift*s/(1+(shift-1)*s) (SD3's resolution
     shift; sampling must use the same shift). A 16-frame clip repeats its content in every frame,
     so noise that hides an image still leaves the clip recognisable: the levels where the content
-    is decided lie closer to s = 1, and training must cover them."""
+    is decided lie closer to s = 1, and training must cover them.
+    motion_weights (video): one weight per motion class (captions.MOTION_IDS); each clip's caption,
+    and so its motion, is drawn among the image's captions in proportion to it (None: uniformly)."""
     dev = data.images.device
     torch.manual_seed(seed)
     g = torch.Generator(device=dev).manual_seed(seed)
@@ -81,7 +83,10 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
             k = torch.randint(0, data.caps.shape[1], (batch,), generator=g, device=dev)
             ids, x0 = data.caps[idx, k], data.images[idx]
         else:
-            k = torch.randint(0, data.vcaps.shape[1], (batch,), generator=g, device=dev)
+            if motion_weights is None:
+                k = torch.randint(0, data.vcaps.shape[1], (batch,), generator=g, device=dev)
+            else:
+                k = torch.multinomial(motion_weights[data.vmotion[idx]], 1, generator=g)[:, 0]
             ids = data.vcaps[idx, k]
             with torch.no_grad():
                 x0 = video_data.synthesize(data.images[idx], data.vmotion[idx, k], cfg.frames, g)
@@ -131,7 +136,8 @@ def train(kind, cfg: Config, data: Data, steps, batch, lr, seed, log, max_second
     log(f"[{kind}] trained {done} steps in {secs:.1f}s, final loss (mean of last 10 logged) {final:.4f}")
     return ema, dict(steps=done, planned_steps=planned, batch=batch, lr=lr, seconds=secs, final_loss=final,
                      losses=losses, seed=seed, ema_decay=ema_decay, caption_dropout=cfg_drop, warmup=warmup,
-                     pred=cfg.pred, compiled=compile_model, shift=shift)
+                     pred=cfg.pred, compiled=compile_model, shift=shift,
+                     **({} if motion_weights is None else dict(motion_weights=motion_weights.tolist())))
 
 
 @torch.no_grad()

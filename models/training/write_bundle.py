@@ -114,7 +114,7 @@ def model_json(r):
             "finalLoss": round(t["final_loss"], 4),
             "hardware": r["hardware"],
             "durationMinutes": round(sum(x["seconds"] for x in runs) / 60, 2),
-            "seed": t["seed"],
+            "seed": t["seed"],  # the last run's; earlier runs' seeds are in the notes
             "script": "models/training/pipeline.py (see models/training/README.md)",
             "notes": (f"peak lr {t['lr']}, warmup {t['warmup']}, cosine to 10%; "
                       + (f"continued from {len(runs) - 1} earlier run(s) of " + " + ".join(
@@ -123,9 +123,14 @@ def model_json(r):
                       + (init_note(t) if video and t.get("initialised_from_image_model", True) else "")
                       + (f"noise-level shift {t['shift']} in training and sampling; " if t.get("shift", 1.0) != 1.0 else "")
                       + ("trained from scratch; " if video and not t.get("initialised_from_image_model", True) else "")
+                      + "".join(f"run {i + 1} drew clips of {', '.join(f'{m} x{w:g}' for m, w in zip(r['motions'], x['motion_weights']) if w != 1)}; "
+                                for i, x in enumerate(runs) if x.get("motion_weights"))
                       + ("torch.compile; " if t.get("compiled") else "")
                       + ("weights rounded to fp16 after training and stored as fp16 initializers, each Cast to "
                          "float32 in the graph; " if "denoiser_fp16_storage" in r["export"] else "")
+                      + (f"seeds of the runs: {', '.join(str(x.get('seed', 1234)) for x in runs)}"
+                         + (" (runs without a recorded seed used the default, 1234)" if any("seed" not in x for x in runs) else "")
+                         + "; " if len(runs) > 1 else "")
                       + "seeded, but GPU kernels are not bitwise deterministic"),
         },
         "extensions": {"sagestudio": {"architecture": c, "params": r["params"],
@@ -186,6 +191,10 @@ def eval_md(r):
               "and its sign must match the caption (a camera pan left moves the content right). "
               "Spinning, pulsing and bouncing are not scored by this measure.", "",
               "Per motion at the default guidance: " + json.dumps(e["by_guidance"][str(e["chosen"])]["motion"]["per_motion"]), ""]
+        by_motion = e["by_guidance"][str(e["chosen"])].get("top1_by_motion")
+        if by_motion:
+            L += ["Identity (top-1 of frame 0) per motion at the default guidance: "
+                  + ", ".join(f"{m} {v:.2f}" for m, v in by_motion.items()), ""]
     tm = r["timing"]
     L += ["## CPU speed (proxy)", "",
           f"ONNX Runtime {tm['ort_version']} CPU EP, intra-op threads = 2, on the GPU machine's CPU ({tm['cpu']}) — a proxy "
