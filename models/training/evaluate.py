@@ -75,6 +75,31 @@ def motion_agreement(clips, motions):
                 per_motion={k: float(np.mean(v)) for k, v in sorted(per.items())})
 
 
+@torch.no_grad()
+def motion_strength(clips, reference_clips, motions):
+    """How far the directional clips move compared with the training motions: the displacement
+    along the caption's axis (centroid shift, or log ink-mass change for zooms, signed so that the
+    captioned direction is positive), generated / ground truth, per motion class (ratio of the
+    class means) and over all directional prompts (median of the per-class ratios). 1 = moves as
+    far as the training clips; a clip can move the right way (direction agreement) yet barely."""
+    def along(clips):
+        _, raw = video_data.estimated_direction(clips)  # [B, 3]: dx, dy, log-mass change
+        out = []
+        for i, m in enumerate(motions):
+            if m in video_data.EXPECTED:
+                exp = torch.tensor(video_data.EXPECTED[m], dtype=raw.dtype, device=raw.device)
+                out.append((m, float((raw[i] * exp).sum())))
+        return out
+    gen, ref = along(clips), along(reference_clips)
+    per = {}
+    for (m, g), (_, r) in zip(gen, ref):
+        per.setdefault(m, ([], []))
+        per[m][0].append(g)
+        per[m][1].append(r)
+    ratio = {m: float(np.mean(g) / np.mean(r)) for m, (g, r) in sorted(per.items())}
+    return dict(median_ratio=float(np.median(list(ratio.values()))) if ratio else None, per_motion=ratio)
+
+
 def to_uint8(x):
     return ((x.float().clamp(-1, 1) + 1) * 127.5).round().byte().cpu().numpy()
 

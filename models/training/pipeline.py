@@ -303,6 +303,7 @@ def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
         m, nn5 = EV.adherence(EV.features(gen[:, :, 0]), train_f, data.ident, data.style, tgt_ident, tgt_style)
         m["top1_by_motion"] = EV.top1_by_group(data.ident[nn5[:, 0]] == tgt_ident, motions)
         m["motion"] = EV.motion_agreement(gen, motions)
+        m["motion_strength"] = EV.motion_strength(gen, gt, motions)
         by_g[str(g)], gens[g] = m, gen
         log(f"[t2v] guidance {g}: {json.dumps(m)}")
     best = max(a.guidances, key=lambda g: (by_g[str(g)]["top1"] + (by_g[str(g)]["motion"]["direction_agreement"] or 0), -g))
