@@ -100,6 +100,17 @@ def motion_strength(clips, reference_clips, motions):
     return dict(median_ratio=float(np.median(list(ratio.values()))) if ratio else None, per_motion=ratio)
 
 
+def score_video(clips, reference_clips, motions, train_feats, train_ident, train_style, target_ident, target_style):
+    """Every video measure for generated clips of held-out captions: identity of frame 0 (overall
+    and per motion), motion direction agreement and motion strength against reference_clips (the
+    same captions rendered from the real images)."""
+    m, nn5 = adherence(features(clips[:, :, 0]), train_feats, train_ident, train_style, target_ident, target_style)
+    m["top1_by_motion"] = top1_by_group(train_ident[nn5[:, 0]] == target_ident, motions)
+    m["motion"] = motion_agreement(clips, motions)
+    m["motion_strength"] = motion_strength(clips, reference_clips, motions)
+    return m
+
+
 def to_uint8(x):
     return ((x.float().clamp(-1, 1) + 1) * 127.5).round().byte().cpu().numpy()
 

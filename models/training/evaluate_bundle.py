@@ -74,11 +74,7 @@ def main():
                             guidance, seed=a.seed + 1 + i, shift=shift, amp=dev.type == "cuda")
                      for i in range(0, len(held), a.batch)])
     secs = time.time() - t0
-    train_f = EV.features(data.images)
-    m, nn5 = EV.adherence(EV.features(gen[:, :, 0]), train_f, data.ident, data.style, tgt_ident, tgt_style)
-    m["top1_by_motion"] = EV.top1_by_group(data.ident[nn5[:, 0]] == tgt_ident, motions)
-    m["motion"] = EV.motion_agreement(gen, motions)
-    m["motion_strength"] = EV.motion_strength(gen, gt, motions)
+    m = EV.score_video(gen, gt, motions, EV.features(data.images), data.ident, data.style, tgt_ident, tgt_style)
     out = dict(bundle=os.path.normpath(a.bundle), pytorch_vs_onnx_rel_l2=rel, guidance=guidance, steps=steps,
                shift=shift, motions=sorted(keep), device=str(dev), seconds=round(secs, 1), **m)
     print(json.dumps(out, indent=1))

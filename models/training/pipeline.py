@@ -300,10 +300,7 @@ def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
     for g in a.guidances:
         gen = torch.cat([sample(ema, ids[i:i + 50], (len(ids[i:i + 50]), 3, cfg.frames, 64, 64), a.sample_steps, g,
                                 seed=a.seed + 1 + i, shift=a.t2v_shift) for i in range(0, len(held), 50)])
-        m, nn5 = EV.adherence(EV.features(gen[:, :, 0]), train_f, data.ident, data.style, tgt_ident, tgt_style)
-        m["top1_by_motion"] = EV.top1_by_group(data.ident[nn5[:, 0]] == tgt_ident, motions)
-        m["motion"] = EV.motion_agreement(gen, motions)
-        m["motion_strength"] = EV.motion_strength(gen, gt, motions)
+        m = EV.score_video(gen, gt, motions, train_f, data.ident, data.style, tgt_ident, tgt_style)
         by_g[str(g)], gens[g] = m, gen
         log(f"[t2v] guidance {g}: {json.dumps(m)}")
     best = max(a.guidances, key=lambda g: (by_g[str(g)]["top1"] + (by_g[str(g)]["motion"]["direction_agreement"] or 0), -g))
