@@ -15,14 +15,13 @@ import os
 import sys
 import time
 
-import numpy as np
 import torch
 
 import bundle_weights as BW
 import captions as C
 import evaluate as EV
-import video_data
 from dit import Config
+from pipeline import checked_read_back, heldout_video_targets
 from train import Data, sample
 
 
@@ -49,9 +48,7 @@ def main():
     steps = a.steps or r["defaults"]["steps"]
     shift = r["defaults"].get("shift", 1.0)
     model = BW.load_bundled_model(a.bundle, cfg)
-    rel = BW.graph_agreement(model, a.bundle)
-    if rel > 1e-3:
-        sys.exit(f"the model read back from {a.bundle} does not match its graphs (rel-L2 {rel})")
+    rel = checked_read_back(model, a.bundle)
     model = model.to(dev).eval()
 
     meta = json.load(open(os.path.join(a.data, "split.json")))
@@ -63,11 +60,7 @@ def main():
         sys.exit(f"unknown motions {sorted(unknown)}; known: {C.MOTION_IDS}")
     held = [h for h in meta["video_heldout"][:a.n] if h["motion"] in keep]
     ids = torch.tensor([C.encode(h["caption"], vocab) for h in held], device=dev)
-    idx = torch.tensor([h["index"] for h in held], device=dev)
-    tgt_ident, tgt_style = torch.tensor([h["ident"] for h in held], device=dev), data.style[idx]
-    motions = [h["motion"] for h in held]
-    mot_t = torch.tensor([C.MOTION_IDS.index(m) for m in motions], device=dev)
-    gt = video_data.synthesize(data.images[idx], mot_t, cfg.frames, torch.Generator(device=dev).manual_seed(5))
+    tgt_ident, tgt_style, motions, gt = heldout_video_targets(held, data, cfg.frames)
 
     t0 = time.time()
     gen = torch.cat([sample(model, ids[i:i + a.batch], (len(ids[i:i + a.batch]), 3, cfg.frames, 64, 64), steps,

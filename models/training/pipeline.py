@@ -111,6 +111,18 @@ def heldout_image_targets(a, data, meta):
     return held, caps, ids, tgt_ident, tgt_style
 
 
+def heldout_video_targets(held, data, frames):
+    """For held-out video captions: the images they were made from, the identity and style each
+    should produce, their motions, and the reference clips (those images moved as captioned)."""
+    dev = data.images.device
+    idx = torch.tensor([h["index"] for h in held], device=dev)
+    tgt_ident, tgt_style = torch.tensor([h["ident"] for h in held], device=dev), data.style[idx]
+    motions = [h["motion"] for h in held]
+    mot_t = torch.tensor([MOTION_IDS.index(m) for m in motions], device=dev)
+    gt = video_data.synthesize(data.images[idx], mot_t, frames, torch.Generator(device=dev).manual_seed(5))
+    return tgt_ident, tgt_style, motions, gt
+
+
 def train_t2i(a, data, vocab):
     cfg = Config(vocab=vocab, patch=4, frames=1, d=a.d, depth=a.depth, heads=a.heads, pred=a.t2i_pred)
     ema, tr = train("t2i", cfg, data, a.t2i_steps, a.t2i_batch, a.t2i_lr, a.seed, log, max_seconds=a.t2i_cap,
@@ -288,12 +300,8 @@ def run_t2v(a, data, meta, vocab, hw, init, init_info=None, cfg=None):
     held = meta["video_heldout"][:a.eval_n]
     caps = np.load(os.path.join(a.work, "data", "video_heldout_ids.npy"))[:len(held)]
     ids = torch.from_numpy(caps.astype(np.int64)).to(dev)
-    idx = torch.tensor([h["index"] for h in held], device=dev)
-    tgt_ident, tgt_style = torch.tensor([h["ident"] for h in held], device=dev), data.style[idx]
-    motions = [h["motion"] for h in held]
-    mot_t = torch.tensor([MOTION_IDS.index(m) for m in motions], device=dev)
+    tgt_ident, tgt_style, motions, gt = heldout_video_targets(held, data, cfg.frames)
     train_f = EV.features(data.images)
-    gt = video_data.synthesize(data.images[idx], mot_t, cfg.frames, torch.Generator(device=dev).manual_seed(5))
     ref_id, _ = EV.adherence(EV.features(gt[:, :, 0]), train_f, data.ident, data.style, tgt_ident, tgt_style)
     ref_mo = EV.motion_agreement(gt, motions)
     by_g, gens = {}, {}
