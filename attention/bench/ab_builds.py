@@ -1,6 +1,6 @@
 """Times our kernels of two builds and PyTorch's SDPA peers in ONE process, on the same card and
 inputs: the 'old' build through the sskernels.py of its own commit (its launch ABI), the 'new' one
-through this directory's sskernels.py. Kernel alone (preprocessing outside the timing) unless the
+(and any --variant builds) through this directory's sskernels.py. Kernel alone (preprocessing outside the timing) unless the
 backend name ends in '+quant'. Rounds alternate old/new so clock drift hits both.
 
     python3 ab_builds.py --old-dir DIR_WITH_OLD_sskernels.py --old-fatbin F --new-fatbin F \
@@ -53,12 +53,31 @@ def time_ours(mod, kernels, backend, B, H, N, D, causal):
     return ms
 
 
+def check_variants(builds, B, H, N=1000, D=128):
+    """Each build's output against the 'new' build's on one shape: a variant must agree to rounding."""
+    q, k, v = (torch.randn(B, H, N, D, dtype=torch.float16, device="cuda") for _ in range(3))
+    outs = {}
+    for build, mod, ks, backends in builds[1:]:
+        for be in [b for b in backends.split(",") if b and not b.endswith("+quant")]:
+            o = torch.empty_like(q)
+            mod.Plan(ks, be, q, k, v, o, False, 1 / math.sqrt(D)).run()
+            outs[(build, be)] = o.float()
+    torch.cuda.synchronize()
+    for (build, be), o in outs.items():
+        ref = outs[("new", be)]
+        rel = ((o - ref).abs().sum() / ref.abs().sum()).item()
+        print(f"check {build}:{be} vs new: finite={bool(torch.isfinite(o).all())} rel-L1={rel:.2e}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--old-dir", required=True)
     ap.add_argument("--old-fatbin", required=True)
     ap.add_argument("--old-manifest", default=None)
     ap.add_argument("--new-fatbin", required=True)
+    ap.add_argument("--variant", action="append", default=[],
+                    help="label=fatbin: another build with this directory's ABI (its manifest next to it), "
+                         "timed with --new-backends")
     ap.add_argument("--old-backends", default="sage-int8-fp16-sm90")
     ap.add_argument("--new-backends", default="sage-int8-fp16-sm90,sage-int8-fp8-sm90")
     ap.add_argument("--peers", default="torch-flash,torch-efficient,torch-cudnn")
@@ -75,8 +94,12 @@ def main():
     new_k = NEW.Kernels(a.new_fatbin)
     gpu = torch.cuda.get_device_name()
     B, H = a.batch, a.heads
-    runs = [("old", OLD, old_k, b) for b in a.old_backends.split(",") if b] + \
-           [("new", NEW, new_k, b) for b in a.new_backends.split(",") if b]
+    builds = [("old", OLD, old_k, a.old_backends), ("new", NEW, new_k, a.new_backends)]
+    for v in a.variant:
+        label, path = v.split("=", 1)
+        builds.append((label, NEW, NEW.Kernels(path), a.new_backends))
+    runs = [(build, mod, ks, b) for build, mod, ks, backends in builds for b in backends.split(",") if b]
+    check_variants(builds, B, H)
     recs = []
     for D in [int(x) for x in a.dims.split(",")]:
         for causal in [bool(int(x)) for x in a.causal.split(",")]:

@@ -6,9 +6,12 @@
 #include "attn_common.cuh"
 #include "mma.cuh"
 #include "softmax.cuh"
-#include "params.cuh"
 
 namespace ss {
+
+struct AttnArgs {
+  int B, Hq, Hkv, Nq, Nk;
+};
 
 template <typename T>
 __device__ __forceinline__ void mma16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
@@ -16,31 +19,32 @@ __device__ __forceinline__ void mma16(float (&c)[4], const uint32_t (&a)[4], uin
   else mma_bf16_f32(c, a, b0, b1);
 }
 
-// Fields of p are read where they are used (see sage_fwd_body).
 template <typename T, int D, bool CAUSAL>
-__device__ __forceinline__ void flash_fwd_body(const FlashParams& p, char* smem) {
-  const T* __restrict__ q = static_cast<const T*>(p.q);
-  const T* __restrict__ k = static_cast<const T*>(p.k);
-  const T* __restrict__ v = static_cast<const T*>(p.v);
+__device__ __forceinline__ void flash_fwd_body(const T* __restrict__ q, const T* __restrict__ k,
+                                               const T* __restrict__ v, void* __restrict__ o, AttnArgs a,
+                                               long long q_sb, long long q_sh, long long q_sn, long long k_sb,
+                                               long long k_sh, long long k_sn, long long v_sb, long long v_sh,
+                                               long long v_sn, long long o_sb, long long o_sh, long long o_sn,
+                                               float softmax_scale, int out_dtype, char* smem) {
   using Tr = FlashTraits<D>;
   constexpr int MT = Tr::MT, NT = Tr::NT, DT = Tr::DT, ROWB = Tr::ROWB;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int qblk = gridDim.x - 1 - blockIdx.x;  // longest causal tiles start first
-  const int h = blockIdx.y, b = blockIdx.z, hk = h / (p.Hq / p.Hkv);
+  const int h = blockIdx.y, b = blockIdx.z, hk = h / (a.Hq / a.Hkv);
   const int q0 = qblk * Tr::BM;
 
-  const char* qg = reinterpret_cast<const char*>(q + b * p.q_sb + h * p.q_sh + q0 * p.q_sn);
-  const char* kg = reinterpret_cast<const char*>(k + b * p.k_sb + hk * p.k_sh);
-  const char* vg = reinterpret_cast<const char*>(v + b * p.v_sb + hk * p.v_sh);
-  const long long kstr = p.k_sn * 2, vstr = p.v_sn * 2;
+  const char* qg = reinterpret_cast<const char*>(q + b * q_sb + h * q_sh + q0 * q_sn);
+  const char* kg = reinterpret_cast<const char*>(k + b * k_sb + hk * k_sh);
+  const char* vg = reinterpret_cast<const char*>(v + b * v_sb + hk * v_sh);
+  const long long kstr = k_sn * 2, vstr = v_sn * 2;
   const uint32_t sQ = smem_addr(smem), sK = sQ + Tr::Q_BYTES, sV = sK + 2 * Tr::KV_BYTES;
 
-  const int kv_end = CAUSAL ? min(p.Nk, q0 + Tr::BM) : p.Nk;
+  const int kv_end = CAUSAL ? min(a.Nk, q0 + Tr::BM) : a.Nk;
   const int nblk = cdiv(kv_end, Tr::BN);
 
-  load_tile<ROWB, Tr::BM, Tr::THREADS>(sQ, qg, p.q_sn * 2, p.Nq - q0, tid);
-  load_tile<ROWB, Tr::BN, Tr::THREADS>(sK, kg, kstr, p.Nk, tid);
-  load_tile<ROWB, Tr::BN, Tr::THREADS>(sV, vg, vstr, p.Nk, tid);
+  load_tile<ROWB, Tr::BM, Tr::THREADS>(sQ, qg, q_sn * 2, a.Nq - q0, tid);
+  load_tile<ROWB, Tr::BN, Tr::THREADS>(sK, kg, kstr, a.Nk, tid);
+  load_tile<ROWB, Tr::BN, Tr::THREADS>(sV, vg, vstr, a.Nk, tid);
   cp_async_commit();
 
   float acc[MT][DT][4];
@@ -54,15 +58,15 @@ __device__ __forceinline__ void flash_fwd_body(const FlashParams& p, char* smem)
     m[mi][0] = m[mi][1] = -INFINITY;
     l[mi][0] = l[mi][1] = 0.f;
   }
-  const float sl2 = p.softmax_scale * kLog2e;
+  const float sl2 = softmax_scale * kLog2e;
   const int wrow0 = q0 + warp * Tr::WM;
 
   for (int j = 0; j < nblk; ++j) {
     const int st = j & 1;
     if (j + 1 < nblk) {
       const int n1 = (j + 1) * Tr::BN;
-      load_tile<ROWB, Tr::BN, Tr::THREADS>(sK + (st ^ 1) * Tr::KV_BYTES, kg + n1 * kstr, kstr, p.Nk - n1, tid);
-      load_tile<ROWB, Tr::BN, Tr::THREADS>(sV + (st ^ 1) * Tr::KV_BYTES, vg + n1 * vstr, vstr, p.Nk - n1, tid);
+      load_tile<ROWB, Tr::BN, Tr::THREADS>(sK + (st ^ 1) * Tr::KV_BYTES, kg + n1 * kstr, kstr, a.Nk - n1, tid);
+      load_tile<ROWB, Tr::BN, Tr::THREADS>(sV + (st ^ 1) * Tr::KV_BYTES, vg + n1 * vstr, vstr, a.Nk - n1, tid);
     }
     cp_async_commit();
     cp_async_wait<1>();
@@ -96,7 +100,7 @@ __device__ __forceinline__ void flash_fwd_body(const FlashParams& p, char* smem)
     }
 
     const int n0 = j * Tr::BN;
-    if (n0 + Tr::BN > p.Nk || (CAUSAL && n0 + Tr::BN - 1 > wrow0)) mask_scores<MT, NT, CAUSAL>(s, wrow0, n0, p.Nk, lane);
+    if (n0 + Tr::BN > a.Nk || (CAUSAL && n0 + Tr::BN - 1 > wrow0)) mask_scores<MT, NT, CAUSAL>(s, wrow0, n0, a.Nk, lane);
 
     float alpha[MT][2];
     if (online_softmax<MT, NT>(s, sl2, m, l, alpha)) rescale_o<MT, DT>(acc, alpha);
@@ -125,7 +129,7 @@ __device__ __forceinline__ void flash_fwd_body(const FlashParams& p, char* smem)
     __syncthreads();  // stage st is overwritten by the next iteration's prefetch
   }
 
-  store_output<MT, DT>(acc, l, p.o, b * p.o_sb + h * p.o_sh, p.o_sn, wrow0, p.Nq, lane, nullptr, 1.f, p.out_dtype);
+  store_output<MT, DT>(acc, l, o, b * o_sb + h * o_sh, o_sn, wrow0, a.Nq, lane, nullptr, 1.f, out_dtype);
 }
 
 }  // namespace ss

@@ -16,8 +16,9 @@
 
 namespace ss {
 
-// Fields of p are read where they are used (not unpacked up front): loads of a parameter struct
-// hoisted to the entry stay live in registers through the key loop.
+// Fields of p are read where they are used (not unpacked at the entry, as the flash entries do):
+// for these kernels, unpacked loads hoisted to the entry stayed live through the key loop
+// (sage_int8_fp8_d128: 692 instead of 52 bytes of spills on sm_90a).
 template <int D, bool CAUSAL, int PV>
 __device__ __forceinline__ void sage_fwd_body(const SageParams& p, char* smem) {
   const int8_t* __restrict__ q8 = p.q8;

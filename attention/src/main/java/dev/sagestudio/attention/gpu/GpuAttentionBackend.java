@@ -325,7 +325,7 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
     }
 
     /** The entry {@link #attendPrepared} launches for these inputs. */
-    String attentionEntry(Prepared p) {
+    private String attentionEntry(Prepared p) {
         return switch (variant) {
             case FLASH_FP16 -> "flash_fwd_" + (p.q.dtype() == DType.BF16 ? "bf16" : "f16") + "_d" + p.headDim;
             case SAGE_INT8_FP16, SAGE_INT8_FP8 -> attentionKernel(p.headDim);

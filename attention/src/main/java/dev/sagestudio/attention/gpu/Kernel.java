@@ -7,8 +7,9 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * One kernel of the {@link KernelModule}, launched with {@code cuLaunchKernel} and its one parameter
- * struct ({@link KernelParams}). Launch failures name the kernel and the parameters. With the system property {@code sagestudio.cuda.syncEachLaunch=true} every launch is
- * followed by a stream synchronization, so a fault is reported against the kernel that caused it.
+ * struct ({@link KernelParams}). Launch failures name the kernel and the parameters. With the
+ * system property {@code sagestudio.cuda.syncEachLaunch=true} every launch is followed by a stream
+ * synchronization, so a fault is reported against the kernel that caused it.
  */
 public final class Kernel {
     static final boolean SYNC_EACH_LAUNCH = Boolean.getBoolean("sagestudio.cuda.syncEachLaunch");
