@@ -6,11 +6,14 @@ import java.util.List;
  * A graph cut at its substituted attention nodes: steps in execution order, each reading tensors
  * that the caller or earlier steps provide.
  *
- * @param attentionNodes every attention node found, substituted or kept, with the decision
+ * @param model the partitioned model: the given one plus any nodes added to lay out attention inputs
+ * @param attentionNodes every attention found, substituted or kept, with the decision
+ * @param unmatched what looked like attention but was not recognized, with the reason
  * @param graphInputs the inputs the caller must provide (graph inputs that are not initializers)
  * @param graphOutputs the graph's outputs in declaration order
  */
-public record PartitionPlan(OnnxModel model, List<AttentionNode> attentionNodes, List<Step> steps,
+public record PartitionPlan(OnnxModel model, List<AttentionNode> attentionNodes, List<UnmatchedAttention> unmatched,
+                            List<Step> steps,
                             List<String> graphInputs, List<String> graphOutputs) {
 
     public long segmentCount() {
