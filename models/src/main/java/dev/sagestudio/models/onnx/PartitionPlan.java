@@ -24,6 +24,22 @@ public record PartitionPlan(OnnxModel model, List<AttentionNode> attentionNodes,
         return steps.stream().filter(s -> s instanceof AttentionStep).map(s -> (AttentionStep) s).toList();
     }
 
+    /**
+     * A warning when {@code backend} would run none of this graph's attention: every attention stays in
+     * ONNX Runtime, or none was found. Empty when at least one attention step runs on it.
+     */
+    public java.util.Optional<String> noAttentionWarning(String backend) {
+        if (!attentionSteps().isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        String found = attentionNodes().isEmpty() ? "no attention was found"
+                : "all " + attentionNodes().size() + " attention(s) stay in ONNX Runtime (reasons listed)";
+        String near = unmatched().isEmpty() ? "" : "; " + unmatched().size()
+                + " Softmax node(s) look like attention but did not match (see `sagestudio inspect`)";
+        return java.util.Optional.of("WARNING: " + backend + " runs none of this graph's attention: " + found + near
+                + "; every attention runs inside ONNX Runtime");
+    }
+
     public String describe() {
         StringBuilder out = new StringBuilder();
         out.append(steps.size()).append(" step(s): ").append(segmentCount()).append(" ONNX Runtime segment(s), ")
