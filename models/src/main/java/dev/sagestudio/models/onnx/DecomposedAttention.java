@@ -334,7 +334,8 @@ final class DecomposedAttention {
         pattern.addAll(coverable(optional, pattern));
         String text = (fused ? "FusedMatMul" : "MatMul") + "(Q, " + (keyTransposedByMatMul ? "K" : "Kᵀ") + ")"
                 + (chainOps.isEmpty() ? "" : " → " + String.join(" → ", chainOps)) + " → Softmax → MatMul(·, V); scale "
-                + scaleText + (scaleSites.isEmpty() ? "" : " on " + String.join(", ", scaleSites)) + "; " + keyForm;
+                + scaleText + (scaleSites.isEmpty() ? "" : " on " + String.join(", ", new LinkedHashSet<>(scaleSites))) + "; "
+                + keyForm;
         AttentionNode found = new AttentionNode(weightsMatMul, output.getName(), AttentionOp.DECOMPOSED, query, key,
                 value, output.getOutput(0), 0, 0, causal, softmaxScale, Optional.empty(), text,
                 List.copyOf(pattern));
@@ -502,7 +503,9 @@ final class DecomposedAttention {
         Optional<ConstantValues.Constant> constant = constants.get(tensor);
         if (constant.isPresent()) {
             double[] v = constant.get().values();
-            if (v.length == 0) {
+            // One value, or one value repeated along a single axis (e.g. an RMSNorm weight of ones):
+            // multiplying by it scales without broadcasting the tensor to another shape.
+            if (v.length == 0 || (v.length > 1 && constant.get().dims().length != 1)) {
                 return Optional.empty();
             }
             for (double x : v) {
@@ -604,6 +607,10 @@ final class DecomposedAttention {
 
     /** Whether {@code tensor} is zero everywhere: a constant of zeros, or something multiplied by 0. */
     private boolean isZero(String tensor) {
+        Optional<ConstantValues.Constant> constant = constants.get(tensor);
+        if (constant.isPresent()) {
+            return java.util.Arrays.stream(constant.get().values()).allMatch(v -> v == 0);
+        }
         Optional<Factor> value = evaluate(tensor, 0);
         if (value.isPresent()) {
             return value.get().coefficient() == 0 && value.get().power() == 0;
