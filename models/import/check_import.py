@@ -124,10 +124,22 @@ def check_pixart(work, out):
         eps = wrapper(sample, timestep, states)
         result["denoiser"] = compare("PixArt denoiser", os.path.join(bundle_dir, "denoiser.onnx"),
                                      {"sample": sample, "timestep": timestep, "encoder_hidden_states": states}, eps)
+        # PyTorch's step for SageStudio's Java runtime to match (raw little-endian float32 files).
+        reference = os.path.join(bundle_dir, "reference")
+        os.makedirs(reference)
+        shapes = {}
+        for name, t in (("sample", sample), ("timestep", timestep), ("encoder_hidden_states", states),
+                        ("model_output", eps)):
+            t.float().numpy().astype("<f4").tofile(os.path.join(reference, name + ".f32"))
+            shapes[name] = list(t.shape)
+        json.dump(shapes, open(os.path.join(reference, "shapes.json"), "w"))
         latent = torch.randn(1, 4, 8, 8)
         result["vaeDecoder"] = compare("SD VAE decoder", os.path.join(bundle_dir, "vae_decoder.onnx"),
                                        {"latent": latent}, imp.VaeDecoderExport(va)(latent))
         result["sampling"] = sample_like_pipeline(folder, bundle_dir, tokenizer)
+        import tarfile
+        with tarfile.open(os.path.join(out, "pixart-bundle.tgz"), "w:gz") as tar:
+            tar.add(bundle_dir, arcname="pixart-sigma-random")
         one_layer = PixArtTransformer2DModel(num_attention_heads=2, attention_head_dim=72, in_channels=4,
                                              out_channels=8, num_layers=1, cross_attention_dim=144, sample_size=8,
                                              patch_size=2, caption_channels=32, use_additional_conditions=True).eval()

@@ -148,6 +148,7 @@ def export_component(module, args, input_names, output_names, path, dynamic_batc
     if model is None:
         raise ImportError_(f"export of {path} failed: " + " | ".join(errors))
     data = os.path.basename(path) + ".data"
+    squeezes = drop_noop_squeezes(model)
     padded = pad_attention_head_dim_in(model) if pad_attention else []
     fp16 = store_fp16_in(model)
     size = sum(len(t.raw_data) for t in model.graph.initializer)
@@ -159,8 +160,34 @@ def export_component(module, args, input_names, output_names, path, dynamic_batc
         onnx.save(model, path)
     log(f"exported {os.path.basename(path)} ({label}, {size / 2**20:.1f} MiB of weights"
         f"{', external data ' + data if size >= EXTERNAL_DATA_BYTES else ''}, {fp16['fp16_initializers']} fp16"
-        f" initializers, {len(padded)} Attention nodes padded)")
+        f" initializers, {len(padded)} Attention nodes padded, {squeezes} no-op Squeezes dropped)")
     return {"batch": label, "weightBytes": size, "paddedAttention": len(padded), "external": size >= EXTERNAL_DATA_BYTES}
+
+
+def drop_noop_squeezes(model):
+    """torch's squeeze(dim) leaves an axis that is not 1 alone; ONNX's Squeeze refuses it, and torch
+    2.11's dynamo exporter writes one anyway for PixArt's final `squeeze(1)` over [B, tokens, C]
+    (ONNX Runtime then refuses the whole graph). Such Squeezes, where the file declares the axis as a
+    number other than 1, become Identity. Returns how many."""
+    from onnx import numpy_helper
+    g = model.graph
+    shapes = {v.name: [d.dim_value if d.HasField("dim_value") else None for d in v.type.tensor_type.shape.dim]
+              for v in list(g.value_info) + list(g.input) + list(g.output)}
+    constants = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    for n in g.node:
+        if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
+            constants[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+    dropped = 0
+    for n in g.node:
+        if n.op_type != "Squeeze" or len(n.input) < 2 or n.input[1] not in constants or n.input[0] not in shapes:
+            continue
+        dims = shapes[n.input[0]]
+        axes = [int(a) + (len(dims) if a < 0 else 0) for a in np.atleast_1d(constants[n.input[1]])]
+        if dims and all(0 <= a < len(dims) and dims[a] is not None and dims[a] != 1 for a in axes):
+            n.op_type = "Identity"
+            del n.input[1:]
+            dropped += 1
+    return dropped
 
 
 def round_to_fp16(module):
@@ -251,8 +278,8 @@ def import_pixart(folder, out, args):
     ids = torch.full((2, max_length), pad_id, dtype=torch.long)
     ids[:, :5] = torch.randint(3, min(tokenizer.vocab_size, text_encoder.config.vocab_size), (2, 5))
     mask = (ids != pad_id).long()
-    export_component(TextEncoderExport(text_encoder), (ids, mask), ["input_ids", "attention_mask"], ["hidden_states"],
-                     os.path.join(out, "text_encoder.onnx"))
+    text = export_component(TextEncoderExport(text_encoder), (ids, mask), ["input_ids", "attention_mask"],
+                            ["hidden_states"], os.path.join(out, "text_encoder.onnx"))
     sample = torch.randn(2, channels, h, w)
     timestep = torch.tensor([999.0, 10.0])
     states = torch.randn(2, max_length, hidden)
@@ -260,23 +287,25 @@ def import_pixart(folder, out, args):
                                 ["sample", "timestep", "encoder_hidden_states"], ["model_output"],
                                 os.path.join(out, "denoiser.onnx"), pad_attention=True)
     head_dim = transformer.config.attention_head_dim
-    export_component(VaeDecoderExport(vae), (torch.randn(1, vae.config.latent_channels, h, w),), ["latent"],
-                     ["image"], os.path.join(out, "vae_decoder.onnx"))
+    decoder = export_component(VaeDecoderExport(vae), (torch.randn(1, vae.config.latent_channels, h, w),), ["latent"],
+                               ["image"], os.path.join(out, "vae_decoder.onnx"))
+    # A graph that only exported with a fixed batch says so in its shapes (the runtime then calls it per item).
+    tb, db, vb = (1 if info["batch"] == "batch 1" else "B" for info in (text, denoiser, decoder))
 
     components = {
         "textEncoder": {"file": "text_encoder.onnx",
-                        "inputs": {"input_ids": tensor_spec("input_ids", "int64", ["B", max_length]),
-                                   "attention_mask": tensor_spec("attention_mask", "int64", ["B", max_length])},
-                        "outputs": {"hidden_states": tensor_spec("hidden_states", "float32", ["B", max_length, hidden])}},
+                        "inputs": {"input_ids": tensor_spec("input_ids", "int64", [tb, max_length]),
+                                   "attention_mask": tensor_spec("attention_mask", "int64", [tb, max_length])},
+                        "outputs": {"hidden_states": tensor_spec("hidden_states", "float32", [tb, max_length, hidden])}},
         "denoiser": {"file": "denoiser.onnx",
-                     "inputs": {"sample": tensor_spec("sample", "float32", ["B", channels, h, w]),
-                                "timestep": tensor_spec("timestep", "float32", ["B"]),
+                     "inputs": {"sample": tensor_spec("sample", "float32", [db, channels, h, w]),
+                                "timestep": tensor_spec("timestep", "float32", [db]),
                                 "encoder_hidden_states": tensor_spec("encoder_hidden_states", "float32",
-                                                                     ["B", max_length, hidden])},
-                     "outputs": {"model_output": tensor_spec("model_output", "float32", ["B", channels, h, w])}},
+                                                                     [db, max_length, hidden])},
+                     "outputs": {"model_output": tensor_spec("model_output", "float32", [db, channels, h, w])}},
         "vaeDecoder": {"file": "vae_decoder.onnx",
-                       "inputs": {"latent": tensor_spec("latent", "float32", ["B", channels, h, w])},
-                       "outputs": {"image": tensor_spec("image", "float32", ["B", 3, height, width])},
+                       "inputs": {"latent": tensor_spec("latent", "float32", [vb, channels, h, w])},
+                       "outputs": {"image": tensor_spec("image", "float32", [vb, 3, height, width])},
                        "scalingFactor": float(vae.config.scaling_factor),
                        "shiftFactor": float(getattr(vae.config, "shift_factor", None) or 0.0)},
     }

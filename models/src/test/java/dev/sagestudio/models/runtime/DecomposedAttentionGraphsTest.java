@@ -157,4 +157,26 @@ class DecomposedAttentionGraphsTest extends CpuRuntimeTest {
         assertTrue(reference.cosineSimilarity() >= 0.99999 && reference.maxAbsError() < 1e-4, reference.toString());
         System.out.println("ONNX Runtime's optimized SDPA form: " + node.pattern());
     }
+
+    /**
+     * diffusers' SD3 MMDiT (one joint block with dual attention and q/k RMSNorm; random weights stored
+     * as fp16) exported by torch 2.11's TorchScript exporter at opset 17 on the H100 machine
+     * (models/import/check_import.py): joint attention over image + text tokens and the second
+     * self-attention, both in the SDPA form with the scale computed from the shape.
+     */
+    @Test
+    void diffusersSd3JointAttentionExportedByTorch2() {
+        OnnxModel model = fixture("diffusers_sd3_mmdit_torchscript_opset17.onnx");
+        PartitionPlan plan = GraphPartitioner.partition(model);
+        assertEquals(2, plan.attentionSteps().size(), plan.describe());
+        assertTrue(plan.unmatched().isEmpty(), plan.unmatched().toString());
+        for (AttentionNode node : plan.attentionNodes()) {
+            assertTrue(node.substituted(), node.keptReason().orElse(""));
+            assertTrue(node.scale().isEmpty(), "the default 1/sqrt(D): " + node.pattern());
+        }
+        AccuracyMetrics reference = compareWithOrt(model, plan, new ReferenceAttention(), Map.of());
+        assertTrue(reference.cosineSimilarity() >= 0.99999 && reference.maxAbsError() < 1e-4, reference.toString());
+        AccuracyMetrics sage = compareWithOrt(model, plan, new SageAttentionEmulator(), Map.of());
+        assertTrue(sage.cosineSimilarity() >= 0.999, "int8 emulator: " + sage);
+    }
 }
