@@ -57,7 +57,32 @@ public final class AttentionNodes {
         DecomposedAttention decomposed = new DecomposedAttention(model, values, additions);
         found.addAll(decomposed.matches());
         found.sort(java.util.Comparator.comparingInt(AttentionNode::nodeIndex));
-        return new AttentionScan(additions.applyTo(model), List.copyOf(found), decomposed.unmatched());
+        List<UnmatchedAttention> unmatched = new ArrayList<>(unsupportedFusedAttention(graph));
+        unmatched.addAll(decomposed.unmatched());
+        unmatched.sort(java.util.Comparator.comparingInt(UnmatchedAttention::nodeIndex));
+        return new AttentionScan(additions.applyTo(model), List.copyOf(found), List.copyOf(unmatched));
+    }
+
+    /** ONNX Runtime's fused attention operators other than MultiHeadAttention, and why none is taken. */
+    private static final java.util.Map<String, String> UNSUPPORTED_FUSED = java.util.Map.of(
+            "Attention", "it includes the Q/K/V projection (input weights); SageStudio takes attention on"
+                    + " projected Q, K and V only",
+            "GroupQueryAttention", "it carries a key/value cache and rotary embedding for decoding",
+            "PackedAttention", "it runs on padding-removed (packed) token batches",
+            "PackedMultiHeadAttention", "it runs on padding-removed (packed) token batches",
+            "DecoderMaskedMultiHeadAttention", "it is a decoding step with a key/value cache",
+            "SparseAttention", "it uses a block-sparse layout");
+
+    private static List<UnmatchedAttention> unsupportedFusedAttention(GraphProto graph) {
+        List<UnmatchedAttention> found = new ArrayList<>();
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+            NodeProto node = graph.getNode(i);
+            String reason = UNSUPPORTED_FUSED.get(node.getOpType());
+            if (reason != null && node.getDomain().equals("com.microsoft")) {
+                found.add(new UnmatchedAttention(i, node.getName(), "com.microsoft::" + node.getOpType(), reason));
+            }
+        }
+        return found;
     }
 
     /** The attention node {@code node} is, with its decision, or empty if it is no attention op. */

@@ -115,7 +115,7 @@ final class DecomposedAttention {
             try {
                 matches.add(matchAt(i));
             } catch (Unmatched e) {
-                unmatched.add(new UnmatchedAttention(i, node.getName(), e.getMessage()));
+                unmatched.add(new UnmatchedAttention(i, node.getName(), "Softmax", e.getMessage()));
             } catch (NotAttention e) {
                 // A Softmax that is not between two MatMuls (a classifier head, a gate): not attention.
             }

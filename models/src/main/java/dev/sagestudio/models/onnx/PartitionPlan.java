@@ -35,7 +35,7 @@ public record PartitionPlan(OnnxModel model, List<AttentionNode> attentionNodes,
         String found = attentionNodes().isEmpty() ? "no attention was found"
                 : "all " + attentionNodes().size() + " attention(s) stay in ONNX Runtime (reasons listed)";
         String near = unmatched().isEmpty() ? "" : "; " + unmatched().size()
-                + " Softmax node(s) look like attention but did not match (see `sagestudio inspect`)";
+                + " node(s) look like attention but did not match (see `sagestudio inspect`)";
         return java.util.Optional.of("WARNING: " + backend + " runs none of this graph's attention: " + found + near
                 + "; every attention runs inside ONNX Runtime");
     }
