@@ -169,6 +169,13 @@ class OnnxCommandsTest {
                 + " computed from the shape on Q, Kᵀ; Kᵀ = Transpose [0, 1, 3, 2] of K"), sdpa.out());
         assertTrue(sdpa.out().contains("run by: cpu-reference"), sdpa.out());
 
+        // K exists only transposed here: the added Transpose's output is probed like any other tensor.
+        Outcome added = execute(new InspectCommand(), DECOMPOSED.resolve("pretransposed_key_cross_opset16.onnx")
+                .toString(), "--threads", "1");
+        assertEquals(0, added.status(), added.err());
+        assertTrue(added.out().contains("K sagestudio/key_of_"), added.out());
+        assertTrue(added.out().contains("attention: B=1 Hq=2 Hkv=2 Nq=24 Nkv=10 D=64 fp32 HND"), added.out());
+
         Outcome returned = execute(new InspectCommand(), DECOMPOSED.resolve("weights_returned_opset14.onnx").toString(),
                 "--no-probe");
         assertEquals(0, returned.status(), returned.err());
