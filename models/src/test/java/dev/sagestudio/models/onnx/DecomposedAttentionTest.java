@@ -19,12 +19,17 @@ class DecomposedAttentionTest {
     static final long N = 6;
     static final long D = 64;
 
-    /** q, k, v inputs [B, H, N, D]; {@code scores} turns MatMul(q, kᵀ) into the Softmax's input. */
-    static TinyGraph graph(UnaryOperator<String> scores, TinyGraph g) {
+    /** Inputs q, k, v [B, H, N, D]; returns kᵀ, as exporters write it. */
+    static String qkvWithTransposedKey(TinyGraph g) {
         g.input("q", B, H, N, D);
         g.input("k", B, H, N, D);
         g.input("v", B, H, N, D);
-        String kt = g.op2("Transpose", new String[] {"k"}, TinyGraph.intsAttr("perm", 0, 1, 3, 2));
+        return g.op2("Transpose", new String[] {"k"}, TinyGraph.intsAttr("perm", 0, 1, 3, 2));
+    }
+
+    /** q, k, v inputs [B, H, N, D]; {@code scores} turns MatMul(q, kᵀ) into the Softmax's input. */
+    static TinyGraph graph(UnaryOperator<String> scores, TinyGraph g) {
+        String kt = qkvWithTransposedKey(g);
         String s = scores.apply(g.op("MatMul", "q", kt));
         String p = g.op2("Softmax", new String[] {s}, TinyGraph.intAttr("axis", -1));
         g.graph().addNode(g.node("MatMul", new String[] {p, "v"}, "y"));
@@ -63,10 +68,7 @@ class DecomposedAttentionTest {
     @Test
     void castsAroundAnFp32SoftmaxAndDropoutArePartOfTheAttention() {
         TinyGraph g = new TinyGraph(1);
-        g.input("q", B, H, N, D);
-        g.input("k", B, H, N, D);
-        g.input("v", B, H, N, D);
-        String kt = g.op2("Transpose", new String[] {"k"}, TinyGraph.intsAttr("perm", 0, 1, 3, 2));
+        String kt = qkvWithTransposedKey(g);
         String up = g.op2("Cast", new String[] {g.op("MatMul", "q", kt)}, TinyGraph.intAttr("to", ElementTypes.FLOAT));
         String p = g.op2("Softmax", new String[] {up}, TinyGraph.intAttr("axis", 3));
         String down = g.op2("Cast", new String[] {p}, TinyGraph.intAttr("to", ElementTypes.FLOAT));
