@@ -47,8 +47,20 @@ final class ConstantValues {
     }
 
     Optional<Constant> get(String name) {
+        return get(name, MAX_ELEMENTS);
+    }
+
+    /** The constant's values if it has at most {@code maxElements} (a scale is one value, not a weight matrix). */
+    Optional<Constant> get(String name, long maxElements) {
         TensorProto t = tensors.get(name);
-        return t == null ? Optional.empty() : read(t);
+        if (t == null) {
+            return Optional.empty();
+        }
+        long count = 1;
+        for (long d : t.getDimsList()) {
+            count *= d;
+        }
+        return count > maxElements ? Optional.empty() : read(t);
     }
 
     private static Optional<TensorProto> constantNodeTensor(NodeProto node) {

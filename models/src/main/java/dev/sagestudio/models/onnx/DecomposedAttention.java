@@ -18,8 +18,8 @@ import java.util.Set;
  * Finds attention written out as nodes, the way exporters without an attention operator write it:
  *
  * <pre>
- *   MatMul(Q', K') → [Mul | Div by a scale] → [Add of a mask or bias | Where] → [Cast] → Softmax → [Cast | Dropout]
- *       → MatMul(·, V)
+ *   MatMul(Q', K') → [Mul | Div by a scale] → [Add of a mask or bias | Where] → [Cast] → Softmax
+ *       → [Cast | Dropout] → MatMul(·, V)
  * </pre>
  *
  * where Q' is Q, possibly scaled (Mul/Div), and K' is Kᵀ — a Transpose of K or of the heads-split
@@ -37,6 +37,8 @@ import java.util.Set;
 final class DecomposedAttention {
     private static final int MAX_CHAIN = 16;
     private static final int MAX_EXPRESSION_DEPTH = 12;
+    /** A scale is a value, or one repeated along an axis (a norm weight of ones); weight matrices are not read. */
+    private static final long MAX_SCALE_ELEMENTS = 1 << 16;
     private static final String FUSED_MATMUL = "FusedMatMul";
     private static final String MICROSOFT = "com.microsoft";
     /** A mask entry at or below this hides a key: fp16 exports use -65504 or -10000, fp32 ones -inf or -1e9. */
@@ -286,12 +288,14 @@ final class DecomposedAttention {
                     keyForm = "Kᵀ = Transpose " + perm + " of K";
                 } else {
                     keyPerm = back;
-                    keyForm = "Kᵀ = Transpose " + perm + " of '" + key + "'; K laid out by an added Transpose " + back;
+                    keyForm = "Kᵀ = Transpose " + perm + " of '" + key + "'; K laid out by an added Transpose "
+                            + back;
                 }
             } else {
                 int rank = rankOf(keySide, 0);
                 if (rank < 2) {
-                    throw new Unmatched("Kᵀ ('" + keySide + "') is not produced by a Transpose and its rank is unknown");
+                    throw new Unmatched("Kᵀ ('" + keySide + "') is not produced by a Transpose and its rank is"
+                            + " unknown");
                 }
                 List<Long> swap = new ArrayList<>();
                 for (long i = 0; i < rank; i++) {
@@ -332,10 +336,10 @@ final class DecomposedAttention {
         }
 
         pattern.addAll(coverable(optional, pattern));
+        String sites = scaleSites.isEmpty() ? "" : " on " + String.join(", ", new LinkedHashSet<>(scaleSites));
         String text = (fused ? "FusedMatMul" : "MatMul") + "(Q, " + (keyTransposedByMatMul ? "K" : "Kᵀ") + ")"
-                + (chainOps.isEmpty() ? "" : " → " + String.join(" → ", chainOps)) + " → Softmax → MatMul(·, V); scale "
-                + scaleText + (scaleSites.isEmpty() ? "" : " on " + String.join(", ", new LinkedHashSet<>(scaleSites))) + "; "
-                + keyForm;
+                + (chainOps.isEmpty() ? "" : " → " + String.join(" → ", chainOps))
+                + " → Softmax → MatMul(·, V); scale " + scaleText + sites + "; " + keyForm;
         AttentionNode found = new AttentionNode(weightsMatMul, output.getName(), AttentionOp.DECOMPOSED, query, key,
                 value, output.getOutput(0), 0, 0, causal, softmaxScale, Optional.empty(), text,
                 List.copyOf(pattern));
@@ -500,7 +504,7 @@ final class DecomposedAttention {
         if (depth > MAX_EXPRESSION_DEPTH || tensor.isEmpty()) {
             return Optional.empty();
         }
-        Optional<ConstantValues.Constant> constant = constants.get(tensor);
+        Optional<ConstantValues.Constant> constant = constants.get(tensor, MAX_SCALE_ELEMENTS);
         if (constant.isPresent()) {
             double[] v = constant.get().values();
             // One value, or one value repeated along a single axis (e.g. an RMSNorm weight of ones):
@@ -573,20 +577,18 @@ final class DecomposedAttention {
             if (node.getInputCount() < 2 || AttentionNodes.intAttr(node, "axis", 0) != 0) {
                 return Optional.empty();
             }
-            Optional<ConstantValues.Constant> index = constants.get(node.getInput(1));
+            Optional<ConstantValues.Constant> index = smallConstantInput(node, 1);
             if (index.isEmpty() || !index.get().isScalar()) {
                 return Optional.empty();
             }
             start = (long) index.get().values()[0];
         } else {
-            Optional<ConstantValues.Constant> starts = node.getInputCount() > 1 ? constants.get(node.getInput(1))
-                    : Optional.empty();
+            Optional<ConstantValues.Constant> starts = smallConstantInput(node, 1);
             if (starts.isEmpty() || !starts.get().isScalar()) {
                 return Optional.empty();
             }
             start = (long) starts.get().values()[0];
-            Optional<ConstantValues.Constant> ends = node.getInputCount() > 2 ? constants.get(node.getInput(2))
-                    : Optional.empty();
+            Optional<ConstantValues.Constant> ends = smallConstantInput(node, 2);
             boolean toTheEnd = ends.isPresent() && ends.get().isScalar()
                     && (ends.get().values()[0] >= Integer.MAX_VALUE || (rank > 0 && ends.get().values()[0] >= rank));
             if (!toTheEnd || node.getInputCount() > 4) {
@@ -664,8 +666,7 @@ final class DecomposedAttention {
             case "Transpose":
                 return permOf(node).map(List::size).orElse(0);
             case "Reshape": {
-                Optional<ConstantValues.Constant> shape = node.getInputCount() > 1 ? constants.get(node.getInput(1))
-                        : Optional.empty();
+                Optional<ConstantValues.Constant> shape = smallConstantInput(node, 1);
                 return shape.map(c -> c.values().length).orElse(0);
             }
             case "Cast", "Identity", "Mul", "Div", "Add", "Sub", "Softmax", "Relu", "Neg":
@@ -675,6 +676,11 @@ final class DecomposedAttention {
             default:
                 return 0;
         }
+    }
+
+    /** Input {@code i} of {@code node} if it is a small constant (an index, a shape, slice bounds). */
+    private Optional<ConstantValues.Constant> smallConstantInput(NodeProto node, int i) {
+        return i < node.getInputCount() ? constants.get(node.getInput(i), MAX_SCALE_ELEMENTS) : Optional.empty();
     }
 
     private Optional<List<Long>> permOf(NodeProto transpose) {
