@@ -126,6 +126,10 @@ public final class DesktopApp {
         return history;
     }
 
+    public SettingsViewModel settings() {
+        return settings;
+    }
+
     public MessagesViewModel messages() {
         return messages;
     }

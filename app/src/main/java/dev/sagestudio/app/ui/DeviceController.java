@@ -4,11 +4,9 @@ import dev.sagestudio.app.service.DeviceReport;
 import javafx.animation.Animation;
 import javafx.animation.KeyFrame;
 import javafx.animation.Timeline;
-import javafx.beans.property.ReadOnlyStringWrapper;
 import javafx.fxml.FXML;
 import javafx.scene.control.Label;
-import javafx.scene.control.TableColumn;
-import javafx.scene.control.TableView;
+import javafx.scene.layout.GridPane;
 import javafx.scene.layout.VBox;
 import javafx.util.Duration;
 import org.kordamp.ikonli.javafx.FontIcon;
@@ -22,9 +20,7 @@ public final class DeviceController {
     @FXML private Label summaryLabel;
     @FXML private VBox whatToDoBox;
     @FXML private Label whatToDoLabel;
-    @FXML private TableView<DeviceReport.Fact> factsTable;
-    @FXML private TableColumn<DeviceReport.Fact, String> labelColumn;
-    @FXML private TableColumn<DeviceReport.Fact, String> valueColumn;
+    @FXML private GridPane factsGrid;
 
     public DeviceController(DeviceViewModel vm) {
         this.vm = vm;
@@ -39,25 +35,21 @@ public final class DeviceController {
         whatToDoBox.visibleProperty().bind(vm.whatToDoProperty().isNotEmpty());
         whatToDoBox.managedProperty().bind(whatToDoBox.visibleProperty());
         vm.gpuAvailableProperty().addListener((obs, old, gpu) -> deviceIcon.setIconLiteral(gpu ? "fth-zap" : "fth-cpu"));
-        factsTable.setItems(vm.facts());
-        labelColumn.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().label()));
-        valueColumn.setCellValueFactory(c -> new ReadOnlyStringWrapper(c.getValue().value()));
-        valueColumn.setCellFactory(column -> new javafx.scene.control.TableCell<>() {
-            private final Label text = new Label();
-
-            {
-                text.setWrapText(true);
-                text.maxWidthProperty().bind(column.widthProperty().subtract(12));
-            }
-
-            @Override
-            protected void updateItem(String value, boolean empty) {
-                super.updateItem(value, empty);
-                text.setText(value);
-                setGraphic(empty ? null : text);
-            }
-        });
+        vm.facts().addListener((javafx.collections.ListChangeListener<DeviceReport.Fact>) c -> showFacts());
+        showFacts();
         vm.refresh();
+    }
+
+    private void showFacts() {
+        factsGrid.getChildren().clear();
+        int row = 0;
+        for (DeviceReport.Fact fact : vm.facts()) {
+            Label label = new Label(fact.label());
+            label.getStyleClass().add("field-label");
+            Label value = new Label(fact.value());
+            value.setWrapText(true);
+            factsGrid.addRow(row++, label, value);
+        }
     }
 
     /** Starts or stops the periodic refresh as the tab is shown or hidden. */

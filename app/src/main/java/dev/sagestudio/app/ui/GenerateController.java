@@ -78,6 +78,9 @@ public final class GenerateController {
     @FXML private ListView<HistoryEntry> thumbnailStrip;
 
     private FramesPlayer player;
+    // bidirectional bindings hold their ends weakly: the boxed views of the ViewModel's numbers must stay referenced
+    private javafx.beans.property.ObjectProperty<Integer> stepsValue;
+    private javafx.beans.property.ObjectProperty<Double> guidanceValue;
 
     public GenerateController(GenerateViewModel vm, HistoryViewModel history) {
         this.vm = vm;
@@ -122,11 +125,13 @@ public final class GenerateController {
 
         var stepsFactory = new SpinnerValueFactory.IntegerSpinnerValueFactory(1, 1000, vm.stepsProperty().get());
         stepsSpinner.setValueFactory(stepsFactory);
-        stepsFactory.valueProperty().bindBidirectional(vm.stepsProperty().asObject());
+        stepsValue = vm.stepsProperty().asObject();
+        stepsFactory.valueProperty().bindBidirectional(stepsValue);
         var guidanceFactory = new SpinnerValueFactory.DoubleSpinnerValueFactory(1, 30, vm.guidanceProperty().get(),
                 0.5);
         guidanceSpinner.setValueFactory(guidanceFactory);
-        guidanceFactory.valueProperty().bindBidirectional(vm.guidanceProperty().asObject());
+        guidanceValue = vm.guidanceProperty().asObject();
+        guidanceFactory.valueProperty().bindBidirectional(guidanceValue);
         samplerBox.setItems(vm.samplers());
         samplerBox.valueProperty().bindBidirectional(vm.samplerProperty());
 
@@ -182,7 +187,8 @@ public final class GenerateController {
         whatRanGrid.getChildren().clear();
         warningBadges.getChildren().clear();
         if (report == null) {
-            whatRanSummary.setText("Nothing has run yet.");
+            whatRanSummary.setText(vm.runningProperty().get() ? "Shown when the run finishes."
+                    : "Nothing has run yet.");
             whatRanNotes.setText("");
             return;
         }

@@ -207,6 +207,7 @@ public final class GenerateViewModel {
         running.set(true);
         cancelling.set(false);
         progress.set(0);
+        report.set(null);
         stepText.set("Starting: opening the model…");
         speedText.set("");
         status.set("Running job #" + job.number());

@@ -55,8 +55,8 @@ public final class HistoryController {
                 thumbnail.updateItem(entry, empty);
                 setGraphic(empty ? null : thumbnail.getGraphic());
                 setText(empty || entry == null ? null : (entry.video() ? "[clip] " : "") + entry.prompt() + "\nseed "
-                        + entry.parameters().getOrDefault("seed", "?") + " · "
-                        + entry.parameters().getOrDefault("attention_backend", "?"));
+                        + entry.parameters().getOrDefault("seed", "?") + " · " + entry.parameters()
+                        .getOrDefault("attention_backend", "?").split(" ", 2)[0]);
             }
         });
         entryList.getSelectionModel().selectedItemProperty().addListener((obs, old, e) -> vm.selectedProperty().set(e));

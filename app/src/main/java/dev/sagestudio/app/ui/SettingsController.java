@@ -20,6 +20,10 @@ public final class SettingsController {
     @FXML private CheckBox darkThemeBox;
     @FXML private Label settingsFileLabel;
 
+    // bidirectional bindings hold their ends weakly: the boxed views of the ViewModel's numbers must stay referenced
+    private javafx.beans.property.ObjectProperty<Integer> threadsValue;
+    private javafx.beans.property.ObjectProperty<Integer> previewValue;
+
     public SettingsController(SettingsViewModel vm) {
         this.vm = vm;
     }
@@ -30,10 +34,12 @@ public final class SettingsController {
         defaultModelField.textProperty().bindBidirectional(vm.defaultModelProperty());
         var threads = new SpinnerValueFactory.IntegerSpinnerValueFactory(0, 256, vm.threadsProperty().get());
         threadsSpinner.setValueFactory(threads);
-        threads.valueProperty().bindBidirectional(vm.threadsProperty().asObject());
+        threadsValue = vm.threadsProperty().asObject();
+        threads.valueProperty().bindBidirectional(threadsValue);
         var preview = new SpinnerValueFactory.IntegerSpinnerValueFactory(0, 1000, vm.previewEveryProperty().get());
         previewSpinner.setValueFactory(preview);
-        preview.valueProperty().bindBidirectional(vm.previewEveryProperty().asObject());
+        previewValue = vm.previewEveryProperty().asObject();
+        preview.valueProperty().bindBidirectional(previewValue);
         darkThemeBox.selectedProperty().bindBidirectional(vm.darkThemeProperty());
         // the theme switches at once; saving makes it stay
         darkThemeBox.setOnAction(e -> vm.apply());

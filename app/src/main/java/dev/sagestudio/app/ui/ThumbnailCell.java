@@ -38,7 +38,9 @@ final class ThumbnailCell extends ListCell<HistoryEntry> {
             }
         });
         if (entry.video()) {
-            setGraphic(new javafx.scene.layout.StackPane(image, new FontIcon("fth-film")));
+            FontIcon film = new FontIcon("fth-film");
+            javafx.scene.layout.StackPane.setAlignment(film, javafx.geometry.Pos.BOTTOM_RIGHT);
+            setGraphic(new javafx.scene.layout.StackPane(image, film));
         }
     }
 }
