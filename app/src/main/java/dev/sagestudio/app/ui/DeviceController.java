@@ -46,6 +46,8 @@ public final class DeviceController {
         for (DeviceReport.Fact fact : vm.facts()) {
             Label label = new Label(fact.label());
             label.getStyleClass().add("field-label");
+            label.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
+            GridPane.setValignment(label, javafx.geometry.VPos.TOP);
             Label value = new Label(fact.value());
             value.setWrapText(true);
             factsGrid.addRow(row++, label, value);

@@ -22,12 +22,12 @@ public final class HistoryController {
 
     @FXML private Label folderLabel;
     @FXML private ListView<HistoryEntry> entryList;
-    @FXML private ImageView pictureView;
+    @FXML private ImageView entryPictureView;
     @FXML private Label emptyLabel;
-    @FXML private HBox playerBar;
-    @FXML private ToggleButton playButton;
-    @FXML private Slider frameSlider;
-    @FXML private Label frameLabel;
+    @FXML private HBox entryPlayerBar;
+    @FXML private ToggleButton entryPlayButton;
+    @FXML private Slider entryFrameSlider;
+    @FXML private Label entryFrameLabel;
     @FXML private Button reloadButton;
     @FXML private Button exportButton;
     @FXML private Button revealButton;
@@ -66,9 +66,9 @@ public final class HistoryController {
                 entryList.scrollTo(e);
             }
         });
-        FramesPlayer player = new FramesPlayer(pictureView, playerBar, playButton, frameSlider, frameLabel);
-        pictureView.setFitWidth(320);
-        pictureView.setFitHeight(320);
+        FramesPlayer player = new FramesPlayer(entryPictureView, entryPlayerBar, entryPlayButton, entryFrameSlider, entryFrameLabel);
+        entryPictureView.setFitWidth(320);
+        entryPictureView.setFitHeight(320);
         vm.selectedFramesProperty().addListener((obs, old, frames) -> player.show(frames));
         emptyLabel.visibleProperty().bind(vm.selectedFramesProperty().isNull());
         parametersArea.textProperty().bind(vm.selectedParametersProperty());

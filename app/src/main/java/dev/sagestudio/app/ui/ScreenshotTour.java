@@ -92,8 +92,8 @@ public final class ScreenshotTour {
 
         ComboBox<?> backendBox = (ComboBox<?>) app.stage().getScene().lookup("#backendBox");
         fx(backendBox::show);
-        pause(500);
-        capture(app, "backend-picker.png");
+        pause(3000); // the screen lags behind the scene graph on a busy machine
+        captureScreen(app, "backend-picker.png");
         fx(backendBox::hide);
 
         ModelInfo video = get(() -> gen.models().stream().filter(ModelInfo::video).findFirst().orElseThrow());
@@ -134,12 +134,21 @@ public final class ScreenshotTour {
         capture(app, "generate-dark.png");
     }
 
+    /** The window as rendered (a snapshot: deterministic, whatever the load on the machine). */
     private static void capture(DesktopApp app, String name) throws Exception {
-        WritableImage shot = get(() -> {
+        write(get(() -> app.stage().getScene().snapshot(null)), name);
+    }
+
+    /** The screen under the window: also shows open popups (the backend picker's list). */
+    private static void captureScreen(DesktopApp app, String name) throws Exception {
+        write(get(() -> {
             Stage s = app.stage();
             return new Robot().getScreenCapture(null, new Rectangle2D(s.getX(), s.getY(), s.getWidth(),
                     s.getHeight()));
-        });
+        }), name);
+    }
+
+    private static void write(WritableImage shot, String name) throws Exception {
         int w = (int) shot.getWidth();
         int h = (int) shot.getHeight();
         BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
