@@ -132,6 +132,15 @@ public final class ScreenshotTour {
         });
         pause(700);
         capture(app, "generate-dark.png");
+        fx(() -> {
+            app.settings().darkThemeProperty().set(false);
+            app.settings().apply();
+        });
+        Path notAModel = Files.createTempDirectory("not-a-model");
+        fx(() -> gen.addModelFolder(notAModel));
+        waitUntil(() -> app.messages().shownProperty().get() != null, 30, "the bad-folder message");
+        pause(500);
+        capture(app, "error-message.png");
     }
 
     /** The window as rendered (a snapshot: deterministic, whatever the load on the machine). */
