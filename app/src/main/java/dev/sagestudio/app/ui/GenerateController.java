@@ -163,7 +163,7 @@ public final class GenerateController {
         showReport(null);
 
         thumbnailStrip.setItems(history.entries());
-        thumbnailStrip.setCellFactory(list -> new ThumbnailCell(history, 72));
+        thumbnailStrip.setCellFactory(list -> new ThumbnailCell(history, 72, false));
         thumbnailStrip.setPlaceholder(new Label("Results appear here; every one is saved in the output folder"));
         thumbnailStrip.setOnMouseClicked(e -> {
             HistoryEntry entry = thumbnailStrip.getSelectionModel().getSelectedItem();

@@ -186,12 +186,8 @@ public final class GenerateViewModel {
             return;
         }
         lastSeed = spec.seed();
-        recentPrompts.remove(spec.prompt());
-        recentPrompts.add(0, spec.prompt());
-        if (recentPrompts.size() > Settings.RECENT_PROMPTS) {
-            recentPrompts.remove(Settings.RECENT_PROMPTS, recentPrompts.size());
-        }
         settings.update(s -> s.withRecentPrompt(spec.prompt()));
+        recentPrompts.setAll(settings.current().get().recentPrompts());
         queue.add(new QueuedJob(++jobsAdded, spec, model.get().name()));
         startNextIfIdle();
     }

@@ -6,7 +6,6 @@ import javafx.beans.binding.Bindings;
 import javafx.fxml.FXML;
 import javafx.scene.control.Button;
 import javafx.scene.control.Label;
-import javafx.scene.control.ListCell;
 import javafx.scene.control.ListView;
 import javafx.scene.control.Slider;
 import javafx.scene.control.TextArea;
@@ -46,19 +45,7 @@ public final class HistoryController {
     private void initialize() {
         entryList.setItems(vm.entries());
         entryList.setPlaceholder(new Label("No results yet: everything you generate is saved here"));
-        entryList.setCellFactory(list -> new ListCell<>() {
-            private final ThumbnailCell thumbnail = new ThumbnailCell(vm, 56);
-
-            @Override
-            protected void updateItem(HistoryEntry entry, boolean empty) {
-                super.updateItem(entry, empty);
-                thumbnail.updateItem(entry, empty);
-                setGraphic(empty ? null : thumbnail.getGraphic());
-                setText(empty || entry == null ? null : (entry.video() ? "[clip] " : "") + entry.prompt() + "\nseed "
-                        + entry.parameters().getOrDefault("seed", "?") + " · " + entry.parameters()
-                        .getOrDefault("attention_backend", "?").split(" ", 2)[0]);
-            }
-        });
+        entryList.setCellFactory(list -> new ThumbnailCell(vm, 56, true));
         entryList.getSelectionModel().selectedItemProperty().addListener((obs, old, e) -> vm.selectedProperty().set(e));
         vm.selectedProperty().addListener((obs, old, e) -> {
             if (e != entryList.getSelectionModel().getSelectedItem()) {

@@ -3,20 +3,15 @@ package dev.sagestudio.app.ui;
 import dev.sagestudio.app.service.HistoryEntry;
 import javafx.scene.control.ListCell;
 import javafx.scene.control.Tooltip;
-import javafx.scene.image.ImageView;
-import org.kordamp.ikonli.javafx.FontIcon;
 
-/** A history entry as a thumbnail (first frame), with its prompt as tooltip; clips get a film icon. */
+/** A history entry as a thumbnail, with its prompt as tooltip; {@code withText} adds the prompt, seed and backend. */
 final class ThumbnailCell extends ListCell<HistoryEntry> {
-    private final HistoryViewModel history;
-    private final ImageView image = new ImageView();
+    private final Thumbnail thumbnail;
+    private final boolean withText;
 
-    ThumbnailCell(HistoryViewModel history, double size) {
-        this.history = history;
-        image.setFitWidth(size);
-        image.setFitHeight(size);
-        image.setPreserveRatio(true);
-        image.setSmooth(false);
+    ThumbnailCell(HistoryViewModel history, double size, boolean withText) {
+        this.thumbnail = new Thumbnail(history, size);
+        this.withText = withText;
     }
 
     @Override
@@ -28,19 +23,11 @@ final class ThumbnailCell extends ListCell<HistoryEntry> {
             setText(null);
             return;
         }
-        image.setImage(null);
-        setGraphic(image);
-        setText(null);
+        thumbnail.show(entry);
+        setGraphic(thumbnail);
         setTooltip(new Tooltip((entry.video() ? "clip: " : "image: ") + entry.prompt()));
-        history.framesOf(entry, frames -> {
-            if (entry.equals(getItem())) {
-                image.setImage(FramesPlayer.toImage(frames.width(), frames.height(), frames.argb().get(0)));
-            }
-        });
-        if (entry.video()) {
-            FontIcon film = new FontIcon("fth-film");
-            javafx.scene.layout.StackPane.setAlignment(film, javafx.geometry.Pos.BOTTOM_RIGHT);
-            setGraphic(new javafx.scene.layout.StackPane(image, film));
-        }
+        setText(withText ? (entry.video() ? "[clip] " : "") + entry.prompt() + "\nseed "
+                + entry.parameters().getOrDefault("seed", "?") + " · "
+                + entry.parameters().getOrDefault("attention_backend", "?").split(" ", 2)[0] : null);
     }
 }

@@ -82,6 +82,18 @@ class GenerateViewModelTest {
     }
 
     @Test
+    void promptsRunRecentlyAreOfferedNewestFirstAndSaved() {
+        GenerateViewModel vm = loadedViewModel();
+        for (String prompt : List.of("a cat", "a dog", "a cat")) {
+            vm.promptProperty().set(prompt);
+            vm.generate();
+        }
+        assertEquals(List.of("a cat", "a dog"), vm.recentPrompts());
+        assertEquals(List.of("a cat", "a dog"), new SettingsService(dir.resolve("settings.json"), dir.resolve("out"))
+                .load().settings().recentPrompts(), "kept across restarts");
+    }
+
+    @Test
     void anEmptyPromptIsReportedInTheWindowAndNothingRuns() {
         GenerateViewModel vm = loadedViewModel();
         vm.promptProperty().set("   ");
