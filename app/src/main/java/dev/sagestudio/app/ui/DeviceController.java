@@ -37,7 +37,7 @@ public final class DeviceController {
         vm.gpuAvailableProperty().addListener((obs, old, gpu) -> deviceIcon.setIconLiteral(gpu ? "fth-zap" : "fth-cpu"));
         vm.facts().addListener((javafx.collections.ListChangeListener<DeviceReport.Fact>) c -> showFacts());
         showFacts();
-        vm.refresh();
+        // the first probe waits until the tab is shown: it loads the CUDA and ONNX Runtime natives
     }
 
     private void showFacts() {
