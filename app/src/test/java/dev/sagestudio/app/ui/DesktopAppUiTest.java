@@ -163,7 +163,13 @@ class DesktopAppUiTest {
         chooseModel(true, 40, robot);
         generate(robot, "a rocket moving up, twemoji style");
         waitFor(120, () -> vm().progressProperty().get() > 0);
-        int stepsWhenPressed = (int) Math.round(vm().progressProperty().get() * 40);
+        // the steps done when the window took the Esc (read on the UI thread, whatever the machine's load)
+        java.util.concurrent.atomic.AtomicInteger stepsWhenPressed = new java.util.concurrent.atomic.AtomicInteger(-1);
+        robot.interact(() -> vm().cancellingProperty().addListener((obs, was, cancelling) -> {
+            if (cancelling) {
+                stepsWhenPressed.set((int) Math.round(vm().progressProperty().get() * 40));
+            }
+        }));
         robot.push(KeyCode.ESCAPE);
         waitUntilIdle(60);
 
@@ -171,7 +177,8 @@ class DesktopAppUiTest {
         assertEquals("Generation cancelled", app.messages().shownProperty().get().title());
         Matcher done = Pattern.compile("cancelled after (\\d+) of 40 steps").matcher(cause);
         assertTrue(done.find(), cause);
-        assertTrue(Integer.parseInt(done.group(1)) <= stepsWhenPressed + 1, "stops within one step: " + cause);
+        assertTrue(stepsWhenPressed.get() >= 1, "Esc reached the window while the clip ran");
+        assertTrue(Integer.parseInt(done.group(1)) <= stepsWhenPressed.get() + 1, "stops within one step: " + cause);
         assertTrue(app.history().entries().isEmpty(), "nothing is saved for a cancelled run");
         assertFalse(node(robot, "#generateButton", Button.class).isDisabled());
         assertTrue(node(robot, "#cancelButton", Button.class).isDisabled());
@@ -191,7 +198,10 @@ class DesktopAppUiTest {
         assertEquals(15, scrubber.getMax(), "16 frames");
         double before = scrubber.getValue();
         waitFor(10, () -> scrubber.getValue() != before);
+        robot.clickOn("#playButton"); // pause, then scrub: the frame stays where it was put
         robot.interact(() -> scrubber.setValue(5));
+        Thread.sleep(400);
+        WaitForAsyncUtils.waitForFxEvents();
         assertEquals("frame 6 / 16", node(robot, "#frameLabel", Label.class).getText());
         assertEquals(1, outputFiles(".gif").size());
     }
