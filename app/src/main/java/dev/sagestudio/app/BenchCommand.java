@@ -2,6 +2,7 @@ package dev.sagestudio.app;
 
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.pipeline.AttentionChoice;
+import dev.sagestudio.models.pipeline.AttentionResolver;
 import dev.sagestudio.models.pipeline.GenerationRequest;
 import dev.sagestudio.models.pipeline.PipelineBench;
 import dev.sagestudio.models.runtime.OrtRuntime;
@@ -58,7 +59,7 @@ public final class BenchCommand implements Callable<Integer> {
             List<AttentionChoice> choices = new ArrayList<>();
             try {
                 for (String name : backends) {
-                    AttentionChoice c = AttentionChoice.resolve(name.trim(), modelOptions.cpuFallback,
+                    AttentionChoice c = AttentionResolver.resolve(name.trim(), modelOptions.cpuFallback,
                             modelOptions.threads);
                     choices.add(c);
                     c.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));

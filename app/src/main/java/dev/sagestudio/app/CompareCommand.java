@@ -6,6 +6,7 @@ import dev.sagestudio.models.output.PngWithParameters;
 import dev.sagestudio.models.pipeline.AbComparison;
 import dev.sagestudio.models.pipeline.AbResult;
 import dev.sagestudio.models.pipeline.AttentionChoice;
+import dev.sagestudio.models.pipeline.AttentionResolver;
 import dev.sagestudio.models.pipeline.GenerationRequest;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import java.io.PrintWriter;
@@ -39,7 +40,7 @@ public final class CompareCommand implements Callable<Integer> {
     String backendA = "cpu-reference";
 
     @Option(names = "--b", paramLabel = "NAME", description = "Backend B (default: ${DEFAULT-VALUE}). Names: "
-            + AttentionChoice.CPU_NAMES + ".")
+            + "${bundle:" + BackendNames.CPU + "}.")
     String backendB = "cpu-sage-int8-fp16";
 
     @Option(names = "--sample-steps", paramLabel = "N", description = "Steps whose attention is captured for per-layer"
@@ -63,8 +64,8 @@ public final class CompareCommand implements Callable<Integer> {
             GenerationRequest request = options.request();
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
             AbResult result;
-            try (AttentionChoice a = AttentionChoice.resolve(backendA, options.cpuFallback, options.threads);
-                 AttentionChoice b = AttentionChoice.resolve(backendB, options.cpuFallback, options.threads)) {
+            try (AttentionChoice a = AttentionResolver.resolve(backendA, options.cpuFallback, options.threads);
+                 AttentionChoice b = AttentionResolver.resolve(backendB, options.cpuFallback, options.threads)) {
                 result = AbComparison.run(bundle, a, b, OrtRuntime.cpu(options.threads), request,
                         new AbComparison.Options(sampleSteps, layers, 256L << 20),
                         name -> new ConsoleProgress(err, String.format(Locale.ROOT, "%-20s", name)), cancel);

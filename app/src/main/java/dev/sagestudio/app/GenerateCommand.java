@@ -3,6 +3,7 @@ package dev.sagestudio.app;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.pipeline.AttentionChoice;
+import dev.sagestudio.models.pipeline.AttentionResolver;
 import dev.sagestudio.models.pipeline.DiffusionPipeline;
 import dev.sagestudio.models.pipeline.GenerationRequest;
 import dev.sagestudio.models.pipeline.GenerationResult;
@@ -32,8 +33,7 @@ public final class GenerateCommand implements Callable<Integer> {
     GenerationOptions options = new GenerationOptions();
 
     @Option(names = {"-b", "--backend"}, paramLabel = "NAME", description = "Attention backend of the denoiser: "
-            + AttentionChoice.CPU_NAMES + "; or a GPU name (flash-fp16, sage-int8-fp16, sage-int8-fp16acc,"
-            + " sage-int8-fp8): on the zero-copy device path where ONNX Runtime's CUDA EP can start, else through the"
+            + "${bundle:" + BackendNames.CPU + "}; or a GPU name (${bundle:" + BackendNames.GPU + "}): on the zero-copy device path where ONNX Runtime's CUDA EP can start, else through the"
             + " kernels' host API (said); without a usable GPU only with --cpu-fallback. Default ${DEFAULT-VALUE}:"
             + " on the CPU ONNX Runtime's own attention is by far"
             + " the fastest; cpu-sage-int8-fp16 emulates the SageAttention kernels' numerics, slowly.")
@@ -56,7 +56,7 @@ public final class GenerateCommand implements Callable<Integer> {
             GenerationResult.checkTarget(bundle.spec().kind(), target);
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
             GenerationResult result;
-            try (AttentionChoice attention = AttentionChoice.resolve(backend, options.cpuFallback, options.threads);
+            try (AttentionChoice attention = AttentionResolver.resolve(backend, options.cpuFallback, options.threads);
                  DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, attention, OrtRuntime.cpu(options.threads))) {
                 attention.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
                 result = pipeline.generate(request, new ConsoleProgress(err, "denoising"), cancel);

@@ -22,7 +22,9 @@ public final class SageStudioCli implements Runnable {
 
     /** The configured command line (tests run it without exiting the JVM). */
     public static CommandLine commandLine() {
-        return new CommandLine(new SageStudioCli());
+        CommandLine commandLine = new CommandLine(new SageStudioCli());
+        commandLine.setResourceBundle(new BackendNames());
+        return commandLine;
     }
 
     @Override

@@ -1,9 +1,11 @@
 package dev.sagestudio.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sagestudio.attention.catalog.BackendCatalog;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
@@ -30,5 +32,35 @@ class SageStudioCliTest {
         cli.setErr(new PrintWriter(err));
         assertNotEquals(0, cli.execute());
         assertTrue(err.toString().contains("sagestudio accuracy"), err.toString());
+    }
+
+    @Test
+    void backendHelpListsTheCatalogsNames() {
+        BackendCatalog catalog = BackendCatalog.standard();
+        for (String command : new String[] {"generate", "compare", "run-onnx", "inspect"}) {
+            CommandLine cli = SageStudioCli.commandLine();
+            StringWriter out = new StringWriter();
+            cli.setOut(new PrintWriter(out));
+            assertEquals(0, cli.execute(command, "--help"));
+            // picocli wraps long descriptions anywhere: compare with all white space taken out
+            String help = noSpace(out.toString());
+            assertTrue(help.contains(noSpace(catalog.substituteCpuNamesSummary())), command + ": " + help);
+            assertFalse(help.contains("${bundle:"), command + ": " + help);
+        }
+        String generate = helpOf("generate");
+        assertTrue(generate.contains(noSpace(catalog.cpuNamesSummary())) && generate.contains(
+                noSpace(catalog.gpuNames())), generate);
+    }
+
+    private static String helpOf(String command) {
+        CommandLine cli = SageStudioCli.commandLine();
+        StringWriter out = new StringWriter();
+        cli.setOut(new PrintWriter(out));
+        cli.execute(command, "--help");
+        return noSpace(out.toString());
+    }
+
+    private static String noSpace(String text) {
+        return text.replaceAll("\\s+", "");
     }
 }

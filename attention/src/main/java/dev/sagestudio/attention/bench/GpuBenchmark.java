@@ -3,6 +3,7 @@ package dev.sagestudio.attention.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sagestudio.attention.AttentionShape;
+import dev.sagestudio.attention.catalog.BackendCatalog;
 import dev.sagestudio.attention.gpu.CudaEvent;
 import dev.sagestudio.attention.gpu.CudaStream;
 import dev.sagestudio.attention.gpu.DeviceBuffer;
@@ -129,7 +130,7 @@ public final class GpuBenchmark implements Callable<Integer> {
                                  headDim)) {
                         for (boolean causal : causalModes) {
                             for (String name : backends) {
-                                GpuAttentionBackend backend = gpu.backend(name);
+                                GpuAttentionBackend backend = BackendCatalog.standard().require(name).createOn(gpu);
                                 Optional<String> why = backend.unsupportedReason(new AttentionShape(batch, heads,
                                         heads, seqLen, seqLen, headDim, dtype, Layout.HND, causal));
                                 if (why.isPresent()) {

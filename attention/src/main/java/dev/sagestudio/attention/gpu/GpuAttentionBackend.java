@@ -46,11 +46,6 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         public boolean quantized() {
             return this != FLASH_FP16;
         }
-
-        /** The variant called {@code name}, e.g. {@code sage-int8-fp16}. */
-        public static Optional<Variant> byName(String name) {
-            return Arrays.stream(values()).filter(v -> v.backendName.equals(name)).findFirst();
-        }
     }
 
     /** Head dims the kernels are compiled for. */

@@ -50,7 +50,7 @@ class HopperSageKernelGpuTest {
     @Test
     void sageInt8Fp16NamesTheWgmmaKernelOnHopper() {
         assumeHopper();
-        GpuAttentionBackend sage = gpu.backend("sage-int8-fp16");
+        GpuAttentionBackend sage = gpu.backend(GpuAttentionBackend.Variant.SAGE_INT8_FP16);
         for (int d : GpuAttentionBackend.HEAD_DIMS) {
             assertEquals("sage_int8_fp16_sm90_d" + d, sage.attentionKernel(d));
             assertTrue(gpu.context().kernels().hasKernel("sage_int8_fp16_sm90_d" + d));
@@ -60,7 +60,7 @@ class HopperSageKernelGpuTest {
     @Test
     void theWgmmaKernelRunsAndDiffersFromTheMmaSyncKernelOnlyInRounding() {
         assumeHopper();
-        GpuAttentionBackend sage = gpu.backend("sage-int8-fp16");
+        GpuAttentionBackend sage = gpu.backend(GpuAttentionBackend.Variant.SAGE_INT8_FP16);
         for (int d : GpuAttentionBackend.HEAD_DIMS) {
             for (boolean causal : new boolean[] {false, true}) {
                 long seed = System.nanoTime();

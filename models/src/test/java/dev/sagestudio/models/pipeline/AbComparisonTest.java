@@ -29,7 +29,7 @@ class AbComparisonTest {
     }
 
     static AbResult run(String a, String b, int steps, List<String> progress) throws Exception {
-        return AbComparison.run(bundle, AttentionChoice.resolve(a, false), AttentionChoice.resolve(b, false), cpu,
+        return AbComparison.run(bundle, AttentionResolver.resolve(a, false), AttentionResolver.resolve(b, false), cpu,
                 GenerationRequest.of("a red heart", 21).withSteps(steps), AbComparison.Options.defaults(),
                 name -> event -> progress.add(name + " " + event.step()), new CancellationToken());
     }

@@ -39,8 +39,8 @@ class GpuPipelineTest {
     @Test
     void flashAgainstSageOnTheGpuReportsWhatRanAndGivesCloseOutputs() throws Exception {
         ModelBundle bundle = ModelBundle.load(TinyBundle.image(dir.resolve("image"), false));
-        try (AttentionChoice flash = AttentionChoice.resolve("flash-fp16", false);
-             AttentionChoice sage = AttentionChoice.resolve("sage-int8-fp16", false)) {
+        try (AttentionChoice flash = AttentionResolver.resolve("flash-fp16", false);
+             AttentionChoice sage = AttentionResolver.resolve("sage-int8-fp16", false)) {
             AbResult r = AbComparison.run(bundle, flash, sage, OrtRuntime.cpu(1),
                     GenerationRequest.of("a red heart", 21).withSteps(3), AbComparison.Options.defaults(),
                     name -> ProgressListener.NONE, new CancellationToken());

@@ -29,7 +29,7 @@ class PipelineDevicePathGpuTest {
     static AttentionChoice deviceChoiceOrSkip(String backend) {
         String reason;
         try {
-            AttentionChoice choice = AttentionChoice.resolve(backend, false, 2);
+            AttentionChoice choice = AttentionResolver.resolve(backend, false, 2);
             if (choice.device().isPresent()) {
                 return choice;
             }
@@ -56,7 +56,7 @@ class PipelineDevicePathGpuTest {
         GenerationRequest request = GenerationRequest.of("a red heart, twemoji style", 7).withSteps(STEPS);
         GenerationResult cpu;
         try (OrtRuntime runtime = OrtRuntime.cpu(2);
-             DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, AttentionChoice.resolve(
+             DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, AttentionResolver.resolve(
                      AttentionChoice.ONNX_RUNTIME, false), runtime)) {
             cpu = pipeline.generate(request);
         }
