@@ -14,10 +14,11 @@ import java.util.Optional;
  * @param keptInOnnxRuntime attention nodes ONNX Runtime runs itself, each with the reason
  * @param onnxRuntimeProvider ONNX Runtime's execution provider for the segments ("CPU" or "CUDA")
  * @param onnxRuntimeFallback why ONNX Runtime is not on the provider asked for, if it is not
+ * @param denoisingLoop which denoising loop the pipeline chose when it opened, and why
  */
 public record ExecutionReport(AttentionChoice attention, long attentionCalls, Map<String, Long> substitutedNodes,
                               List<String> keptInOnnxRuntime, String onnxRuntimeProvider,
-                              Optional<String> onnxRuntimeFallback) {
+                              Optional<String> onnxRuntimeFallback, String denoisingLoop) {
 
     /** The name of the backend that ran the attention calls, or a statement that none ran. */
     public String attentionThatRan() {
