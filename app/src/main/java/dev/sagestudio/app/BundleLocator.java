@@ -15,9 +15,9 @@ import java.util.Set;
  * launcher sets it), the {@code SAGESTUDIO_HOME} environment variable, the folders above the running jar or classes,
  * and the folders above the working directory.
  */
-final class BundleLocator {
+public final class BundleLocator {
     /** The bundled model {@code generate} and {@code compare} use when none is named. */
-    static final String DEFAULT_IMAGE_MODEL = "sage-emoji-t2i";
+    public static final String DEFAULT_IMAGE_MODEL = "sage-emoji-t2i";
     static final String BUNDLED = "models/bundled";
 
     private BundleLocator() {
@@ -27,7 +27,7 @@ final class BundleLocator {
      * The bundle folder for {@code model}: an existing folder path, or the name of a bundled model; null for the
      * default image model. Throws with a message saying where it looked.
      */
-    static Path resolve(String model) {
+    public static Path resolve(String model) {
         if (model != null) {
             Path asPath = Path.of(model);
             if (Files.isDirectory(asPath)) {

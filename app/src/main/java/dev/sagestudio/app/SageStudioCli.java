@@ -1,8 +1,12 @@
 package dev.sagestudio.app;
 
-import dev.sagestudio.attention.cli.AccuracyCommand;
-import dev.sagestudio.models.cli.InspectCommand;
-import dev.sagestudio.models.cli.RunOnnxCommand;
+import dev.sagestudio.app.cli.AccuracyCommand;
+import dev.sagestudio.app.cli.BackendNames;
+import dev.sagestudio.app.cli.BenchCommand;
+import dev.sagestudio.app.cli.CompareCommand;
+import dev.sagestudio.app.cli.GenerateCommand;
+import dev.sagestudio.app.cli.InspectCommand;
+import dev.sagestudio.app.cli.RunOnnxCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

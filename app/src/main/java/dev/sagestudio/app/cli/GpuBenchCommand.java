@@ -1,5 +1,7 @@
-package dev.sagestudio.attention.bench;
+package dev.sagestudio.app.cli;
 
+import dev.sagestudio.attention.bench.BenchRecord;
+import dev.sagestudio.attention.bench.GpuBenchmark;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sagestudio.attention.gpu.GpuUnavailableException;

@@ -1,5 +1,7 @@
-package dev.sagestudio.app;
+package dev.sagestudio.app.cli;
 
+import dev.sagestudio.app.BundleLocator;
+import dev.sagestudio.app.SageStudioCli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

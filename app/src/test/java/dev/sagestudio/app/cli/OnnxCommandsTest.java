@@ -1,4 +1,4 @@
-package dev.sagestudio.models.cli;
+package dev.sagestudio.app.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

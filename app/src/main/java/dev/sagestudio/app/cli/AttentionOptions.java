@@ -1,4 +1,4 @@
-package dev.sagestudio.models.cli;
+package dev.sagestudio.app.cli;
 
 import dev.sagestudio.attention.AttentionBackend;
 import dev.sagestudio.attention.catalog.BackendCatalog;

@@ -1,4 +1,4 @@
-package dev.sagestudio.app;
+package dev.sagestudio.app.cli;
 
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.output.AnimatedGif;

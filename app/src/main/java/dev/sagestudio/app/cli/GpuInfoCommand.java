@@ -1,8 +1,12 @@
-package dev.sagestudio.attention.gpu;
+package dev.sagestudio.app.cli;
+
+import dev.sagestudio.attention.gpu.GpuContext;
+import dev.sagestudio.attention.gpu.GpuStatus;
+import dev.sagestudio.attention.gpu.KernelModule;
 
 /** Prints what the driver reports and whether this build's kernels load: {@code java ... GpuInfo}. */
-public final class GpuInfo {
-    private GpuInfo() {}
+public final class GpuInfoCommand {
+    private GpuInfoCommand() {}
 
     public static void main(String[] args) {
         GpuStatus status = GpuStatus.probe();

@@ -1,4 +1,4 @@
-package dev.sagestudio.app;
+package dev.sagestudio.app.cli;
 
 import dev.sagestudio.models.pipeline.ProgressListener;
 import dev.sagestudio.models.pipeline.StepEvent;

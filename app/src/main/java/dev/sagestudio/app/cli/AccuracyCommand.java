@@ -1,4 +1,4 @@
-package dev.sagestudio.attention.cli;
+package dev.sagestudio.app.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,4 +1,4 @@
-package dev.sagestudio.app;
+package dev.sagestudio.app.cli;
 
 import dev.sagestudio.attention.catalog.BackendCatalog;
 import java.util.ListResourceBundle;
@@ -7,7 +7,7 @@ import java.util.ListResourceBundle;
  * The backend lists the command help shows, derived from the {@link BackendCatalog} when the command line is built
  * (annotation texts must be constants, so they name these keys as {@code ${bundle:KEY}}).
  */
-final class BackendNames extends ListResourceBundle {
+public final class BackendNames extends ListResourceBundle {
     /** The CPU choices in a few words. */
     static final String CPU = "backends.cpu";
     /** Our own CPU backends (no ONNX Runtime attention) in a few words. */

@@ -1,5 +1,6 @@
-package dev.sagestudio.app;
+package dev.sagestudio.app.cli;
 
+import dev.sagestudio.app.BundleLocator;
 import dev.sagestudio.models.bundle.BundleException;
 import dev.sagestudio.models.bundle.ModelBundle;
 import picocli.CommandLine.Option;
