@@ -5,6 +5,8 @@ import dev.sagestudio.app.cli.BackendNames;
 import dev.sagestudio.app.cli.BenchCommand;
 import dev.sagestudio.app.cli.CompareCommand;
 import dev.sagestudio.app.cli.GenerateCommand;
+import dev.sagestudio.app.cli.GpuBenchCommand;
+import dev.sagestudio.app.cli.GpuInfoCommand;
 import dev.sagestudio.app.cli.InspectCommand;
 import dev.sagestudio.app.cli.RunOnnxCommand;
 import picocli.CommandLine;
@@ -14,7 +16,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sagestudio", mixinStandardHelpOptions = true,
         description = "SageStudio: diffusion generation with quantized SageAttention kernels.",
         subcommands = {AccuracyCommand.class, GenerateCommand.class, CompareCommand.class, InspectCommand.class,
-            RunOnnxCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+            RunOnnxCommand.class, BenchCommand.class, GpuInfoCommand.class, GpuBenchCommand.class,
+            CommandLine.HelpCommand.class})
 public final class SageStudioCli implements Runnable {
 
     @CommandLine.Spec
@@ -28,6 +31,7 @@ public final class SageStudioCli implements Runnable {
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new SageStudioCli());
         commandLine.setResourceBundle(new BackendNames());
+        commandLine.setExecutionExceptionHandler(GpuBenchCommand.noGpuHandler());
         return commandLine;
     }
 

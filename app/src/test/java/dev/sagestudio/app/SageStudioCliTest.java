@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sagestudio.attention.catalog.BackendCatalog;
+import dev.sagestudio.attention.catalog.BackendDevice;
+import dev.sagestudio.attention.gpu.GpuStatus;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -62,5 +65,23 @@ class SageStudioCliTest {
 
     private static String noSpace(String text) {
         return text.replaceAll("\\s+", "");
+    }
+
+    @Test
+    void withoutAGpuTheGpuCommandsSayWhyAndExitWithTheirStatus() {
+        Assumptions.assumeFalse(GpuStatus.probe().available(), "this machine has a GPU; the GPU bundle covers it");
+        CommandLine info = SageStudioCli.commandLine();
+        StringWriter out = new StringWriter();
+        info.setOut(new PrintWriter(out));
+        assertEquals(1, info.execute("gpu-info"));
+        assertTrue(out.toString().startsWith(GpuStatus.probe().message()), out.toString());
+        for (String gpu : BackendCatalog.standard().names(BackendDevice.GPU)) {
+            assertTrue(out.toString().contains(gpu + ": does not run here: "), out.toString());
+        }
+        CommandLine bench = SageStudioCli.commandLine();
+        StringWriter err = new StringWriter();
+        bench.setErr(new PrintWriter(err));
+        assertEquals(3, bench.execute("gpu-bench", "--out", "unused.json", "--seq-lens", "1024"));
+        assertTrue(err.toString().startsWith("gpu-bench: " + GpuStatus.probe().message()), err.toString());
     }
 }

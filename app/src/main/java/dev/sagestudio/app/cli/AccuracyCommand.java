@@ -91,10 +91,6 @@ public final class AccuracyCommand implements Callable<Integer> {
     public record Row(String distribution, String backend, String smoothing, String granularity, String pv,
                       AccuracyMetrics metrics, long millis, String unsupported) {}
 
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new AccuracyCommand()).execute(args));
-    }
-
     @Override
     public Integer call() {
         validate();

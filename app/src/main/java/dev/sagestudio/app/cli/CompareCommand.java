@@ -70,13 +70,13 @@ public final class CompareCommand implements Callable<Integer> {
                         new AbComparison.Options(sampleSteps, layers, 256L << 20),
                         name -> new ConsoleProgress(err, String.format(Locale.ROOT, "%-20s", name)), cancel);
             }
-            out.print(result.table());
+            out.print(CompareReport.table(result));
             boolean video = result.a().frames() > 1 || result.a().kind().name().equals("VIDEO");
             Path target = output != null ? output
                     : Path.of("sagestudio-compare-" + request.seed() + (video ? ".gif" : ".png"));
             CommandRunner.createParentFolder(target);
             if (target.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gif")) {
-                AnimatedGif.write(target, result.sideBySide(), result.a().fps());
+                AnimatedGif.write(target, CompareReport.sideBySide(result), result.a().fps());
             } else if (video) {
                 throw new IllegalArgumentException("a video comparison is written as .gif, not " + target.getFileName());
             } else {
@@ -85,7 +85,7 @@ public final class CompareCommand implements Callable<Integer> {
                         + result.b().execution().attentionThatRan());
                 parameters.put("psnr_db", Double.toString(result.metrics().psnr()));
                 parameters.put("ssim", Double.toString(result.metrics().ssim()));
-                PngWithParameters.write(target, result.sideBySide().get(0), parameters);
+                PngWithParameters.write(target, CompareReport.sideBySide(result).get(0), parameters);
             }
             out.println("wrote " + target + " (left: A " + result.a().execution().attentionThatRan() + ", right: B "
                     + result.b().execution().attentionThatRan() + ")");

@@ -2,6 +2,7 @@ package dev.sagestudio.app.cli;
 
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
+import dev.sagestudio.models.output.GenerationOutput;
 import dev.sagestudio.models.pipeline.AttentionChoice;
 import dev.sagestudio.models.pipeline.AttentionResolver;
 import dev.sagestudio.models.pipeline.DiffusionPipeline;
@@ -53,7 +54,7 @@ public final class GenerateCommand implements Callable<Integer> {
             boolean video = bundle.spec().kind() == ModelSpec.Kind.VIDEO;
             Path target = output != null ? output
                     : Path.of("sagestudio-" + request.seed() + (video ? ".gif" : ".png"));
-            GenerationResult.checkTarget(bundle.spec().kind(), target);
+            GenerationOutput.checkTarget(bundle.spec().kind(), target);
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
             GenerationResult result;
             try (AttentionChoice attention = AttentionResolver.resolve(backend, options.cpuFallback, options.threads);
@@ -63,9 +64,9 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             result.notes().forEach(n -> err.println("note: " + n));
             CommandRunner.createParentFolder(target);
-            result.write(target);
+            GenerationOutput.write(result, target);
             out.println("wrote " + target);
-            out.println(result.execution().describe());
+            out.println(ExecutionText.describe(result.execution()));
             String attentionTime = result.execution().attentionCalls() == 0 ? "attention inside ONNX Runtime"
                     : String.format(Locale.ROOT, "attention %.2f s", result.attentionNanos() / 1e9);
             out.printf(Locale.ROOT, "seed %d, %d steps, guidance %s, %s; total %.2f s (text %.0f ms, steps %.2f s:"

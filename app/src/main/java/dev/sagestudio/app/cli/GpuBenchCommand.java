@@ -71,11 +71,14 @@ public final class GpuBenchCommand implements Callable<Integer> {
     /** Exit status when there is no usable GPU (the message says why). */
     static final int EXIT_NO_GPU = 3;
 
-    /** Runs without a GPU end with {@link #EXIT_NO_GPU} and the reason on stderr, not a stack trace. */
-    static CommandLine.IExecutionExceptionHandler noGpuHandler() {
+    /**
+     * A command that finds no usable GPU ends with {@link #EXIT_NO_GPU} and the reason on stderr, not a stack trace
+     * (set on the top-level command line: picocli asks the top level's handler).
+     */
+    public static CommandLine.IExecutionExceptionHandler noGpuHandler() {
         return (e, cmd, parsed) -> {
             if (e instanceof GpuUnavailableException) {
-                cmd.getErr().println("gpu-bench: " + e.getMessage());
+                cmd.getErr().println(cmd.getCommandName() + ": " + e.getMessage());
                 return EXIT_NO_GPU;
             }
             throw e;

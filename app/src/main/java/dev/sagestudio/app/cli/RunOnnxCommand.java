@@ -80,11 +80,6 @@ public final class RunOnnxCommand implements Callable<Integer> {
             description = "Fail (exit 3) if any output's cosine similarity with ONNX Runtime alone is below C.")
     Double minCosine;
 
-    /** Runs the command alone (the GPU bundle has no app jar): {@code java -cp ... RunOnnxCommand MODEL ...}. */
-    public static void main(String[] args) {
-        System.exit(new picocli.CommandLine(new RunOnnxCommand()).execute(args));
-    }
-
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();

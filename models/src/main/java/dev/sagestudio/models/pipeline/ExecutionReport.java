@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /**
  * What actually ran in a generation: the attention backend (and any fallback, with its reason), how many attention
- * calls it made, which attention nodes stayed inside ONNX Runtime and why, and ONNX Runtime's execution provider.
+ * calls it made, which attention nodes stayed inside ONNX Runtime and why, ONNX Runtime's execution provider and the
+ * denoising loop. Plain data: the command line's text is made in the app.
  *
  * @param attention the backend asked for and the one that ran
  * @param attentionCalls substituted attention calls the backend ran in this generation (all graphs)
@@ -27,24 +28,5 @@ public record ExecutionReport(AttentionChoice attention, long attentionCalls, Ma
         }
         return attentionCalls > 0 ? attention.backend().name()
                 : "none (no attention node was substituted; ONNX Runtime computed all attention)";
-    }
-
-    /** A few lines for logs and the command line. */
-    public String describe() {
-        StringBuilder out = new StringBuilder();
-        out.append("attention backend that ran: ").append(attentionThatRan());
-        if (attentionCalls > 0) {
-            out.append(" (").append(attentionCalls).append(" calls; nodes per graph ").append(substitutedNodes)
-                    .append(')');
-        }
-        attention.fallbackReason().ifPresent(r -> out.append("\nFALLBACK: requested ").append(attention.requested())
-                .append(": ").append(r));
-        attention.note().ifPresent(n -> out.append("\nnote: ").append(n));
-        for (String kept : keptInOnnxRuntime) {
-            out.append("\n").append(kept);
-        }
-        out.append("\nONNX Runtime: ").append(onnxRuntimeProvider).append(" execution provider");
-        onnxRuntimeFallback.ifPresent(r -> out.append("\nFALLBACK: ").append(r));
-        return out.toString();
     }
 }

@@ -3,6 +3,7 @@ package dev.sagestudio.models.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sagestudio.models.output.GenerationOutput;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.scheduler.FlowMatchEulerScheduler;
@@ -59,7 +60,7 @@ class BundledGenerationTest {
                     events::add, new CancellationToken());
             assertEquals(16, r.frames());
             assertEquals(3 * 16 * 64 * 64, r.output().length);
-            assertEquals(16, r.images().size());
+            assertEquals(16, GenerationOutput.images(r).size());
             assertEquals(1, events.size());
         }
     }

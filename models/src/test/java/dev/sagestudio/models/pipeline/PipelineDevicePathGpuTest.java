@@ -86,10 +86,16 @@ class PipelineDevicePathGpuTest {
                         + device.liveDeviceAllocations() + " (before the runs " + liveBefore + ")");
             }
             assertEquals(backend, gpu.execution().attentionThatRan());
-            assertTrue(gpu.execution().describe().contains("zero-copy device path"), gpu.execution().describe());
-            assertTrue(gpu.execution().describe().contains("CUDA (denoiser, on the device path)"),
-                    gpu.execution().describe());
-            assertTrue(!gpu.execution().describe().contains("FALLBACK"), gpu.execution().describe());
+            assertTrue(gpu.execution().attention().note().orElseThrow().contains("zero-copy device path"),
+                    gpu.execution().toString());
+            assertTrue(gpu.execution().onnxRuntimeProvider().contains("CUDA (denoiser, on the device path)"),
+                    gpu.execution().toString());
+            assertTrue(gpu.execution().attention().fallbackReason().isEmpty()
+                    && gpu.execution().onnxRuntimeFallback().isEmpty()
+                    && gpu.execution().keptInOnnxRuntime().stream().noneMatch(k -> k.startsWith("FALLBACK")),
+                    gpu.execution().toString());
+            assertTrue(gpu.execution().denoisingLoop().startsWith("sample-resident loop"),
+                    gpu.execution().denoisingLoop());
             for (StepTiming step : gpu.stepTimings()) {
                 // the sample stays on the GPU: per step the timestep of each batch row and six coefficients go up
                 assertEquals(2, step.copies(), "only scalars cross per step: " + step);
