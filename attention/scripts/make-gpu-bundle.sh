@@ -84,9 +84,9 @@ case "$mode" in
       --class-path "$HERE/tests/classes:$CP" --scan-class-path "$HERE/tests/classes" \
       --details=summary --disable-banner "$@" ;;
   bench)
-    exec "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" dev.sagestudio.app.SageStudioCli gpu-bench "$@" ;;
+    exec "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli gpu-bench "$@" ;;
   info)
-    exec "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" dev.sagestudio.app.SageStudioCli gpu-info "$@" ;;
+    exec "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli gpu-info "$@" ;;
   *) echo "usage: $0 tests|all-tests|bench|info [options]" >&2; exit 2 ;;
 esac
 RUN

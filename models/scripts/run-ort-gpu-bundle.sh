@@ -52,7 +52,7 @@ tests=$?
 
 T2I=$REPO/models/bundled/sage-emoji-t2i
 declare -A runs
-cli() { "$JAVA" "${JVM[@]}" -Dsagestudio.home="$REPO" -cp "$CP" dev.sagestudio.app.SageStudioCli "$@"; }
+cli() { "$JAVA" "${JVM[@]}" -Dsagestudio.home="$REPO" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli "$@"; }
 for backend in flash-fp16 sage-int8-fp16; do
   cli run-onnx "$T2I/denoiser.onnx" --ep cuda \
     --backend "$backend" --runs 10 --min-cosine 0.9999 >"$RESULTS/run-onnx-$backend.txt" 2>&1

@@ -1,7 +1,6 @@
 package dev.sagestudio.app.cli;
 
 import dev.sagestudio.app.BundleLocator;
-import dev.sagestudio.app.SageStudioCli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

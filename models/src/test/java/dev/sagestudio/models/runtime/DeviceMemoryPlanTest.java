@@ -19,8 +19,6 @@ import dev.sagestudio.models.onnx.proto.Onnx.GraphProto;
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
 import dev.sagestudio.models.onnx.proto.Onnx.NodeProto;
 import dev.sagestudio.models.runtime.InPlaceKernelStepsTest.HostAddressKernel;
-import dev.sagestudio.models.runtime.device.DeviceAttentionKernel;
-import dev.sagestudio.models.runtime.device.DeviceMemory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

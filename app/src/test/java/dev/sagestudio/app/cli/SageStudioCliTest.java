@@ -1,4 +1,4 @@
-package dev.sagestudio.app;
+package dev.sagestudio.app.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

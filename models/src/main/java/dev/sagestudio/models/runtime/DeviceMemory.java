@@ -1,4 +1,4 @@
-package dev.sagestudio.models.runtime.device;
+package dev.sagestudio.models.runtime;
 
 /**
  * Raw memory of the device the partitioned runner keeps its tensors on: allocations whose addresses

@@ -1,4 +1,4 @@
-package dev.sagestudio.models.runtime.device;
+package dev.sagestudio.models.runtime;
 
 import dev.sagestudio.attention.AttentionShape;
 import java.util.Optional;

@@ -1,14 +1,5 @@
-package dev.sagestudio.app;
+package dev.sagestudio.app.cli;
 
-import dev.sagestudio.app.cli.AccuracyCommand;
-import dev.sagestudio.app.cli.BackendNames;
-import dev.sagestudio.app.cli.BenchCommand;
-import dev.sagestudio.app.cli.CompareCommand;
-import dev.sagestudio.app.cli.GenerateCommand;
-import dev.sagestudio.app.cli.GpuBenchCommand;
-import dev.sagestudio.app.cli.GpuInfoCommand;
-import dev.sagestudio.app.cli.InspectCommand;
-import dev.sagestudio.app.cli.RunOnnxCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
