@@ -16,7 +16,7 @@ import java.util.Optional;
  * callers whose tensors already live on the GPU (the ONNX Runtime path).
  *
  * <p>Launch sequences follow {@code attention/src/main/cuda/ABI.md}. Head dims other than 64 and 128
- * are refused with a reason (see {@link GpuBackends#run} for the reported fallback).
+ * are refused with a reason; the caller picks and reports a fallback ({@code models.pipeline.AttentionResolver}).
  */
 public final class GpuAttentionBackend implements AttentionBackend, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(GpuAttentionBackend.class.getName());

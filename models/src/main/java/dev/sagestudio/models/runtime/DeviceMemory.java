@@ -3,7 +3,7 @@ package dev.sagestudio.models.runtime;
 /**
  * Raw memory of the device the partitioned runner keeps its tensors on: allocations whose addresses
  * are wrapped as ONNX Runtime tensors, and the copies in and out that the runner makes only for the
- * model's inputs and outputs. {@link GpuDeviceMemory} is the CUDA implementation.
+ * model's inputs and outputs. {@code device.GpuDeviceMemory} is the CUDA implementation.
  */
 public interface DeviceMemory {
 
