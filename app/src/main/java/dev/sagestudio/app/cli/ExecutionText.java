@@ -12,6 +12,7 @@ final class ExecutionText {
     static String describe(ExecutionReport report) {
         var attention = report.attention();
         StringBuilder out = new StringBuilder();
+        report.noAttentionWarning().ifPresent(w -> out.append(w).append('\n'));
         out.append("attention backend that ran: ").append(report.attentionThatRan());
         if (report.attentionCalls() > 0) {
             out.append(" (").append(report.attentionCalls()).append(" calls; nodes per graph ")
