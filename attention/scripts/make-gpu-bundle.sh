@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Assembles a self-contained folder that runs the GPU tests and benchmarks on a machine with an NVIDIA
 # driver but no Java and no Maven: the attention jar (with the kernel fatbin), its runtime dependencies,
-# the test classes, the JUnit console launcher, a jlink'ed minimal Java runtime, and run-gpu.sh.
+# the app and models jars (the app's gpu-info and gpu-bench commands; the models code loads only if a
+# command needs it, and this bundle leaves its ONNX Runtime and tokenizer natives out), picocli, the
+# test classes, the JUnit console launcher, a jlink'ed minimal Java runtime, and run-gpu.sh.
 #
 #   usage: attention/scripts/make-gpu-bundle.sh [--allow-no-kernels] [output-dir]
 #   default output: .gpu-bundle/sagestudio-gpu (and .gpu-bundle/sagestudio-gpu.tgz) under the repo root
@@ -17,8 +19,8 @@ MVN=(mvn -B -q)
 [[ "${MAVEN_OFFLINE:-}" == "1" ]] && MVN+=(-o)
 
 cd "$ROOT"
-echo "[bundle] building attention (jar + test classes)"
-"${MVN[@]}" -pl attention -am -DskipTests package
+echo "[bundle] building attention, models and app (jars) and the attention test classes"
+"${MVN[@]}" -pl app -am -DskipTests package
 "${MVN[@]}" -pl attention -DskipTests test-compile
 
 JAR=$(ls attention/target/attention-*.jar | grep -v -e sources -e tests | head -n 1)
@@ -34,7 +36,13 @@ fi
 rm -rf "$OUT"
 mkdir -p "$OUT/lib" "$OUT/tests"
 cp "$JAR" "$OUT/lib/"
+for module in models app; do
+  cp "$(ls $module/target/$module-*.jar | grep -v -e sources -e tests | head -n 1)" "$OUT/lib/"
+done
 "${MVN[@]}" -pl attention dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$OUT/lib"
+# The app's command line parser (the app's other dependencies are the models code's, not needed here).
+PICOCLI_VERSION=$(sed -n 's:.*<picocli.version>\(.*\)</picocli.version>.*:\1:p' pom.xml)
+"${MVN[@]}" dependency:copy -Dartifact=info.picocli:picocli:$PICOCLI_VERSION -DoutputDirectory="$OUT/lib"
 # We use the driver API only: drop JCuda's NVRTC and PTX-compiler natives (about 8 MB compressed).
 if command -v zip >/dev/null; then
   zip -q -d "$OUT"/lib/jcuda-natives-*.jar 'lib/libJNvPTXCompiler-*' 'lib/libJNvrtc-*' || true
@@ -76,9 +84,9 @@ case "$mode" in
       --class-path "$HERE/tests/classes:$CP" --scan-class-path "$HERE/tests/classes" \
       --details=summary --disable-banner "$@" ;;
   bench)
-    exec "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" dev.sagestudio.attention.bench.GpuBenchmark "$@" ;;
+    exec "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli gpu-bench "$@" ;;
   info)
-    exec "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" dev.sagestudio.attention.gpu.GpuInfo "$@" ;;
+    exec "$JAVA" "${JVM_OPTS[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli gpu-info "$@" ;;
   *) echo "usage: $0 tests|all-tests|bench|info [options]" >&2; exit 2 ;;
 esac
 RUN

@@ -52,15 +52,15 @@ tests=$?
 
 T2I=$REPO/models/bundled/sage-emoji-t2i
 declare -A runs
+cli() { "$JAVA" "${JVM[@]}" -Dsagestudio.home="$REPO" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli "$@"; }
 for backend in flash-fp16 sage-int8-fp16; do
-  "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.models.cli.RunOnnxCommand "$T2I/denoiser.onnx" --ep cuda \
+  cli run-onnx "$T2I/denoiser.onnx" --ep cuda \
     --backend "$backend" --runs 10 --min-cosine 0.9999 >"$RESULTS/run-onnx-$backend.txt" 2>&1
   runs[$backend]=$?
 done
-"$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.models.cli.RunOnnxCommand "$T2I/text_encoder.onnx" --ep cuda \
+cli run-onnx "$T2I/text_encoder.onnx" --ep cuda \
   --backend flash-fp16 --runs 3 --min-cosine 0.9999 >"$RESULTS/run-onnx-text-encoder.txt" 2>&1
 runs[text-encoder]=$?
-cli() { "$JAVA" "${JVM[@]}" -Dsagestudio.home="$REPO" -cp "$CP" dev.sagestudio.app.SageStudioCli "$@"; }
 cli generate "a red heart, twemoji style" --seed 7 --backend sage-int8-fp16 -o "$OUTDIR/heart-sage-int8-fp16.png" \
   >"$RESULTS/generate-sage.txt" 2>&1
 runs[generate]=$?

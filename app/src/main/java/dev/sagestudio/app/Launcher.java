@@ -1,5 +1,6 @@
 package dev.sagestudio.app;
 
+import dev.sagestudio.app.cli.SageStudioCli;
 import dev.sagestudio.app.ui.SageStudioApp;
 import java.util.Locale;
 import java.util.Map;

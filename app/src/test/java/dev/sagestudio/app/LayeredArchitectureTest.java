@@ -8,6 +8,7 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
+import dev.sagestudio.app.cli.SageStudioCli;
 import dev.sagestudio.attention.archfixture.AttentionClassThatUsesTheApp;
 import org.junit.jupiter.api.Test;
 

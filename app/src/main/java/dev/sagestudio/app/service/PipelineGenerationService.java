@@ -1,8 +1,10 @@
 package dev.sagestudio.app.service;
 
-import dev.sagestudio.app.BundleLocator;
+
 import dev.sagestudio.attention.gpu.GpuStatus;
 import dev.sagestudio.attention.gpu.KernelModule;
+import dev.sagestudio.models.output.GenerationOutput;
+import dev.sagestudio.models.pipeline.AttentionResolver;
 import dev.sagestudio.models.bundle.BundleException;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
@@ -167,7 +169,7 @@ public final class PipelineGenerationService implements GenerationService, AutoC
             throw new GenerationCancelledException("cancelled after " + e.stepsDone() + " of " + e.steps()
                     + " steps");
         }
-        Frames pixels = Frames.of(result.images(), result.fps());
+        Frames pixels = Frames.of(GenerationOutput.images(result), result.fps());
         return new GeneratedResult(spec, result.model(), video, pixels, report(result), result.parameters());
     }
 
@@ -217,7 +219,7 @@ public final class PipelineGenerationService implements GenerationService, AutoC
         }
         closeOpen();
         // A GPU backend that cannot start runs its CPU counterpart, and the result's warning badge says so.
-        AttentionChoice attention = AttentionChoice.resolve(backend, true, threads);
+        AttentionChoice attention = AttentionResolver.resolve(backend, true, threads);
         try {
             DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, attention, OrtRuntime.cpu(threads));
             open = new OpenPipeline(model, backend, threads, pipeline);

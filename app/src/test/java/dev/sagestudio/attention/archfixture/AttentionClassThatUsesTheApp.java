@@ -1,6 +1,6 @@
 package dev.sagestudio.attention.archfixture;
 
-import dev.sagestudio.app.SageStudioCli;
+import dev.sagestudio.app.cli.SageStudioCli;
 
 /**
  * Test fixture, deliberately wrong: a class in the attention layer that depends on the app layer.

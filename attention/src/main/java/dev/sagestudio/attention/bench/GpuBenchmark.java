@@ -1,8 +1,7 @@
 package dev.sagestudio.attention.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sagestudio.attention.AttentionShape;
+import dev.sagestudio.attention.catalog.BackendCatalog;
 import dev.sagestudio.attention.gpu.CudaEvent;
 import dev.sagestudio.attention.gpu.CudaStream;
 import dev.sagestudio.attention.gpu.DeviceBuffer;
@@ -10,149 +9,131 @@ import dev.sagestudio.attention.gpu.DeviceTensor;
 import dev.sagestudio.attention.gpu.GpuAttentionBackend;
 import dev.sagestudio.attention.gpu.GpuBackends;
 import dev.sagestudio.attention.gpu.GpuContext;
-import dev.sagestudio.attention.gpu.GpuUnavailableException;
 import dev.sagestudio.attention.gpu.Workspace;
 import dev.sagestudio.attention.tensor.Bf16;
 import dev.sagestudio.attention.tensor.DType;
 import dev.sagestudio.attention.tensor.Fp16;
 import dev.sagestudio.attention.tensor.Layout;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /**
- * Times our GPU attention kernels with CUDA events: warm-up, then the median of {@code --runs} timed runs,
+ * Times our GPU attention kernels with CUDA events: warm-up, then the median of {@code runs} timed runs,
  * rotating between input sets so no run finds its inputs in L2. Quantized kernels are timed with and
- * without their preprocessing (K mean, INT8/FP8 quantization, conversions) from the same runs. Writes
- * {@link BenchRecord}s as JSON.
+ * without their preprocessing (K mean, INT8/FP8 quantization, conversions) from the same runs. Results are
+ * {@link BenchRecord}s, handed to a {@link Listener} as they are measured (the command line prints and saves them).
  */
-@Command(name = "gpu-bench", mixinStandardHelpOptions = true,
-        description = "Times the GPU attention kernels (CUDA events, median of N runs) and writes JSON records.")
-public final class GpuBenchmark implements Callable<Integer> {
+public final class GpuBenchmark {
     private static final long ROTATION_BYTES = 512L << 20;
     private static final int CHUNK_ELEMENTS = 1 << 20;
 
-    @Option(names = "--batch", defaultValue = "4", description = "Batch size (default ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--heads", defaultValue = "32", description = "Heads (default ${DEFAULT-VALUE}).")
-    int heads;
-
-    @Option(names = "--head-dims", split = ",", defaultValue = "128,64", description = "Head dims, in order.")
-    List<Integer> headDims;
-
-    @Option(names = "--seq-lens", split = ",", defaultValue = "1024,2048,4096,8192,16384,32768",
-            description = "Sequence lengths (q_len = kv_len), in order.")
-    List<Integer> seqLens;
-
-    @Option(names = "--causal", split = ",", arity = "1", defaultValue = "false,true",
-            description = "Causal settings to time, e.g. false,true.")
-    List<Boolean> causalModes;
-
-    @Option(names = "--backends", split = ",",
-            defaultValue = "flash-fp16,sage-int8-fp16,sage-int8-fp16acc,sage-int8-fp8",
-            description = "GPU backends to time.")
-    List<String> backends;
-
-    @Option(names = "--dtype", defaultValue = "fp16", description = "Input dtype: fp16, bf16 or fp32.")
-    String dtypeName;
-
-    @Option(names = "--runs", defaultValue = "20", description = "Timed runs per point (median; default 20).")
-    int runs;
-
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default 3).")
-    int warmup;
-
-    @Option(names = "--budget-seconds", defaultValue = "0",
-            description = "Stop starting new points after this many seconds (0 = no limit); skipped points are listed.")
-    double budgetSeconds;
-
-    @Option(names = "--device", defaultValue = "0", description = "CUDA device ordinal.")
-    int device;
-
-    @Option(names = "--out", required = true, description = "JSON file to write (rewritten after every point).")
-    Path out;
-
-    private final List<BenchRecord> records = new ArrayList<>();
-    private final List<String> skipped = new ArrayList<>();
-
-    /** Exit status when there is no usable GPU (the message says why). */
-    static final int EXIT_NO_GPU = 3;
-
-    public static void main(String[] args) {
-        CommandLine commandLine = new CommandLine(new GpuBenchmark());
-        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof GpuUnavailableException) {
-                cmd.getErr().println("gpu-bench: " + e.getMessage());
-                return EXIT_NO_GPU;
+    /**
+     * What to time.
+     *
+     * @param budgetSeconds stop starting new points after this many seconds (0 = no limit)
+     */
+    public record Settings(int batch, int heads, List<Integer> headDims, List<Integer> seqLens,
+                           List<Boolean> causalModes, List<String> backends, DType dtype, int runs, int warmup,
+                           double budgetSeconds, int device) {
+        public Settings {
+            headDims = List.copyOf(headDims);
+            seqLens = List.copyOf(seqLens);
+            causalModes = List.copyOf(causalModes);
+            backends = List.copyOf(backends);
+            Objects.requireNonNull(dtype, "dtype");
+            if (runs < 1 || warmup < 0 || batch < 1 || heads < 1) {
+                throw new IllegalArgumentException(
+                        "--runs, --batch and --heads must be positive and --warmup not negative");
             }
-            throw e;
-        });
-        System.exit(commandLine.execute(args));
+        }
     }
 
-    @Override
-    public Integer call() throws IOException {
-        DType dtype = parseDType(dtypeName);
-        if (runs < 1 || warmup < 0 || batch < 1 || heads < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--runs, --batch and --heads must be positive and --warmup not negative");
+    /** Told what the benchmark does, as it does it. */
+    public interface Listener {
+        /** The GPU the benchmark runs on, once before the first point. */
+        void started(String deviceDescription);
+
+        /** One measured record. */
+        void measured(BenchRecord record);
+
+        /** After every (head dim, length) point, with every record so far (e.g. to save them). */
+        void pointDone(List<BenchRecord> recordsSoFar);
+    }
+
+    /** What a run leaves: the records, and the points or backends skipped with the reason. */
+    public record Result(List<BenchRecord> records, List<String> skipped) {
+        public Result {
+            records = List.copyOf(records);
+            skipped = List.copyOf(skipped);
         }
-        if (runs < 20) {
-            System.out.println("note: --runs " + runs + " is below the 20 runs the project's published numbers use");
-        }
-        long deadline = budgetSeconds > 0 ? System.nanoTime() + (long) (budgetSeconds * 1e9) : Long.MAX_VALUE;
-        try (GpuBackends gpu = GpuBackends.open(device); CudaStream stream = gpu.context().createStream()) {
+    }
+
+    private final Settings settings;
+    private final int runs;
+    private final int warmup;
+
+    public GpuBenchmark(Settings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.runs = settings.runs();
+        this.warmup = settings.warmup();
+    }
+
+    /**
+     * Runs every point.
+     *
+     * @throws dev.sagestudio.attention.gpu.GpuUnavailableException when there is no usable GPU (with the reason)
+     */
+    public Result run(Listener listener) {
+        Settings s = settings;
+        List<BenchRecord> records = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
+        DType dtype = s.dtype();
+        long deadline = s.budgetSeconds() > 0 ? System.nanoTime() + (long) (s.budgetSeconds() * 1e9) : Long.MAX_VALUE;
+        try (GpuBackends gpu = GpuBackends.open(s.device()); CudaStream stream = gpu.context().createStream()) {
             GpuContext context = gpu.context();
             String gpuName = context.device().name();
             String date = LocalDate.now(ZoneOffset.UTC).toString();
-            System.out.println("benchmarking on " + context.device().describe());
-            for (int headDim : headDims) {
-                for (int seqLen : seqLens) {
+            listener.started(context.device().describe());
+            for (int headDim : s.headDims()) {
+                for (int seqLen : s.seqLens()) {
                     if (System.nanoTime() > deadline) {
                         skipped.add("D=" + headDim + " N=" + seqLen + " (time budget spent)");
                         continue;
                     }
-                    try (InputSets sets = InputSets.create(context, dtype, batch, heads, seqLen, headDim, stream);
-                         DeviceTensor o = DeviceTensor.allocate(context, dtype, Layout.HND, batch, heads, seqLen,
-                                 headDim)) {
-                        for (boolean causal : causalModes) {
-                            for (String name : backends) {
-                                GpuAttentionBackend backend = gpu.backend(name);
-                                Optional<String> why = backend.unsupportedReason(new AttentionShape(batch, heads,
-                                        heads, seqLen, seqLen, headDim, dtype, Layout.HND, causal));
+                    try (InputSets sets = InputSets.create(context, dtype, s.batch(), s.heads(), seqLen, headDim,
+                            stream);
+                         DeviceTensor o = DeviceTensor.allocate(context, dtype, Layout.HND, s.batch(), s.heads(),
+                                 seqLen, headDim)) {
+                        for (boolean causal : s.causalModes()) {
+                            for (String name : s.backends()) {
+                                GpuAttentionBackend backend = BackendCatalog.standard().require(name).createOn(gpu);
+                                Optional<String> why = backend.unsupportedReason(new AttentionShape(s.batch(),
+                                        s.heads(), s.heads(), seqLen, seqLen, headDim, dtype, Layout.HND, causal));
                                 if (why.isPresent()) {
                                     skipped.add(name + " D=" + headDim + " N=" + seqLen + ": " + why.get());
                                     continue;
                                 }
                                 double[][] ms = time(context, backend, sets, o, causal, stream);
                                 String kernel = backend.attentionKernel(headDim);
-                                add(gpuName, date, name, headDim, seqLen, causal, false, ms[0], dtype, kernel);
+                                records.add(record(gpuName, date, name, headDim, seqLen, causal, false, ms[0], kernel,
+                                        listener));
                                 if (backend.variant().quantized() || dtype == DType.FP32) {
-                                    add(gpuName, date, name, headDim, seqLen, causal, true, ms[1], dtype, kernel);
+                                    records.add(record(gpuName, date, name, headDim, seqLen, causal, true, ms[1],
+                                            kernel, listener));
                                 }
                             }
                         }
                     }
-                    write();
+                    listener.pointDone(List.copyOf(records));
                 }
             }
         }
-        write();
-        printTable();
-        skipped.forEach(s -> System.out.println("skipped: " + s));
-        return 0;
+        return new Result(records, skipped);
     }
 
     /**
@@ -199,36 +180,20 @@ public final class GpuBenchmark implements Callable<Integer> {
         }
     }
 
-    private void add(String gpu, String date, String backend, int headDim, int seqLen, boolean causal,
-                     boolean includesQuant, double[] ms, DType dtype, String kernel) {
+    private BenchRecord record(String gpu, String date, String backend, int headDim, int seqLen, boolean causal,
+                               boolean includesQuant, double[] ms, String kernel, Listener listener) {
         double median = Timings.median(ms);
+        int batch = settings.batch();
+        int heads = settings.heads();
         BenchRecord record = new BenchRecord(gpu, date, backend, batch, heads, headDim, seqLen, causal, includesQuant,
-                BenchRecord.tops(batch, heads, seqLen, headDim, causal, median), median, ms.length, dtype.label(),
-                kernel);
-        records.add(record);
-        System.out.printf(Locale.ROOT, "%-18s D=%-3d N=%-5d %-10s %-11s %9.3f ms %7.1f TOPS  [%s]%n", backend,
-                headDim, seqLen, causal ? "causal" : "non-causal", includesQuant ? "with-quant" : "kernel", median,
-                record.tops(), kernel);
+                BenchRecord.tops(batch, heads, seqLen, headDim, causal, median), median, ms.length,
+                settings.dtype().label(), kernel);
+        listener.measured(record);
+        return record;
     }
 
-    private void write() throws IOException {
-        if (out.getParent() != null) {
-            Files.createDirectories(out.getParent());
-        }
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), records);
-    }
-
-    private void printTable() {
-        System.out.println();
-        System.out.println("| backend | D | N | causal | includes quant | median ms | TOPS |");
-        System.out.println("| --- | --- | --- | --- | --- | --- | --- |");
-        for (BenchRecord r : records) {
-            System.out.printf(Locale.ROOT, "| %s | %d | %d | %s | %s | %.3f | %.1f |%n", r.backend(), r.headDim(),
-                    r.seqLen(), r.causal(), r.includesQuant(), r.medianMs(), r.tops());
-        }
-    }
-
-    static DType parseDType(String name) {
+    /** The dtype called {@code name} ({@code fp16}, {@code bf16}, {@code fp32}). */
+    public static DType parseDType(String name) {
         for (DType dtype : DType.values()) {
             if (dtype.label().equals(name)) {
                 return dtype;

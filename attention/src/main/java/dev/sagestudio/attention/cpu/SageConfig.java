@@ -1,6 +1,7 @@
 package dev.sagestudio.attention.cpu;
 
 import dev.sagestudio.attention.quant.Granularity;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -12,6 +13,9 @@ import java.util.Objects;
  * @param pvMode      precision of P·V
  */
 public record SageConfig(boolean smoothK, Granularity granularity, PvMode pvMode) {
+
+    /** Ends the backend name of a variant whose K is not smoothed. */
+    public static final String NO_SMOOTH_SUFFIX = "-nosmooth";
 
     public SageConfig {
         Objects.requireNonNull(granularity, "granularity");
@@ -31,7 +35,7 @@ public record SageConfig(boolean smoothK, Granularity granularity, PvMode pvMode
     public String backendName() {
         return "cpu-sage-int8-" + pvMode.label()
                 + (granularity == Granularity.PER_BLOCK ? "" : "-" + granularity.label())
-                + (smoothK ? "" : "-nosmooth");
+                + (smoothK ? "" : NO_SMOOTH_SUFFIX);
     }
 
     /**
@@ -50,6 +54,25 @@ public record SageConfig(boolean smoothK, Granularity granularity, PvMode pvMode
                 new SageConfig(true, Granularity.PER_BLOCK, PvMode.INT8));
     }
 
+    /** Every variant: each PV mode with each granularity, smoothed K first. */
+    public static List<SageConfig> all() {
+        List<SageConfig> all = new ArrayList<>();
+        for (boolean smooth : new boolean[] {true, false}) {
+            for (PvMode pv : PvMode.values()) {
+                for (Granularity granularity : Granularity.values()) {
+                    all.add(new SageConfig(smooth, granularity, pv));
+                }
+            }
+        }
+        return all;
+    }
+
+    /** In words, e.g. {@code INT8 QK^T per-block, smoothed K, fp16 PV}. */
+    public String describe() {
+        return "INT8 QK^T " + granularity.label() + ", " + (smoothK ? "smoothed K" : "K not smoothed") + ", "
+                + pvMode.label() + " PV";
+    }
+
     /** Parses a backend name produced by {@link #backendName()}. */
     public static SageConfig parse(String name) {
         String prefix = "cpu-sage-int8-";
@@ -59,9 +82,9 @@ public record SageConfig(boolean smoothK, Granularity granularity, PvMode pvMode
         }
         String rest = name.substring(prefix.length());
         boolean smooth = true;
-        if (rest.endsWith("-nosmooth")) {
+        if (rest.endsWith(NO_SMOOTH_SUFFIX)) {
             smooth = false;
-            rest = rest.substring(0, rest.length() - "-nosmooth".length());
+            rest = rest.substring(0, rest.length() - NO_SMOOTH_SUFFIX.length());
         }
         Granularity granularity = Granularity.PER_BLOCK;
         for (Granularity g : Granularity.values()) {

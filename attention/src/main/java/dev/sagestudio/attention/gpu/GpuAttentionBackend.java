@@ -16,7 +16,7 @@ import java.util.Optional;
  * callers whose tensors already live on the GPU (the ONNX Runtime path).
  *
  * <p>Launch sequences follow {@code attention/src/main/cuda/ABI.md}. Head dims other than 64 and 128
- * are refused with a reason (see {@link GpuBackends#run} for the reported fallback).
+ * are refused with a reason; the caller picks and reports a fallback ({@code models.pipeline.AttentionResolver}).
  */
 public final class GpuAttentionBackend implements AttentionBackend, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(GpuAttentionBackend.class.getName());
@@ -45,11 +45,6 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
 
         public boolean quantized() {
             return this != FLASH_FP16;
-        }
-
-        /** The variant called {@code name}, e.g. {@code sage-int8-fp16}. */
-        public static Optional<Variant> byName(String name) {
-            return Arrays.stream(values()).filter(v -> v.backendName.equals(name)).findFirst();
         }
     }
 

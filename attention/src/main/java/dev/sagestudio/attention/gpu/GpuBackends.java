@@ -1,11 +1,9 @@
 package dev.sagestudio.attention.gpu;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * The GPU attention backends of one device, sharing its primary context. {@link #close()} closes the
@@ -56,21 +54,6 @@ public final class GpuBackends implements AutoCloseable {
     public synchronized GpuAttentionBackend backend(GpuAttentionBackend.Variant variant) {
         context.requireOpen();
         return backends.computeIfAbsent(variant, v -> GpuAttentionBackend.create(context, v));
-    }
-
-    /**
-     * The backend called {@code name} ({@code flash-fp16}, {@code sage-int8-fp16}, {@code sage-int8-fp16acc},
-     * {@code sage-int8-fp8}).
-     */
-    public GpuAttentionBackend backend(String name) {
-        return backend(GpuAttentionBackend.Variant.byName(name).orElseThrow(() -> new IllegalArgumentException(
-                "unknown GPU attention backend '" + name + "'; the GPU backends are " + names())));
-    }
-
-    /** Every GPU backend name. */
-    public static List<String> names() {
-        return Arrays.stream(GpuAttentionBackend.Variant.values()).map(GpuAttentionBackend.Variant::backendName)
-                .collect(Collectors.toList());
     }
 
     public synchronized List<GpuAttentionBackend> openBackends() {

@@ -94,7 +94,7 @@ public final class HostTensor {
         return data.length;
     }
 
-    /** Flat index of (b, h, n, d) in {@link #data()} order. */
+    /** Flat index of (b, h, n, d) in {@link #toArray()} order. */
     public int index(int b, int h, int n, int d) {
         return (int) layout.offset(b, h, n, d, heads, tokens, headDim);
     }

@@ -41,22 +41,6 @@ class BenchRecordTest {
     }
 
     @Test
-    void theCommandLineTakesListsOfDimsLengthsAndCausalSettings() {
-        GpuBenchmark bench = new GpuBenchmark();
-        new picocli.CommandLine(bench).parseArgs("--out", "x.json", "--head-dims", "128", "--seq-lens", "1024,4096",
-                "--causal", "false,true", "--backends", "flash-fp16");
-        assertEquals(List.of(128), bench.headDims);
-        assertEquals(List.of(1024, 4096), bench.seqLens);
-        assertEquals(List.of(false, true), bench.causalModes);
-        assertEquals(List.of("flash-fp16"), bench.backends);
-        GpuBenchmark defaults = new GpuBenchmark();
-        new picocli.CommandLine(defaults).parseArgs("--out", "x.json");
-        assertEquals(List.of(false, true), defaults.causalModes);
-        assertEquals(List.of(1024, 2048, 4096, 8192, 16384, 32768), defaults.seqLens);
-        assertEquals(20, defaults.runs);
-    }
-
-    @Test
     void unknownDtypesAreRefusedByName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> GpuBenchmark.parseDType("int8"));

@@ -329,14 +329,15 @@ class GpuKernelsGpuTest {
     }
 
     @Test
-    void unsupportedHeadDimsFallBackToTheCpuWithTheReasonReported() {
+    void unsupportedHeadDimsAreRefusedWithTheReason() {
+        // The caller falls back (InPlaceKernelSteps, the pipeline's shape fallback) and reports it; the kernel only
+        // has to refuse clearly, before launching anything.
         AttentionRequest request = GpuTestInputs.request(3, InputDistribution.BIASED_K, DType.FP16, Layout.HND, 1, 2, 2,
                 40, 40, 96, false);
-        AttentionRun run = FallbackRunner.withGpu(gpu, REFERENCE).run("sage-int8-fp16", request);
-        assertTrue(run.fellBack());
-        assertEquals(ReferenceAttention.NAME, run.backend());
-        String reason = run.fallbackReason().orElseThrow();
-        assertTrue(reason.contains("head dim 96") && reason.contains("flash-fp16 cannot either"), reason);
+        for (Variant variant : Variant.values()) {
+            String reason = gpu.backend(variant).unsupportedReason(request.shape()).orElseThrow();
+            assertTrue(reason.contains("head dim 96"), reason);
+        }
         assertThrows(dev.sagestudio.attention.UnsupportedAttentionException.class,
                 () -> gpu.backend(Variant.SAGE_INT8_FP16).compute(request));
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sagestudio.attention.AttentionRequest;
+import dev.sagestudio.attention.catalog.BackendCatalog;
 import dev.sagestudio.attention.cpu.InputDistribution;
 import dev.sagestudio.attention.cpu.ReferenceAttention;
 import dev.sagestudio.attention.metrics.AccuracyMetrics;
@@ -52,7 +53,7 @@ class HopperSageKernelGpuTest {
     void theSageVariantsNameTheirWgmmaKernelsOnHopper() {
         assumeHopper();
         for (String pv : new String[] {"fp16", "fp8"}) {
-            GpuAttentionBackend sage = gpu.backend("sage-int8-" + pv);
+            GpuAttentionBackend sage = BackendCatalog.standard().require("sage-int8-" + pv).createOn(gpu);
             for (int d : GpuAttentionBackend.HEAD_DIMS) {
                 assertEquals("sage_int8_" + pv + "_sm90_d" + d, sage.attentionKernel(d));
                 assertTrue(gpu.context().kernels().hasKernel("sage_int8_" + pv + "_sm90_d" + d));
@@ -68,7 +69,7 @@ class HopperSageKernelGpuTest {
     void theWgmmaKernelsRunAndDifferFromTheMmaSyncKernelsOnlyInRounding() {
         assumeHopper();
         for (String pv : new String[] {"fp16", "fp8"}) {
-            GpuAttentionBackend sage = gpu.backend("sage-int8-" + pv);
+            GpuAttentionBackend sage = BackendCatalog.standard().require("sage-int8-" + pv).createOn(gpu);
             for (int d : GpuAttentionBackend.HEAD_DIMS) {
                 for (boolean causal : new boolean[] {false, true}) {
                     compareKernels(sage, pv, d, causal);

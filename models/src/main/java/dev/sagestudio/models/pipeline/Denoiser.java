@@ -35,13 +35,11 @@ public final class Denoiser implements AutoCloseable {
         }
 
         long copies() {
-            return runs.stream().mapToLong(r -> r.transfers().uploads() + r.transfers().downloads()
-                    + r.transfers().staging()).sum();
+            return runs.stream().mapToLong(r -> r.transfers().copies()).sum();
         }
 
         long copiedBytes() {
-            return runs.stream().mapToLong(r -> r.transfers().uploadBytes() + r.transfers().downloadBytes()
-                    + r.transfers().stagingBytes()).sum();
+            return runs.stream().mapToLong(r -> r.transfers().copiedBytes()).sum();
         }
     }
 

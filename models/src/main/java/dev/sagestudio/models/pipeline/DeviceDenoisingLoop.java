@@ -2,15 +2,8 @@ package dev.sagestudio.models.pipeline;
 
 import dev.sagestudio.models.bundle.ModelSpec.Component;
 import dev.sagestudio.models.onnx.ElementTypes;
-import dev.sagestudio.models.onnx.proto.Onnx.AttributeProto;
-import dev.sagestudio.models.onnx.proto.Onnx.GraphProto;
+import dev.sagestudio.models.onnx.OnnxGraphBuilder;
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
-import dev.sagestudio.models.onnx.proto.Onnx.NodeProto;
-import dev.sagestudio.models.onnx.proto.Onnx.OperatorSetIdProto;
-import dev.sagestudio.models.onnx.proto.Onnx.TensorProto;
-import dev.sagestudio.models.onnx.proto.Onnx.TensorShapeProto;
-import dev.sagestudio.models.onnx.proto.Onnx.TypeProto;
-import dev.sagestudio.models.onnx.proto.Onnx.ValueInfoProto;
 import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OrtSessionRunner;
@@ -31,9 +24,10 @@ import java.util.Optional;
  * memory from the first step to the last; guidance and the scheduler's step — an element-wise affine map
  * ({@link Scheduler#affineStep}) — run as a small ONNX graph on the same CUDA EP and stream. Per step only scalars
  * go up (the timestep per batch row and six coefficients); the sample comes down once at the end, and a predicted
- * x0 for a preview only when one is asked for.
+ * x0 for a preview only when one is asked for. A run whose scheduler step is not such a map runs on the host loop,
+ * and its notes say why.
  */
-final class DeviceDenoisingLoop implements AutoCloseable {
+final class DeviceDenoisingLoop implements DenoisingLoop {
     private static final String X = "x";
     private static final String OUT = "model_output";
     private static final String COEF = "coefficients";
@@ -47,9 +41,15 @@ final class DeviceDenoisingLoop implements AutoCloseable {
     private final TensorMemory memory;
     private final long[] sampleShape;
     private final Map<Integer, OrtSessionRunner> stepGraphs = new HashMap<>();
+    private final HostDenoisingLoop hostLoop;
 
-    DeviceDenoisingLoop(PartitionedModel denoiser, Component spec, OrtRuntime runtime, long[] sampleShape) {
+    /**
+     * @param hostLoop runs the requests whose scheduler step is not an affine map
+     */
+    DeviceDenoisingLoop(PartitionedModel denoiser, Component spec, OrtRuntime runtime, long[] sampleShape,
+                        HostDenoisingLoop hostLoop) {
         this.denoiser = denoiser;
+        this.hostLoop = hostLoop;
         this.spec = spec;
         this.runtime = runtime;
         this.memory = denoiser.memory();
@@ -67,17 +67,30 @@ final class DeviceDenoisingLoop implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** What the loop leaves: the final sample on the host, per-step timings, attention calls made. */
-    record Outcome(float[] sample, List<StepTiming> timings, long attentionCalls) {
+    @Override
+    public String describe() {
+        return "sample-resident loop on the device: guidance and an affine scheduler step run as an ONNX graph on the"
+                + " denoiser's CUDA stream; a scheduler without an affine step runs on the host loop (said per run)";
     }
 
-    /**
-     * Runs {@code steps} steps from {@code initial} (one sample) under {@code contexts} (one [T, C] text state each:
-     * conditional, then unconditional when guided).
-     */
-    Outcome run(Scheduler scheduler, float[] initial, List<float[]> contexts, int textLength, int textWidth,
-                double guidance, boolean preview, int previewEvery, ProgressListener listener,
-                CancellationToken cancel, long start, java.util.function.Function<float[], float[]> decode) {
+    @Override
+    public Outcome run(Context c) {
+        Optional<String> hostOnly = unsupported(c.scheduler(), c.steps(), c.schedulerName());
+        if (hostOnly.isPresent()) {
+            return hostLoop.run(c, List.of(HostDenoisingLoop.samplerOnTheHost(hostOnly.get())));
+        }
+        return runResident(c);
+    }
+
+    private Outcome runResident(Context c) {
+        Scheduler scheduler = c.scheduler();
+        float[] initial = c.initial();
+        List<float[]> contexts = c.contexts();
+        int textLength = c.textLength();
+        int textWidth = c.textWidth();
+        double guidance = c.guided() ? c.guidance() : 1;
+        ProgressListener listener = c.listener();
+        CancellationToken cancel = c.cancel();
         int steps = scheduler.timesteps().length;
         int batch = contexts.size();
         float[] timesteps = scheduler.timesteps();
@@ -145,27 +158,26 @@ final class DeviceDenoisingLoop implements AutoCloseable {
                     Optional<float[]> image = Optional.empty();
                     long downloads = 0;
                     long downloadedBytes = 0;
-                    boolean wantPreview = preview && previewEvery > 0
-                            && ((i + 1) % previewEvery == 0 || i == steps - 1);
-                    if (wantPreview) {
+                    if (c.previewAt(i)) {
                         HostArray x0 = memory.download(produced.get(X0));
                         downloads = 1;
                         downloadedBytes = x0.bytes().length;
-                        image = Optional.of(decode.apply(GraphComponent.floats(x0, "predicted x0")));
+                        image = Optional.of(c.decode().apply(GraphComponent.floats(x0, "predicted x0")));
                     }
                     attentionCalls += figures.attentionCalls().size();
-                    long copies = 2 + downloads + figures.transfers().staging();
-                    long copiedBytes = uploadedBytes + downloadedBytes + figures.transfers().stagingBytes();
+                    // the two scalar uploads and a preview's download are made here, the rest by the runner
+                    long copies = 2 + downloads + figures.transfers().copies();
+                    long copiedBytes = uploadedBytes + downloadedBytes + figures.transfers().copiedBytes();
                     StepTiming timing = new StepTiming(t2 - t0, figures.ortNanos(), figures.attentionNanos(),
                             t2 - t1, 1, figures.attentionCalls().size(), copies, copiedBytes);
                     timings.add(timing);
-                    listener.onStep(new StepEvent(i, steps, timesteps[i], timing, System.nanoTime() - start, image));
+                    listener.onStep(new StepEvent(i, steps, timesteps[i], timing, System.nanoTime() - c.start(), image));
                 } finally {
                     stepTensors.forEach(OrtTensor::close);
                 }
             }
             HostArray last = memory.download(x);
-            return new Outcome(GraphComponent.floats(last, "final sample"), timings, attentionCalls);
+            return new Outcome(GraphComponent.floats(last, "final sample"), timings, attentionCalls, List.of());
         } finally {
             // x and xBatch may be the same tensor (no guidance): close each tensor once.
             held.stream().distinct().forEach(OrtTensor::close);
@@ -201,60 +213,35 @@ final class DeviceDenoisingLoop implements AutoCloseable {
         many[0] = batch;
         System.arraycopy(sampleShape, 0, one, 1, sampleShape.length);
         System.arraycopy(sampleShape, 0, many, 1, sampleShape.length);
-        GraphProto.Builder g = GraphProto.newBuilder().setName("sagestudio_sampler_step")
-                .addInput(valueInfo(X, one)).addInput(valueInfo(OUT, many)).addInput(valueInfo(COEF, new long[] {6}))
-                .addOutput(valueInfo(NEXT, one)).addOutput(valueInfo(X0, one));
+        int f = ElementTypes.FLOAT;
+        OnnxGraphBuilder g = new OnnxGraphBuilder("sagestudio_sampler_step")
+                .input(X, f, one).input(OUT, f, many).input(COEF, f, 6).output(NEXT, f, one).output(X0, f, one);
         for (int k = 0; k < 6; k++) {
-            g.addInitializer(TensorProto.newBuilder().setName("index_" + k).setDataType(ElementTypes.INT64)
-                    .addInt64Data(k));
-            g.addNode(node("Gather", List.of(COEF, "index_" + k), "c" + k));
+            g.initializer(OnnxGraphBuilder.int64Scalar("index_" + k, k));
+            g.node("Gather", List.of(COEF, "index_" + k), List.of("c" + k));
         }
         String v;
         if (batch == 2) {
-            g.addNode(node("Split", List.of(OUT), "cond", "uncond").toBuilder()
-                    .addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT)
-                            .setI(0))
-                    .addAttribute(AttributeProto.newBuilder().setName("num_outputs")
-                            .setType(AttributeProto.AttributeType.INT).setI(2)).build());
-            g.addNode(node("Mul", List.of("cond", "c0"), "cond_part"));
-            g.addNode(node("Mul", List.of("uncond", "c1"), "uncond_part"));
-            g.addNode(node("Add", List.of("cond_part", "uncond_part"), "v"));
+            g.node("Split", List.of(OUT), List.of("cond", "uncond"), OnnxGraphBuilder.intAttr("axis", 0),
+                    OnnxGraphBuilder.intAttr("num_outputs", 2));
+            g.node("Mul", List.of("cond", "c0"), List.of("cond_part"));
+            g.node("Mul", List.of("uncond", "c1"), List.of("uncond_part"));
+            g.node("Add", List.of("cond_part", "uncond_part"), List.of("v"));
             v = "v";
         } else {
             v = OUT;
         }
-        g.addNode(node("Mul", List.of(X, "c2"), "x_part"));
-        g.addNode(node("Mul", List.of(v, "c3"), "v_part"));
-        g.addNode(node("Add", List.of("x_part", "v_part"), NEXT));
-        g.addNode(node("Mul", List.of(X, "c4"), "x0_x_part"));
-        g.addNode(node("Mul", List.of(v, "c5"), "x0_v_part"));
-        g.addNode(node("Add", List.of("x0_x_part", "x0_v_part"), X0));
+        g.node("Mul", List.of(X, "c2"), List.of("x_part"));
+        g.node("Mul", List.of(v, "c3"), List.of("v_part"));
+        g.node("Add", List.of("x_part", "v_part"), List.of(NEXT));
+        g.node("Mul", List.of(X, "c4"), List.of("x0_x_part"));
+        g.node("Mul", List.of(v, "c5"), List.of("x0_v_part"));
+        g.node("Add", List.of("x0_x_part", "x0_v_part"), List.of(X0));
         if (batch == 2) {
-            g.addNode(node("Concat", List.of(NEXT, NEXT), NEXT_BATCH).toBuilder()
-                    .addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT)
-                            .setI(0)).build());
-            g.addOutput(valueInfo(NEXT_BATCH, many));
+            g.node("Concat", List.of(NEXT, NEXT), List.of(NEXT_BATCH), OnnxGraphBuilder.intAttr("axis", 0));
+            g.output(NEXT_BATCH, f, many);
         }
-        return ModelProto.newBuilder().setIrVersion(10).setProducerName("sagestudio")
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(23)).setGraph(g).build();
-    }
-
-    private static NodeProto node(String op, List<String> inputs, String... outputs) {
-        NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(op.toLowerCase() + "_" + outputs[0]);
-        inputs.forEach(n::addInput);
-        for (String o : outputs) {
-            n.addOutput(o);
-        }
-        return n.build();
-    }
-
-    private static ValueInfoProto valueInfo(String name, long[] dims) {
-        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(ElementTypes.FLOAT).setShape(shape))).build();
+        return g.build("sagestudio");
     }
 
     @Override

@@ -5,7 +5,6 @@ import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.noise.SeededNoise;
 import dev.sagestudio.models.runtime.OrtRuntime;
-import dev.sagestudio.models.runtime.RunResult;
 import dev.sagestudio.models.scheduler.Scheduler;
 import dev.sagestudio.models.scheduler.SchedulerConfig;
 import dev.sagestudio.models.tokenizer.PromptTokenizer;
@@ -43,12 +42,12 @@ public final class DiffusionPipeline implements AutoCloseable {
     private final Denoiser denoiser;
     private final SampleDecoder decoder;
     private final int frames;
-    /** The loop with the sample on the GPU; null unless the denoiser runs on the device path with a dynamic batch. */
-    private DeviceDenoisingLoop deviceLoop;
+    /** Chosen when the pipeline opens (tests may swap in the sample-resident loop over host memory). */
+    private DenoisingLoop loop;
     private boolean closed;
 
     private DiffusionPipeline(ModelBundle bundle, AttentionChoice attention, OrtRuntime runtime, TextEmbedder embedder,
-                              Denoiser denoiser, SampleDecoder decoder, int frames) {
+                              Denoiser denoiser, SampleDecoder decoder, int frames, DenoisingLoop loop) {
         this.bundle = bundle;
         this.attention = attention;
         this.runtime = runtime;
@@ -56,6 +55,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         this.denoiser = denoiser;
         this.decoder = decoder;
         this.frames = frames;
+        this.loop = loop;
     }
 
     /** Opens the bundle's graphs with {@code attention} running every substituted attention node. */
@@ -107,13 +107,9 @@ public final class DiffusionPipeline implements AutoCloseable {
             }
             SampleDecoder decoder = new SampleDecoder(vae, spec.components().vaeDecoder(), s.channels(), frames, h, w,
                     s.height(), s.width(), video);
-            DiffusionPipeline pipeline = new DiffusionPipeline(bundle, attention, runtime, embedder, denoiser,
-                    decoder, frames);
-            if (attention.device().isPresent() && den.partitionedModel().isPresent()
-                    && !den.partitionedModel().get().memory().isHost()) {
-                pipeline.residentLoop(attention.device().get().runtime());
-            }
-            return pipeline;
+            DenoisingLoop loop = chooseLoop(bundle, attention, den, denoiser);
+            opened.add(loop);
+            return new DiffusionPipeline(bundle, attention, runtime, embedder, denoiser, decoder, frames, loop);
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -127,14 +123,37 @@ public final class DiffusionPipeline implements AutoCloseable {
     }
 
     /**
-     * Keeps the sample in the denoiser's memory through the loop, stepping with ONNX Runtime on {@code stepRuntime}
-     * (the device path's CUDA runtime). Tests also use it over host memory, where it must give the host loop's
-     * result. Not for a denoiser whose batch is fixed to 1.
+     * The loop for this pipeline, decided once: the sample-resident loop where the denoiser runs on the device path
+     * and takes a batch of 2 (guidance in one call), else the host loop (saying why the sample leaves the device
+     * when the denoiser is on it).
+     */
+    private static DenoisingLoop chooseLoop(ModelBundle bundle, AttentionChoice attention, GraphComponent den,
+                                            Denoiser denoiser) {
+        boolean denoiserOnDevice = den.partitionedModel().map(m -> !m.memory().isHost()).orElse(false);
+        if (!denoiserOnDevice || attention.device().isEmpty()) {
+            return new HostDenoisingLoop(denoiser, Optional.empty());
+        }
+        if (denoiser.batchFixedToOne()) {
+            return new HostDenoisingLoop(denoiser,
+                    Optional.of("the denoiser's batch is fixed to 1 (two calls per guided step)"));
+        }
+        return residentLoop(bundle, denoiser, attention.device().get().runtime());
+    }
+
+    private static DeviceDenoisingLoop residentLoop(ModelBundle bundle, Denoiser denoiser, OrtRuntime stepRuntime) {
+        return new DeviceDenoisingLoop(denoiser.graph().partitionedModel().orElseThrow(),
+                bundle.spec().components().denoiser(), stepRuntime, denoiser.sampleShape(),
+                new HostDenoisingLoop(denoiser, Optional.empty()));
+    }
+
+    /**
+     * Swaps in the sample-resident loop stepping with ONNX Runtime on {@code stepRuntime}: tests run it over host
+     * memory, where it must give the host loop's result. Not for a denoiser whose batch is fixed to 1.
      */
     void residentLoop(OrtRuntime stepRuntime) {
         if (!denoiser.batchFixedToOne()) {
-            deviceLoop = new DeviceDenoisingLoop(denoiser.graph().partitionedModel().orElseThrow(),
-                    bundle.spec().components().denoiser(), stepRuntime, denoiser.sampleShape());
+            loop.close();
+            loop = residentLoop(bundle, denoiser, stepRuntime);
         }
     }
 
@@ -191,6 +210,49 @@ public final class DiffusionPipeline implements AutoCloseable {
             throw new IllegalStateException("this pipeline has been closed");
         }
         long start = System.nanoTime();
+        // 1. check inputs: the request's settings over the model's defaults
+        Settings settings = settings(request);
+        cancel.throwIfCancelled(0, settings.steps());
+        // 2. encode the prompt (and the negative prompt when guided)
+        List<String> notes = new ArrayList<>();
+        TextEmbedder.Embedding cond = embedder.embed(request.prompt());
+        note(notes, "prompt", cond.tokens());
+        List<float[]> contexts = new ArrayList<>(List.of(cond.hiddenStates()));
+        if (settings.guidance() != 1.0) {
+            TextEmbedder.Embedding uncond = embedder.embed(settings.negativePrompt());
+            note(notes, "negative prompt", uncond.tokens());
+            contexts.add(uncond.hiddenStates());
+        }
+        long textNanos = System.nanoTime() - start;
+        // 3. prepare the noise
+        SeededNoise noise = new SeededNoise(request.seed());
+        float[] initial = initialSample(noise, settings.scheduler());
+        // 4. the loop
+        DenoisingLoop.Outcome outcome = loop.run(new DenoisingLoop.Context(settings.scheduler(),
+                settings.config().name().jsonName(), noise, initial, contexts, cond.length(), cond.hiddenSize(),
+                settings.guidance(), request.previewEvery(), listener, cancel, start, decoder::decode));
+        notes.addAll(outcome.notes());
+        // 5. decode
+        long d0 = System.nanoTime();
+        float[] output = decoder.decode(outcome.sample());
+        long decodeNanos = System.nanoTime() - d0;
+        // 6. report
+        ExecutionReport execution = report(outcome.attentionCalls());
+        List<Double> range = bundle.spec().output().valueRange();
+        ModelSpec.SampleSpec s = bundle.spec().sample();
+        return new GenerationResult(bundle.spec().name(), bundle.spec().kind(), request.prompt(),
+                settings.negativePrompt(), request.seed(), settings.steps(), settings.guidance(),
+                settings.config().name(), output, frames, s.height(), s.width(), range.get(0), range.get(1),
+                s.fps() == null ? 8 : s.fps(), execution, textNanos, decodeNanos, System.nanoTime() - start,
+                outcome.timings(), List.copyOf(notes));
+    }
+
+    /** A request's settings with the model's defaults filled in, and its scheduler set to its timesteps. */
+    private record Settings(int steps, double guidance, String negativePrompt, SchedulerConfig config,
+                            Scheduler scheduler) {
+    }
+
+    private Settings settings(GenerationRequest request) {
         ModelSpec spec = bundle.spec();
         int steps = request.steps() != null ? request.steps() : spec.defaults().steps();
         double guidance = request.guidanceScale() != null ? request.guidanceScale() : spec.defaults().guidanceScale();
@@ -199,23 +261,11 @@ public final class DiffusionPipeline implements AutoCloseable {
         SchedulerConfig config = schedulerConfig(request);
         Scheduler scheduler = config.create();
         scheduler.setTimesteps(steps);
-        float[] timesteps = scheduler.timesteps();
-        cancel.throwIfCancelled(0, steps);
+        return new Settings(steps, guidance, negative, config, scheduler);
+    }
 
-        long attentionCalls = 0;
-        List<String> notes = new ArrayList<>();
-        TextEmbedder.Embedding cond = embedder.embed(request.prompt());
-        note(notes, "prompt", cond.tokens());
-        List<float[]> contexts = new ArrayList<>(List.of(cond.hiddenStates()));
-        boolean guided = guidance != 1.0;
-        if (guided) {
-            TextEmbedder.Embedding uncond = embedder.embed(negative);
-            note(notes, "negative prompt", uncond.tokens());
-            contexts.add(uncond.hiddenStates());
-        }
-        long textNanos = System.nanoTime() - start;
-
-        SeededNoise noise = new SeededNoise(request.seed());
+    /** Seeded noise of the sample's size, scaled by the scheduler's initial sigma. */
+    private float[] initialSample(SeededNoise noise, Scheduler scheduler) {
         float[] x = noise.next(denoiser.sampleSize());
         float sigma = (float) scheduler.initNoiseSigma();
         if (sigma != 1f) {
@@ -223,51 +273,11 @@ public final class DiffusionPipeline implements AutoCloseable {
                 x[i] *= sigma;
             }
         }
-        List<StepTiming> timings = new ArrayList<>(steps);
-        boolean denoiserOnDevice = denoiser.graph().partitionedModel().map(m -> !m.memory().isHost()).orElse(false);
-        Optional<String> hostLoopReason = deviceLoop != null
-                ? DeviceDenoisingLoop.unsupported(scheduler, steps, config.name().jsonName())
-                : denoiserOnDevice
-                ? Optional.of("the denoiser's batch is fixed to 1 (two calls per guided step)") : Optional.empty();
-        if (deviceLoop != null && hostLoopReason.isEmpty()) {
-            DeviceDenoisingLoop.Outcome outcome = deviceLoop.run(scheduler, x, contexts, cond.length(),
-                    cond.hiddenSize(), guided ? guidance : 1, request.previewEvery() > 0, request.previewEvery(),
-                    listener, cancel, start, decoder::decode);
-            x = outcome.sample();
-            timings.addAll(outcome.timings());
-            attentionCalls += outcome.attentionCalls();
-        } else {
-            hostLoopReason.ifPresent(r -> notes.add("device path with the sampler on the host: the sample goes up"
-                    + " and the denoiser's output comes down at every step, because " + r));
-            for (int i = 0; i < steps; i++) {
-                cancel.throwIfCancelled(i, steps);
-                listener.beforeStep(i, steps);
-                long t0 = System.nanoTime();
-                final int done = i;
-                Denoiser.Prediction p = denoiser.predict(scheduler.scaleModelInput(x, i), timesteps[i], contexts,
-                        cond.length(), cond.hiddenSize(), () -> cancel.throwIfCancelled(done, steps));
-                long t1 = System.nanoTime();
-                float[] out = guided ? ClassifierFreeGuidance.combine(p.outputs().get(0), p.outputs().get(1), guidance)
-                        : p.outputs().get(0);
-                Scheduler.StepResult r = scheduler.step(out, i, x, noise);
-                x = r.prevSample();
-                long t2 = System.nanoTime();
-                attentionCalls += p.attentionCalls();
-                StepTiming timing = new StepTiming(t2 - t0, p.ortNanos(), p.attentionNanos(), t2 - t1, p.runs().size(),
-                        p.attentionCalls(), p.copies(), p.copiedBytes());
-                timings.add(timing);
-                boolean preview = request.previewEvery() > 0
-                        && ((i + 1) % request.previewEvery() == 0 || i == steps - 1)
-                        && r.predictedOriginalSample() != null;
-                Optional<float[]> image = preview ? Optional.of(decoder.decode(r.predictedOriginalSample()))
-                        : Optional.empty();
-                listener.onStep(new StepEvent(i, steps, timesteps[i], timing, System.nanoTime() - start, image));
-            }
-        }
-        long d0 = System.nanoTime();
-        float[] output = decoder.decode(x);
-        long decodeNanos = System.nanoTime() - d0;
+        return x;
+    }
 
+    /** What ran: per graph the substituted nodes and those kept in ONNX Runtime, the providers, the loop. */
+    private ExecutionReport report(long attentionCalls) {
         Map<String, Long> substituted = new LinkedHashMap<>();
         List<String> kept = new ArrayList<>();
         for (GraphComponent g : graphs()) {
@@ -277,14 +287,8 @@ public final class DiffusionPipeline implements AutoCloseable {
         }
         String providers = attention.device().map(d -> d.runtime().provider() + " (denoiser, on the device path), "
                 + runtime.provider() + " (text encoder, decoder)").orElse(runtime.provider().toString());
-        ExecutionReport execution = new ExecutionReport(attention, attentionCalls, substituted, kept, providers,
-                runtime.fallbackReason());
-        List<Double> range = spec.output().valueRange();
-        ModelSpec.SampleSpec s = spec.sample();
-        return new GenerationResult(spec.name(), spec.kind(), request.prompt(), negative, request.seed(), steps,
-                guidance, config.name(), output, frames, s.height(), s.width(), range.get(0), range.get(1),
-                s.fps() == null ? 8 : s.fps(), execution, textNanos, decodeNanos, System.nanoTime() - start,
-                List.copyOf(timings), List.copyOf(notes));
+        return new ExecutionReport(attention, attentionCalls, substituted, kept, providers, runtime.fallbackReason(),
+                loop.describe());
     }
 
     private static void note(List<String> notes, String which, PromptTokenizer.Tokens tokens) {
@@ -308,9 +312,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         }
         closed = true;
         try {
-            if (deviceLoop != null) {
-                deviceLoop.close();
-            }
+            loop.close();
             embedder.close();
         } finally {
             try {

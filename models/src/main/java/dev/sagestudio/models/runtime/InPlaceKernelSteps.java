@@ -3,7 +3,6 @@ package dev.sagestudio.models.runtime;
 import dev.sagestudio.attention.AttentionShape;
 import dev.sagestudio.attention.UnsupportedAttentionException;
 import dev.sagestudio.models.onnx.AttentionNode;
-import dev.sagestudio.models.runtime.device.DeviceAttentionKernel;
 import dev.sagestudio.attention.AttentionBackend;
 import java.util.Collections;
 import java.util.LinkedHashMap;

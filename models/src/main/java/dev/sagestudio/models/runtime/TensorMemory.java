@@ -1,7 +1,6 @@
 package dev.sagestudio.models.runtime;
 
 import dev.sagestudio.models.onnx.ElementTypes;
-import dev.sagestudio.models.runtime.device.DeviceMemory;
 import java.util.Objects;
 import org.bytedeco.onnxruntime.MemoryInfo;
 import org.bytedeco.onnxruntime.Value;

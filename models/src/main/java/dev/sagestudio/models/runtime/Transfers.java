@@ -56,6 +56,16 @@ public final class Transfers {
         return stagingBytes;
     }
 
+    /** Every copy counted here: uploads, downloads and staging. */
+    public long copies() {
+        return uploads + downloads + staging;
+    }
+
+    /** The bytes {@link #copies()} moved. */
+    public long copiedBytes() {
+        return uploadBytes + downloadBytes + stagingBytes;
+    }
+
     @Override
     public String toString() {
         return "uploads " + uploads + " (" + uploadBytes + " B), downloads " + downloads + " (" + downloadBytes

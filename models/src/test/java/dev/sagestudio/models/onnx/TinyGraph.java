@@ -5,23 +5,22 @@ import dev.sagestudio.models.onnx.proto.Onnx.AttributeProto;
 import dev.sagestudio.models.onnx.proto.Onnx.GraphProto;
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
 import dev.sagestudio.models.onnx.proto.Onnx.NodeProto;
-import dev.sagestudio.models.onnx.proto.Onnx.OperatorSetIdProto;
 import dev.sagestudio.models.onnx.proto.Onnx.TensorProto;
-import dev.sagestudio.models.onnx.proto.Onnx.TensorShapeProto;
-import dev.sagestudio.models.onnx.proto.Onnx.TypeProto;
 import dev.sagestudio.models.onnx.proto.Onnx.ValueInfoProto;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 
 /**
- * Builds small ONNX graphs in tests with the protobuf builders: transformer-style blocks whose
+ * Builds small ONNX graphs in tests on {@link OnnxGraphBuilder}: transformer-style blocks whose
  * attention runs through {@code Attention} (3-D or 4-D form) or {@code com.microsoft::MultiHeadAttention},
  * with random weights.
  */
 public final class TinyGraph {
-    private final GraphProto.Builder graph = GraphProto.newBuilder().setName("tiny");
+    private final OnnxGraphBuilder builder = new OnnxGraphBuilder("tiny");
+    private final GraphProto.Builder graph = builder.graph();
     private final Random random;
     private int counter;
     private boolean usesMicrosoftDomain;
@@ -45,13 +44,7 @@ public final class TinyGraph {
     }
 
     static ValueInfoProto valueInfo(String name, int elemType, long... dims) {
-        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            shape.addDim(d < 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam("d" + (-d))
-                    : TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))).build();
+        return OnnxGraphBuilder.valueInfo(name, elemType, dims);
     }
 
     /** A float initializer with values uniform in [-scale, scale]. */
@@ -78,24 +71,12 @@ public final class TinyGraph {
     }
 
     public String int64s(String name, long... values) {
-        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(ElementTypes.INT64)
-                .addDims(values.length);
-        for (long v : values) {
-            t.addInt64Data(v);
-        }
-        graph.addInitializer(t);
+        builder.initializer(OnnxGraphBuilder.int64s(name, values));
         return name;
     }
 
     public NodeProto.Builder node(String op, String[] inputs, String... outputs) {
-        NodeProto.Builder node = NodeProto.newBuilder().setOpType(op).setName(op.toLowerCase() + "_" + counter++);
-        for (String in : inputs) {
-            node.addInput(in);
-        }
-        for (String out : outputs) {
-            node.addOutput(out);
-        }
-        return node;
+        return OnnxGraphBuilder.node(op.toLowerCase() + "_" + counter++, op, List.of(inputs), outputs);
     }
 
     public String op(String op, String... inputs) {
@@ -109,20 +90,15 @@ public final class TinyGraph {
     }
 
     public static AttributeProto intAttr(String name, long value) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+        return OnnxGraphBuilder.intAttr(name, value);
     }
 
     public static AttributeProto floatAttr(String name, float value) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value)
-                .build();
+        return OnnxGraphBuilder.floatAttr(name, value);
     }
 
     public static AttributeProto intsAttr(String name, long... values) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            a.addInts(v);
-        }
-        return a.build();
+        return OnnxGraphBuilder.intsAttr(name, values);
     }
 
     /** The options of one attention layer. */
@@ -235,13 +211,10 @@ public final class TinyGraph {
     }
 
     public ModelProto build() {
-        ModelProto.Builder model = ModelProto.newBuilder().setIrVersion(10).setProducerName("sagestudio-tests")
-                .setGraph(graph)
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(23));
         if (usesMicrosoftDomain) {
-            model.addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("com.microsoft").setVersion(1));
+            builder.useDomain("com.microsoft", 1);
         }
-        return model.build();
+        return builder.build("sagestudio-tests");
     }
 
     public OnnxModel model(String source) {

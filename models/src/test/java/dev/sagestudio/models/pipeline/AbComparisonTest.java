@@ -29,7 +29,7 @@ class AbComparisonTest {
     }
 
     static AbResult run(String a, String b, int steps, List<String> progress) throws Exception {
-        return AbComparison.run(bundle, AttentionChoice.resolve(a, false), AttentionChoice.resolve(b, false), cpu,
+        return AbComparison.run(bundle, AttentionResolver.resolve(a, false), AttentionResolver.resolve(b, false), cpu,
                 GenerationRequest.of("a red heart", 21).withSteps(steps), AbComparison.Options.defaults(),
                 name -> event -> progress.add(name + " " + event.step()), new CancellationToken());
     }
@@ -45,7 +45,6 @@ class AbComparisonTest {
             assertEquals(1.0, e.bVsA().cosineSimilarity(), 1e-12);
             assertEquals(0.0, e.bVsA().maxAbsError());
         }
-        assertTrue(r.table().contains("PSNR inf dB"), r.table());
     }
 
     @Test
@@ -76,8 +75,6 @@ class AbComparisonTest {
         assertEquals(64, r.layers().get(0).shape().qLen());
         assertEquals(8, r.layers().get(1).shape().kvLen(), "second node is the cross-attention to the 8 text tokens");
         assertTrue(r.a().attentionNanos() > 0 && r.b().attentionNanos() > 0);
-        assertTrue(r.table().contains("per step (median)"));
-        assertEquals(8 + 4 + 8, r.sideBySide().get(0).getWidth());
     }
 
     @Test
@@ -85,7 +82,6 @@ class AbComparisonTest {
         AbResult r = run("onnxruntime", "cpu-reference", 2, new ArrayList<>());
         assertTrue(r.metrics().psnr() > 80, "partitioned reference vs ONNX Runtime alone: " + r.metrics().psnr());
         assertTrue(r.layers().isEmpty());
-        assertTrue(r.table().contains("Q/K/V cannot be reached"), r.table());
     }
 
     @Test

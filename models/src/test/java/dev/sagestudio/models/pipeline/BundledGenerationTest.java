@@ -3,6 +3,7 @@ package dev.sagestudio.models.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sagestudio.models.output.GenerationOutput;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.scheduler.FlowMatchEulerScheduler;
@@ -29,8 +30,8 @@ class BundledGenerationTest {
     @Test
     void theImageModelWithReferenceAttentionMatchesOnnxRuntimeAlone() throws Exception {
         ModelBundle bundle = bundled("sage-emoji-t2i");
-        AbResult r = AbComparison.run(bundle, AttentionChoice.resolve("onnxruntime", false),
-                AttentionChoice.resolve("cpu-reference", false), OrtRuntime.cpu(2),
+        AbResult r = AbComparison.run(bundle, AttentionResolver.resolve("onnxruntime", false),
+                AttentionResolver.resolve("cpu-reference", false), OrtRuntime.cpu(2),
                 GenerationRequest.of("a red heart, twemoji style", 7).withSteps(2), AbComparison.Options.defaults(),
                 name -> ProgressListener.NONE, new CancellationToken());
         assertEquals(16, r.b().execution().attentionCalls(), "8 denoiser attention nodes x 2 steps");
@@ -52,14 +53,14 @@ class BundledGenerationTest {
     @Test
     void theVideoModelGeneratesSixteenFrames() throws Exception {
         ModelBundle bundle = bundled("sage-emoji-t2v");
-        try (DiffusionPipeline p = DiffusionPipeline.open(bundle, AttentionChoice.resolve("onnxruntime", false),
+        try (DiffusionPipeline p = DiffusionPipeline.open(bundle, AttentionResolver.resolve("onnxruntime", false),
                 OrtRuntime.cpu(2))) {
             List<StepEvent> events = new java.util.ArrayList<>();
             GenerationResult r = p.generate(GenerationRequest.of("a ghost bouncing, noto style", 1).withSteps(1),
                     events::add, new CancellationToken());
             assertEquals(16, r.frames());
             assertEquals(3 * 16 * 64 * 64, r.output().length);
-            assertEquals(16, r.images().size());
+            assertEquals(16, GenerationOutput.images(r).size());
             assertEquals(1, events.size());
         }
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.sagestudio.models.output.GenerationOutput;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.noise.SeededNoise;
@@ -36,7 +37,7 @@ class DiffusionPipelineTest {
     static void open() throws Exception {
         image = ModelBundle.load(TinyBundle.image(dir.resolve("image"), false));
         cpu = OrtRuntime.cpu(1);
-        reference = DiffusionPipeline.open(image, AttentionChoice.resolve("cpu-reference", false), cpu);
+        reference = DiffusionPipeline.open(image, AttentionResolver.resolve("cpu-reference", false), cpu);
     }
 
     @AfterAll
@@ -220,7 +221,7 @@ class DiffusionPipelineTest {
 
     @Test
     void aClosedPipelineRefusesToRunAndCloseIsIdempotent() throws Exception {
-        DiffusionPipeline p = DiffusionPipeline.open(image, AttentionChoice.resolve("cpu-reference", false), cpu);
+        DiffusionPipeline p = DiffusionPipeline.open(image, AttentionResolver.resolve("cpu-reference", false), cpu);
         assertTrue(p.isOpen());
         p.close();
         p.close();
@@ -241,7 +242,8 @@ class DiffusionPipelineTest {
                 + " the denoiser's attention)"), x.keptInOnnxRuntime());
         assertEquals("CPU", x.onnxRuntimeProvider());
         assertTrue(x.attention().fallbackReason().isEmpty());
-        assertFalse(x.describe().contains("FALLBACK"));
+        assertTrue(x.onnxRuntimeFallback().isEmpty());
+        assertTrue(x.denoisingLoop().startsWith("host loop"), x.denoisingLoop());
     }
 
     @Test
@@ -251,19 +253,19 @@ class DiffusionPipelineTest {
             throw new dev.sagestudio.attention.gpu.GpuUnavailableException("No NVIDIA driver was found (test).");
         };
         var refused = assertThrows(IllegalArgumentException.class,
-                () -> AttentionChoice.resolve("sage-int8-fp16", false, noGpu));
+                () -> AttentionResolver.resolve("sage-int8-fp16", false, noGpu));
         assertTrue(refused.getMessage().contains("needs the GPU, which cannot be used: No NVIDIA driver was found")
                 && refused.getMessage().contains("cpu-sage-int8-fp16"), refused.getMessage());
-        AttentionChoice fallback = AttentionChoice.resolve("sage-int8-fp16", true, noGpu);
+        AttentionChoice fallback = AttentionResolver.resolve("sage-int8-fp16", true, noGpu);
         try (DiffusionPipeline p = DiffusionPipeline.open(image, fallback, cpu)) {
             GenerationResult r = p.generate(GenerationRequest.of("a cat", 1).withSteps(1));
             assertEquals("cpu-sage-int8-fp16", r.execution().attentionThatRan());
-            assertTrue(r.execution().describe().contains("FALLBACK: requested sage-int8-fp16"),
-                    r.execution().describe());
+            assertEquals("sage-int8-fp16", r.execution().attention().requested());
+            assertTrue(r.execution().attention().fallbackReason().isPresent(), r.execution().toString());
             assertEquals("sage-int8-fp16", r.parameters().get("attention_requested"));
             assertTrue(r.parameters().get("attention_fallback").contains("No NVIDIA driver was found"));
         }
-        var unknown = assertThrows(IllegalArgumentException.class, () -> AttentionChoice.resolve("fast", true));
+        var unknown = assertThrows(IllegalArgumentException.class, () -> AttentionResolver.resolve("fast", true));
         assertTrue(unknown.getMessage().contains("cpu-reference"), unknown.getMessage());
     }
 
@@ -274,7 +276,7 @@ class DiffusionPipelineTest {
         for (double guidance : new double[] {3.0, 1.0}) {
             GenerationRequest request = GenerationRequest.of("a red heart", 3).withSteps(5).withGuidance(guidance);
             GenerationResult host = reference.generate(request);
-            try (DiffusionPipeline p = DiffusionPipeline.open(image, AttentionChoice.resolve("cpu-reference", false),
+            try (DiffusionPipeline p = DiffusionPipeline.open(image, AttentionResolver.resolve("cpu-reference", false),
                     cpu)) {
                 p.residentLoop(cpu);
                 List<StepEvent> events = new ArrayList<>();
@@ -310,8 +312,8 @@ class DiffusionPipelineTest {
     void aSchedulerWithoutAnAffineStepKeepsTheHostLoopAndTheResultSaysWhy() throws Exception {
         ModelBundle eps = ModelBundle.load(TinyBundle.epsilonImage(dir.resolve("eps-ddim"), "ddim"));
         GenerationRequest request = GenerationRequest.of("a cat", 4).withSteps(3);
-        try (DiffusionPipeline host = DiffusionPipeline.open(eps, AttentionChoice.resolve("cpu-reference", false), cpu);
-             DiffusionPipeline resident = DiffusionPipeline.open(eps, AttentionChoice.resolve("cpu-reference", false),
+        try (DiffusionPipeline host = DiffusionPipeline.open(eps, AttentionResolver.resolve("cpu-reference", false), cpu);
+             DiffusionPipeline resident = DiffusionPipeline.open(eps, AttentionResolver.resolve("cpu-reference", false),
                      cpu)) {
             resident.residentLoop(cpu);
             GenerationResult expected = host.generate(request);
@@ -326,7 +328,7 @@ class DiffusionPipelineTest {
     @Test
     void aGpuBackendTriesTheDevicePathFirstThenTheHostApiAndSaysWhyAtEachStepDown() {
         // no GPU at all: the device path's reason is the fallback's reason, the host API is not tried
-        AttentionChoice noGpu = AttentionChoice.resolve("flash-fp16", true,
+        AttentionChoice noGpu = AttentionResolver.resolve("flash-fp16", true,
                 () -> fail("the host API must not be tried when the GPU cannot be used"),
                 name -> {
                     throw new dev.sagestudio.attention.gpu.GpuUnavailableException("No NVIDIA driver (test).");
@@ -336,7 +338,7 @@ class DiffusionPipelineTest {
         assertTrue(noGpu.fallbackReason().orElseThrow().contains("No NVIDIA driver (test)."), noGpu.toString());
         // a GPU, but ONNX Runtime's CUDA EP cannot start: the host API is next (here posing as GPU-less as well)
         java.util.List<String> tried = new java.util.ArrayList<>();
-        AttentionChoice noEp = AttentionChoice.resolve("sage-int8-fp16", true, () -> {
+        AttentionChoice noEp = AttentionResolver.resolve("sage-int8-fp16", true, () -> {
             tried.add("host API");
             throw new dev.sagestudio.attention.gpu.GpuUnavailableException("kernels missing (test).");
         }, name -> {
@@ -351,7 +353,7 @@ class DiffusionPipelineTest {
     @Test
     void onnxRuntimeAsTheBackendRunsTheDenoiserWholeSaysSoAndMatchesTheReferenceBackend() throws Exception {
         GenerationRequest request = GenerationRequest.of("a red heart", 42).withSteps(3);
-        try (DiffusionPipeline p = DiffusionPipeline.open(image, AttentionChoice.resolve("onnxruntime", false), cpu)) {
+        try (DiffusionPipeline p = DiffusionPipeline.open(image, AttentionResolver.resolve("onnxruntime", false), cpu)) {
             GenerationResult r = p.generate(request);
             ExecutionReport x = r.execution();
             assertTrue(x.attentionThatRan().startsWith("onnxruntime (ONNX Runtime's own attention"), x.attentionThatRan());
@@ -375,7 +377,7 @@ class DiffusionPipelineTest {
     @Test
     void everyDdpmSamplerRunsAnEpsilonModelReproduciblyIncludingTheStochasticOne() throws Exception {
         ModelBundle eps = ModelBundle.load(TinyBundle.epsilonImage(dir.resolve("eps"), "euler_ancestral"));
-        try (DiffusionPipeline p = DiffusionPipeline.open(eps, AttentionChoice.resolve("cpu-reference", false), cpu)) {
+        try (DiffusionPipeline p = DiffusionPipeline.open(eps, AttentionResolver.resolve("cpu-reference", false), cpu)) {
             for (SchedulerName name : List.of(SchedulerName.DDIM, SchedulerName.EULER, SchedulerName.EULER_ANCESTRAL,
                     SchedulerName.DPMPP_2M)) {
                 GenerationRequest request = GenerationRequest.of("a red cat", 4).withSteps(3).withScheduler(name);
@@ -408,7 +410,7 @@ class DiffusionPipelineTest {
         GenerationResult r = reference.generate(GenerationRequest.of("a blue heart", 11).withSteps(2));
         Path png = dir.resolve("out/heart.png");
         Files.createDirectories(png.getParent());
-        r.write(png);
+        GenerationOutput.write(r, png);
         Map<String, String> back = PngWithParameters.readParameters(png);
         assertEquals("a blue heart", back.get("prompt"));
         assertEquals("11", back.get("seed"));
@@ -420,7 +422,7 @@ class DiffusionPipelineTest {
     void aDenoiserWithBatchFixedToOneRunsCondAndUncondSeparatelyWithTheSameResult() throws Exception {
         ModelBundle single = ModelBundle.load(TinyBundle.image(dir.resolve("batch1"), true));
         GenerationRequest request = GenerationRequest.of("a spinning heart", 5).withSteps(3);
-        try (DiffusionPipeline p = DiffusionPipeline.open(single, AttentionChoice.resolve("cpu-reference", false), cpu)) {
+        try (DiffusionPipeline p = DiffusionPipeline.open(single, AttentionResolver.resolve("cpu-reference", false), cpu)) {
             assertTrue(p.denoiser().batchFixedToOne());
             GenerationResult r = p.generate(request);
             assertEquals(2, r.stepTimings().get(0).denoiserCalls());
@@ -435,17 +437,17 @@ class DiffusionPipelineTest {
     @Test
     void aVideoBundleGeneratesFramesAndWritesAnAnimatedGif() throws Exception {
         ModelBundle video = ModelBundle.load(TinyBundle.video(dir.resolve("video")));
-        try (DiffusionPipeline p = DiffusionPipeline.open(video, AttentionChoice.resolve("cpu-sage", false), cpu)) {
+        try (DiffusionPipeline p = DiffusionPipeline.open(video, AttentionResolver.resolve("cpu-sage", false), cpu)) {
             GenerationResult r = p.generate(GenerationRequest.of("a spinning pizza", 3).withSteps(2));
             assertEquals(ModelSpec.Kind.VIDEO, r.kind());
             assertEquals(2, r.frames());
             assertEquals(3 * 2 * 8 * 8, r.output().length);
-            assertEquals(2, r.images().size());
+            assertEquals(2, GenerationOutput.images(r).size());
             assertEquals("cpu-sage-int8-fp16", r.execution().attentionThatRan());
             Path gif = dir.resolve("clip.gif");
-            r.write(gif);
+            GenerationOutput.write(r, gif);
             assertTrue(Files.size(gif) > 0);
-            assertThrows(IllegalArgumentException.class, () -> r.write(dir.resolve("clip.png")));
+            assertThrows(IllegalArgumentException.class, () -> GenerationOutput.write(r, dir.resolve("clip.png")));
         }
     }
 

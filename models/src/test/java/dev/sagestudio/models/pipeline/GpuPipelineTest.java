@@ -39,8 +39,8 @@ class GpuPipelineTest {
     @Test
     void flashAgainstSageOnTheGpuReportsWhatRanAndGivesCloseOutputs() throws Exception {
         ModelBundle bundle = ModelBundle.load(TinyBundle.image(dir.resolve("image"), false));
-        try (AttentionChoice flash = AttentionChoice.resolve("flash-fp16", false);
-             AttentionChoice sage = AttentionChoice.resolve("sage-int8-fp16", false)) {
+        try (AttentionChoice flash = AttentionResolver.resolve("flash-fp16", false);
+             AttentionChoice sage = AttentionResolver.resolve("sage-int8-fp16", false)) {
             AbResult r = AbComparison.run(bundle, flash, sage, OrtRuntime.cpu(1),
                     GenerationRequest.of("a red heart", 21).withSteps(3), AbComparison.Options.defaults(),
                     name -> ProgressListener.NONE, new CancellationToken());
@@ -49,15 +49,15 @@ class GpuPipelineTest {
             // The zero-copy device path where ONNX Runtime's CUDA EP starts, else the kernels' host API: said either way.
             String how = sage.device().isPresent() ? "zero-copy device path"
                     : "uploaded and O downloaded for every attention call";
-            assertTrue(r.b().execution().describe().contains(how), r.b().execution().describe());
+            assertTrue(r.b().execution().attention().note().orElseThrow().contains(how), r.b().execution().toString());
             assertTrue(Double.isFinite(r.metrics().psnr()) && r.metrics().psnr() > 20, "PSNR " + r.metrics().psnr());
-            assertTrue(r.metrics().raw().cosineSimilarity() > 0.99, r.table());
+            assertTrue(r.metrics().raw().cosineSimilarity() > 0.99, r.metrics().toString());
             assertEquals(6, r.layers().size());
             for (LayerError e : r.layers()) {
                 assertTrue(e.aVsExact().cosineSimilarity() > 0.999, "flash-fp16 vs exact " + e);
                 assertTrue(e.bVsExact().cosineSimilarity() > 0.99, "sage-int8-fp16 vs exact " + e);
             }
-            System.out.println(r.table());
+            System.out.println("PSNR " + r.metrics().psnr() + " dB, SSIM " + r.metrics().ssim() + "; layers " + r.layers());
         }
     }
 }

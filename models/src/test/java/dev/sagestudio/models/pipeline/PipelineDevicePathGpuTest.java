@@ -29,7 +29,7 @@ class PipelineDevicePathGpuTest {
     static AttentionChoice deviceChoiceOrSkip(String backend) {
         String reason;
         try {
-            AttentionChoice choice = AttentionChoice.resolve(backend, false, 2);
+            AttentionChoice choice = AttentionResolver.resolve(backend, false, 2);
             if (choice.device().isPresent()) {
                 return choice;
             }
@@ -56,7 +56,7 @@ class PipelineDevicePathGpuTest {
         GenerationRequest request = GenerationRequest.of("a red heart, twemoji style", 7).withSteps(STEPS);
         GenerationResult cpu;
         try (OrtRuntime runtime = OrtRuntime.cpu(2);
-             DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, AttentionChoice.resolve(
+             DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, AttentionResolver.resolve(
                      AttentionChoice.ONNX_RUNTIME, false), runtime)) {
             cpu = pipeline.generate(request);
         }
@@ -86,10 +86,16 @@ class PipelineDevicePathGpuTest {
                         + device.liveDeviceAllocations() + " (before the runs " + liveBefore + ")");
             }
             assertEquals(backend, gpu.execution().attentionThatRan());
-            assertTrue(gpu.execution().describe().contains("zero-copy device path"), gpu.execution().describe());
-            assertTrue(gpu.execution().describe().contains("CUDA (denoiser, on the device path)"),
-                    gpu.execution().describe());
-            assertTrue(!gpu.execution().describe().contains("FALLBACK"), gpu.execution().describe());
+            assertTrue(gpu.execution().attention().note().orElseThrow().contains("zero-copy device path"),
+                    gpu.execution().toString());
+            assertTrue(gpu.execution().onnxRuntimeProvider().contains("CUDA (denoiser, on the device path)"),
+                    gpu.execution().toString());
+            assertTrue(gpu.execution().attention().fallbackReason().isEmpty()
+                    && gpu.execution().onnxRuntimeFallback().isEmpty()
+                    && gpu.execution().keptInOnnxRuntime().stream().noneMatch(k -> k.startsWith("FALLBACK")),
+                    gpu.execution().toString());
+            assertTrue(gpu.execution().denoisingLoop().startsWith("sample-resident loop"),
+                    gpu.execution().denoisingLoop());
             for (StepTiming step : gpu.stepTimings()) {
                 // the sample stays on the GPU: per step the timestep of each batch row and six coefficients go up
                 assertEquals(2, step.copies(), "only scalars cross per step: " + step);

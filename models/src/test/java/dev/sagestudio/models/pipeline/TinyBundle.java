@@ -2,10 +2,9 @@ package dev.sagestudio.models.pipeline;
 
 import dev.sagestudio.models.onnx.ElementTypes;
 import dev.sagestudio.models.onnx.TinyGraph;
+import dev.sagestudio.models.onnx.OnnxGraphBuilder;
 import dev.sagestudio.models.onnx.TinyGraph.Layer;
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
-import dev.sagestudio.models.onnx.proto.Onnx.TensorShapeProto;
-import dev.sagestudio.models.onnx.proto.Onnx.TypeProto;
 import dev.sagestudio.models.onnx.proto.Onnx.ValueInfoProto;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -124,13 +123,7 @@ public final class TinyBundle {
     }
 
     private static ValueInfoProto valueInfo(String name, int elemType, long... dims) {
-        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            shape.addDim(d < 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam("B")
-                    : TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        }
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(shape))).build();
+        return OnnxGraphBuilder.valueInfo(name, elemType, d -> "B", dims);
     }
 
     static String modelJson(boolean video, boolean batchOfOne) {

@@ -13,15 +13,14 @@ import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
 import dev.sagestudio.models.onnx.TinyGraph;
+import dev.sagestudio.models.onnx.OnnxGraphBuilder;
 import dev.sagestudio.models.onnx.TinyGraph.Layer;
-import dev.sagestudio.models.onnx.proto.Onnx.AttributeProto;
 import dev.sagestudio.models.onnx.proto.Onnx.GraphProto;
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
 import dev.sagestudio.models.onnx.proto.Onnx.NodeProto;
 import dev.sagestudio.models.runtime.InPlaceKernelStepsTest.HostAddressKernel;
-import dev.sagestudio.models.runtime.device.DeviceAttentionKernel;
-import dev.sagestudio.models.runtime.device.DeviceMemory;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -233,17 +232,14 @@ class DeviceMemoryPlanTest extends CpuRuntimeTest {
 
     @Test
     void copyNodesAreCountedInTheMainGraphAndInSubgraphs() {
-        NodeProto toHost = NodeProto.newBuilder().setOpType("MemcpyToHost").addInput("a").addOutput("b").build();
-        NodeProto fromHost = NodeProto.newBuilder().setOpType("MemcpyFromHost").addInput("c").addOutput("d").build();
-        NodeProto relu = NodeProto.newBuilder().setOpType("Relu").addInput("b").addOutput("c").build();
-        GraphProto branch = GraphProto.newBuilder().setName("then").addNode(fromHost).addNode(relu).build();
-        NodeProto conditional = NodeProto.newBuilder().setOpType("If").addInput("flag").addOutput("e")
-                .addAttribute(AttributeProto.newBuilder().setName("then_branch").setG(branch))
-                .addAttribute(AttributeProto.newBuilder().setName("else_branch").setG(branch))
-                .build();
-        ModelProto model = ModelProto.newBuilder()
-                .setGraph(GraphProto.newBuilder().setName("g").addNode(toHost).addNode(relu).addNode(conditional))
-                .build();
+        NodeProto.Builder toHost = OnnxGraphBuilder.node("", "MemcpyToHost", List.of("a"), "b");
+        NodeProto.Builder fromHost = OnnxGraphBuilder.node("", "MemcpyFromHost", List.of("c"), "d");
+        NodeProto.Builder relu = OnnxGraphBuilder.node("", "Relu", List.of("b"), "c");
+        GraphProto branch = new OnnxGraphBuilder("then").node(fromHost).node(relu).graph().build();
+        NodeProto.Builder conditional = OnnxGraphBuilder.node("", "If", List.of("flag"), "e")
+                .addAttribute(OnnxGraphBuilder.graphAttr("then_branch", branch))
+                .addAttribute(OnnxGraphBuilder.graphAttr("else_branch", branch));
+        ModelProto model = new OnnxGraphBuilder("g").node(toHost).node(relu).node(conditional).build("tests");
         assertEquals(3, OptimizedGraphs.copyNodes(model));
     }
 }

@@ -15,7 +15,6 @@ import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.TinyGraph;
 import dev.sagestudio.models.onnx.TinyGraph.Layer;
-import dev.sagestudio.models.runtime.device.DeviceAttentionKernel;
 import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.javacpp.FloatPointer;

@@ -1,5 +1,7 @@
 package dev.sagestudio.models.runtime.device;
 
+import dev.sagestudio.attention.catalog.BackendCatalog;
+import dev.sagestudio.attention.catalog.BackendDescriptor;
 import dev.sagestudio.attention.cpu.ReferenceAttention;
 import dev.sagestudio.attention.gpu.CudaStream;
 import dev.sagestudio.attention.gpu.GpuAttentionBackend;
@@ -39,15 +41,21 @@ public final class DeviceOnnxPath implements AutoCloseable {
     }
 
     /**
-     * Opens CUDA device {@code device} for attention backend {@code backendName} (a GPU backend:
-     * {@code flash-fp16}, {@code sage-int8-fp16}, ...).
+     * Opens CUDA device {@code device} for the GPU attention backend called {@code backendName}.
      *
      * @throws IllegalArgumentException if {@code backendName} is not a GPU backend
      * @throws GpuUnavailableException  if there is no usable GPU, driver or kernel build (with the reason)
      * @throws OrtRuntimeException      if ONNX Runtime's CUDA EP cannot start (with the reason)
      */
     public static DeviceOnnxPath open(int device, String backendName, int threads) {
-        GpuAttentionBackend.Variant variant = variant(backendName);
+        return open(device, BackendCatalog.standard().require(backendName), threads);
+    }
+
+    /** As {@link #open(int, String, int)} for the catalog's entry {@code backend}. */
+    public static DeviceOnnxPath open(int device, BackendDescriptor backend, int threads) {
+        GpuAttentionBackend.Variant variant = backend.gpuVariant().orElseThrow(() -> new IllegalArgumentException(
+                "'" + backend.name() + "' is not a GPU attention backend; the device path runs "
+                        + BackendCatalog.standard().gpuNames()));
         GpuBackends gpu = GpuBackends.open(device);
         CudaStream stream = null;
         OrtRuntime runtime = null;
@@ -67,12 +75,6 @@ public final class DeviceOnnxPath implements AutoCloseable {
             gpu.close();
             throw e;
         }
-    }
-
-    /** The GPU backend called {@code name}, or a message listing the GPU backends. */
-    public static GpuAttentionBackend.Variant variant(String name) {
-        return GpuAttentionBackend.Variant.byName(name).orElseThrow(() -> new IllegalArgumentException(
-                "'" + name + "' is not a GPU attention backend; the device path runs " + GpuBackends.names()));
     }
 
     /**

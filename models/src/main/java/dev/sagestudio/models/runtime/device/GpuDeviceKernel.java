@@ -1,5 +1,6 @@
 package dev.sagestudio.models.runtime.device;
 
+import dev.sagestudio.models.runtime.DeviceAttentionKernel;
 import dev.sagestudio.attention.AttentionShape;
 import dev.sagestudio.attention.gpu.CudaStream;
 import dev.sagestudio.attention.gpu.DeviceBuffer;

@@ -1,5 +1,6 @@
 package dev.sagestudio.models.runtime.device;
 
+import dev.sagestudio.models.runtime.DeviceMemory;
 import dev.sagestudio.attention.gpu.CudaStream;
 import dev.sagestudio.attention.gpu.DeviceBuffer;
 import dev.sagestudio.attention.gpu.GpuContext;

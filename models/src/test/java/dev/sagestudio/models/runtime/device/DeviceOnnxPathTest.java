@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sagestudio.attention.gpu.GpuAttentionBackend;
 import dev.sagestudio.attention.gpu.GpuStatus;
 import dev.sagestudio.attention.gpu.GpuUnavailableException;
 import org.junit.jupiter.api.Assumptions;
@@ -14,9 +13,9 @@ class DeviceOnnxPathTest {
 
     @Test
     void onlyGpuBackendsRunOnTheDevicePath() {
-        assertEquals(GpuAttentionBackend.Variant.SAGE_INT8_FP16, DeviceOnnxPath.variant("sage-int8-fp16"));
+        // refused by name, before any GPU is touched
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> DeviceOnnxPath.variant("cpu-reference"));
+                () -> DeviceOnnxPath.open(0, "cpu-reference", 1));
         assertTrue(e.getMessage().contains("'cpu-reference' is not a GPU attention backend"), e.getMessage());
         assertTrue(e.getMessage().contains("flash-fp16"), e.getMessage());
     }

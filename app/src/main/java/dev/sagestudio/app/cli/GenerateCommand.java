@@ -1,0 +1,81 @@
+package dev.sagestudio.app.cli;
+
+import dev.sagestudio.models.bundle.ModelBundle;
+import dev.sagestudio.models.bundle.ModelSpec;
+import dev.sagestudio.models.output.GenerationOutput;
+import dev.sagestudio.models.pipeline.AttentionChoice;
+import dev.sagestudio.models.pipeline.AttentionResolver;
+import dev.sagestudio.models.pipeline.DiffusionPipeline;
+import dev.sagestudio.models.pipeline.GenerationRequest;
+import dev.sagestudio.models.pipeline.GenerationResult;
+import dev.sagestudio.models.runtime.OrtRuntime;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code generate}: one image or video from a prompt, on the CPU, with the attention backend named. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generates an image (PNG with the parameters embedded) or a video (GIF or MP4) from a prompt"
+                + " with a model bundle; ONNX Runtime runs the layers, the chosen backend runs attention.",
+                "Prints the backend that actually ran and the timing. Ctrl-C stops within one step.",
+                "Exit status: 0 done, 1 failed, 2 bad input, 130 cancelled."})
+public final class GenerateCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    GenerationOptions options = new GenerationOptions();
+
+    @Option(names = {"-b", "--backend"}, paramLabel = "NAME", description = "Attention backend of the denoiser: "
+            + "${bundle:" + BackendNames.CPU + "}; or a GPU name (${bundle:" + BackendNames.GPU + "}): on the zero-copy device path where ONNX Runtime's CUDA EP can start, else through the"
+            + " kernels' host API (said); without a usable GPU only with --cpu-fallback. Default ${DEFAULT-VALUE}:"
+            + " on the CPU ONNX Runtime's own attention is by far"
+            + " the fastest; cpu-sage-int8-fp16 emulates the SageAttention kernels' numerics, slowly.")
+    String backend = AttentionChoice.ONNX_RUNTIME;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Where to write: .png for images, .gif or"
+            + " .mp4 for videos (default: sagestudio-<seed>.png, or .gif for a video model).")
+    Path output;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        return CommandRunner.run(err, cancel -> {
+            ModelBundle bundle = options.bundle();
+            GenerationRequest request = options.request();
+            boolean video = bundle.spec().kind() == ModelSpec.Kind.VIDEO;
+            Path target = output != null ? output
+                    : Path.of("sagestudio-" + request.seed() + (video ? ".gif" : ".png"));
+            GenerationOutput.checkTarget(bundle.spec().kind(), target);
+            err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
+            GenerationResult result;
+            try (AttentionChoice attention = AttentionResolver.resolve(backend, options.cpuFallback, options.threads);
+                 DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, attention, OrtRuntime.cpu(options.threads))) {
+                attention.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
+                result = pipeline.generate(request, new ConsoleProgress(err, "denoising"), cancel);
+            }
+            result.notes().forEach(n -> err.println("note: " + n));
+            CommandRunner.createParentFolder(target);
+            GenerationOutput.write(result, target);
+            out.println("wrote " + target);
+            out.println(ExecutionText.describe(result.execution()));
+            String attentionTime = result.execution().attentionCalls() == 0 ? "attention inside ONNX Runtime"
+                    : String.format(Locale.ROOT, "attention %.2f s", result.attentionNanos() / 1e9);
+            out.printf(Locale.ROOT, "seed %d, %d steps, guidance %s, %s; total %.2f s (text %.0f ms, steps %.2f s:"
+                            + " median %.0f ms/step, ONNX Runtime %.2f s, %s; decode %.0f ms)%n",
+                    result.seed(), result.steps(), result.guidanceScale(), result.scheduler().jsonName(),
+                    result.totalNanos() / 1e9, result.textNanos() / 1e6,
+                    result.stepTimings().stream().mapToLong(t -> t.totalNanos()).sum() / 1e9,
+                    result.medianStepNanos() / 1e6, result.ortNanos() / 1e9, attentionTime, result.decodeNanos() / 1e6);
+            out.flush();
+        });
+    }
+}
