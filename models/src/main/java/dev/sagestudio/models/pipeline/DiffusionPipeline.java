@@ -3,7 +3,9 @@ package dev.sagestudio.models.pipeline;
 import dev.sagestudio.attention.AttentionBackend;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
+import dev.sagestudio.models.fidelity.FidelityGuard;
 import dev.sagestudio.models.noise.SeededNoise;
+import dev.sagestudio.models.onnx.AttentionNode;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.RunResult;
 import dev.sagestudio.models.scheduler.Scheduler;
@@ -43,12 +45,13 @@ public final class DiffusionPipeline implements AutoCloseable {
     private final Denoiser denoiser;
     private final SampleDecoder decoder;
     private final int frames;
+    private final FidelityGuard fidelity;
     /** The loop with the sample on the GPU; null unless the denoiser runs on the device path with a dynamic batch. */
     private DeviceDenoisingLoop deviceLoop;
     private boolean closed;
 
     private DiffusionPipeline(ModelBundle bundle, AttentionChoice attention, OrtRuntime runtime, TextEmbedder embedder,
-                              Denoiser denoiser, SampleDecoder decoder, int frames) {
+                              Denoiser denoiser, SampleDecoder decoder, int frames, FidelityGuard fidelity) {
         this.bundle = bundle;
         this.attention = attention;
         this.runtime = runtime;
@@ -56,6 +59,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         this.denoiser = denoiser;
         this.decoder = decoder;
         this.frames = frames;
+        this.fidelity = fidelity;
     }
 
     /** Opens the bundle's graphs with {@code attention} running every substituted attention node. */
@@ -79,6 +83,8 @@ public final class DiffusionPipeline implements AutoCloseable {
         boolean video = spec.kind() == ModelSpec.Kind.VIDEO;
         long[] sampleShape = video ? new long[] {s.channels(), frames, h, w} : new long[] {s.channels(), h, w};
         List<AutoCloseable> opened = new ArrayList<>();
+        FidelityGuard fidelity = new FidelityGuard();
+        List<String> guardedNodes = new ArrayList<>();
         try {
             PromptTokenizer tokenizer = PromptTokenizer.forBundle(bundle);
             opened.add(tokenizer);
@@ -94,8 +100,10 @@ public final class DiffusionPipeline implements AutoCloseable {
                 den = GraphComponent.onDevice("denoiser", bundle.denoiserFile(), attention.device().get());
             } else {
                 // Host path; also a device-path choice whose attention is wrapped (activation capture).
-                den = GraphComponent.partitioned("denoiser", bundle.denoiserFile(), denoiserAttention,
-                        attention.shapeFallback(), runtime);
+                den = GraphComponent.partitioned("denoiser", bundle.denoiserFile(),
+                        fidelity.guard(denoiserAttention, () -> guardedNodes), attention.shapeFallback(), runtime);
+                den.plan().attentionNodes().stream().filter(AttentionNode::substituted)
+                        .forEach(n -> guardedNodes.add(n.label()));
             }
             opened.add(den);
             Denoiser denoiser = new Denoiser(den, spec.components().denoiser(), sampleShape);
@@ -108,7 +116,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             SampleDecoder decoder = new SampleDecoder(vae, spec.components().vaeDecoder(), s.channels(), frames, h, w,
                     s.height(), s.width(), video);
             DiffusionPipeline pipeline = new DiffusionPipeline(bundle, attention, runtime, embedder, denoiser,
-                    decoder, frames);
+                    decoder, frames, fidelity);
             if (attention.device().isPresent() && den.partitionedModel().isPresent()
                     && !den.partitionedModel().get().memory().isHost()) {
                 pipeline.residentLoop(attention.device().get().runtime());
@@ -182,6 +190,8 @@ public final class DiffusionPipeline implements AutoCloseable {
      *
      * @throws GenerationCancelledException when {@code cancel} is cancelled; the run stops before the next step (or
      *                                      between the two halves of a guided step run as separate calls)
+     * @throws dev.sagestudio.models.fidelity.NonFiniteOutputException when the output holds NaN or Inf (it carries
+     *                                      the result, and says where the first non-finite value appeared)
      */
     public GenerationResult generate(GenerationRequest request, ProgressListener listener, CancellationToken cancel) {
         Objects.requireNonNull(request, "request");
@@ -191,6 +201,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             throw new IllegalStateException("this pipeline has been closed");
         }
         long start = System.nanoTime();
+        fidelity.begin();
         ModelSpec spec = bundle.spec();
         int steps = request.steps() != null ? request.steps() : spec.defaults().steps();
         double guidance = request.guidanceScale() != null ? request.guidanceScale() : spec.defaults().guidanceScale();
@@ -234,6 +245,7 @@ public final class DiffusionPipeline implements AutoCloseable {
                     cond.hiddenSize(), guided ? guidance : 1, request.previewEvery() > 0, request.previewEvery(),
                     listener, cancel, start, decoder::decode);
             x = outcome.sample();
+            fidelity.checkSample(x, steps - 1, attention.backend().name());
             timings.addAll(outcome.timings());
             attentionCalls += outcome.attentionCalls();
         } else {
@@ -242,6 +254,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             for (int i = 0; i < steps; i++) {
                 cancel.throwIfCancelled(i, steps);
                 listener.beforeStep(i, steps);
+                fidelity.beforeStep(i);
                 long t0 = System.nanoTime();
                 final int done = i;
                 Denoiser.Prediction p = denoiser.predict(scheduler.scaleModelInput(x, i), timesteps[i], contexts,
@@ -251,6 +264,7 @@ public final class DiffusionPipeline implements AutoCloseable {
                         : p.outputs().get(0);
                 Scheduler.StepResult r = scheduler.step(out, i, x, noise);
                 x = r.prevSample();
+                fidelity.checkSample(x, i, attention.backend().name());
                 long t2 = System.nanoTime();
                 attentionCalls += p.attentionCalls();
                 StepTiming timing = new StepTiming(t2 - t0, p.ortNanos(), p.attentionNanos(), t2 - t1, p.runs().size(),
@@ -279,12 +293,15 @@ public final class DiffusionPipeline implements AutoCloseable {
                 + runtime.provider() + " (text encoder, decoder)").orElse(runtime.provider().toString());
         ExecutionReport execution = new ExecutionReport(attention, attentionCalls, substituted, kept, providers,
                 runtime.fallbackReason());
+        notes.addAll(fidelity.fallbacks());
         List<Double> range = spec.output().valueRange();
         ModelSpec.SampleSpec s = spec.sample();
-        return new GenerationResult(spec.name(), spec.kind(), request.prompt(), negative, request.seed(), steps,
-                guidance, config.name(), output, frames, s.height(), s.width(), range.get(0), range.get(1),
-                s.fps() == null ? 8 : s.fps(), execution, textNanos, decodeNanos, System.nanoTime() - start,
-                List.copyOf(timings), List.copyOf(notes));
+        GenerationResult result = new GenerationResult(spec.name(), spec.kind(), request.prompt(), negative,
+                request.seed(), steps, guidance, config.name(), output, frames, s.height(), s.width(), range.get(0),
+                range.get(1), s.fps() == null ? 8 : s.fps(), execution, textNanos, decodeNanos,
+                System.nanoTime() - start, List.copyOf(timings), List.copyOf(notes));
+        fidelity.requireFinite(output, result);
+        return result;
     }
 
     private static void note(List<String> notes, String which, PromptTokenizer.Tokens tokens) {

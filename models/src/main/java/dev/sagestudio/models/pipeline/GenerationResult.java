@@ -2,6 +2,7 @@ package dev.sagestudio.models.pipeline;
 
 import dev.sagestudio.models.bundle.ModelSpec.Kind;
 import dev.sagestudio.models.output.AnimatedGif;
+import dev.sagestudio.models.output.AtomicFiles;
 import dev.sagestudio.models.output.Mp4Video;
 import dev.sagestudio.models.output.Pixels;
 import dev.sagestudio.models.output.PngWithParameters;
@@ -35,7 +36,7 @@ public record GenerationResult(String model, Kind kind, String prompt, String ne
                 : List.of(Pixels.image(output, height, width, valueLow, valueHigh));
     }
 
-    /** Generation parameters as text (PNG tEXt chunks; readable back with {@link PngWithParameters#readParameters}). */
+    /** Generation parameters as text (PNG iTXt chunks; readable back with {@link PngWithParameters#readParameters}). */
     public Map<String, String> parameters() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("prompt", prompt);
@@ -58,10 +59,15 @@ public record GenerationResult(String model, Kind kind, String prompt, String ne
      * looping) or {@code .mp4} (H.264) for video.
      */
     public void write(Path target) throws IOException {
+        write(target, AtomicFiles.CommitGate.ALWAYS);
+    }
+
+    /** As {@link #write(Path)}; {@code gate} runs just before the new file replaces the target and may stop it. */
+    public void write(Path target, AtomicFiles.CommitGate gate) throws IOException {
         switch (checkTarget(kind, target)) {
-            case "png" -> PngWithParameters.write(target, images().get(0), parameters());
-            case "gif" -> AnimatedGif.write(target, images(), fps);
-            default -> Mp4Video.write(target, images(), fps);
+            case "png" -> PngWithParameters.write(target, images().get(0), parameters(), gate);
+            case "gif" -> AnimatedGif.write(target, images(), fps, gate);
+            default -> Mp4Video.write(target, images(), fps, gate);
         }
     }
 
