@@ -120,6 +120,13 @@ final class BundleValidator {
         range("tokenizer.maxLength", t.maxLength(), 1, 4096);
         if (t.padId() == null || t.padId() < 0) {
             problems.add("tokenizer.padId: must be a token id >= 0, got " + t.padId());
+        } else if (files.containsKey("tokenizer.file")) {
+            TokenizerVocabulary.size(files.get("tokenizer.file")).ifPresent(size -> {
+                if (t.padId() >= size) {
+                    problems.add("tokenizer.padId: " + t.padId() + " is not in the vocabulary of " + t.file()
+                            + " (ids 0.." + (size - 1) + ")");
+                }
+            });
         }
     }
 

@@ -34,9 +34,17 @@ public final class OutputTarget {
      * of ours next to it.
      *
      * @return the stale temporary files removed
-     * @throws IOException saying which path is the problem and why
+     * @throws IllegalArgumentException saying which path is the problem and why (a bad output path is bad input)
      */
-    public static List<Path> check(Path target) throws IOException {
+    public static List<Path> check(Path target) {
+        try {
+            return checkWritable(target);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(AtomicFiles.failure(target, e).getMessage(), e);
+        }
+    }
+
+    private static List<Path> checkWritable(Path target) throws IOException {
         Path file = resolve(target);
         Path dir = file.getParent();
         if (Files.exists(dir) && !Files.isDirectory(dir)) {

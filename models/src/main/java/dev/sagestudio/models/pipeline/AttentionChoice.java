@@ -152,9 +152,7 @@ public record AttentionChoice(String requested, AttentionBackend backend, Option
             whyNot = e.getMessage();
         }
         if (!allowCpuFallback) {
-            throw new IllegalArgumentException("attention backend '" + name + "' needs the GPU, which cannot be used: "
-                    + whyNot + " Choose a CPU backend (" + CPU_NAMES + ") or allow the CPU fallback, which runs "
-                    + cpuName + " and reports it");
+            throw new IllegalArgumentException(GpuRefusal.message(name, cpuName, whyNot));
         }
         return new AttentionChoice(name, cpuBackend(cpuName), Optional.of(name + " ran on the CPU as " + cpuName
                 + " because the GPU cannot be used: " + whyNot), Optional.empty(), Optional.empty(), null);

@@ -91,6 +91,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             String outsideLoop = "the chosen backend runs the denoiser's attention";
             GraphComponent text = GraphComponent.whole("text encoder", bundle.textEncoderFile(), runtime, outsideLoop);
             opened.add(text);
+            text.requireDeclared("components.textEncoder", bundle.textEncoderFile(), spec.components().textEncoder());
             TextEmbedder embedder = new TextEmbedder(tokenizer, text, spec.components().textEncoder());
             GraphComponent den;
             if (attention.isOnnxRuntime()) {
@@ -106,12 +107,15 @@ public final class DiffusionPipeline implements AutoCloseable {
                         .forEach(n -> guardedNodes.add(n.label()));
             }
             opened.add(den);
+            den.requireDeclared("components.denoiser", bundle.denoiserFile(), spec.components().denoiser());
             Denoiser denoiser = new Denoiser(den, spec.components().denoiser(), sampleShape);
             Optional<GraphComponent> vae = Optional.empty();
             if (bundle.vaeDecoderFile().isPresent()) {
                 vae = Optional.of(GraphComponent.whole("VAE decoder", bundle.vaeDecoderFile().get(), runtime,
                         outsideLoop));
                 opened.add(vae.get());
+                vae.get().requireDeclared("components.vaeDecoder", bundle.vaeDecoderFile().get(),
+                        spec.components().vaeDecoder());
             }
             SampleDecoder decoder = new SampleDecoder(vae, spec.components().vaeDecoder(), s.channels(), frames, h, w,
                     s.height(), s.width(), video);
@@ -202,6 +206,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         }
         long start = System.nanoTime();
         fidelity.begin();
+        String attentionName = attention.backend() == null ? attention.requested() : attention.backend().name();
         ModelSpec spec = bundle.spec();
         int steps = request.steps() != null ? request.steps() : spec.defaults().steps();
         double guidance = request.guidanceScale() != null ? request.guidanceScale() : spec.defaults().guidanceScale();
@@ -245,7 +250,7 @@ public final class DiffusionPipeline implements AutoCloseable {
                     cond.hiddenSize(), guided ? guidance : 1, request.previewEvery() > 0, request.previewEvery(),
                     listener, cancel, start, decoder::decode);
             x = outcome.sample();
-            fidelity.checkSample(x, steps - 1, attention.backend().name());
+            fidelity.checkSample(x, steps - 1, attentionName);
             timings.addAll(outcome.timings());
             attentionCalls += outcome.attentionCalls();
         } else {
@@ -264,7 +269,7 @@ public final class DiffusionPipeline implements AutoCloseable {
                         : p.outputs().get(0);
                 Scheduler.StepResult r = scheduler.step(out, i, x, noise);
                 x = r.prevSample();
-                fidelity.checkSample(x, i, attention.backend().name());
+                fidelity.checkSample(x, i, attentionName);
                 long t2 = System.nanoTime();
                 attentionCalls += p.attentionCalls();
                 StepTiming timing = new StepTiming(t2 - t0, p.ortNanos(), p.attentionNanos(), t2 - t1, p.runs().size(),
@@ -309,6 +314,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             notes.add(which + " truncated: " + tokens.originalLength() + " tokens, the model reads the first "
                     + tokens.length());
         }
+        tokens.unknownNote().ifPresent(n -> notes.add(which + ": " + n));
     }
 
     private List<GraphComponent> graphs() {

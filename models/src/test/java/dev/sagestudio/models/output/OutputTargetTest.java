@@ -45,14 +45,14 @@ class OutputTargetTest {
     @Test
     void aFolderAsTargetIsRefusedWithTheReason() throws Exception {
         Files.createDirectories(dir.resolve("out.png"));
-        var e = assertThrows(IOException.class, () -> OutputTarget.check(dir.resolve("out.png")));
+        var e = assertThrows(IllegalArgumentException.class, () -> OutputTarget.check(dir.resolve("out.png")));
         assertTrue(e.getMessage().endsWith("out.png: it is a folder"), e.getMessage());
     }
 
     @Test
     void aFileWhereTheFolderShouldBeIsRefused() throws Exception {
         Files.writeString(dir.resolve("notafolder"), "x");
-        var e = assertThrows(IOException.class, () -> OutputTarget.check(dir.resolve("notafolder/out.png")));
+        var e = assertThrows(IllegalArgumentException.class, () -> OutputTarget.check(dir.resolve("notafolder/out.png")));
         assertTrue(e.getMessage().contains("notafolder is not a folder"), e.getMessage());
     }
 
@@ -60,7 +60,7 @@ class OutputTargetTest {
     void aSpecialFileIsRefused() throws Exception {
         Path fifo = dir.resolve("pipe.png");
         Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
-        var e = assertThrows(IOException.class, () -> OutputTarget.check(fifo));
+        var e = assertThrows(IllegalArgumentException.class, () -> OutputTarget.check(fifo));
         assertTrue(e.getMessage().contains("it is a special file"), e.getMessage());
     }
 
@@ -68,7 +68,7 @@ class OutputTargetTest {
     void aFolderThatTakesNoNewFileIsRefusedWithTheFileSystemsReason() {
         // /proc refuses new files even for root, so this holds wherever the tests run on Linux
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self")));
-        var e = assertThrows(IOException.class, () -> OutputTarget.check(Path.of("/proc/sagestudio-test.png")));
+        var e = assertThrows(IllegalArgumentException.class, () -> OutputTarget.check(Path.of("/proc/sagestudio-test.png")));
         assertTrue(e.getMessage().startsWith("cannot write /proc/sagestudio-test.png: folder /proc does not accept a"
                 + " new file: "), e.getMessage());
         assertFalse(e.getMessage().endsWith(": "), "a reason follows: " + e.getMessage());
@@ -79,7 +79,7 @@ class OutputTargetTest {
         Assumptions.assumeFalse("root".equals(System.getProperty("user.name")), "root may write read-only files");
         Path target = Files.writeString(dir.resolve("ro.png"), "old");
         Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("r--r--r--"));
-        var e = assertThrows(IOException.class, () -> OutputTarget.check(target));
+        var e = assertThrows(IllegalArgumentException.class, () -> OutputTarget.check(target));
         assertTrue(e.getMessage().endsWith("ro.png: permission denied"), e.getMessage());
     }
 
