@@ -17,6 +17,7 @@ public final class SageStudioCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        NativeCache.configure(); // before any native library unpacks
         System.exit(commandLine().execute(args));
     }
 

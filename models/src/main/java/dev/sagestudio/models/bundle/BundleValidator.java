@@ -120,13 +120,19 @@ final class BundleValidator {
         range("tokenizer.maxLength", t.maxLength(), 1, 4096);
         if (t.padId() == null || t.padId() < 0) {
             problems.add("tokenizer.padId: must be a token id >= 0, got " + t.padId());
-        } else if (files.containsKey("tokenizer.file")) {
-            TokenizerVocabulary.size(files.get("tokenizer.file")).ifPresent(size -> {
-                if (t.padId() >= size) {
-                    problems.add("tokenizer.padId: " + t.padId() + " is not in the vocabulary of " + t.file()
-                            + " (ids 0.." + (size - 1) + ")");
-                }
-            });
+        }
+        TokenizerVocabulary vocabulary = files.containsKey("tokenizer.file")
+                ? TokenizerVocabulary.read(files.get("tokenizer.file")) : null;
+        if (vocabulary != null) {
+            problems.addAll(vocabulary.overlongAddedTokens("tokenizer.file " + t.file()));
+            if (t.padId() != null && t.padId() >= 0) {
+                vocabulary.size().ifPresent(size -> {
+                    if (t.padId() >= size) {
+                        problems.add("tokenizer.padId: " + t.padId() + " is not in the vocabulary of " + t.file()
+                                + " (ids 0.." + (size - 1) + ")");
+                    }
+                });
+            }
         }
     }
 

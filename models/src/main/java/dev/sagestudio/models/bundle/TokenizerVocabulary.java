@@ -4,32 +4,40 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * The number of token ids a HuggingFace {@code tokenizer.json} defines (largest id + 1, over {@code model.vocab} —
- * an object of token → id, or Unigram's array of [token, score] — and {@code added_tokens}), so that a bundle's
- * {@code padId} can be checked against it when the bundle loads rather than fail inside ONNX Runtime at the first
- * prompt.
+ * What a bundle's HuggingFace {@code tokenizer.json} must satisfy beyond being readable, checked when the bundle
+ * loads rather than at the first prompt: {@code padId} inside the vocabulary (largest id + 1, over
+ * {@code model.vocab} — an object of token → id, or Unigram's array of [token, score] — and {@code added_tokens}),
+ * and added tokens of at most {@value #MAX_ADDED_TOKEN_CHARS} characters: the tokenizer library's set-up time grows
+ * with the square of their length (20,000 characters took 15 s, 100,000 minutes).
  */
 final class TokenizerVocabulary {
 
+    static final int MAX_ADDED_TOKEN_CHARS = 256;
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private TokenizerVocabulary() {
+    private final JsonNode root;
+
+    private TokenizerVocabulary(JsonNode root) {
+        this.root = root;
     }
 
-    /** The vocabulary size, or empty when the file does not say (an unknown model type) or cannot be read. */
-    static OptionalLong size(Path tokenizerJson) {
-        JsonNode root;
+    /** The file's facts, or null when it cannot be read as JSON (the tokenizer's own loader reports that). */
+    static TokenizerVocabulary read(Path tokenizerJson) {
         try {
-            root = MAPPER.readTree(tokenizerJson.toFile());
+            JsonNode root = MAPPER.readTree(tokenizerJson.toFile());
+            return root == null ? null : new TokenizerVocabulary(root);
         } catch (IOException e) {
-            return OptionalLong.empty(); // the tokenizer's own loader reports unreadable files with its reason
+            return null;
         }
-        if (root == null) {
-            return OptionalLong.empty();
-        }
+    }
+
+    /** The vocabulary size, or empty when the file does not say (an unknown model type). */
+    OptionalLong size() {
         long largest = -1;
         JsonNode vocab = root.path("model").path("vocab");
         if (vocab.isObject()) {
@@ -45,5 +53,19 @@ final class TokenizerVocabulary {
             largest = Math.max(largest, added.path("id").asLong(-1));
         }
         return largest < 0 ? OptionalLong.empty() : OptionalLong.of(largest + 1);
+    }
+
+    /** One problem per added token longer than {@link #MAX_ADDED_TOKEN_CHARS}. */
+    List<String> overlongAddedTokens(String field) {
+        List<String> problems = new ArrayList<>();
+        JsonNode added = root.path("added_tokens");
+        for (int i = 0; i < added.size(); i++) {
+            String content = added.get(i).path("content").asText("");
+            if (content.length() > MAX_ADDED_TOKEN_CHARS) {
+                problems.add(field + ": added_tokens[" + i + "] is " + content.length() + " characters long; at most "
+                        + MAX_ADDED_TOKEN_CHARS + " (longer ones make the tokenizer library take minutes to load)");
+            }
+        }
+        return problems;
     }
 }

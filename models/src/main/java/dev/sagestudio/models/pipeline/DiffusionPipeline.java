@@ -74,6 +74,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         Objects.requireNonNull(bundle, "bundle");
         Objects.requireNonNull(attention, "attention");
         Objects.requireNonNull(runtime, "runtime");
+        MemoryEstimate.requireFits(bundle);
         ModelSpec spec = bundle.spec();
         ModelSpec.SampleSpec s = spec.sample();
         int frames = s.frames() == null ? 1 : s.frames();

@@ -260,6 +260,15 @@ class ModelBundleTest {
     }
 
     @Test
+    void anAddedTokenSoLongThatTheTokenizerLibraryWouldTakeMinutesIsRefused() {
+        bundle.writeFile("tokenizer.json", """
+                {"model": {"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[PAD]": 0, "[UNK]": 1}},
+                 "added_tokens": [{"id": 1, "content": "%s"}]}
+                """.formatted("x".repeat(20_000)));
+        refused("tokenizer.file tokenizer.json: added_tokens[0] is 20000 characters long; at most 256");
+    }
+
+    @Test
     void everyMissingRequiredFieldIsListedAtOnce() {
         bundle.json.remove(List.of("displayName", "kind", "license", "defaults"));
         BundleException e = refused("displayName: missing", "kind: missing", "license: missing", "defaults: missing");
