@@ -179,7 +179,8 @@ final class BundleValidator {
             if (hidden != null && ehs != null && rank(hidden) == 3 && rank(ehs) == 3) {
                 Dim a = hidden.shape().get(2);
                 Dim b = ehs.shape().get(2);
-                if (a.isFixed() && b.isFixed() && a.size() != b.size()) {
+                // a null dimension is reported by the rank check of that tensor
+                if (a != null && b != null && a.isFixed() && b.isFixed() && a.size() != b.size()) {
                     problems.add(w + ".inputs.encoder_hidden_states.shape[2]: the text encoder outputs " + a.size()
                             + " channels but the denoiser takes " + b.size());
                 }

@@ -49,8 +49,9 @@ final class TokenizerVocabulary {
         } else {
             return OptionalLong.empty();
         }
-        for (JsonNode added : root.path("added_tokens")) {
-            largest = Math.max(largest, added.path("id").asLong(-1));
+        JsonNode added = root.path("added_tokens");
+        for (int i = 0; added.isArray() && i < added.size(); i++) {
+            largest = Math.max(largest, added.get(i).path("id").asLong(-1));
         }
         return largest < 0 ? OptionalLong.empty() : OptionalLong.of(largest + 1);
     }
@@ -59,7 +60,7 @@ final class TokenizerVocabulary {
     List<String> overlongAddedTokens(String field) {
         List<String> problems = new ArrayList<>();
         JsonNode added = root.path("added_tokens");
-        for (int i = 0; i < added.size(); i++) {
+        for (int i = 0; added.isArray() && i < added.size(); i++) {
             String content = added.get(i).path("content").asText("");
             if (content.length() > MAX_ADDED_TOKEN_CHARS) {
                 problems.add(field + ": added_tokens[" + i + "] is " + content.length() + " characters long; at most "

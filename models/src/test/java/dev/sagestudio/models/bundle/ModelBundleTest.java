@@ -1,5 +1,6 @@
 package dev.sagestudio.models.bundle;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -266,6 +267,21 @@ class ModelBundleTest {
                  "added_tokens": [{"id": 1, "content": "%s"}]}
                 """.formatted("x".repeat(20_000)));
         refused("tokenizer.file tokenizer.json: added_tokens[0] is 20000 characters long; at most 256");
+    }
+
+    @Test
+    void casesTheFuzzTestFoundAreClearErrors() {
+        // a null dimension where the text encoder's and the denoiser's widths are compared (was a NullPointerException)
+        ((com.fasterxml.jackson.databind.node.ArrayNode) bundle.json.at(
+                "/components/denoiser/inputs/encoder_hidden_states/shape")).set(2, (com.fasterxml.jackson.databind.JsonNode) null);
+        refused("components.denoiser.inputs.encoder_hidden_states.shape: must have rank 3");
+        // added_tokens that is not an array (was a NullPointerException in the padId check)
+        makeBundleAgain();
+        bundle.writeFile("tokenizer.json", """
+                {"model": {"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[PAD]": 0, "[UNK]": 1}},
+                 "added_tokens": {"name": "sample"}}
+                """);
+        assertDoesNotThrow(bundle::load);
     }
 
     @Test
