@@ -130,7 +130,7 @@ public final class AtomicFiles {
             return "permission denied";
         }
         if (e instanceof NoSuchFileException) {
-            return "no such file or folder (" + e.getMessage() + ")";
+            return "no such file or folder"; // the path is the target's or our temporary file's: no news
         }
         if (e instanceof FileSystemException f && f.getReason() != null) {
             return f.getReason();
