@@ -99,9 +99,9 @@ class SoakTest {
     }
 
     /**
-     * Heap in use after a full GC, open file descriptors and resident memory of this process. ONNX Runtime's tensors
-     * are JavaCPP pointers that a deallocator thread frees after the GC finds them unreachable, so resident memory
-     * is read only once it stops falling (up to 3 s): read at once it can show hundreds of MiB that are about to go.
+     * Heap in use after a full GC, open file descriptors and resident memory of this process. Resident memory read
+     * right after a burst of runs showed hundreds of MiB more than a few GCs later, so it is read only once it stops
+     * falling (up to 3 s).
      */
     record Usage(double heapMiB, long openFiles, double rssMiB) {
         static Usage now() throws IOException, InterruptedException {
