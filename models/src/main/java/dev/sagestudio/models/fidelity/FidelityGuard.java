@@ -2,7 +2,7 @@ package dev.sagestudio.models.fidelity;
 
 import dev.sagestudio.attention.AttentionBackend;
 import dev.sagestudio.attention.AttentionRequest;
-import dev.sagestudio.attention.AttentionShape;
+import dev.sagestudio.attention.ForwardingAttentionBackend;
 import dev.sagestudio.attention.cpu.ReferenceAttention;
 import dev.sagestudio.attention.tensor.HostTensor;
 import java.util.ArrayList;
@@ -98,23 +98,12 @@ public final class FidelityGuard {
         }
     }
 
-    private final class Guarded implements AttentionBackend {
-        private final AttentionBackend delegate;
+    private final class Guarded extends ForwardingAttentionBackend {
         private final Supplier<List<String>> nodeNames;
 
         Guarded(AttentionBackend delegate, Supplier<List<String>> nodeNames) {
-            this.delegate = delegate;
+            super(delegate);
             this.nodeNames = nodeNames;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public Optional<String> unsupportedReason(AttentionShape shape) {
-            return delegate.unsupportedReason(shape);
         }
 
         @Override

@@ -6,15 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sagestudio.attention.AttentionBackend;
-import dev.sagestudio.attention.AttentionRequest;
-import dev.sagestudio.attention.AttentionShape;
-import dev.sagestudio.attention.tensor.HostTensor;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.fidelity.NonFinite;
 import dev.sagestudio.models.fidelity.NonFiniteOutputException;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import java.nio.file.Path;
-import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,42 +29,19 @@ class FidelityGuardPipelineTest {
         cpu = OrtRuntime.cpu(1);
     }
 
-    /** Runs {@code delegate} but puts a NaN into the output of call number {@code badCall} (0-based), once. */
-    static final class OneBadCall implements AttentionBackend {
-        private final AttentionBackend delegate;
-        private final int badCall;
-        private int calls;
-
-        OneBadCall(AttentionBackend delegate, int badCall) {
-            this.delegate = delegate;
-            this.badCall = badCall;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public Optional<String> unsupportedReason(AttentionShape shape) {
-            return delegate.unsupportedReason(shape);
-        }
-
-        @Override
-        public HostTensor compute(AttentionRequest request) {
-            HostTensor out = delegate.compute(request);
-            if (calls++ == badCall) {
-                out.set(0, 0, 0, 0, Float.NaN);
-            }
+    /** {@code delegate} with a NaN put into the output of call number {@code badCall} (0-based), once. */
+    static AttentionBackend oneBadCall(AttentionBackend delegate, int badCall) {
+        return new OneCallChanged(delegate, badCall, out -> {
+            out.set(0, 0, 0, 0, Float.NaN);
             return out;
-        }
+        });
     }
 
     @Test
     void aQuantizedNaNIsReRunAtThatNodeInFullPrecisionAndTheFallbackIsReported() throws Exception {
         AttentionChoice sage = AttentionChoice.resolve("cpu-sage-int8-fp16", false);
         // two attention nodes, one call each per step (cond and uncond in one batch): call 2 is step 2's first node
-        try (DiffusionPipeline pipeline = DiffusionPipeline.open(image, sage, cpu, new OneBadCall(sage.backend(), 2))) {
+        try (DiffusionPipeline pipeline = DiffusionPipeline.open(image, sage, cpu, oneBadCall(sage.backend(), 2))) {
             GenerationResult result = pipeline.generate(GenerationRequest.of("a red heart", 3).withSteps(3));
             assertEquals(-1, NonFinite.firstIndex(result.output()));
             assertEquals(1, result.notes().stream().filter(n -> n.startsWith("FALLBACK: ")).count(), result.notes()
@@ -88,7 +61,7 @@ class FidelityGuardPipelineTest {
     void aNaNOfTheFullPrecisionBackendFailsTheGenerationNamingStepNodeAndBackend() throws Exception {
         AttentionChoice reference = AttentionChoice.resolve("cpu-reference", false);
         try (DiffusionPipeline pipeline = DiffusionPipeline.open(image, reference, cpu,
-                new OneBadCall(reference.backend(), 1))) {
+                oneBadCall(reference.backend(), 1))) {
             var e = assertThrows(NonFiniteOutputException.class,
                     () -> pipeline.generate(GenerationRequest.of("a red heart", 3).withSteps(2)));
             assertTrue(e.getMessage().contains("first non-finite value: step 1, Attention node")
