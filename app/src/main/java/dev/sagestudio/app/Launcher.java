@@ -1,6 +1,7 @@
 package dev.sagestudio.app;
 
 import dev.sagestudio.app.cli.SageStudioCli;
+import dev.sagestudio.app.service.NativeCache;
 import dev.sagestudio.app.ui.SageStudioApp;
 import java.util.Locale;
 import java.util.Map;
@@ -30,6 +31,7 @@ public final class Launcher {
             System.err.println("sagestudio: " + noDisplay.get());
             System.exit(2);
         }
+        NativeCache.configure(); // before ONNX Runtime's natives unpack, as the command line does
         try {
             Application.launch(SageStudioApp.class);
         } catch (RuntimeException | UnsatisfiedLinkError e) {

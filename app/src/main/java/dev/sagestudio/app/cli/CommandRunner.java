@@ -1,19 +1,22 @@
 package dev.sagestudio.app.cli;
 
 import dev.sagestudio.models.bundle.BundleException;
+import dev.sagestudio.models.fidelity.NonFiniteOutputException;
 import dev.sagestudio.models.pipeline.CancellationToken;
 import dev.sagestudio.models.pipeline.GenerationCancelledException;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs a generating command's work with Ctrl-C mapped to cancellation (the run stops within one step and closes its
  * sessions before the JVM exits) and failures turned into one clear line on stderr with an exit status:
- * 0 done, 1 failed, 2 bad input, 130 cancelled.
+ * 0 done (output written), 1 failed, 2 bad input, 3 non-finite output (NaN/Inf; nothing written unless asked),
+ * 130 cancelled (nothing written).
+ *
+ * <p>A signal that arrives once the output has replaced the target cannot undo it: the JVM then exits with the run's
+ * own status (0, "wrote" was printed) instead of the signal's 130, so the status always says what happened.
  */
 final class CommandRunner {
 
@@ -25,22 +28,22 @@ final class CommandRunner {
     private CommandRunner() {
     }
 
-    /** Creates the folder {@code file} goes into, if missing. */
-    static void createParentFolder(Path file) throws IOException {
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-    }
+    /** Exit status of a generation whose output holds NaN or Inf. */
+    static final int NON_FINITE = 3;
+    static final int CANCELLED = 130;
 
     static int run(PrintWriter err, Work work) {
         CancellationToken cancel = new CancellationToken();
         CountDownLatch finished = new CountDownLatch(1);
+        AtomicInteger status = new AtomicInteger(-1);
         Thread hook = new Thread(() -> {
             cancel.cancel();
             try {
                 // let the run notice, close its sessions and print its message before the JVM goes
-                finished.await(30, TimeUnit.SECONDS);
+                if (finished.await(30, TimeUnit.SECONDS) && status.get() >= 0 && status.get() != CANCELLED) {
+                    // the run completed (e.g. the output was already written): exit with what happened
+                    Runtime.getRuntime().halt(status.get());
+                }
             } catch (InterruptedException ignored) {
                 Thread.currentThread().interrupt();
             }
@@ -52,20 +55,8 @@ final class CommandRunner {
             hooked = false;
         }
         try {
-            work.run(cancel);
-            return 0;
-        } catch (GenerationCancelledException e) {
-            err.println();
-            err.println("cancelled: " + e.getMessage());
-            return 130;
-        } catch (IllegalArgumentException | BundleException e) {
-            err.println();
-            err.println("error: " + e.getMessage());
-            return 2;
-        } catch (Exception e) {
-            err.println();
-            err.println("failed: " + e.getMessage());
-            return 1;
+            status.set(outcome(err, work, cancel));
+            return status.get();
         } finally {
             err.flush();
             finished.countDown();
@@ -76,6 +67,29 @@ final class CommandRunner {
                     // the hook is running: it is waiting for us and will now return
                 }
             }
+        }
+    }
+
+    private static int outcome(PrintWriter err, Work work, CancellationToken cancel) {
+        try {
+            work.run(cancel);
+            return 0;
+        } catch (GenerationCancelledException e) {
+            err.println();
+            err.println("cancelled: " + e.getMessage());
+            return CANCELLED;
+        } catch (NonFiniteOutputException e) {
+            err.println();
+            err.println("failed: " + e.getMessage());
+            return NON_FINITE;
+        } catch (IllegalArgumentException | BundleException e) {
+            err.println();
+            err.println("error: " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            err.println();
+            err.println("failed: " + e.getMessage());
+            return 1;
         }
     }
 }

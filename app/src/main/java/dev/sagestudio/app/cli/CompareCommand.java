@@ -1,7 +1,9 @@
 package dev.sagestudio.app.cli;
 
 import dev.sagestudio.models.bundle.ModelBundle;
+import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.output.AnimatedGif;
+import dev.sagestudio.models.output.OutputTarget;
 import dev.sagestudio.models.output.PngWithParameters;
 import dev.sagestudio.models.pipeline.AbComparison;
 import dev.sagestudio.models.pipeline.AbResult;
@@ -63,6 +65,10 @@ public final class CompareCommand implements Callable<Integer> {
             ModelBundle bundle = options.bundle();
             GenerationRequest request = options.request();
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
+            boolean video = bundle.spec().kind() == ModelSpec.Kind.VIDEO;
+            Path target = output != null ? output
+                    : Path.of("sagestudio-compare-" + request.seed() + (video ? ".gif" : ".png"));
+            OutputTarget.check(target).forEach(p -> err.println("removed a stale partial file of an earlier run: " + p));
             AbResult result;
             try (AttentionChoice a = AttentionResolver.resolve(backendA, options.cpuFallback, options.threads);
                  AttentionChoice b = AttentionResolver.resolve(backendB, options.cpuFallback, options.threads)) {
@@ -71,12 +77,8 @@ public final class CompareCommand implements Callable<Integer> {
                         name -> new ConsoleProgress(err, String.format(Locale.ROOT, "%-20s", name)), cancel);
             }
             out.print(CompareReport.table(result));
-            boolean video = result.a().frames() > 1 || result.a().kind().name().equals("VIDEO");
-            Path target = output != null ? output
-                    : Path.of("sagestudio-compare-" + request.seed() + (video ? ".gif" : ".png"));
-            CommandRunner.createParentFolder(target);
             if (target.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gif")) {
-                AnimatedGif.write(target, CompareReport.sideBySide(result), result.a().fps());
+                AnimatedGif.write(target, CompareReport.sideBySide(result), result.a().fps(), cancel.writeGate(result.a().steps()));
             } else if (video) {
                 throw new IllegalArgumentException("a video comparison is written as .gif, not " + target.getFileName());
             } else {
@@ -85,7 +87,8 @@ public final class CompareCommand implements Callable<Integer> {
                         + result.b().execution().attentionThatRan());
                 parameters.put("psnr_db", Double.toString(result.metrics().psnr()));
                 parameters.put("ssim", Double.toString(result.metrics().ssim()));
-                PngWithParameters.write(target, CompareReport.sideBySide(result).get(0), parameters);
+                PngWithParameters.write(target, CompareReport.sideBySide(result).get(0), parameters,
+                        cancel.writeGate(result.a().steps()));
             }
             out.println("wrote " + target + " (left: A " + result.a().execution().attentionThatRan() + ", right: B "
                     + result.b().execution().attentionThatRan() + ")");

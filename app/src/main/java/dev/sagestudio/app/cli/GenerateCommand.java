@@ -2,7 +2,9 @@ package dev.sagestudio.app.cli;
 
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
+import dev.sagestudio.models.fidelity.NonFiniteOutputException;
 import dev.sagestudio.models.output.GenerationOutput;
+import dev.sagestudio.models.output.OutputTarget;
 import dev.sagestudio.models.pipeline.AttentionChoice;
 import dev.sagestudio.models.pipeline.AttentionResolver;
 import dev.sagestudio.models.pipeline.DiffusionPipeline;
@@ -24,7 +26,8 @@ import picocli.CommandLine.Spec;
         description = {"Generates an image (PNG with the parameters embedded) or a video (GIF or MP4) from a prompt"
                 + " with a model bundle; ONNX Runtime runs the layers, the chosen backend runs attention.",
                 "Prints the backend that actually ran and the timing. Ctrl-C stops within one step.",
-                "Exit status: 0 done, 1 failed, 2 bad input, 130 cancelled."})
+                "Exit status: 0 written, 1 failed, 2 bad input, 3 the output holds NaN/Inf (nothing written unless"
+                        + " --keep-bad-output), 130 cancelled (nothing written)."})
 public final class GenerateCommand implements Callable<Integer> {
 
     @Spec
@@ -44,6 +47,10 @@ public final class GenerateCommand implements Callable<Integer> {
             + " .mp4 for videos (default: sagestudio-<seed>.png, or .gif for a video model).")
     Path output;
 
+    @Option(names = "--keep-bad-output", description = "Write the output even when it holds NaN or Inf (exit status"
+            + " stays 3).")
+    boolean keepBadOutput;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -55,16 +62,23 @@ public final class GenerateCommand implements Callable<Integer> {
             Path target = output != null ? output
                     : Path.of("sagestudio-" + request.seed() + (video ? ".gif" : ".png"));
             GenerationOutput.checkTarget(bundle.spec().kind(), target);
+            OutputTarget.check(target).forEach(p -> err.println("removed a stale partial file of an earlier run: " + p));
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
             GenerationResult result;
             try (AttentionChoice attention = AttentionResolver.resolve(backend, options.cpuFallback, options.threads);
                  DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, attention, OrtRuntime.cpu(options.threads))) {
                 attention.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
                 result = pipeline.generate(request, new ConsoleProgress(err, "denoising"), cancel);
+            } catch (NonFiniteOutputException e) {
+                if (keepBadOutput) {
+                    GenerationResult bad = e.result(GenerationResult.class).orElseThrow();
+                    GenerationOutput.write(bad, target, cancel.writeGate(bad.steps()));
+                    err.println("kept the bad output as asked: wrote " + target);
+                }
+                throw e;
             }
             result.notes().forEach(n -> err.println("note: " + n));
-            CommandRunner.createParentFolder(target);
-            GenerationOutput.write(result, target);
+            GenerationOutput.write(result, target, cancel.writeGate(result.steps()));
             out.println("wrote " + target);
             out.println(ExecutionText.describe(result.execution()));
             String attentionTime = result.execution().attentionCalls() == 0 ? "attention inside ONNX Runtime"

@@ -56,14 +56,22 @@ public final class InspectCommand implements Callable<Integer> {
     boolean noProbe;
 
     @Option(names = "--threads", description = "ONNX Runtime threads for the probe run (default: ${DEFAULT-VALUE}).")
-    int threads = 2;
+    int threads = Math.min(2, dev.sagestudio.models.runtime.ThreadLimit.max());
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         AttentionBackend chosen = attention.backend(spec);
-        List<Path> files = modelFiles();
+        List<Path> files;
+        try {
+            files = modelFiles();
+        } catch (BundleException e) {
+            // the bundle's own problem, not a wrong command line: the message, without the usage text
+            err.println("inspect " + path + ": " + e.getMessage());
+            err.flush();
+            return 2;
+        }
         int status = 0;
         for (Path file : files) {
             try {
@@ -77,7 +85,7 @@ public final class InspectCommand implements Callable<Integer> {
         return status;
     }
 
-    private List<Path> modelFiles() {
+    private List<Path> modelFiles() throws BundleException {
         if (Files.isRegularFile(path)) {
             return List.of(path);
         }
@@ -86,14 +94,10 @@ public final class InspectCommand implements Callable<Integer> {
         }
         if (Files.exists(path.resolve("model.json"))) {
             // A model bundle: its validated components, in pipeline order.
-            try {
-                ModelBundle bundle = ModelBundle.load(path);
-                List<Path> components = new ArrayList<>(List.of(bundle.textEncoderFile(), bundle.denoiserFile()));
-                bundle.vaeDecoderFile().ifPresent(components::add);
-                return components;
-            } catch (BundleException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
-            }
+            ModelBundle bundle = ModelBundle.load(path);
+            List<Path> components = new ArrayList<>(List.of(bundle.textEncoderFile(), bundle.denoiserFile()));
+            bundle.vaeDecoderFile().ifPresent(components::add);
+            return components;
         }
         try (Stream<Path> walk = Files.walk(path, 4)) {
             List<Path> found = new ArrayList<>(walk.filter(p -> p.getFileName().toString().endsWith(".onnx"))

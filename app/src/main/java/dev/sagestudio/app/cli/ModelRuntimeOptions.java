@@ -13,7 +13,8 @@ class ModelRuntimeOptions {
     String model;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "ONNX Runtime intra-op threads per session; 0 = ONNX Runtime's default (default: ${DEFAULT-VALUE}).")
+            description = "ONNX Runtime intra-op threads per session, at most the machine's cores; 0 = ONNX Runtime's"
+                    + " default (default: ${DEFAULT-VALUE}).")
     int threads = 0;
 
     @Option(names = "--cpu-fallback", description = "Let a GPU backend name run on its CPU counterpart (reported as a"

@@ -1,5 +1,6 @@
 package dev.sagestudio.app.cli;
 
+import dev.sagestudio.app.service.NativeCache;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,6 +16,7 @@ public final class SageStudioCli implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        NativeCache.configure(); // before any native library unpacks
         System.exit(commandLine().execute(args));
     }
 

@@ -1,6 +1,7 @@
 package dev.sagestudio.app.service;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +10,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 
 /**
  * Finds model bundles: a folder given on the command line, or a bundle of {@code models/bundled/} by name. The
@@ -34,25 +37,49 @@ public final class BundleLocator {
             if (Files.isDirectory(asPath)) {
                 return asPath;
             }
+            if (Files.exists(asPath)) {
+                throw new IllegalArgumentException("model " + asPath.toAbsolutePath() + " is not a folder (a bundle is"
+                        + " a folder holding model.json, see docs/model-bundle.md)");
+            }
             if (model.contains("/") || model.contains("\\")) {
                 throw new IllegalArgumentException("model folder " + asPath.toAbsolutePath() + " does not exist");
             }
         }
         String name = model == null ? DEFAULT_IMAGE_MODEL : model;
         List<Path> searched = new ArrayList<>();
+        Set<String> available = new TreeSet<>();
         for (Path root : candidateRoots()) {
             Path bundled = root.resolve(BUNDLED);
-            searched.add(bundled);
             if (Files.isDirectory(bundled.resolve(name))) {
                 return bundled.resolve(name);
+            }
+            if (Files.isDirectory(bundled)) {
+                searched.add(bundled);
+                available.addAll(bundleNames(bundled));
             }
         }
         String what = model == null ? "the default image model '" + name + "'" : "no model folder or bundled model '"
                 + name + "'";
-        throw new IllegalArgumentException((model == null ? "cannot find " : "") + what + " (looked in "
-                + searched + "). The bundled models are trained and exported separately (models/training); until they"
-                + " are in models/bundled, pass --model <bundle folder> (a folder with model.json, see"
-                + " docs/model-bundle.md), or set SAGESTUDIO_HOME to the installation folder");
+        if (searched.isEmpty()) {
+            throw new IllegalArgumentException((model == null ? "cannot find " : "") + what + ": no models/bundled"
+                    + " folder found (looked above " + Path.of("").toAbsolutePath() + " and the program's folder);"
+                    + " pass --model <bundle folder> (a folder with model.json, see docs/model-bundle.md), or set"
+                    + " SAGESTUDIO_HOME to the installation folder");
+        }
+        throw new IllegalArgumentException((model == null ? "cannot find " : "") + what + "; bundled models: "
+                + (available.isEmpty() ? "none" : String.join(", ", available)) + " (in " + searched.get(0)
+                + (searched.size() > 1 ? " and " + (searched.size() - 1) + " more folder(s)" : "")
+                + "); or pass --model <bundle folder> (a folder with model.json, see docs/model-bundle.md)");
+    }
+
+    /** The folders in {@code bundled} that hold a model.json. */
+    private static List<String> bundleNames(Path bundled) {
+        try (Stream<Path> entries = Files.list(bundled)) {
+            return entries.filter(p -> Files.isRegularFile(p.resolve("model.json")))
+                    .map(p -> p.getFileName().toString()).toList();
+        } catch (IOException | UncheckedIOException e) {
+            return List.of();
+        }
     }
 
     /**
@@ -73,7 +100,8 @@ public final class BundleLocator {
         return List.of();
     }
 
-    static List<Path> candidateRoots() {
+    /** Where bundled models are looked for, in order (the installation, then the working folder and its parents). */
+    public static List<Path> candidateRoots() {
         Set<Path> roots = new LinkedHashSet<>();
         Optional.ofNullable(System.getProperty("sagestudio.home")).map(Path::of).ifPresent(roots::add);
         Optional.ofNullable(System.getenv("SAGESTUDIO_HOME")).map(Path::of).ifPresent(roots::add);

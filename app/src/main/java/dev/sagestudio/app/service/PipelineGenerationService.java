@@ -40,7 +40,7 @@ import java.util.function.Supplier;
  */
 public final class PipelineGenerationService implements GenerationService, AutoCloseable {
 
-    /** The CPU backends the picker offers (every name {@link AttentionChoice#resolve} accepts has a variant here). */
+    /** The CPU backends the picker offers (every name {@link AttentionResolver#resolve} accepts has a variant here). */
     private static final List<String[]> CPU_BACKENDS = List.of(
             new String[] {AttentionChoice.ONNX_RUNTIME, "ONNX Runtime's own attention, the fastest CPU path"},
             new String[] {"cpu-sage-int8-fp16", "SageAttention INT8 QK, FP16 PV, emulated on the CPU (slow)"},

@@ -121,6 +121,19 @@ final class BundleValidator {
         if (t.padId() == null || t.padId() < 0) {
             problems.add("tokenizer.padId: must be a token id >= 0, got " + t.padId());
         }
+        TokenizerVocabulary vocabulary = files.containsKey("tokenizer.file")
+                ? TokenizerVocabulary.read(files.get("tokenizer.file")) : null;
+        if (vocabulary != null) {
+            problems.addAll(vocabulary.overlongAddedTokens("tokenizer.file " + t.file()));
+            if (t.padId() != null && t.padId() >= 0) {
+                vocabulary.size().ifPresent(size -> {
+                    if (t.padId() >= size) {
+                        problems.add("tokenizer.padId: " + t.padId() + " is not in the vocabulary of " + t.file()
+                                + " (ids 0.." + (size - 1) + ")");
+                    }
+                });
+            }
+        }
     }
 
     private void components(boolean settingsSound) {
@@ -166,7 +179,8 @@ final class BundleValidator {
             if (hidden != null && ehs != null && rank(hidden) == 3 && rank(ehs) == 3) {
                 Dim a = hidden.shape().get(2);
                 Dim b = ehs.shape().get(2);
-                if (a.isFixed() && b.isFixed() && a.size() != b.size()) {
+                // a null dimension is reported by the rank check of that tensor
+                if (a != null && b != null && a.isFixed() && b.isFixed() && a.size() != b.size()) {
                     problems.add(w + ".inputs.encoder_hidden_states.shape[2]: the text encoder outputs " + a.size()
                             + " channels but the denoiser takes " + b.size());
                 }

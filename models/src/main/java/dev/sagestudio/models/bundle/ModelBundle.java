@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.module.SimpleDeserializers;
 import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
@@ -115,10 +116,17 @@ public final class ModelBundle {
                     .collect(Collectors.joining(", "));
             throw new BundleException(label, where(e, true) + "unknown field '" + e.getPropertyName()
                     + "' (known: " + known + "; free-form additions go under \"extensions\")");
+        } catch (InvalidFormatException e) {
+            // our enum reader's "unknown value 'x'; expected one of: ...", or a value Jackson cannot convert
+            boolean ours = e.getTargetType() != null && JsonName.class.isAssignableFrom(e.getTargetType());
+            throw new BundleException(label, where(e, false) + (ours ? e.getOriginalMessage()
+                    : JsonTypeMessage.of(e, tree)));
+        } catch (MismatchedInputException e) {
+            throw new BundleException(label, where(e, false) + JsonTypeMessage.of(e, tree));
         } catch (JsonMappingException e) {
             Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : null;
             throw new BundleException(label, where(e, false)
-                    + (cause != null ? cause.getMessage() : e.getOriginalMessage()));
+                    + (cause != null ? cause.getMessage() : JsonTypeMessage.of(e, tree)));
         } catch (JsonProcessingException e) {
             throw new BundleException(label, "model.json: " + e.getOriginalMessage());
         }

@@ -85,10 +85,17 @@ public final class GraphPartitioner {
         }
 
         List<String> graphOutputs = graph.getOutputList().stream().map(ValueInfoProto::getName).toList();
+        Set<String> producedByNodes = new HashSet<>();
+        graph.getNodeList().forEach(node -> producedByNodes.addAll(node.getOutputList()));
         for (String output : graphOutputs) {
             if (initializers.containsKey(output) && !graphInputs.contains(output)) {
                 throw new OnnxModelException(model.source() + ": graph output '" + output
                         + "' is a constant initializer; such graphs are not supported");
+            }
+            // Checked here, not when running: a damaged graph whose output nothing writes must fail on opening.
+            if (!producedByNodes.contains(output) && !graphInputs.contains(output)) {
+                throw new OnnxModelException(model.source() + ": graph output '" + output
+                        + "' is written by no node and is no graph input");
             }
         }
         // Tensors needed after each group: consumers in later groups plus graph outputs. Nodes whose

@@ -24,6 +24,12 @@ public final class AnimatedGif {
     }
 
     public static void write(Path target, List<BufferedImage> frames, int fps) throws IOException {
+        write(target, frames, fps, AtomicFiles.CommitGate.ALWAYS);
+    }
+
+    /** As {@link #write(Path, List, int)}; {@code gate} may still stop the write just before it replaces the target. */
+    public static void write(Path target, List<BufferedImage> frames, int fps, AtomicFiles.CommitGate gate)
+            throws IOException {
         if (frames.isEmpty() || fps < 1 || fps > 100) {
             throw new IllegalArgumentException("need at least one frame and fps in 1..100, got " + frames.size()
                     + " frames at " + fps);
@@ -41,7 +47,7 @@ public final class AnimatedGif {
             } finally {
                 writer.dispose();
             }
-        });
+        }, gate);
     }
 
     private static IIOMetadata frameMetadata(ImageWriter writer, BufferedImage frame, int delay) throws IOException {

@@ -22,14 +22,19 @@ public final class GenerationOutput {
     }
 
     /**
-     * Writes the output atomically: {@code .png} (images; {@link GenerationResult#parameters()} embedded as text
+     * Writes the output atomically: {@code .png} (images; {@link GenerationResult#parameters()} embedded as iTXt
      * chunks), {@code .gif} (animated, looping) or {@code .mp4} (H.264) for video.
      */
     public static void write(GenerationResult r, Path target) throws IOException {
+        write(r, target, AtomicFiles.CommitGate.ALWAYS);
+    }
+
+    /** As {@link #write(GenerationResult, Path)}; {@code gate} runs just before the new file replaces the target and may stop it. */
+    public static void write(GenerationResult r, Path target, AtomicFiles.CommitGate gate) throws IOException {
         switch (checkTarget(r.kind(), target)) {
-            case "png" -> PngWithParameters.write(target, images(r).get(0), r.parameters());
-            case "gif" -> AnimatedGif.write(target, images(r), r.fps());
-            default -> Mp4Video.write(target, images(r), r.fps());
+            case "png" -> PngWithParameters.write(target, images(r).get(0), r.parameters(), gate);
+            case "gif" -> AnimatedGif.write(target, images(r), r.fps(), gate);
+            default -> Mp4Video.write(target, images(r), r.fps(), gate);
         }
     }
 

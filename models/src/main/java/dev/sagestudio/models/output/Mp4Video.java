@@ -19,6 +19,12 @@ public final class Mp4Video {
     }
 
     public static void write(Path target, List<BufferedImage> frames, int fps) throws IOException {
+        write(target, frames, fps, AtomicFiles.CommitGate.ALWAYS);
+    }
+
+    /** As {@link #write(Path, List, int)}; {@code gate} may still stop the write just before it replaces the target. */
+    public static void write(Path target, List<BufferedImage> frames, int fps, AtomicFiles.CommitGate gate)
+            throws IOException {
         if (frames.isEmpty() || fps < 1 || fps > 120) {
             throw new IllegalArgumentException("need at least one frame and fps in 1..120, got " + frames.size()
                     + " frames at " + fps);
@@ -42,7 +48,7 @@ public final class Mp4Video {
                 }
                 encoder.finish();
             }
-        });
+        }, gate);
     }
 
     private static BufferedImage toRgb(BufferedImage frame) {

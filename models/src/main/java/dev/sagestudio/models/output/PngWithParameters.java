@@ -2,7 +2,6 @@ package dev.sagestudio.models.output;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,9 +18,10 @@ import javax.imageio.stream.ImageOutputStream;
 import org.w3c.dom.Node;
 
 /**
- * PNG with the generation parameters as text chunks (the JDK's PNG codec): a value in Latin-1 goes into a
- * tEXt chunk, any other into an uncompressed UTF-8 iTXt chunk. Keys are PNG keywords: 1..79 printable Latin-1
- * characters, no leading, trailing or double spaces.
+ * PNG with the generation parameters as text chunks (the JDK's PNG codec): every value goes into an uncompressed
+ * UTF-8 iTXt chunk, with control characters (C0, DEL, C1: newlines, ANSI escapes) written as a backslash, "u" and
+ * four hex digits, so that a prompt cannot put terminal escapes into a tool that prints the metadata. Keys are PNG keywords: 1..79 printable
+ * Latin-1 characters, no leading, trailing or double spaces.
  */
 public final class PngWithParameters {
 
@@ -32,6 +32,12 @@ public final class PngWithParameters {
 
     /** Writes {@code image} with {@code parameters} to {@code target}, atomically. */
     public static void write(Path target, BufferedImage image, Map<String, String> parameters) throws IOException {
+        write(target, image, parameters, AtomicFiles.CommitGate.ALWAYS);
+    }
+
+    /** As {@link #write(Path, BufferedImage, Map)}; {@code gate} may still stop the write before it replaces the target. */
+    public static void write(Path target, BufferedImage image, Map<String, String> parameters,
+                             AtomicFiles.CommitGate gate) throws IOException {
         parameters.forEach(PngWithParameters::checkKeyword);
         ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
         try {
@@ -43,7 +49,7 @@ public final class PngWithParameters {
                     writer.setOutput(out);
                     writer.write(new IIOImage(image, null, metadata));
                 }
-            });
+            }, gate);
         } catch (IIOInvalidTreeException e) {
             throw new IOException("cannot build PNG text chunks: " + e.getMessage(), e);
         } finally {
@@ -53,32 +59,34 @@ public final class PngWithParameters {
 
     private static IIOMetadataNode textChunks(Map<String, String> parameters) {
         var root = new IIOMetadataNode(FORMAT);
-        var text = new IIOMetadataNode("tEXt");
         var itxt = new IIOMetadataNode("iTXt");
         for (var e : parameters.entrySet()) {
-            if (StandardCharsets.ISO_8859_1.newEncoder().canEncode(e.getValue())) {
-                var entry = new IIOMetadataNode("tEXtEntry");
-                entry.setAttribute("keyword", e.getKey());
-                entry.setAttribute("value", e.getValue());
-                text.appendChild(entry);
-            } else {
-                var entry = new IIOMetadataNode("iTXtEntry");
-                entry.setAttribute("keyword", e.getKey());
-                entry.setAttribute("compressionFlag", "FALSE");
-                entry.setAttribute("compressionMethod", "0");
-                entry.setAttribute("languageTag", "");
-                entry.setAttribute("translatedKeyword", "");
-                entry.setAttribute("text", e.getValue());
-                itxt.appendChild(entry);
-            }
-        }
-        if (text.hasChildNodes()) {
-            root.appendChild(text);
+            var entry = new IIOMetadataNode("iTXtEntry");
+            entry.setAttribute("keyword", e.getKey());
+            entry.setAttribute("compressionFlag", "FALSE");
+            entry.setAttribute("compressionMethod", "0");
+            entry.setAttribute("languageTag", "");
+            entry.setAttribute("translatedKeyword", "");
+            entry.setAttribute("text", escapeControls(e.getValue()));
+            itxt.appendChild(entry);
         }
         if (itxt.hasChildNodes()) {
             root.appendChild(itxt);
         }
         return root;
+    }
+
+    /** {@code value} with every ISO control character (U+0000..U+001F, U+007F..U+009F) as backslash, "u", 4 hex digits. */
+    public static String escapeControls(String value) {
+        StringBuilder sb = new StringBuilder(value.length());
+        value.chars().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", c));
+            } else {
+                sb.append((char) c);
+            }
+        });
+        return sb.toString();
     }
 
     private static void checkKeyword(String key, String value) {

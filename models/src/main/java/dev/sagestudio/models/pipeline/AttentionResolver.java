@@ -105,9 +105,7 @@ public final class AttentionResolver {
             whyNot = e.getMessage();
         }
         if (!allowCpuFallback) {
-            throw new IllegalArgumentException("attention backend '" + name + "' needs the GPU, which cannot be used: "
-                    + whyNot + " Choose a CPU backend (" + catalog.cpuNamesSummary() + ") or allow the CPU fallback,"
-                    + " which runs " + cpuName + " and reports it");
+            throw new IllegalArgumentException(GpuRefusal.message(name, cpuName, whyNot));
         }
         return new AttentionChoice(name, catalog.require(cpuName).createCpu(), Optional.of(name
                 + " ran on the CPU as " + cpuName + " because the GPU cannot be used: " + whyNot), Optional.empty(),

@@ -1,5 +1,7 @@
 package dev.sagestudio.models.pipeline;
 
+import dev.sagestudio.models.output.AtomicFiles;
+
 /**
  * Asks a running generation to stop. The pipeline checks it before every denoising step (and between the
  * conditional and unconditional halves when they run as separate calls), so a cancelled run stops within one
@@ -15,6 +17,19 @@ public final class CancellationToken {
 
     public boolean isCancelled() {
         return cancelled;
+    }
+
+    /**
+     * A gate for {@link AtomicFiles} that stops the write of a finished generation's output if this token was
+     * cancelled meanwhile, so that a cancelled run never replaces the output file.
+     */
+    public AtomicFiles.CommitGate writeGate(int steps) {
+        return () -> {
+            if (cancelled) {
+                throw new GenerationCancelledException("cancelled while writing the output; nothing was written",
+                        steps, steps);
+            }
+        };
     }
 
     /** Throws if cancelled; {@code stepsDone} goes into the exception. */

@@ -2,11 +2,10 @@ package dev.sagestudio.models.pipeline;
 
 import dev.sagestudio.attention.AttentionBackend;
 import dev.sagestudio.attention.AttentionRequest;
-import dev.sagestudio.attention.AttentionShape;
+import dev.sagestudio.attention.ForwardingAttentionBackend;
 import dev.sagestudio.attention.tensor.HostTensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -14,13 +13,12 @@ import java.util.Set;
  * steps, up to {@code maxCallsPerStep} per step and {@code maxBytes} in all. The name is the wrapped backend's, since
  * that is what runs. The pipeline tells it the current step through {@link #beforeStep}.
  */
-final class CapturingBackend implements AttentionBackend {
+final class CapturingBackend extends ForwardingAttentionBackend {
 
     /** One captured call: {@code index} counts the attention calls within the step, in execution order. */
     record Captured(int step, int index, AttentionRequest request, HostTensor output) {
     }
 
-    private final AttentionBackend delegate;
     private final Set<Integer> steps;
     private final int maxCallsPerStep;
     private final long maxBytes;
@@ -31,7 +29,7 @@ final class CapturingBackend implements AttentionBackend {
     private boolean budgetHit;
 
     CapturingBackend(AttentionBackend delegate, Set<Integer> steps, int maxCallsPerStep, long maxBytes) {
-        this.delegate = delegate;
+        super(delegate);
         this.steps = Set.copyOf(steps);
         this.maxCallsPerStep = maxCallsPerStep;
         this.maxBytes = maxBytes;
@@ -49,16 +47,6 @@ final class CapturingBackend implements AttentionBackend {
     /** Whether some sampled calls were skipped because the byte budget was spent. */
     boolean budgetHit() {
         return budgetHit;
-    }
-
-    @Override
-    public String name() {
-        return delegate.name();
-    }
-
-    @Override
-    public Optional<String> unsupportedReason(AttentionShape shape) {
-        return delegate.unsupportedReason(shape);
     }
 
     @Override

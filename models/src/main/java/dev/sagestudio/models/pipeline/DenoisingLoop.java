@@ -32,10 +32,13 @@ interface DenoisingLoop extends AutoCloseable {
      * @param cancel        checked before every step
      * @param start         {@link System#nanoTime()} when the generation began (events carry the elapsed time)
      * @param decode        turns a sample into pixels, for previews
+     * @param watch         told of every step and given the sample after it, where the loop has it on the host
+     *                      (the fidelity guard)
      */
     record Context(Scheduler scheduler, String schedulerName, SeededNoise noise, float[] initial,
                    List<float[]> contexts, int textLength, int textWidth, double guidance, int previewEvery,
-                   ProgressListener listener, CancellationToken cancel, long start, UnaryOperator<float[]> decode) {
+                   ProgressListener listener, CancellationToken cancel, long start, UnaryOperator<float[]> decode,
+                   StepWatch watch) {
 
         public Context {
             Objects.requireNonNull(scheduler, "scheduler");
@@ -45,6 +48,7 @@ interface DenoisingLoop extends AutoCloseable {
             Objects.requireNonNull(listener, "listener");
             Objects.requireNonNull(cancel, "cancel");
             Objects.requireNonNull(decode, "decode");
+            Objects.requireNonNull(watch, "watch");
         }
 
         boolean guided() {
@@ -59,6 +63,15 @@ interface DenoisingLoop extends AutoCloseable {
         boolean previewAt(int i) {
             return previewEvery > 0 && ((i + 1) % previewEvery == 0 || i == steps() - 1);
         }
+    }
+
+    /** Watches a host loop step by step; the device loop keeps the sample on the GPU and calls neither method. */
+    interface StepWatch {
+        /** Step {@code step} (0-based) is about to run. */
+        void beforeStep(int step);
+
+        /** {@code sample} is the sample after step {@code step}; it must not be changed. */
+        void afterStep(int step, float[] sample);
     }
 
     /**

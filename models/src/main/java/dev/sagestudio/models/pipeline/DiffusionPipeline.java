@@ -3,7 +3,9 @@ package dev.sagestudio.models.pipeline;
 import dev.sagestudio.attention.AttentionBackend;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
+import dev.sagestudio.models.fidelity.FidelityGuard;
 import dev.sagestudio.models.noise.SeededNoise;
+import dev.sagestudio.models.onnx.AttentionNode;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.scheduler.Scheduler;
 import dev.sagestudio.models.scheduler.SchedulerConfig;
@@ -42,12 +44,14 @@ public final class DiffusionPipeline implements AutoCloseable {
     private final Denoiser denoiser;
     private final SampleDecoder decoder;
     private final int frames;
+    private final FidelityGuard fidelity;
     /** Chosen when the pipeline opens (tests may swap in the sample-resident loop over host memory). */
     private DenoisingLoop loop;
     private boolean closed;
 
     private DiffusionPipeline(ModelBundle bundle, AttentionChoice attention, OrtRuntime runtime, TextEmbedder embedder,
-                              Denoiser denoiser, SampleDecoder decoder, int frames, DenoisingLoop loop) {
+                              Denoiser denoiser, SampleDecoder decoder, int frames, DenoisingLoop loop,
+                              FidelityGuard fidelity) {
         this.bundle = bundle;
         this.attention = attention;
         this.runtime = runtime;
@@ -56,6 +60,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         this.decoder = decoder;
         this.frames = frames;
         this.loop = loop;
+        this.fidelity = fidelity;
     }
 
     /** Opens the bundle's graphs with {@code attention} running every substituted attention node. */
@@ -70,6 +75,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         Objects.requireNonNull(bundle, "bundle");
         Objects.requireNonNull(attention, "attention");
         Objects.requireNonNull(runtime, "runtime");
+        MemoryEstimate.requireFits(bundle);
         ModelSpec spec = bundle.spec();
         ModelSpec.SampleSpec s = spec.sample();
         int frames = s.frames() == null ? 1 : s.frames();
@@ -79,12 +85,15 @@ public final class DiffusionPipeline implements AutoCloseable {
         boolean video = spec.kind() == ModelSpec.Kind.VIDEO;
         long[] sampleShape = video ? new long[] {s.channels(), frames, h, w} : new long[] {s.channels(), h, w};
         List<AutoCloseable> opened = new ArrayList<>();
+        FidelityGuard fidelity = new FidelityGuard();
+        List<String> guardedNodes = new ArrayList<>();
         try {
             PromptTokenizer tokenizer = PromptTokenizer.forBundle(bundle);
             opened.add(tokenizer);
             String outsideLoop = "the chosen backend runs the denoiser's attention";
             GraphComponent text = GraphComponent.whole("text encoder", bundle.textEncoderFile(), runtime, outsideLoop);
             opened.add(text);
+            text.requireDeclared("components.textEncoder", bundle.textEncoderFile(), spec.components().textEncoder());
             TextEmbedder embedder = new TextEmbedder(tokenizer, text, spec.components().textEncoder());
             GraphComponent den;
             if (attention.isOnnxRuntime()) {
@@ -94,22 +103,28 @@ public final class DiffusionPipeline implements AutoCloseable {
                 den = GraphComponent.onDevice("denoiser", bundle.denoiserFile(), attention.device().get());
             } else {
                 // Host path; also a device-path choice whose attention is wrapped (activation capture).
-                den = GraphComponent.partitioned("denoiser", bundle.denoiserFile(), denoiserAttention,
-                        attention.shapeFallback(), runtime);
+                den = GraphComponent.partitioned("denoiser", bundle.denoiserFile(),
+                        fidelity.guard(denoiserAttention, () -> guardedNodes), attention.shapeFallback(), runtime);
+                den.plan().attentionNodes().stream().filter(AttentionNode::substituted)
+                        .forEach(n -> guardedNodes.add(n.label()));
             }
             opened.add(den);
+            den.requireDeclared("components.denoiser", bundle.denoiserFile(), spec.components().denoiser());
             Denoiser denoiser = new Denoiser(den, spec.components().denoiser(), sampleShape);
             Optional<GraphComponent> vae = Optional.empty();
             if (bundle.vaeDecoderFile().isPresent()) {
                 vae = Optional.of(GraphComponent.whole("VAE decoder", bundle.vaeDecoderFile().get(), runtime,
                         outsideLoop));
                 opened.add(vae.get());
+                vae.get().requireDeclared("components.vaeDecoder", bundle.vaeDecoderFile().get(),
+                        spec.components().vaeDecoder());
             }
             SampleDecoder decoder = new SampleDecoder(vae, spec.components().vaeDecoder(), s.channels(), frames, h, w,
                     s.height(), s.width(), video);
             DenoisingLoop loop = chooseLoop(bundle, attention, den, denoiser);
             opened.add(loop);
-            return new DiffusionPipeline(bundle, attention, runtime, embedder, denoiser, decoder, frames, loop);
+            return new DiffusionPipeline(bundle, attention, runtime, embedder, denoiser, decoder, frames, loop,
+                    fidelity);
         } catch (RuntimeException | IOException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -201,6 +216,8 @@ public final class DiffusionPipeline implements AutoCloseable {
      *
      * @throws GenerationCancelledException when {@code cancel} is cancelled; the run stops before the next step (or
      *                                      between the two halves of a guided step run as separate calls)
+     * @throws dev.sagestudio.models.fidelity.NonFiniteOutputException when the output holds NaN or Inf (it carries
+     *                                      the result, and says where the first non-finite value appeared)
      */
     public GenerationResult generate(GenerationRequest request, ProgressListener listener, CancellationToken cancel) {
         Objects.requireNonNull(request, "request");
@@ -210,6 +227,8 @@ public final class DiffusionPipeline implements AutoCloseable {
             throw new IllegalStateException("this pipeline has been closed");
         }
         long start = System.nanoTime();
+        fidelity.begin();
+        String attentionName = attention.backend() == null ? attention.requested() : attention.backend().name();
         // 1. check inputs: the request's settings over the model's defaults
         Settings settings = settings(request);
         cancel.throwIfCancelled(0, settings.steps());
@@ -230,7 +249,20 @@ public final class DiffusionPipeline implements AutoCloseable {
         // 4. the loop
         DenoisingLoop.Outcome outcome = loop.run(new DenoisingLoop.Context(settings.scheduler(),
                 settings.config().name().jsonName(), noise, initial, contexts, cond.length(), cond.hiddenSize(),
-                settings.guidance(), request.previewEvery(), listener, cancel, start, decoder::decode));
+                settings.guidance(), request.previewEvery(), listener, cancel, start, decoder::decode,
+                new DenoisingLoop.StepWatch() {
+                    @Override
+                    public void beforeStep(int step) {
+                        fidelity.beforeStep(step);
+                    }
+
+                    @Override
+                    public void afterStep(int step, float[] sample) {
+                        fidelity.checkSample(sample, step, attentionName);
+                    }
+                }));
+        // a loop that kept the sample on the GPU is checked once, at the end
+        fidelity.checkSample(outcome.sample(), settings.steps() - 1, attentionName);
         notes.addAll(outcome.notes());
         // 5. decode
         long d0 = System.nanoTime();
@@ -238,13 +270,16 @@ public final class DiffusionPipeline implements AutoCloseable {
         long decodeNanos = System.nanoTime() - d0;
         // 6. report
         ExecutionReport execution = report(outcome.attentionCalls());
+        notes.addAll(fidelity.fallbacks());
         List<Double> range = bundle.spec().output().valueRange();
         ModelSpec.SampleSpec s = bundle.spec().sample();
-        return new GenerationResult(bundle.spec().name(), bundle.spec().kind(), request.prompt(),
+        GenerationResult result = new GenerationResult(bundle.spec().name(), bundle.spec().kind(), request.prompt(),
                 settings.negativePrompt(), request.seed(), settings.steps(), settings.guidance(),
                 settings.config().name(), output, frames, s.height(), s.width(), range.get(0), range.get(1),
                 s.fps() == null ? 8 : s.fps(), execution, textNanos, decodeNanos, System.nanoTime() - start,
                 outcome.timings(), List.copyOf(notes));
+        fidelity.requireFinite(output, result);
+        return result;
     }
 
     /** A request's settings with the model's defaults filled in, and its scheduler set to its timesteps. */
@@ -296,6 +331,7 @@ public final class DiffusionPipeline implements AutoCloseable {
             notes.add(which + " truncated: " + tokens.originalLength() + " tokens, the model reads the first "
                     + tokens.length());
         }
+        tokens.unknownNote().ifPresent(n -> notes.add(which + ": " + n));
     }
 
     private List<GraphComponent> graphs() {

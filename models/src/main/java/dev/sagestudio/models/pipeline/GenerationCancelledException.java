@@ -8,7 +8,11 @@ public final class GenerationCancelledException extends RuntimeException {
     private final int steps;
 
     public GenerationCancelledException(int stepsDone, int steps) {
-        super("generation cancelled after " + stepsDone + " of " + steps + " denoising steps");
+        this("generation cancelled after " + stepsDone + " of " + steps + " denoising steps", stepsDone, steps);
+    }
+
+    GenerationCancelledException(String message, int stepsDone, int steps) {
+        super(message);
         this.stepsDone = stepsDone;
         this.steps = steps;
     }

@@ -11,8 +11,8 @@ import java.util.Objects;
  * @param negativePrompt the unconditional prompt for classifier-free guidance; null for the bundle's default
  * @param seed seed of the initial noise (and of ancestral steps' noise)
  * @param steps denoising steps, 1..1000; null for the default
- * @param guidanceScale classifier-free guidance scale ≥ 1 (1 = no guidance, one denoiser pass per step); null for
- *                      the default
+ * @param guidanceScale classifier-free guidance scale in 1..{@value #MAX_GUIDANCE} (1 = no guidance, one denoiser
+ *                      pass per step); null for the default
  * @param scheduler sampler overriding the bundle's; null for the bundle's
  * @param previewEvery decode a preview of the predicted clean sample every this many steps (and at the last step);
  *                     0 for none
@@ -20,14 +20,18 @@ import java.util.Objects;
 public record GenerationRequest(String prompt, String negativePrompt, long seed, Integer steps, Double guidanceScale,
                                 SchedulerName scheduler, int previewEvery) {
 
+    /** The largest guidance scale accepted, as for a bundle's {@code defaults.guidanceScale}. */
+    public static final double MAX_GUIDANCE = 100;
+
     public GenerationRequest {
         Objects.requireNonNull(prompt, "prompt");
         if (steps != null && (steps < 1 || steps > 1000)) {
             throw new IllegalArgumentException("steps must be between 1 and 1000, got " + steps);
         }
-        if (guidanceScale != null && (!(guidanceScale >= 1) || guidanceScale.isInfinite())) {
-            throw new IllegalArgumentException("guidance scale must be a finite number >= 1 (1 = no guidance), got "
-                    + guidanceScale);
+        if (guidanceScale != null && !(guidanceScale >= 1 && guidanceScale <= MAX_GUIDANCE)) {
+            // the bundle's defaults.guidanceScale has the same range; far above it the output saturates or overflows
+            throw new IllegalArgumentException("guidance scale must be between 1 and " + (int) MAX_GUIDANCE
+                    + " (1 = no guidance), got " + guidanceScale);
         }
         if (previewEvery < 0) {
             throw new IllegalArgumentException("previewEvery must be >= 0, got " + previewEvery);

@@ -22,7 +22,7 @@ public record GenerationResult(String model, Kind kind, String prompt, String ne
                                long textNanos, long decodeNanos, long totalNanos, List<StepTiming> stepTimings,
                                List<String> notes) {
 
-    /** Generation parameters as text (PNG tEXt chunks, written by {@code models.output.GenerationOutput}). */
+    /** Generation parameters as text (PNG iTXt chunks, written by {@code models.output.GenerationOutput}). */
     public Map<String, String> parameters() {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("prompt", prompt);

@@ -69,6 +69,13 @@ final class GraphComponent implements AutoCloseable {
         return role;
     }
 
+    /** This component, after checking that its graph has the inputs and outputs {@code declared} names. */
+    GraphComponent requireDeclared(String field, Path file, dev.sagestudio.models.bundle.ModelSpec.Component declared) {
+        dev.sagestudio.models.bundle.GraphContract.check(field, file, declared, plan.graphInputs(),
+                plan.graphOutputs());
+        return this;
+    }
+
     PartitionPlan plan() {
         return plan;
     }

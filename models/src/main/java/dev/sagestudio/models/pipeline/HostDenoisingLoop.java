@@ -46,6 +46,7 @@ final class HostDenoisingLoop implements DenoisingLoop {
         for (int i = 0; i < steps; i++) {
             c.cancel().throwIfCancelled(i, steps);
             c.listener().beforeStep(i, steps);
+            c.watch().beforeStep(i);
             long t0 = System.nanoTime();
             final int done = i;
             Denoiser.Prediction p = denoiser.predict(scheduler.scaleModelInput(x, i), timesteps[i], c.contexts(),
@@ -55,6 +56,7 @@ final class HostDenoisingLoop implements DenoisingLoop {
                     c.guidance()) : p.outputs().get(0);
             Scheduler.StepResult r = scheduler.step(out, i, x, c.noise());
             x = r.prevSample();
+            c.watch().afterStep(i, x);
             long t2 = System.nanoTime();
             attentionCalls += p.attentionCalls();
             StepTiming timing = new StepTiming(t2 - t0, p.ortNanos(), p.attentionNanos(), t2 - t1, p.runs().size(),

@@ -39,7 +39,7 @@ public final class OrtRuntime implements AutoCloseable {
     private OrtRuntime(ExecutionProvider provider, int threads, int cudaDevice, long cudaStream,
                        Optional<String> fallbackReason) {
         this.provider = provider;
-        this.threads = threads;
+        this.threads = ThreadLimit.check(threads);
         this.cudaDevice = cudaDevice;
         this.cudaStream = cudaStream;
         this.fallbackReason = fallbackReason;

@@ -5,7 +5,16 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.sagestudio.models.bundle.ModelBundle;
 import java.io.IOException;
 import java.nio.file.Path;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -40,6 +49,8 @@ public final class PromptTokenizer implements AutoCloseable {
     private final int maxLength;
     private final long padId;
     private final boolean lowercase;
+    /** The id of the unknown token ("[UNK]"), or -1 when the tokenizer has none (byte-level BPE never needs one). */
+    private final long unknownId;
 
     private PromptTokenizer(Path tokenizerJson, int maxLength, long padId, boolean lowercase) throws IOException {
         if (maxLength < 1) {
@@ -48,6 +59,7 @@ public final class PromptTokenizer implements AutoCloseable {
         this.maxLength = maxLength;
         this.padId = padId;
         this.lowercase = lowercase;
+        this.unknownId = unknownTokenId(tokenizerJson);
         this.untruncated = build(tokenizerJson, false, maxLength);
         try {
             this.truncating = build(tokenizerJson, true, maxLength);
@@ -88,7 +100,8 @@ public final class PromptTokenizer implements AutoCloseable {
     public Tokens encode(String prompt) {
         Objects.requireNonNull(prompt, "prompt");
         String text = lowercase ? prompt.toLowerCase(Locale.ROOT) : prompt;
-        int originalLength = untruncated.encode(text).getIds().length;
+        Encoding full = untruncated.encode(text);
+        int originalLength = full.getIds().length;
         Encoding fitted = truncating.encode(text);
         long[] real = fitted.getIds();
         long[] ids = Arrays.copyOf(real, maxLength);
@@ -100,7 +113,52 @@ public final class PromptTokenizer implements AutoCloseable {
                 ids[i] = padId;
             }
         }
-        return new Tokens(ids, mask, real.length, originalLength);
+        return new Tokens(ids, mask, real.length, originalLength, unknownPieces(text, full));
+    }
+
+    /** The pieces of {@code text} that became the unknown token, in order. */
+    private List<String> unknownPieces(String text, Encoding encoding) {
+        if (unknownId < 0) {
+            return List.of();
+        }
+        long[] ids = encoding.getIds();
+        CharSpan[] spans = encoding.getCharTokenSpans();
+        List<String> pieces = new ArrayList<>();
+        int codePoints = text.codePointCount(0, text.length());
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == unknownId) {
+                // the spans count code points (the Rust side's chars), not Java's UTF-16 units
+                CharSpan span = spans != null && i < spans.length ? spans[i] : null;
+                boolean inside = span != null && span.getStart() >= 0 && span.getEnd() <= codePoints
+                        && span.getStart() < span.getEnd();
+                pieces.add(inside ? text.substring(text.offsetByCodePoints(0, span.getStart()),
+                        text.offsetByCodePoints(0, span.getEnd())) : "?");
+            }
+        }
+        return pieces;
+    }
+
+    /** "🍕" (U+1F355): the piece and its code points, so invisible or look-alike characters can be told apart. */
+    static String quoted(String piece) {
+        String codePoints = piece.codePoints().limit(4).mapToObj(c -> String.format(Locale.ROOT, "U+%04X", c))
+                .collect(Collectors.joining(" "));
+        String shown = piece.codePoints().anyMatch(Character::isISOControl) ? "" : "\"" + piece + "\" ";
+        return shown + "(" + codePoints + (piece.codePointCount(0, piece.length()) > 4 ? " …" : "") + ")";
+    }
+
+    /** The unknown token's id from tokenizer.json ("model.unk_token" looked up in the vocabulary, or "unk_id"). */
+    private static long unknownTokenId(Path tokenizerJson) {
+        try {
+            JsonNode model = new ObjectMapper().readTree(tokenizerJson.toFile()).path("model");
+            if (model.path("unk_id").canConvertToLong()) {
+                return model.path("unk_id").asLong();
+            }
+            String unk = model.path("unk_token").asText(null);
+            JsonNode vocab = model.path("vocab");
+            return unk != null && vocab.isObject() && vocab.has(unk) ? vocab.get(unk).asLong(-1) : -1;
+        } catch (IOException | RuntimeException e) {
+            return -1; // the tokenizer itself reports a file it cannot read
+        }
     }
 
     public int maxLength() {
@@ -116,9 +174,24 @@ public final class PromptTokenizer implements AutoCloseable {
     /**
      * The encoded prompt: {@code ids} and {@code attentionMask} have exactly maxLength entries; {@code length}
      * real tokens (special tokens included) are followed by padding. {@code originalLength} is how many tokens
-     * the prompt had before truncation.
+     * the prompt had before truncation; {@code unknown} the pieces of the prompt that became the unknown token.
      */
-    public record Tokens(long[] ids, long[] attentionMask, int length, int originalLength) {
+    public record Tokens(long[] ids, long[] attentionMask, int length, int originalLength, List<String> unknown) {
+
+        public Tokens {
+            unknown = List.copyOf(unknown);
+        }
+
+        /** A message for the user when parts of the prompt became unknown tokens, else empty. */
+        public Optional<String> unknownNote() {
+            if (unknown.isEmpty()) {
+                return Optional.empty();
+            }
+            Set<String> distinct = new LinkedHashSet<>(unknown);
+            return Optional.of(unknown.size() + " token(s) unknown to the model's tokenizer, which it reads as"
+                    + " nothing meaningful: " + distinct.stream().map(PromptTokenizer::quoted)
+                    .collect(Collectors.joining(", ")));
+        }
 
         public boolean truncated() {
             return originalLength > length;

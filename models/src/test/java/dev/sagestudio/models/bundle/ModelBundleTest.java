@@ -1,6 +1,8 @@
 package dev.sagestudio.models.bundle;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -214,6 +216,72 @@ class ModelBundleTest {
     void numbersWrittenAsStringsAreRefused() {
         bundle.at("/tokenizer").put("maxLength", "32");
         refused("tokenizer.maxLength");
+    }
+
+    @Test
+    void aValueOfTheWrongJsonTypeIsNamedInTheDocumentsTermsWithoutJacksonInternals() {
+        String[][] cases = {
+            {"", "components", "\"x\"", "components: expected an object, got the string \"x\""},
+            {"/defaults", "steps", "\"4\"", "defaults.steps: expected an integer, got the string \"4\""},
+            {"/sample", "height", "2.5", "sample.height: expected an integer, got the number 2.5"},
+            {"/tokenizer", "padId", "true", "tokenizer.padId: expected an integer, got true"},
+            {"/license", "attribution", "\"me\"", "license.attribution: expected an array, got the string \"me\""},
+            {"/components/denoiser", "inputs", "[]", "components.denoiser.inputs: expected an object, got an array"},
+        };
+        for (String[] c : cases) {
+            makeBundleAgain();
+            bundle.at(c[0]).set(c[1], readJson(c[2]));
+            BundleException e = refused(c[3]);
+            for (String internal : new String[] {"CoercionConfig", "$", "dev.sagestudio", "`", "Cannot "}) {
+                assertFalse(e.getMessage().contains(internal), internal + " in: " + e.getMessage());
+            }
+        }
+    }
+
+    private void makeBundleAgain() {
+        bundle = new BundleFixture(dir);
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode readJson(String text) {
+        try {
+            return BundleFixture.JSON.readTree(text);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aPadIdBeyondTheTokenizersVocabularyIsRefusedWhenTheBundleLoads() {
+        bundle.writeFile("tokenizer.json", """
+                {"model": {"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[PAD]": 0, "[UNK]": 1, "a": 2}},
+                 "added_tokens": [{"id": 3, "content": "<s>"}]}
+                """);
+        bundle.at("/tokenizer").put("padId", 4);
+        refused("tokenizer.padId: 4 is not in the vocabulary of tokenizer.json (ids 0..3)");
+    }
+
+    @Test
+    void anAddedTokenSoLongThatTheTokenizerLibraryWouldTakeMinutesIsRefused() {
+        bundle.writeFile("tokenizer.json", """
+                {"model": {"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[PAD]": 0, "[UNK]": 1}},
+                 "added_tokens": [{"id": 1, "content": "%s"}]}
+                """.formatted("x".repeat(20_000)));
+        refused("tokenizer.file tokenizer.json: added_tokens[0] is 20000 characters long; at most 256");
+    }
+
+    @Test
+    void casesTheFuzzTestFoundAreClearErrors() {
+        // a null dimension where the text encoder's and the denoiser's widths are compared (was a NullPointerException)
+        ((com.fasterxml.jackson.databind.node.ArrayNode) bundle.json.at(
+                "/components/denoiser/inputs/encoder_hidden_states/shape")).set(2, (com.fasterxml.jackson.databind.JsonNode) null);
+        refused("components.denoiser.inputs.encoder_hidden_states.shape: must have rank 3");
+        // added_tokens that is not an array (was a NullPointerException in the padId check)
+        makeBundleAgain();
+        bundle.writeFile("tokenizer.json", """
+                {"model": {"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[PAD]": 0, "[UNK]": 1}},
+                 "added_tokens": {"name": "sample"}}
+                """);
+        assertDoesNotThrow(bundle::load);
     }
 
     @Test

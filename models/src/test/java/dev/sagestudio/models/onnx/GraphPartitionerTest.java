@@ -95,4 +95,16 @@ class GraphPartitionerTest {
         OnnxModelException e = assertThrows(OnnxModelException.class, () -> GraphPartitioner.partition(g.model("m")));
         assertTrue(e.getMessage().contains("cycle"), e.getMessage());
     }
+
+    @Test
+    void aGraphOutputNoNodeWritesIsRefusedWhenOpening() {
+        // The bundle fuzz test found this: a bit flip renamed the denoiser's output, and the run failed only after
+        // the first step with an internal error.
+        TinyGraph g = new TinyGraph(1);
+        g.input("x", 2, 2);
+        g.graph().addNode(g.node("Relu", new String[] {"x"}, "y"));
+        g.output("model_output", 2, 2);
+        OnnxModelException e = assertThrows(OnnxModelException.class, () -> GraphPartitioner.partition(g.model("m")));
+        assertTrue(e.getMessage().contains("graph output 'model_output' is written by no node"), e.getMessage());
+    }
 }

@@ -40,7 +40,7 @@ class AtomicFilesTest {
             Files.writeString(tmp, "half of the new cont");
             throw new IOException("disk full (simulated)");
         }));
-        assertEquals("disk full (simulated)", crash.getMessage());
+        assertEquals("cannot write " + target + ": disk full (simulated)", crash.getMessage());
         assertEquals("old", Files.readString(target));
         assertEquals(List.of(target), folderContent());
     }

@@ -72,7 +72,7 @@ class OutputFormatsTest {
         Map<String, String> params = new LinkedHashMap<>();
         params.put("prompt", "a pizza spinning, twemoji style");
         params.put("seed", "42");
-        params.put("negative prompt", "Grüße ✓ 🍕"); // not Latin-1: goes to an iTXt chunk as UTF-8
+        params.put("negative prompt", "Grüße ✓ 🍕"); // not Latin-1: UTF-8 in the iTXt chunk
         params.put("parameters", "{\"steps\":24,\"guidance\":4.0,\"backend\":\"sage-int8-fp16\"}");
 
         PngWithParameters.write(png, image, params);
@@ -85,8 +85,30 @@ class OutputFormatsTest {
             }
         }
         String raw = new String(Files.readAllBytes(png), StandardCharsets.ISO_8859_1);
-        assertTrue(raw.contains("tEXtprompt\0a pizza spinning"), "a tEXt chunk holds the prompt");
+        assertTrue(raw.contains("iTXtprompt\0"), "every value is in an iTXt chunk");
         assertTrue(raw.contains("iTXtnegative prompt\0"), "an iTXt chunk holds the non-Latin-1 value");
+        assertTrue(!raw.contains("tEXt"), "no Latin-1 tEXt chunks");
+        String utf8 = new String(Files.readAllBytes(png), StandardCharsets.UTF_8);
+        assertTrue(utf8.contains("Grüße ✓ 🍕"), "stored as UTF-8");
+    }
+
+    @Test
+    void controlCharactersAndTerminalEscapesInAPromptAreStoredEscaped() throws Exception {
+        Path png = dir.resolve("escaped.png");
+        String prompt = "red\u001b[2J heart\nline two\u0007\u009b";
+        PngWithParameters.write(png, picture(8, 8, 0), Map.of("prompt", prompt));
+        String stored = PngWithParameters.readParameters(png).get("prompt");
+        assertEquals("red\\u001b[2J heart\\u000aline two\\u0007\\u009b", stored);
+        assertTrue(stored.chars().noneMatch(Character::isISOControl), stored);
+        byte[] raw = Files.readAllBytes(png);
+        for (byte b : new byte[] {0x1b, 0x07}) {
+            for (int i = 0; i < raw.length - 4; i++) {
+                // the escape byte may occur in compressed pixel data, but never right after the keyword's text
+                if (raw[i] == 'r' && raw[i + 1] == 'e' && raw[i + 2] == 'd') {
+                    assertTrue(raw[i + 3] != b, "raw control byte after 'red'");
+                }
+            }
+        }
     }
 
     @Test

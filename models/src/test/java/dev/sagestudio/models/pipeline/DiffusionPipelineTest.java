@@ -254,8 +254,9 @@ class DiffusionPipelineTest {
         };
         var refused = assertThrows(IllegalArgumentException.class,
                 () -> AttentionResolver.resolve("sage-int8-fp16", false, noGpu));
-        assertTrue(refused.getMessage().contains("needs the GPU, which cannot be used: No NVIDIA driver was found")
-                && refused.getMessage().contains("cpu-sage-int8-fp16"), refused.getMessage());
+        assertEquals("attention backend 'sage-int8-fp16' needs an NVIDIA GPU, and none is usable here (No NVIDIA"
+                + " driver was found). Add --cpu-fallback to run it on the CPU as cpu-sage-int8-fp16 (reported), or"
+                + " choose a CPU backend with --backend, e.g. cpu-sage-int8-fp16.", refused.getMessage());
         AttentionChoice fallback = AttentionResolver.resolve("sage-int8-fp16", true, noGpu);
         try (DiffusionPipeline p = DiffusionPipeline.open(image, fallback, cpu)) {
             GenerationResult r = p.generate(GenerationRequest.of("a cat", 1).withSteps(1));

@@ -66,6 +66,37 @@ public final class TinyBundle {
         }
     }
 
+    /**
+     * An image bundle whose denoiser weight {@code weight} (e.g. "w_out") holds {@code value} everywhere: NaN or a
+     * huge number stands for a corrupted or overflowing model.
+     */
+    public static Path imageWithDenoiserWeight(Path dir, String weight, float value) {
+        write(dir, false, false);
+        var model = denoiser(new long[] {-1, 3, 8, 8}).toBuilder();
+        var graph = model.getGraphBuilder();
+        boolean found = false;
+        for (int i = 0; i < graph.getInitializerCount(); i++) {
+            var t = graph.getInitializer(i);
+            if (t.getName().equals(weight)) {
+                var bytes = java.nio.ByteBuffer.allocate(t.getRawData().size()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                while (bytes.hasRemaining()) {
+                    bytes.putFloat(value);
+                }
+                graph.setInitializer(i, t.toBuilder().setRawData(com.google.protobuf.ByteString.copyFrom(bytes.array())));
+                found = true;
+            }
+        }
+        if (!found) {
+            throw new IllegalArgumentException("the tiny denoiser has no weight " + weight);
+        }
+        try {
+            Files.write(dir.resolve("denoiser.onnx"), model.build().toByteArray());
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static Path write(Path dir, boolean video, boolean batchOfOne) {
         try {
             Files.createDirectories(dir);

@@ -73,6 +73,17 @@ class PromptTokenizerTest {
     }
 
     @Test
+    void charactersTheTokenizerCannotRepresentAreReportedWithHowManyTokensBecameUnknown() throws Exception {
+        try (var tok = PromptTokenizer.open(file, 8, 0, false)) {
+            var t = tok.encode("a 🍕 pizza 寿司 🍕");
+            assertEquals(java.util.List.of("🍕", "寿司", "🍕"), t.unknown());
+            assertEquals("3 token(s) unknown to the model's tokenizer, which it reads as nothing meaningful:"
+                    + " \"🍕\" (U+1F355), \"寿司\" (U+5BFF U+53F8)", t.unknownNote().orElseThrow());
+            assertTrue(tok.encode("a pizza").unknownNote().isEmpty());
+        }
+    }
+
+    @Test
     void aShortPromptIsWrappedInSpecialTokensAndPadded() throws Exception {
         try (var tok = PromptTokenizer.open(file, 8, 0, false)) {
             var t = tok.encode("A Pizza spinning");

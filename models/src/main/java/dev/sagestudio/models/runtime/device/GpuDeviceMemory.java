@@ -28,6 +28,10 @@ public final class GpuDeviceMemory implements DeviceMemory {
 
     @Override
     public Allocation allocate(long bytes) {
+        if (bytes >= DeviceMemoryCheck.CHECKED_FROM_BYTES) {
+            GpuContext.MemoryInfo info = context.memoryInfo();
+            DeviceMemoryCheck.require(bytes, info.freeBytes(), info.totalBytes(), describe());
+        }
         DeviceBuffer buffer = context.allocate(bytes); // cuMemAlloc: 256-byte aligned
         return new Allocation() {
             @Override
