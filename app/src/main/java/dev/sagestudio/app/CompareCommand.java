@@ -1,5 +1,6 @@
 package dev.sagestudio.app;
 
+import dev.sagestudio.app.compare.HtmlReport;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.output.AnimatedGif;
 import dev.sagestudio.models.output.PngWithParameters;
@@ -54,6 +55,10 @@ public final class CompareCommand implements Callable<Integer> {
             + " (default: sagestudio-compare-<seed>.png, .gif for a video model).")
     Path output;
 
+    @Option(names = "--report", paramLabel = "FILE", description = "Also write a self-contained HTML report (outputs,"
+            + " difference image, charts, numbers) and the numbers as JSON next to it (same name, .json).")
+    Path report;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -88,6 +93,10 @@ public final class CompareCommand implements Callable<Integer> {
             }
             out.println("wrote " + target + " (left: A " + result.a().execution().attentionThatRan() + ", right: B "
                     + result.b().execution().attentionThatRan() + ")");
+            if (report != null) {
+                CommandRunner.createParentFolder(report);
+                out.println("wrote " + report + " and " + HtmlReport.write(result, report));
+            }
             out.flush();
         });
     }
