@@ -88,8 +88,10 @@ public final class DifferenceHeatmap {
             return 1;
         }
         double raw = Math.min(MAX_GAIN, 1 / max);
-        double decade = Math.pow(10, Math.floor(Math.log10(raw)));
-        double nice = raw / decade >= 5 ? 5 : raw / decade >= 2 ? 2 : 1;
+        // A millionth of slack so that float outputs (0.2 stored as 0.20000000298) still give the round 5, not 2.
+        double slack = raw * (1 + 1e-6);
+        double decade = Math.pow(10, Math.floor(Math.log10(slack)));
+        double nice = slack / decade >= 5 ? 5 : slack / decade >= 2 ? 2 : 1;
         return Math.max(1, nice * decade);
     }
 
