@@ -8,35 +8,47 @@ import java.util.Map;
 /** Labels that show only what tells items apart. */
 public final class Labels {
 
-    private static final String SEPARATORS = "/._:-";
+    private static final String SEPARATORS = "/._:-' \"";
 
     private Labels() {
     }
 
     /**
-     * {@code labels} without the prefix they all share, cut at a separator ({@value #SEPARATORS}) so no word is split;
-     * unchanged when fewer than two labels or nothing is shared.
+     * {@code labels} without the prefix and the suffix they all share, each cut at a separator ({@value #SEPARATORS})
+     * so no word is split; unchanged when fewer than two labels, and a label that would be left empty is kept whole.
+     * E.g. {@code Attention node 'sdpa'} and {@code Attention node 'sdpa_1'} become {@code sdpa} and {@code sdpa_1}.
      */
     public static List<String> withoutCommonPrefix(List<String> labels) {
         if (labels.size() < 2) {
             return List.copyOf(labels);
         }
         String first = labels.get(0);
-        int common = first.length();
+        int prefix = first.length();
+        int suffix = first.length();
         for (String label : labels) {
             int i = 0;
-            while (i < common && i < label.length() && label.charAt(i) == first.charAt(i)) {
+            while (i < prefix && i < label.length() && label.charAt(i) == first.charAt(i)) {
                 i++;
             }
-            common = i;
+            prefix = i;
+            int j = 0;
+            while (j < suffix && j < label.length()
+                    && label.charAt(label.length() - 1 - j) == first.charAt(first.length() - 1 - j)) {
+                j++;
+            }
+            suffix = j;
         }
-        int cut = common;
-        while (cut > 0 && SEPARATORS.indexOf(first.charAt(cut - 1)) < 0) {
-            cut--;
+        // The shared prefix must end with a separator and the shared suffix start with one.
+        while (prefix > 0 && SEPARATORS.indexOf(first.charAt(prefix - 1)) < 0) {
+            prefix--;
+        }
+        while (suffix > 0 && SEPARATORS.indexOf(first.charAt(first.length() - suffix)) < 0) {
+            suffix--;
         }
         List<String> out = new ArrayList<>(labels.size());
         for (String label : labels) {
-            out.add(cut > 0 && cut < label.length() ? label.substring(cut) : label);
+            int end = label.length() - suffix;
+            out.add(end > prefix ? label.substring(prefix, end) : label);
         }
         return out;
     }

@@ -59,7 +59,13 @@ public final class SvgCharts {
                 text(svg, left + w + 4, y + barHeight - 4, "start", 11, number(v) + " " + unit);
             }
         }
-        legend(svg, series, WIDTH - 110, TOP + categories.size() * groupHeight + 8, true);
+        int legendY = TOP + categories.size() * groupHeight + 8;
+        for (int s = 0; s < series.size(); s++) {
+            int x = left + s * 240;
+            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>",
+                    x, legendY, PALETTE[s % PALETTE.length]));
+            text(svg, x + 14, legendY + 9, "start", 11, clip(series.get(s).name(), 34));
+        }
         return close(svg);
     }
 
@@ -122,7 +128,7 @@ public final class SvgCharts {
                         .append(colour).append("\" stroke-width=\"1.5\"/>");
             }
         }
-        legend(svg, series, WIDTH - RIGHT + 12, TOP, false);
+        legend(svg, series, WIDTH - RIGHT + 12, TOP);
         return close(svg);
     }
 
@@ -136,7 +142,7 @@ public final class SvgCharts {
         int left = 90;
         int cell = Math.max(10, Math.min(40, (WIDTH - left - 40) / Math.max(1, columns.size())));
         int rowHeight = 24;
-        int height = TOP + rows.size() * rowHeight + 130;
+        int height = TOP + rows.size() * rowHeight + 110;
         StringBuilder svg = open(title, height);
         for (int r = 0; r < rows.size(); r++) {
             int y = TOP + r * rowHeight;
@@ -195,16 +201,16 @@ public final class SvgCharts {
             double y = TOP + plotHeight - plotHeight * i / 4.0;
             svg.append(String.format(Locale.ROOT, "<path d=\"M%d %.1f H%d\" stroke=\"#ddd\"/>", LEFT, y,
                     LEFT + plotWidth));
-            text(svg, LEFT - 4, y + 4, "end", 10, number(v));
+            text(svg, LEFT - 4, y + 4, "end", 10, tick(v, (hi - lo) / 4));
         }
         svg.append(String.format(Locale.ROOT, "<text x=\"14\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\""
                 + " transform=\"rotate(-90 14 %.1f)\">%s</text>", TOP + plotHeight / 2.0, TOP + plotHeight / 2.0,
                 escape(yLabel)));
     }
 
-    private static void legend(StringBuilder svg, List<Series> series, int x, int y, boolean below) {
+    private static void legend(StringBuilder svg, List<Series> series, int x, int y) {
         for (int s = 0; s < series.size(); s++) {
-            int yy = below ? y + s * 16 - series.size() * 16 - 8 : y + s * 16;
+            int yy = y + s * 16;
             svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>",
                     x, yy, PALETTE[s % PALETTE.length]));
             text(svg, x + 14, yy + 9, "start", 11, clip(series.get(s).name(), 22));
@@ -229,13 +235,25 @@ public final class SvgCharts {
                 + "</text>", x, y, size, anchor, escape(text)));
     }
 
-    /** A compact number: 4 significant digits, scientific below 0.001. */
+    /** An axis tick: enough decimals that ticks {@code spacing} apart read differently (cosines near 1). */
+    static String tick(double v, double spacing) {
+        if (!(spacing > 0) || Math.abs(v) >= 1000 || Math.abs(v) < 1e-3 && v != 0) {
+            return number(v);
+        }
+        int decimals = Math.max(0, Math.min(12, (int) Math.ceil(-Math.log10(spacing)) + 1));
+        return String.format(Locale.ROOT, "%." + decimals + "f", v);
+    }
+
+    /** A compact number: 4 significant digits, whole numbers from 1000, scientific below 0.001. */
     static String number(double v) {
         if (!Double.isFinite(v)) {
             return Double.isNaN(v) ? "NaN" : v > 0 ? "∞" : "-∞";
         }
         double a = Math.abs(v);
-        return a != 0 && (a < 1e-3 || a >= 1e6) ? String.format(Locale.ROOT, "%.3e", v)
+        if (a >= 1000 && a < 1e9) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
+        return a != 0 && (a < 1e-3 || a >= 1e9) ? String.format(Locale.ROOT, "%.3e", v)
                 : String.format(Locale.ROOT, "%.4g", v);
     }
 

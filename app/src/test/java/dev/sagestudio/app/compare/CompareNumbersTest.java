@@ -58,7 +58,7 @@ class CompareNumbersTest {
         LayerAccuracy l = CompareNumbers.of(FixedAbResult.image()).layers();
         assertEquals(List.of(0, 2), l.steps());
         assertEquals(3, l.layers().size());
-        assertEquals(List.of("attn1/Attention", "attn2/Attention", "attn3/Attention"), l.shortLabels());
+        assertEquals(List.of("attn1", "attn2", "attn3"), l.shortLabels());
         assertEquals(2, l.worst().step());
         assertEquals(1, l.worst().layer());
         assertEquals(0.03, l.worst().relativeL1(), 1e-15);
@@ -83,9 +83,11 @@ class CompareNumbersTest {
 
     @Test
     void labelsWithoutTheirCommonPrefixAreCutAtASeparator() {
-        assertEquals(List.of("attn1/Attention", "attn2/Attention"), Labels.withoutCommonPrefix(List.of(
+        assertEquals(List.of("attn1", "attn2"), Labels.withoutCommonPrefix(List.of(
                 "/down/attn1/Attention", "/down/attn2/Attention")));
         assertEquals(List.of("x1", "x2"), Labels.withoutCommonPrefix(List.of("x1", "x2")));
+        assertEquals(List.of("sdpa", "sdpa_1"), Labels.withoutCommonPrefix(List.of("Attention node 'sdpa'",
+                "Attention node 'sdpa_1'")));
         assertEquals(List.of("only"), Labels.withoutCommonPrefix(List.of("only")));
     }
 }

@@ -56,7 +56,7 @@ class HtmlReportTest {
         assertTrue(text.contains(String.format(Locale.ROOT, "<td>%.6f</td>", r.metrics().ssim())), "SSIM shown");
         assertTrue(text.contains("<td>32.0</td><td>13.0</td><td>2.46×</td>"), "median step times and ratio");
         assertTrue(text.contains("12.00× in attention alone"), "attention speed-up");
-        assertTrue(text.contains("attn2/Attention (worst)"), "worst layer marked");
+        assertTrue(text.contains("attn2 (worst)"), "worst layer marked");
         assertTrue(text.contains("<svg") && text.contains("per layer") && text.contains("sampled steps × layers"));
         assertFalse(text.contains("PSNR per frame"), "no per-frame plot for an image");
     }
