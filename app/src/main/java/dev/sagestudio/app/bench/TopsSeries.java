@@ -43,6 +43,11 @@ public record TopsSeries(int headDim, boolean causal, List<Integer> seqLens, Lis
         return new TopsSeries(headDim, causal, x, List.copyOf(lines));
     }
 
+    /** The plot of a session's microbenchmark records. */
+    public static TopsSeries of(BenchmarkResults results, int headDim, boolean causal) {
+        return of(results.kernels(), headDim, causal);
+    }
+
     /** "sage-int8-fp16 (+q)" when the time includes quantization, else the backend's name. */
     static String lineName(BenchRecord r) {
         return r.includesQuant() ? r.backend() + " (+q)" : r.backend();

@@ -27,6 +27,11 @@ public record SweepResult(List<String> columnLabels, List<String> rowLabels, Map
      * @param ssim SSIM against the first column of the row
      */
     public record Cell(GenerationResult result, double totalMs, double psnr, double ssim) {
+        /** The output as an image (a video's first frame). */
+        public ArgbImage preview() {
+            return CompareOutcome.images(result).get(0);
+        }
+
         /** "1.23 s · PSNR 41.2 dB", or "1.23 s · reference" for the first column. */
         public String caption(boolean reference) {
             String time = totalMs >= 1000 ? String.format(Locale.ROOT, "%.2f s", totalMs / 1000)

@@ -14,7 +14,7 @@ class CompareNumbersTest {
 
     @Test
     void timingSplitAndSpeedUpsComeFromTheStepTimings() {
-        CompareNumbers n = CompareNumbers.of(FixedAbResult.image());
+        CompareNumbers n = CompareNumbers.of(FixedResults.image());
         assertEquals(32.0, n.timing().a().medianStepMs(), 1e-9);
         assertEquals(13.0, n.timing().b().medianStepMs(), 1e-9);
         assertEquals(96.0 + 7.0, n.timing().a().totalMs(), 1e-9);
@@ -30,7 +30,7 @@ class CompareNumbersTest {
 
     @Test
     void qualityOfTheWholeOutputIsTheResultsOwnMetrics() {
-        AbResult r = FixedAbResult.image();
+        AbResult r = FixedResults.image();
         CompareNumbers n = CompareNumbers.of(r);
         assertEquals(r.metrics().psnr(), n.quality().psnr());
         assertEquals(r.metrics().ssim(), n.quality().ssim());
@@ -43,10 +43,10 @@ class CompareNumbersTest {
 
     @Test
     void videoGetsOneQualityPerFrameAndTheLaterFramesDifferMore() {
-        CompareNumbers n = CompareNumbers.of(FixedAbResult.video(4));
+        CompareNumbers n = CompareNumbers.of(FixedResults.video(4));
         assertEquals(4, n.frames().size());
         for (int f = 0; f < 4; f++) {
-            double d = FixedAbResult.raise(f);
+            double d = FixedResults.raise(f);
             assertEquals(10 * Math.log10(16 / (d * d)), n.frames().get(f).psnr(), 1e-3, "frame " + f);
             assertEquals(2 * d, n.frames().get(f).maxAbs(), 1e-6, "frame " + f);
         }
@@ -55,23 +55,23 @@ class CompareNumbersTest {
 
     @Test
     void layersFormAStepsByLayersGridWithTheWorstCellFound() {
-        LayerAccuracy l = CompareNumbers.of(FixedAbResult.image()).layers();
+        LayerAccuracy l = CompareNumbers.of(FixedResults.image()).layers();
         assertEquals(List.of(0, 2), l.steps());
         assertEquals(3, l.layers().size());
         assertEquals(List.of("attn1", "attn2", "attn3"), l.shortLabels());
         assertEquals(2, l.worst().step());
         assertEquals(1, l.worst().layer());
         assertEquals(0.03, l.worst().relativeL1(), 1e-15);
-        assertEquals(FixedAbResult.NODE_PREFIX + "attn2/Attention", l.worstLayer().orElseThrow());
+        assertEquals(FixedResults.NODE_PREFIX + "attn2/Attention", l.worstLayer().orElseThrow());
         assertEquals(0.015, CompareCharts.relativeL1Grid(l)[1][0], 1e-15);
         assertEquals(1 - 0.011 * 0.011, l.cosineAcrossLayers(0)[2], 1e-15);
         assertTrue(l.cell(1, 0).isEmpty(), "step 1 was not sampled");
-        assertNull(CompareNumbers.of(FixedAbResult.image()).layersAbsentReason());
+        assertNull(CompareNumbers.of(FixedResults.image()).layersAbsentReason());
     }
 
     @Test
     void jsonRoundTripKeepsEveryNumberIncludingInfinity() throws Exception {
-        CompareNumbers n = CompareNumbers.of(FixedAbResult.video(3));
+        CompareNumbers n = CompareNumbers.of(FixedResults.video(3));
         assertEquals(n, CompareJson.read(CompareJson.write(n)));
         CompareNumbers same = new CompareNumbers(n.setup(), n.a(), n.b(), new CompareNumbers.Quality(
                 Double.POSITIVE_INFINITY, 1, 1, 0, 0), n.frames(), n.timing(), n.layers(), null, false);

@@ -12,7 +12,7 @@ class DifferenceHeatmapTest {
 
     @Test
     void agreeingPixelsAreBlackAndTheDifferingOnesFollowTheGain() {
-        var r = FixedAbResult.image();
+        var r = FixedResults.image();
         DifferenceHeatmap map = DifferenceHeatmap.of(r.a(), r.b());
         assertEquals(0.05, map.difference(0, 1, 1), 1e-6);
         assertEquals(0.0, map.difference(0, 5, 5));
@@ -26,7 +26,7 @@ class DifferenceHeatmapTest {
 
     @Test
     void theSuggestedGainBringsTheLargestDifferenceNearTheTopWithARoundNumber() {
-        var r = FixedAbResult.video(4);
+        var r = FixedResults.video(4);
         DifferenceHeatmap map = DifferenceHeatmap.of(r.a(), r.b());
         assertEquals(0.2, map.maxDifference(), 1e-6);
         assertEquals(5, map.suggestedGain(), "1 / 0.2");
@@ -52,7 +52,7 @@ class DifferenceHeatmapTest {
 
     @Test
     void badArgumentsAreRefused() {
-        var r = FixedAbResult.image();
+        var r = FixedResults.image();
         DifferenceHeatmap map = DifferenceHeatmap.of(r.a(), r.b());
         assertThrows(IllegalArgumentException.class, () -> map.render(1, 2));
         assertThrows(IllegalArgumentException.class, () -> map.render(0, 0.5));

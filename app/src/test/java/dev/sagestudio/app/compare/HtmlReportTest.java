@@ -43,7 +43,7 @@ class HtmlReportTest {
 
     @Test
     void anImageReportIsSelfContainedAndShowsTheResultsNumbers() throws Exception {
-        AbResult r = FixedAbResult.image();
+        AbResult r = FixedResults.image();
         Path html = dir.resolve("report.html");
         Path json = HtmlReport.write(r, html);
         String text = Files.readString(html);
@@ -63,7 +63,7 @@ class HtmlReportTest {
 
     @Test
     void aVideoReportHasClipsFramesAndThePerFramePsnrPlot() throws Exception {
-        AbResult r = FixedAbResult.video(4);
+        AbResult r = FixedResults.video(4);
         String text = HtmlReport.render(r, CompareNumbers.of(r));
         assertSelfContained(text);
         assertTrue(text.contains("data:image/gif;base64,"), "clips");

@@ -27,19 +27,19 @@ import java.util.Optional;
  * 10 ms, attention 18 ms each), B's 12, 14, 13 ms (ONNX Runtime 10 ms, attention 1.5 ms). Layer errors: steps 0
  * and 2 × nodes attn1, attn2, attn3; the worst is attn2 at step 2 (relative L1 0.03).
  */
-final class FixedAbResult {
+public final class FixedResults {
 
     static final int SIZE = 8;
     static final String NODE_PREFIX = "/blocks/0/";
 
-    private FixedAbResult() {
+    private FixedResults() {
     }
 
-    static AbResult image() {
+    public static AbResult image() {
         return make(Kind.IMAGE, 1);
     }
 
-    static AbResult video(int frames) {
+    public static AbResult video(int frames) {
         return make(Kind.VIDEO, frames);
     }
 
@@ -68,14 +68,14 @@ final class FixedAbResult {
                 Optional.empty(), Optional.empty(), null);
         AttentionChoice choiceB = new AttentionChoice("cpu-sage-int8-fp16", new SageAttentionEmulator(),
                 Optional.empty(), Optional.empty(), Optional.empty(), null);
-        GenerationResult ra = result(kind, frames, a, choiceA, new long[] {30, 34, 32}, 18_000_000L);
-        GenerationResult rb = result(kind, frames, b, choiceB, new long[] {12, 14, 13}, 1_500_000L);
+        GenerationResult ra = result(kind, frames, a, choiceA, new long[] {30, 34, 32}, 18_000_000L, 7);
+        GenerationResult rb = result(kind, frames, b, choiceB, new long[] {12, 14, 13}, 1_500_000L, 7);
         ImageMetrics metrics = ImageMetrics.compare(a, b, frames, SIZE, SIZE, -1, 1);
         return new AbResult(ra, rb, metrics, layers(), false);
     }
 
     private static GenerationResult result(Kind kind, int frames, float[] output, AttentionChoice choice,
-                                           long[] stepMs, long attentionNanos) {
+                                           long[] stepMs, long attentionNanos, long seed) {
         List<StepTiming> steps = new ArrayList<>();
         long sum = 0;
         for (long ms : stepMs) {
@@ -84,9 +84,26 @@ final class FixedAbResult {
         }
         ExecutionReport execution = new ExecutionReport(choice, 18, Map.of("denoiser", 6L), List.of(), "CPU",
                 Optional.empty());
-        return new GenerationResult("fixed-model", kind, "a red heart", "", 7, stepMs.length, 3.0,
+        return new GenerationResult("fixed-model", kind, "a red heart", "", seed, stepMs.length, 3.0,
                 SchedulerName.FLOW_EULER, output, frames, SIZE, SIZE, -1, 1, 8, execution, 5_000_000L, 2_000_000L,
                 sum + 7_000_000L, steps, List.of());
+    }
+
+    /**
+     * A sweep of the image above: rows seeds 1 and 2 (B's outputs shifted by the seed), columns cpu-reference and
+     * cpu-sage-int8-fp16, 3 steps each.
+     */
+    public static SweepResult sweep() {
+        AbResult r = image();
+        List<List<GenerationResult>> grid = new ArrayList<>();
+        for (long seed = 1; seed <= 2; seed++) {
+            float[] b = r.b().output().clone();
+            b[0] += 0.1f * seed;
+            grid.add(List.of(result(Kind.IMAGE, 1, r.a().output(), r.a().execution().attention(),
+                    new long[] {30, 34, 32}, 18_000_000L, seed), result(Kind.IMAGE, 1, b,
+                    r.b().execution().attention(), new long[] {12, 14, 13}, 1_500_000L, seed)));
+        }
+        return SweepResult.of(grid);
     }
 
     private static List<LayerError> layers() {
