@@ -245,7 +245,7 @@ public final class SvgCharts {
     }
 
     /** A compact number: 4 significant digits, whole numbers from 1000, scientific below 0.001. */
-    static String number(double v) {
+    public static String number(double v) {
         if (!Double.isFinite(v)) {
             return Double.isNaN(v) ? "NaN" : v > 0 ? "∞" : "-∞";
         }

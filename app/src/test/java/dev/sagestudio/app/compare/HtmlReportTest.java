@@ -62,6 +62,17 @@ class HtmlReportTest {
     }
 
     @Test
+    void theCommittedExampleReportIsSelfContainedAndMatchesItsJson() throws Exception {
+        Path html = Path.of("..", "docs", "compare", "compare-cpu-sage-emoji-t2i.html");
+        String text = Files.readString(html);
+        assertSelfContained(text);
+        CompareNumbers embedded = embeddedNumbers(text);
+        assertEquals(CompareJson.read(Files.readString(html.resolveSibling("compare-cpu-sage-emoji-t2i.json"))),
+                embedded);
+        assertTrue(text.contains("<td>" + CompareText.psnr(embedded.quality().psnr()) + "</td>"));
+    }
+
+    @Test
     void aVideoReportHasClipsFramesAndThePerFramePsnrPlot() throws Exception {
         AbResult r = FixedResults.video(4);
         String text = HtmlReport.render(r, CompareNumbers.of(r));
