@@ -63,12 +63,29 @@ public record BenchmarkResults(String device, DevicePeak peak, String date, List
         }
     }
 
+    /**
+     * Reads a saved session, or a plain list of records as the GPU harness ({@code gpu-bench --out}) and the committed
+     * results write them (device and date then taken from the records).
+     */
     public static BenchmarkResults load(Path file) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
-            return MAPPER.readValue(in, BenchmarkResults.class);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new IOException(file + " is not a SageStudio benchmark file: " + e.getOriginalMessage(), e);
+            com.fasterxml.jackson.databind.JsonNode tree = MAPPER.readTree(in);
+            if (tree != null && tree.isArray()) {
+                List<BenchRecord> records = MAPPER.convertValue(tree,
+                        new com.fasterxml.jackson.core.type.TypeReference<List<BenchRecord>>() { });
+                return ofRecords(records);
+            }
+            return MAPPER.treeToValue(tree, BenchmarkResults.class);
+        } catch (com.fasterxml.jackson.core.JacksonException | IllegalArgumentException e) {
+            throw new IOException(file + " is not a SageStudio benchmark file: " + e.getMessage(), e);
         }
+    }
+
+    /** A session of harness records alone: the first record's device (GPU name), the latest date. */
+    static BenchmarkResults ofRecords(List<BenchRecord> records) {
+        String device = records.isEmpty() ? "unknown device" : records.get(0).gpu();
+        String date = records.stream().map(BenchRecord::date).max(String::compareTo).orElse(null);
+        return new BenchmarkResults(device, DevicePeak.of(device).orElse(null), date, records, List.of(), List.of());
     }
 
     /** The JSON text ({@code bench --json -} prints it). */

@@ -27,11 +27,8 @@ public final class ReferenceResults {
                 throw new IllegalStateException("the committed H100 results are missing from this build (" + H100
                         + ")");
             }
-            List<BenchRecord> records = new ObjectMapper().readValue(in, new TypeReference<List<BenchRecord>>() { });
-            String device = records.isEmpty() ? "NVIDIA H100 80GB HBM3" : records.get(0).gpu();
-            String date = records.stream().map(BenchRecord::date).max(String::compareTo).orElse(null);
-            return new BenchmarkResults(device, DevicePeak.of(device).orElse(null), date, records, List.of(),
-                    List.of());
+            return BenchmarkResults.ofRecords(new ObjectMapper().readValue(in,
+                    new TypeReference<List<BenchRecord>>() { }));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the committed H100 results", e);
         }

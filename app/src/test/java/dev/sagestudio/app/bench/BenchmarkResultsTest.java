@@ -86,6 +86,15 @@ class BenchmarkResultsTest {
     }
 
     @Test
+    void theGpuHarnessesPlainRecordListsLoadAsASession() throws Exception {
+        // the committed results are such a list, as gpu-bench --out writes it
+        Path file = Path.of("..", "attention", "bench", "results", "NVIDIA-H100-80GB-HBM3.json");
+        BenchmarkResults loaded = BenchmarkResults.load(file);
+        assertEquals(ReferenceResults.h100(), loaded);
+        assertEquals("2026-11-26", loaded.date());
+    }
+
+    @Test
     void aPeakIsGivenOnlyForDevicesWhoseDatasheetIsKnown() {
         assertTrue(DevicePeak.of("NVIDIA H200").isPresent());
         assertTrue(DevicePeak.of("CPU: AMD EPYC 7B13 (2 threads)").isEmpty());
