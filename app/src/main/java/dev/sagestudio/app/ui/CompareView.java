@@ -130,10 +130,12 @@ public final class CompareView {
         Button export = new Button("Export report…");
         export.disableProperty().bind(vm.outcomeProperty().isNull());
         export.setOnAction(e -> exportReport());
-        HBox row = new HBox(6, new Label("Prompt"), prompt, new Label("Seed"), seed, new Label("A"), backendA,
-                new Label("B"), backendB, compare, cancel, export);
+        ComboBox<String> model = ViewParts.modelPicker(vm.modelProperty(), vm::say);
+        HBox setup = new HBox(6, new Label("Model"), model, new Label("Prompt"), prompt, new Label("Seed"), seed);
+        setup.setAlignment(Pos.CENTER_LEFT);
+        HBox row = new HBox(6, new Label("A"), backendA, new Label("B"), backendB, compare, cancel, export);
         row.setAlignment(Pos.CENTER_LEFT);
-        return ViewParts.header(vm.progressProperty(), vm.statusProperty(), row);
+        return ViewParts.header(vm.progressProperty(), vm.statusProperty(), setup, row);
     }
 
     private void exportReport() {
@@ -206,8 +208,17 @@ public final class CompareView {
     }
 
     private Node wipe() {
-        StackPane layers = new StackPane(wipeB, wipeA);
-        layers.setAlignment(Pos.TOP_LEFT);
+        // the dividing line, so the wipe shows where A ends even when A and B look alike
+        javafx.scene.shape.Line divider = new javafx.scene.shape.Line();
+        divider.startXProperty().bind(vm.wipePositionProperty().multiply(wipeA.fitWidthProperty())
+                .add(vm.panXProperty()));
+        divider.endXProperty().bind(divider.startXProperty());
+        divider.startYProperty().bind(vm.panYProperty());
+        divider.endYProperty().bind(wipeA.fitWidthProperty().add(vm.panYProperty()));
+        divider.setStroke(Color.web("#00c0ff"));
+        divider.setStrokeWidth(2);
+        divider.setManaged(false);
+        Pane layers = new Pane(wipeB, wipeA, divider);
         Rectangle clip = new Rectangle();
         clip.heightProperty().bind(wipeA.fitWidthProperty().multiply(4));
         clip.widthProperty().bind(vm.wipePositionProperty().multiply(wipeA.fitWidthProperty()));

@@ -225,6 +225,11 @@ public final class CompareViewModel {
         return done != null;
     }
 
+    /** Puts {@code message} in the status line (e.g. why a picked model cannot be used). */
+    public void say(String message) {
+        job.say(message);
+    }
+
     public ObjectProperty<Path> modelProperty() {
         return model;
     }

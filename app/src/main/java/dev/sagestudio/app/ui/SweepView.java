@@ -82,7 +82,9 @@ public final class SweepView {
         Label backends = new Label();
         backends.textProperty().bind(Bindings.createStringBinding(() -> "Backends (reference first): "
                 + String.join(", ", vm.backends()), vm.backends()));
-        HBox row = new HBox(6, new Label("Prompt"), prompt, new Label("Rows"), axis, values, run, cancel, export);
+        ComboBox<String> model = ViewParts.modelPicker(vm.modelProperty(), vm::say);
+        HBox row = new HBox(6, new Label("Model"), model, new Label("Prompt"), prompt, new Label("Rows"), axis, values,
+                run, cancel, export);
         row.setAlignment(Pos.CENTER_LEFT);
         return ViewParts.header(vm.progressProperty(), vm.statusProperty(), row, backends);
     }

@@ -112,6 +112,11 @@ public final class SweepViewModel {
         SweepJob.exportImage(result, png);
     }
 
+    /** Puts {@code message} in the status line (e.g. why a picked model cannot be used). */
+    public void say(String message) {
+        job.say(message);
+    }
+
     public ObjectProperty<Path> modelProperty() {
         return model;
     }

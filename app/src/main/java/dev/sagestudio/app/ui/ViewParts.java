@@ -1,14 +1,20 @@
 package dev.sagestudio.app.ui;
 
+import dev.sagestudio.app.BundledModels;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.StringProperty;
 import javafx.beans.value.ObservableNumberValue;
 import javafx.beans.value.ObservableStringValue;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
 import javafx.scene.Node;
+import javafx.collections.FXCollections;
 import javafx.scene.control.Alert;
+import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ProgressBar;
 import javafx.scene.control.TextField;
@@ -30,6 +36,32 @@ final class ViewParts {
         field.textProperty().bindBidirectional(prompt);
         HBox.setHgrow(field, Priority.ALWAYS);
         return field;
+    }
+
+    /**
+     * An editable model picker (bundled names, or a bundle folder typed in) that sets {@code model} to the bundle's
+     * folder, or says in {@code problem} why it cannot; starts on the bundled image model when that is found.
+     */
+    static ComboBox<String> modelPicker(ObjectProperty<Path> model, Consumer<String> problem) {
+        ComboBox<String> box = new ComboBox<>(FXCollections.observableArrayList(BundledModels.NAMES));
+        box.setEditable(true);
+        box.valueProperty().addListener((o, was, now) -> {
+            try {
+                model.set(now == null || now.isBlank() ? null : BundledModels.resolve(now.trim()));
+            } catch (IllegalArgumentException e) {
+                model.set(null);
+                problem.accept(e.getMessage());
+            }
+        });
+        if (model.get() == null) {
+            try {
+                BundledModels.resolve(BundledModels.NAMES.get(0));
+                box.setValue(BundledModels.NAMES.get(0));
+            } catch (IllegalArgumentException notInstalled) {
+                // no bundled models here: the picker starts empty and the run button says to pick one
+            }
+        }
+        return box;
     }
 
     /** The top of a screen: its control rows, then the job's progress bar and status line. */

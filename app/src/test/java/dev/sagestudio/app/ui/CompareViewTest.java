@@ -89,6 +89,34 @@ class CompareViewTest {
     }
 
     @Test
+    void theScreenStartsOnTheBundledImageModelAndComparesItOnTheCpu() throws Exception {
+        Fx.call(() -> {
+            CompareViewModel vm = new CompareViewModel(SAME_THREAD, SAME_THREAD);
+            CompareView view = new CompareView(vm);
+            new Scene(new javafx.scene.layout.StackPane(view.node()), 1280, 1500);
+            assertTrue(vm.modelProperty().get().endsWith(Path.of("models", "bundled", "sage-emoji-t2i")),
+                    "picked by default: " + vm.modelProperty().get());
+            vm.promptProperty().set("a red heart, twemoji style");
+            vm.stepsProperty().set(2);
+            vm.threadsProperty().set(2);
+            vm.compare();
+            var n = vm.outcomeProperty().get().numbers();
+            assertEquals("sage-emoji-t2i", n.setup().model());
+            assertEquals(64, n.setup().width());
+            assertTrue(n.quality().psnr() > 30, "quantized attention stays close: " + n.quality().psnr());
+            for (CompareViewModel.Mode mode : CompareViewModel.Mode.values()) {
+                vm.modeProperty().set(mode);
+                WritableImage shot = Fx.snapshot(view.node(), 1280, 1500);
+                assertTrue(Fx.colours(shot) > 20, mode + " renders something");
+                Fx.screenshot(shot, "compare-bundled-" + mode.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            }
+            // the scroll pane's content joins the scene graph once its skin exists (after the first layout)
+            assertEquals(CompareText.psnr(n.quality().psnr()) + " dB", text(view.node(), "metric-psnr"));
+            return null;
+        });
+    }
+
+    @Test
     void aVideoComparisonScrubsFramesInLockstepAndPlotsPsnrPerFrame() throws Exception {
         Path bundle = TinyBundle.video(dir.resolve("video"));
         Fx.call(() -> {
