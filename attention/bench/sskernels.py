@@ -1,8 +1,13 @@
 """Loads sagestudio_kernels.fatbin through the CUDA driver API (ctypes on libcuda) in torch's
 primary context, and launches every kernel exactly as attention/src/main/cuda/ABI.md says, so
-this file doubles as an executable check of the ABI."""
+this file doubles as an executable check of the ABI. Block sizes, shared memory and the layout of
+each kernel's one parameter struct come from the build manifest next to the fatbin
+(sagestudio_kernels.json): this file packs the structs by field name at the manifest's offsets."""
 import ctypes
+import json
 import math
+import os
+import struct
 
 import torch
 
@@ -24,35 +29,31 @@ def check(rc, what):
         raise RuntimeError(f"{what} failed: {name.value.decode() if name.value else rc}")
 
 
-SMEM = {"flash_fwd_f16_d64": 49152, "flash_fwd_f16_d128": 98304, "flash_fwd_bf16_d64": 49152,
-        "flash_fwd_bf16_d128": 98304, "sage_int8_fp16_d64": 32768, "sage_int8_fp16_d128": 65536,
-        "sage_int8_fp16acc_d64": 32768, "sage_int8_fp16acc_d128": 65536, "sage_int8_fp8_d64": 24576,
-        "sage_int8_fp8_d128": 49152,
-        # Hopper wgmma path (block 256): 2 Q buffers + SS_SM90_STAGES × (K + V) blocks + 1 KiB alignment slack +
-        # mbarriers; sized for 4 stages, which also covers builds with fewer (ABI.md §3).
-        "sage_int8_fp16_sm90_d64": 2 * 8192 + 4 * 24576 + 1024 + 96,
-        "sage_int8_fp16_sm90_d128": 2 * 16384 + 4 * 49152 + 1024 + 96}
-BLOCK = {"sage_int8_fp16_sm90_d64", "sage_int8_fp16_sm90_d128"}  # launched with their launch-bounds block; all others: 128
 SMS = torch.cuda.get_device_properties(0).multi_processor_count if torch.cuda.is_available() else 0
 SM90 = "sage-int8-fp16-sm90"  # same preprocessing and numerics as sage-int8-fp16, wgmma kernel
+SM90_FP8 = "sage-int8-fp8-sm90"  # same preprocessing as sage-int8-fp8, wgmma kernel with FP8 P·V
 DT = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
 OUT = {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2}
 
 
 def P(t):
-    return ctypes.c_uint64(0 if t is None else (t if isinstance(t, int) else t.data_ptr()))
+    """A device pointer field: a tensor's address, an int, or None (null)."""
+    return 0 if t is None else (t if isinstance(t, int) else t.data_ptr())
 
 
-def I(x):
-    return ctypes.c_int(int(x))
+FORMATS = {"ptr": "Q", "i32": "i", "i64": "q", "f32": "f"}
 
 
-def L(x):
-    return ctypes.c_longlong(int(x))
-
-
-def F(x):
-    return ctypes.c_float(float(x))
+def pack(layout, values):
+    """The bytes of one parameter struct: every field of the manifest's layout, by name, at its offset."""
+    names = [f["name"] for f in layout["fields"]]
+    missing, unknown = set(names) - set(values), set(values) - set(names)
+    if missing or unknown:
+        raise ValueError(f"struct fields missing {sorted(missing)}, unknown {sorted(unknown)}")
+    buf = bytearray(layout["size"])
+    for f in layout["fields"]:
+        struct.pack_into("<" + FORMATS[f["type"]], buf, f["offset"], values[f["name"]])
+    return bytes(buf)
 
 
 def cdiv(a, b):
@@ -60,8 +61,13 @@ def cdiv(a, b):
 
 
 class Kernels:
-    def __init__(self, path):
+    def __init__(self, path, manifest=None):
+        """path: the fatbin (or a cubin); manifest: its sagestudio_kernels.json (default: next to it)."""
         torch.zeros(1, device="cuda")  # makes torch's primary context current on this thread
+        manifest = manifest or os.path.join(os.path.dirname(path), "sagestudio_kernels.json")
+        meta = json.load(open(manifest))
+        self.structs = meta["structs"]
+        self.entries = {e["name"]: e for e in meta["entries"]}
         self._data = ctypes.create_string_buffer(open(path, "rb").read())
         self.mod = ctypes.c_void_p()
         check(_cuda.cuModuleLoadData(ctypes.byref(self.mod), self._data), "cuModuleLoadData")
@@ -71,32 +77,38 @@ class Kernels:
         if name not in self.fns:
             f = ctypes.c_void_p()
             check(_cuda.cuModuleGetFunction(ctypes.byref(f), self.mod, name.encode()), f"cuModuleGetFunction({name})")
-            smem = SMEM.get(name, 0)
+            smem = self.entries[name]["dynamic_smem"]
             if smem > 48 * 1024:
                 check(_cuda.cuFuncSetAttribute(f, 8, smem), f"cuFuncSetAttribute({name})")
             self.fns[name] = (f, smem)
         return self.fns[name]
 
-    def max_threads(self, name):
-        """The entry's __launch_bounds__ block size (CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK)."""
-        f, _ = self.fn(name)
-        n = ctypes.c_int()
-        check(_cuda.cuFuncGetAttribute(ctypes.byref(n), 0, f), f"cuFuncGetAttribute({name})")
-        return n.value
-
-    def launch(self, name, grid, block, args):
+    def launch(self, name, grid, values):
+        """Launches entry `name` with the manifest's block and shared memory; values: its struct's fields."""
         f, smem = self.fn(name)
-        ptrs = (ctypes.c_void_p * len(args))(*[ctypes.cast(ctypes.pointer(a), ctypes.c_void_p) for a in args])
+        entry = self.entries[name]
+        blob = ctypes.create_string_buffer(pack(self.structs[entry["params"]], values))
+        ptrs = (ctypes.c_void_p * 1)(ctypes.cast(blob, ctypes.c_void_p))
         stream = torch.cuda.current_stream().cuda_stream
-        check(_cuda.cuLaunchKernel(f, grid[0], grid[1], grid[2], block, 1, 1, smem, ctypes.c_void_p(stream),
+        check(_cuda.cuLaunchKernel(f, grid[0], grid[1], grid[2], entry["block"], 1, 1, smem, ctypes.c_void_p(stream),
                                    ptrs, None), f"cuLaunchKernel({name})")
 
 
-def view_args(t):
-    """t is a logical [B,H,N,D] view (HND or NHD storage); returns B,H,N,D and element strides."""
+def view(t, prefix=""):
+    """Extents and element strides of t, a logical [B,H,N,D] view (HND or NHD storage)."""
     B, H, N, D = t.shape
     assert t.stride(3) == 1
-    return [I(B), I(H), I(N), I(D), L(t.stride(0)), L(t.stride(1)), L(t.stride(2))]
+    return {"B": B, "H": H, "N": N, "D": D, "sb": t.stride(0), "sh": t.stride(1), "sn": t.stride(2)}
+
+
+def strides(prefix, t):
+    return {prefix + "_sb": t.stride(0), prefix + "_sh": t.stride(1), prefix + "_sn": t.stride(2)}
+
+
+def pre(src, out, in_aux=None, out_scale=None, mul=1.0, rows_per_scale=0):
+    """PreParams of a pre_* entry (ABI.md §1 says which pointer is what)."""
+    return {"in": P(src), "in_aux": P(in_aux), "out": P(out), "out_scale": P(out_scale), **view(src), "mul": mul,
+            "rows_per_scale": rows_per_scale}
 
 
 class Plan:
@@ -127,7 +139,7 @@ class Plan:
             self.qs = torch.empty(B, Hq, NqP // 32, dtype=torch.float32, device=dev)
             self.k8 = torch.empty(B, Hkv, NkP, D, dtype=torch.int8, device=dev)
             self.kscale = torch.empty(B, Hkv, NkP // 64, dtype=torch.float32, device=dev)
-            if backend == "sage-int8-fp8":
+            if backend in ("sage-int8-fp8", SM90_FP8):
                 self.vs = torch.empty(B, Hkv, D, dtype=torch.float32, device=dev)
                 self.vt8 = torch.empty(B, Hkv, D, NkP, dtype=torch.uint8, device=dev)
             elif self.dt != "f16":
@@ -135,7 +147,7 @@ class Plan:
 
     def to_f16(self, src, dst):
         B, H, N, D = src.shape
-        self.ks.launch(f"pre_to_f16_{self.dt}", (cdiv(N * D, 2048), H, B), 256, [P(src), P(dst)] + view_args(src))
+        self.ks.launch(f"pre_to_f16_{self.dt}", (cdiv(N * D, 2048), H, B), pre(src, dst))
 
     def preprocess(self):
         ks, dt = self.ks, self.dt
@@ -147,16 +159,14 @@ class Plan:
             return
         B, Hq, Hkv = self.B, self.Hq, self.Hkv
         if self.smooth:
-            ks.launch(f"pre_k_mean_{dt}", (Hkv, B, 1), 256, [P(self.k), P(self.km)] + view_args(self.k))
-        ks.launch(f"pre_quant_q_int8_{dt}", (self.NqP // 128, Hq, B), 128,
-                  [P(self.q), P(self.q8), P(self.qs)] + view_args(self.q)
-                  + [F(self.scale * LOG2E), I(self.rows_per_scale)])
-        ks.launch(f"pre_quant_k_int8_{dt}", (self.NkP // 64, Hkv, B), 128,
-                  [P(self.k), P(self.km if self.smooth else None), P(self.k8), P(self.kscale)] + view_args(self.k))
-        if self.backend == "sage-int8-fp8":
-            ks.launch(f"pre_v_fp8_scale_{dt}", (Hkv, B, 1), 256, [P(self.v), P(self.vs)] + view_args(self.v))
-            ks.launch(f"pre_quant_v_fp8_{dt}", (self.NkP // 64, Hkv, B), 256,
-                      [P(self.v), P(self.vs), P(self.vt8)] + view_args(self.v))
+            ks.launch(f"pre_k_mean_{dt}", (Hkv, B, 1), pre(self.k, self.km))
+        ks.launch(f"pre_quant_q_int8_{dt}", (self.NqP // 128, Hq, B),
+                  pre(self.q, self.q8, out_scale=self.qs, mul=self.scale * LOG2E, rows_per_scale=self.rows_per_scale))
+        ks.launch(f"pre_quant_k_int8_{dt}", (self.NkP // 64, Hkv, B),
+                  pre(self.k, self.k8, in_aux=self.km if self.smooth else None, out_scale=self.kscale))
+        if self.backend in ("sage-int8-fp8", SM90_FP8):
+            ks.launch(f"pre_v_fp8_scale_{dt}", (Hkv, B, 1), pre(self.v, self.vs))
+            ks.launch(f"pre_quant_v_fp8_{dt}", (self.NkP // 64, Hkv, B), pre(self.v, self.vt8, in_aux=self.vs))
         elif dt != "f16":
             self.to_f16(self.v, self.v16)
 
@@ -164,31 +174,30 @@ class Plan:
         ks, o = self.ks, self.o
         B, Hq, Hkv, Nq, Nk, D = self.B, self.Hq, self.Hkv, self.Nq, self.Nk, self.D
         grid = (self.NqP // 128, Hq, B)
-        ostr = [L(o.stride(0)), L(o.stride(1)), L(o.stride(2))]
-        dims = [I(B), I(Hq), I(Hkv), I(Nq), I(Nk)]
+        common = {"o": P(o), "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, **strides("o", o),
+                  "causal": int(self.causal), "out_dtype": OUT[o.dtype]}
         if self.backend == "flash-fp16":
             if self.dt == "f32":
                 q, k, v, name = self.q16, self.k16, self.v16, f"flash_fwd_f16_d{D}"
             else:
                 q, k, v, name = self.q, self.k, self.v, f"flash_fwd_{self.dt}_d{D}"
-            s = lambda t: [L(t.stride(0)), L(t.stride(1)), L(t.stride(2))]
-            ks.launch(name, grid, 128, [P(q), P(k), P(v), P(o)] + dims + s(q) + s(k) + s(v) + ostr
-                      + [F(self.scale), I(self.causal), I(OUT[o.dtype])])
+            ks.launch(name, grid, {**common, "q": P(q), "k": P(k), "v": P(v), **strides("q", q), **strides("k", k),
+                                   **strides("v", v), "softmax_scale": self.scale})
             return
-        if self.backend == "sage-int8-fp8":
-            v, vs, vstr, name = self.vt8, self.vs, [L(0), L(0), L(0)], f"sage_int8_fp8_d{D}"
+        if self.backend in ("sage-int8-fp8", SM90_FP8):
+            v, vs, vstr = self.vt8, self.vs, {"v_sb": 0, "v_sh": 0, "v_sn": 0}
         else:
             v = self.v if self.dt == "f16" else self.v16
-            vs, vstr = None, [L(v.stride(0)), L(v.stride(1)), L(v.stride(2))]
-            kind = {"sage-int8-fp16acc": "fp16acc", SM90: "fp16_sm90"}.get(self.backend, "fp16")
-            name = f"sage_int8_{kind}_d{D}"
-            if self.backend == SM90 and self.sm90_grid != "tiles":
-                tiles = grid[0] * grid[1] * grid[2]
-                cap = SMS if self.sm90_grid == "persistent" else int(self.sm90_grid)
-                grid = (min(tiles, cap), 1, 1)
-        block = ks.max_threads(name) if name in BLOCK else 128  # sm90: 256, or 384 with a producer warpgroup
-        ks.launch(name, grid, block, [P(self.q8), P(self.qs), P(self.k8), P(self.kscale), P(v), P(vs), P(o)] + dims
-                  + vstr + ostr + [I(self.causal), I(OUT[o.dtype])])
+            vs, vstr = None, strides("v", v)
+        kind = {"sage-int8-fp16acc": "fp16acc", SM90: "fp16_sm90", "sage-int8-fp8": "fp8",
+                SM90_FP8: "fp8_sm90"}.get(self.backend, "fp16")
+        name = f"sage_int8_{kind}_d{D}"
+        if self.backend in (SM90, SM90_FP8) and self.sm90_grid != "tiles":
+            tiles = grid[0] * grid[1] * grid[2]
+            cap = SMS if self.sm90_grid == "persistent" else int(self.sm90_grid)
+            grid = (min(tiles, cap), 1, 1)
+        ks.launch(name, grid, {**common, "q8": P(self.q8), "qs": P(self.qs), "k8": P(self.k8), "ks": P(self.kscale),
+                               "v": P(v), "vs": P(vs), **vstr})
 
     def run(self):
         self.preprocess()

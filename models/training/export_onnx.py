@@ -55,8 +55,17 @@ def store_fp16(path, min_elements=16):
     consumer so that the runtime's graph partitioning keeps it inside the segment that uses it.
     The computation is unchanged (lossless); ONNX Runtime folds the Casts at load time."""
     import onnx
-    from onnx import helper, numpy_helper
     m = onnx.load(path)
+    info = store_fp16_in(m, min_elements)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    return info
+
+
+def store_fp16_in(m, min_elements=16):
+    """store_fp16 on a ModelProto in memory (for graphs whose weights go to external data)."""
+    import onnx
+    from onnx import helper, numpy_helper
     g = m.graph
     first_use = {}
     for i, n in enumerate(g.node):
@@ -85,8 +94,6 @@ def store_fp16(path, min_elements=16):
         nodes.append(n)
     del g.node[:]
     g.node.extend(nodes)
-    onnx.checker.check_model(m)
-    onnx.save(m, path)
     return dict(fp16_initializers=converted, bytes_saved=saved)
 
 
@@ -117,8 +124,16 @@ def pad_attention_head_dim(path, supported=(64, 128)):
     Runtime 1.24's CUDA EP has no opset-23 Pad kernel, and a Pad would send Q, K and V to the
     CPU and back inside every denoiser call (seen on the H100)."""
     import onnx
-    from onnx import helper, numpy_helper
     m = onnx.load(path)
+    padded = pad_attention_head_dim_in(m, supported)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    return padded
+
+
+def pad_attention_head_dim_in(m, supported=(64, 128)):
+    """pad_attention_head_dim on a ModelProto in memory (for graphs whose weights go to external data)."""
+    from onnx import helper, numpy_helper
     g = m.graph
     info = {v.name: v for v in list(g.value_info) + list(g.input) + list(g.output)}
 
@@ -162,8 +177,6 @@ def pad_attention_head_dim(path, supported=(64, 128)):
         padded.append(n.name)
     del g.node[:]
     g.node.extend(nodes)
-    onnx.checker.check_model(m)
-    onnx.save(m, path)
     return padded
 
 

@@ -9,11 +9,6 @@
 
 namespace ss {
 
-// Problem sizes of the Sage kernels (sm80 and sm90 paths).
-struct SageArgs {
-  int B, Hq, Hkv, Nq, Nk;
-};
-
 // Copies ROWS rows of ROWB bytes (row r at gbase + r*stride_bytes) into a swizzled tile; rows
 // >= rows_valid are zero-filled. PANELB < ROWB splits the tile into column panels of PANELB bytes
 // (panel p holds bytes [PANELB*p, PANELB*(p+1)) of every row, rows PANELB apart, each panel

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles the attention kernels into ONE fatbin (SASS sm_80, sm_86, sm_89, sm_90a + PTX compute_90)
-# and writes the manifest next to it.
+# and writes the manifest next to it (archs, parameter-struct layouts, every entry's launch shape).
 #   usage: build.sh <resource-dir> <stamp-dir>
 #   e.g.   build.sh target/classes/dev/sagestudio/attention/gpu target
 # Without nvcc (NVCC or PATH) it prints a warning and exits 0, writing nothing: the Java side then
@@ -29,7 +29,7 @@ GENCODE=(-gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_86,code=sm_86
 FLAGS=(-std=c++17 -O3 --threads 0 -Xptxas=-warn-spills)
 
 NVCC_VERSION=$("$NVCC" --version | tail -n 2 | tr '\n' ' ')
-HASH=$( (cat "$SRC_DIR"/*.cu "$SRC_DIR"/*.cuh "$SRC_DIR"/build.sh; echo "${GENCODE[*]} ${FLAGS[*]} $NVCC_VERSION") | sha256sum | cut -d' ' -f1)
+HASH=$( (cat "$SRC_DIR"/*.cu "$SRC_DIR"/*.cuh "$SRC_DIR"/*.cpp "$SRC_DIR"/build.sh; echo "${GENCODE[*]} ${FLAGS[*]} $NVCC_VERSION") | sha256sum | cut -d' ' -f1)
 if [[ -f "$FATBIN" && -f "$MANIFEST" && -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; then
   echo "[INFO] CUDA kernels up to date ($FATBIN)"
   exit 0
@@ -42,19 +42,12 @@ START=$(date +%s)
 mv "$FATBIN.tmp" "$FATBIN"
 SECONDS_TAKEN=$(( $(date +%s) - START ))
 
-# Entry points: name, threads per block, dynamic shared memory (bytes), minimum compute capability.
-# Keep in step with ABI.md.
-ENTRIES=()
-for dt in f32 f16 bf16; do
-  ENTRIES+=("pre_to_f16_$dt 256 0 80" "pre_k_mean_$dt 256 0 80" "pre_quant_q_int8_$dt 128 0 80"
-            "pre_quant_k_int8_$dt 128 0 80" "pre_v_fp8_scale_$dt 256 0 80" "pre_quant_v_fp8_$dt 256 0 80")
-done
-ENTRIES+=("flash_fwd_f16_d64 128 49152 80" "flash_fwd_f16_d128 128 98304 80"
-          "flash_fwd_bf16_d64 128 49152 80" "flash_fwd_bf16_d128 128 98304 80"
-          "sage_int8_fp16_d64 128 32768 80" "sage_int8_fp16_d128 128 65536 80"
-          "sage_int8_fp16acc_d64 128 32768 80" "sage_int8_fp16acc_d128 128 65536 80"
-          "sage_int8_fp8_d64 128 24576 89" "sage_int8_fp8_d128 128 49152 89"
-          "sage_int8_fp16_sm90_d64 384 115808 90" "sage_int8_fp16_sm90_d128 384 230496 90")
+# The manifest's "structs" (launch-parameter layouts as the compiler lays them out) and "entries"
+# (block, dynamic shared memory, min compute capability per kernel) come from a host program built
+# from the same headers as the kernels (params.cuh, traits.cuh): no second table to keep in step.
+ABI_TOOL="$STAMP_DIR/abi_manifest"
+"$NVCC" -std=c++17 -o "$ABI_TOOL" "$SRC_DIR/abi_manifest.cpp"
+ABI_JSON=$("$ABI_TOOL")
 {
   echo "{"
   echo "  \"fatbin\": \"sagestudio_kernels.fatbin\","
@@ -65,14 +58,7 @@ ENTRIES+=("flash_fwd_f16_d64 128 49152 80" "flash_fwd_f16_d128 128 98304 80"
   echo "  \"nvcc\": \"$(echo "$NVCC_VERSION" | sed 's/"/\\"/g' | xargs)\","
   echo "  \"source_sha256\": \"$HASH\","
   echo "  \"abi\": \"attention/src/main/cuda/ABI.md\","
-  echo "  \"entries\": ["
-  n=${#ENTRIES[@]}
-  for i in "${!ENTRIES[@]}"; do
-    read -r name threads smem cc <<<"${ENTRIES[$i]}"
-    sep=","; [[ $i -eq $((n - 1)) ]] && sep=""
-    echo "    {\"name\": \"$name\", \"block\": $threads, \"dynamic_smem\": $smem, \"min_cc\": $cc}$sep"
-  done
-  echo "  ]"
+  echo "$ABI_JSON"
   echo "}"
 } >"$MANIFEST"
 echo "$HASH" >"$STAMP"

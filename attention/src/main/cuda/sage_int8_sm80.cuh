@@ -12,42 +12,42 @@
 #include "mma.cuh"
 #include "softmax.cuh"
 #include "pv_fp8_sm89.cuh"
-
-#ifndef SS_SAGE_Q_SMEM
-#define SS_SAGE_Q_SMEM 0
-#endif
+#include "params.cuh"
 
 namespace ss {
 
+// Fields of p are read where they are used (not unpacked at the entry, as the flash entries do):
+// for these kernels, unpacked loads hoisted to the entry stayed live through the key loop
+// (sage_int8_fp8_d128: 692 instead of 52 bytes of spills on sm_90a).
 template <int D, bool CAUSAL, int PV>
-__device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, const float* __restrict__ qs,
-                                              const int8_t* __restrict__ k8, const float* __restrict__ ks,
-                                              const void* __restrict__ vptr, const float* __restrict__ vs,
-                                              void* __restrict__ o, SageArgs a, long long v_sb, long long v_sh,
-                                              long long v_sn, long long o_sb, long long o_sh, long long o_sn,
-                                              int out_dtype, char* smem) {
+__device__ __forceinline__ void sage_fwd_body(const SageParams& p, char* smem) {
+  const int8_t* __restrict__ q8 = p.q8;
+  const int8_t* __restrict__ k8 = p.k8;
+  const float* __restrict__ qs = p.qs;
+  const float* __restrict__ ks = p.ks;
+  const void* __restrict__ vptr = p.v;
   using Tr = SageTraits<D, PV>;
   constexpr int MT = Tr::MT, DT = Tr::DT, KS = Tr::KS, NTS = KS / 8;
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int qblk = gridDim.x - 1 - blockIdx.x;
-  const int h = blockIdx.y, b = blockIdx.z, hk = h / (a.Hq / a.Hkv);
+  const int h = blockIdx.y, b = blockIdx.z, hk = h / (p.Hq / p.Hkv);
   const int q0 = qblk * Tr::BM;
-  const int NqP = gridDim.x * Tr::BM, NkP = cdiv(a.Nk, Tr::BN) * Tr::BN;
+  const int NqP = gridDim.x * Tr::BM, NkP = cdiv(p.Nk, Tr::BN) * Tr::BN;
 
-  const char* qg = reinterpret_cast<const char*>(q8 + (((long long)b * a.Hq + h) * NqP + q0) * D);
-  const char* kg = reinterpret_cast<const char*>(k8 + ((long long)b * a.Hkv + hk) * NkP * D);
-  const float* ksb = ks + ((long long)b * a.Hkv + hk) * (NkP / Tr::BN);
-  const float qscale = qs[((long long)b * a.Hq + h) * (NqP / 32) + qblk * 4 + warp];
+  const char* qg = reinterpret_cast<const char*>(q8 + (((long long)b * p.Hq + h) * NqP + q0) * D);
+  const char* kg = reinterpret_cast<const char*>(k8 + ((long long)b * p.Hkv + hk) * NkP * D);
+  const float* ksb = ks + ((long long)b * p.Hkv + hk) * (NkP / Tr::BN);
+  const float qscale = qs[((long long)b * p.Hq + h) * (NqP / 32) + qblk * 4 + warp];
 
   // V source: fp16 rows [token][D] (strided) or fp8 [D][NkP] (fixed layout).
   const char* vg;
   long long vstr;
   if constexpr (PV == kPvFp8) {
-    vg = reinterpret_cast<const char*>(static_cast<const uint8_t*>(vptr) + ((long long)b * a.Hkv + hk) * D * NkP);
+    vg = reinterpret_cast<const char*>(static_cast<const uint8_t*>(vptr) + ((long long)b * p.Hkv + hk) * D * NkP);
     vstr = NkP;
   } else {
-    vg = reinterpret_cast<const char*>(static_cast<const __half*>(vptr) + b * v_sb + hk * v_sh);
-    vstr = v_sn * 2;
+    vg = reinterpret_cast<const char*>(static_cast<const __half*>(vptr) + b * p.v_sb + hk * p.v_sh);
+    vstr = p.v_sn * 2;
   }
 
   const uint32_t sQ = smem_addr(smem), sK = sQ + Tr::Q_BYTES, sV = sK + 2 * Tr::K_BYTES;
@@ -55,11 +55,11 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
     if constexpr (PV == kPvFp8) {
       load_tile<Tr::V_ROWB, D, Tr::THREADS>(dst, vg + n0, vstr, D, tid);  // D rows of 64 tokens
     } else {
-      load_tile<Tr::V_ROWB, Tr::BN, Tr::THREADS>(dst, vg + n0 * vstr, vstr, a.Nk - n0, tid);
+      load_tile<Tr::V_ROWB, Tr::BN, Tr::THREADS>(dst, vg + n0 * vstr, vstr, p.Nk - n0, tid);
     }
   };
 
-  const int kv_end = CAUSAL ? min(a.Nk, q0 + Tr::BM) : a.Nk;
+  const int kv_end = CAUSAL ? min(p.Nk, q0 + Tr::BM) : p.Nk;
   const int nblk = cdiv(kv_end, Tr::BN);
 
   load_tile<D, Tr::BM, Tr::THREADS>(sQ, qg, D, Tr::BM, tid);  // padded: all rows exist
@@ -79,9 +79,8 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
     l[mi][0] = l[mi][1] = 0.f;
   }
   const int wrow0 = q0 + warp * Tr::WM;
-#if !SS_SAGE_Q_SMEM
-  uint32_t qa[MT][D / 32][4];  // Q fragments stay in registers for the whole key loop
-#endif
+  uint32_t qa[MT][D / 32][4];  // Q fragments stay in registers for the whole key loop (re-reading them
+                               // from shared memory per block: no gain on H100, NOTES.md run 3)
 
   for (int j = 0; j < nblk; ++j) {
     const int st = j & 1;
@@ -93,7 +92,6 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
     cp_async_commit();
     cp_async_wait<1>();
     __syncthreads();
-#if !SS_SAGE_Q_SMEM
     if (j == 0) {
 #pragma unroll
       for (int mi = 0; mi < MT; ++mi)
@@ -101,7 +99,6 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
         for (int kk = 0; kk < D / 32; ++kk)
           ldsm_x4(qa[mi][kk], sQ + swz<D>(warp * Tr::WM + mi * 16 + (lane & 15), kk * 2 + (lane >> 4)));
     }
-#endif
 
     const uint32_t sKs = sK + st * Tr::K_BYTES, sVs = sV + st * Tr::V_BYTES;
     const float dq = qscale * ksb[j];
@@ -118,23 +115,14 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
           for (int e = 0; e < 4; ++e) si[mi][nj][e] = 0;
 #pragma unroll
       for (int kk = 0; kk < D / 32; ++kk) {
-#if SS_SAGE_Q_SMEM  // experiment: re-read Q fragments from shared memory (32 fewer registers)
-        uint32_t qf[MT][4];
-#pragma unroll
-        for (int mi = 0; mi < MT; ++mi)
-          ldsm_x4(qf[mi], sQ + swz<D>(warp * Tr::WM + mi * 16 + (lane & 15), kk * 2 + (lane >> 4)));
-#define SS_QFRAG(mi) qf[mi]
-#else
-#define SS_QFRAG(mi) qa[mi][kk]
-#endif
 #pragma unroll
         for (int np = 0; np < NTS / 2; ++np) {
           uint32_t kb[4];
           ldsm_x4(kb, sKs + swz<D>(kr + np * 16 + (lane >> 4) * 8 + (lane & 7), kk * 2 + ((lane >> 3) & 1)));
 #pragma unroll
           for (int mi = 0; mi < MT; ++mi) {
-            mma_s8_s32(si[mi][2 * np], SS_QFRAG(mi), kb[0], kb[1]);
-            mma_s8_s32(si[mi][2 * np + 1], SS_QFRAG(mi), kb[2], kb[3]);
+            mma_s8_s32(si[mi][2 * np], qa[mi][kk], kb[0], kb[1]);
+            mma_s8_s32(si[mi][2 * np + 1], qa[mi][kk], kb[2], kb[3]);
           }
         }
       }
@@ -147,7 +135,7 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
         for (int nj = 0; nj < NTS; ++nj)
 #pragma unroll
           for (int e = 0; e < 4; ++e) s[mi][nj][e] = static_cast<float>(si[mi][nj][e]);
-      if (n0 + KS > a.Nk || (CAUSAL && n0 + KS - 1 > wrow0)) mask_scores<MT, NTS, CAUSAL>(s, wrow0, n0, a.Nk, lane);
+      if (n0 + KS > p.Nk || (CAUSAL && n0 + KS - 1 > wrow0)) mask_scores<MT, NTS, CAUSAL>(s, wrow0, n0, p.Nk, lane);
 
       float alpha[MT][2];
       if (online_softmax<MT, NTS>(s, dq, m, l, alpha)) rescale_o<MT, DT>(acc, alpha);
@@ -218,10 +206,13 @@ __device__ __forceinline__ void sage_fwd_body(const int8_t* __restrict__ q8, con
   }
 
   if constexpr (PV == kPvFp8) {
-    store_output<MT, DT>(acc, l, o, b * o_sb + h * o_sh, o_sn, wrow0, a.Nq, lane, vs + ((long long)b * a.Hkv + hk) * D,
-                         kFp8Max, out_dtype);
+    void* __restrict__ o = p.o;
+    const float* __restrict__ vs = p.vs;
+    store_output<MT, DT>(acc, l, o, b * p.o_sb + h * p.o_sh, p.o_sn, wrow0, p.Nq, lane, vs + ((long long)b * p.Hkv + hk) * D,
+                         kFp8Max, p.out_dtype);
   } else {
-    store_output<MT, DT>(acc, l, o, b * o_sb + h * o_sh, o_sn, wrow0, a.Nq, lane, nullptr, 1.f, out_dtype);
+    void* __restrict__ o = p.o;
+    store_output<MT, DT>(acc, l, o, b * p.o_sb + h * p.o_sh, p.o_sn, wrow0, p.Nq, lane, nullptr, 1.f, p.out_dtype);
   }
 }
 

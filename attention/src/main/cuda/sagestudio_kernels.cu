@@ -1,7 +1,9 @@
 // The ONE place where entry points are defined and dispatched on dtype and head dim. Every
-// extern "C" __global__ here is documented in ABI.md (names, parameter order, launch rules).
+// extern "C" __global__ here is documented in ABI.md (parameter struct, launch rules); its block and
+// shared-memory size are in the build manifest (abi_manifest.cpp, from traits.cuh).
 #include <type_traits>
 #include "common.cuh"
+#include "params.cuh"
 #include "preprocess.cuh"
 #include "flash_fwd_sm80.cuh"
 #include "sage_int8_sm80.cuh"
@@ -9,41 +11,55 @@
 
 using ss::View;
 
+// Every entry takes ONE parameter: its family's struct from params.cuh, by value in the parameter
+// bank (__grid_constant__: read in place, never copied to local memory).
+#define SS_ENTRY(BLOCK, NAME, PARAMS) extern "C" __global__ void __launch_bounds__(BLOCK) NAME(const __grid_constant__ ss::PARAMS p)
+
 // ---------------------------------------------------------------- preprocessing
-#define SS_VIEW_PARAMS int B, int H, int N, int D, long long sb, long long sh, long long sn
-#define SS_VIEW View{B, H, N, D, sb, sh, sn}
+#define SS_VIEW View{p.B, p.H, p.N, p.D, p.sb, p.sh, p.sn}
+#define SS_PRE_THREADS ss::PreTraits::THREADS
+#define SS_QUANT_THREADS ss::PreTraits::QUANT_THREADS
 
 #define SS_PRE_ENTRIES(SUF, T)                                                                             \
-  extern "C" __global__ void __launch_bounds__(256) pre_to_f16_##SUF(const T* src, __half* dst, SS_VIEW_PARAMS) { \
-    ss::to_f16<T>(src, dst, SS_VIEW);                                                                      \
+  SS_ENTRY(SS_PRE_THREADS, pre_to_f16_##SUF, PreParams) {                                                  \
+    ss::to_f16<T>(static_cast<const T*>(p.in), static_cast<__half*>(p.out), SS_VIEW);                      \
   }                                                                                                        \
-  extern "C" __global__ void __launch_bounds__(256) pre_k_mean_##SUF(const T* k, float* km, SS_VIEW_PARAMS) { \
+  SS_ENTRY(SS_PRE_THREADS, pre_k_mean_##SUF, PreParams) {                                                  \
     __shared__ float red[2048];                                                                            \
-    if (D == 128) ss::channel_reduce<T, false, 128>(k, km, SS_VIEW, red);                                  \
+    const T* k = static_cast<const T*>(p.in);                                                              \
+    float* km = static_cast<float*>(p.out);                                                                \
+    if (p.D == 128) ss::channel_reduce<T, false, 128>(k, km, SS_VIEW, red);                                \
     else ss::channel_reduce<T, false, 64>(k, km, SS_VIEW, red);                                            \
   }                                                                                                        \
-  extern "C" __global__ void __launch_bounds__(256) pre_v_fp8_scale_##SUF(const T* v, float* vs, SS_VIEW_PARAMS) { \
+  SS_ENTRY(SS_PRE_THREADS, pre_v_fp8_scale_##SUF, PreParams) {                                             \
     __shared__ float red[2048];                                                                            \
-    if (D == 128) ss::channel_reduce<T, true, 128>(v, vs, SS_VIEW, red);                                   \
+    const T* v = static_cast<const T*>(p.in);                                                              \
+    float* vs = static_cast<float*>(p.out);                                                                \
+    if (p.D == 128) ss::channel_reduce<T, true, 128>(v, vs, SS_VIEW, red);                                 \
     else ss::channel_reduce<T, true, 64>(v, vs, SS_VIEW, red);                                             \
   }                                                                                                        \
-  extern "C" __global__ void __launch_bounds__(128)                                                        \
-      pre_quant_q_int8_##SUF(const T* q, int8_t* q8, float* qs, SS_VIEW_PARAMS, float mul, int rows_per_scale) { \
-    const int n_pad = ss::cdiv(N, 128) * 128;                                                              \
-    if (D == 128) ss::quant_int8_block<T, 128, 128>(q, nullptr, q8, qs, SS_VIEW, mul, rows_per_scale == 32, n_pad); \
-    else ss::quant_int8_block<T, 64, 128>(q, nullptr, q8, qs, SS_VIEW, mul, rows_per_scale == 32, n_pad);  \
+  SS_ENTRY(SS_QUANT_THREADS, pre_quant_q_int8_##SUF, PreParams) {                                          \
+    const int n_pad = ss::cdiv(p.N, 128) * 128;                                                            \
+    const T* q = static_cast<const T*>(p.in);                                                              \
+    int8_t* q8 = static_cast<int8_t*>(p.out);                                                              \
+    if (p.D == 128)                                                                                        \
+      ss::quant_int8_block<T, 128, 128>(q, nullptr, q8, p.out_scale, SS_VIEW, p.mul, p.rows_per_scale == 32, n_pad); \
+    else                                                                                                   \
+      ss::quant_int8_block<T, 64, 128>(q, nullptr, q8, p.out_scale, SS_VIEW, p.mul, p.rows_per_scale == 32, n_pad); \
   }                                                                                                        \
-  extern "C" __global__ void __launch_bounds__(128)                                                        \
-      pre_quant_k_int8_##SUF(const T* k, const float* km, int8_t* k8, float* ks, SS_VIEW_PARAMS) {         \
-    const int n_pad = ss::cdiv(N, 64) * 64;                                                                \
-    if (D == 128) ss::quant_int8_block<T, 128, 64>(k, km, k8, ks, SS_VIEW, 1.f, false, n_pad);             \
-    else ss::quant_int8_block<T, 64, 64>(k, km, k8, ks, SS_VIEW, 1.f, false, n_pad);                       \
+  SS_ENTRY(SS_QUANT_THREADS, pre_quant_k_int8_##SUF, PreParams) {                                          \
+    const int n_pad = ss::cdiv(p.N, 64) * 64;                                                              \
+    const T* k = static_cast<const T*>(p.in);                                                              \
+    int8_t* k8 = static_cast<int8_t*>(p.out);                                                              \
+    if (p.D == 128) ss::quant_int8_block<T, 128, 64>(k, p.in_aux, k8, p.out_scale, SS_VIEW, 1.f, false, n_pad); \
+    else ss::quant_int8_block<T, 64, 64>(k, p.in_aux, k8, p.out_scale, SS_VIEW, 1.f, false, n_pad);        \
   }                                                                                                        \
-  extern "C" __global__ void __launch_bounds__(256)                                                        \
-      pre_quant_v_fp8_##SUF(const T* v, const float* vs, uint8_t* vt8, SS_VIEW_PARAMS) {                   \
-    const int n_pad = ss::cdiv(N, 64) * 64;                                                                \
-    if (D == 128) ss::quant_v_fp8<T, 128>(v, vs, vt8, SS_VIEW, n_pad);                                     \
-    else ss::quant_v_fp8<T, 64>(v, vs, vt8, SS_VIEW, n_pad);                                               \
+  SS_ENTRY(SS_PRE_THREADS, pre_quant_v_fp8_##SUF, PreParams) {                                             \
+    const int n_pad = ss::cdiv(p.N, 64) * 64;                                                              \
+    const T* v = static_cast<const T*>(p.in);                                                              \
+    uint8_t* vt8 = static_cast<uint8_t*>(p.out);                                                           \
+    if (p.D == 128) ss::quant_v_fp8<T, 128>(v, p.in_aux, vt8, SS_VIEW, n_pad);                             \
+    else ss::quant_v_fp8<T, 64>(v, p.in_aux, vt8, SS_VIEW, n_pad);                                         \
   }
 
 SS_PRE_ENTRIES(f32, float)
@@ -51,20 +67,21 @@ SS_PRE_ENTRIES(f16, __half)
 SS_PRE_ENTRIES(bf16, __nv_bfloat16)
 
 // ---------------------------------------------------------------- flash-fp16
+// The flash body takes the fields as values, unpacked here: measured on sm_80/sm_89, reading them
+// lazily from the struct (as the Sage bodies do) costs flash_fwd_*_d128 24 bytes of spills.
 #define SS_FLASH_ENTRY(SUF, T, HD)                                                                          \
-  extern "C" __global__ void __launch_bounds__(128) flash_fwd_##SUF##_d##HD(                               \
-      const T* q, const T* k, const T* v, void* o, int B, int Hq, int Hkv, int Nq, int Nk, long long q_sb,  \
-      long long q_sh, long long q_sn, long long k_sb, long long k_sh, long long k_sn, long long v_sb,       \
-      long long v_sh, long long v_sn, long long o_sb, long long o_sh, long long o_sn, float softmax_scale,  \
-      int causal, int out_dtype) {                                                                          \
+  SS_ENTRY(ss::FlashTraits<HD>::THREADS, flash_fwd_##SUF##_d##HD, FlashParams) {                           \
     extern __shared__ __align__(128) char smem[];                                                           \
-    const ss::AttnArgs a{B, Hq, Hkv, Nq, Nk};                                                               \
-    if (causal)                                                                                             \
-      ss::flash_fwd_body<T, HD, true>(q, k, v, o, a, q_sb, q_sh, q_sn, k_sb, k_sh, k_sn, v_sb, v_sh, v_sn,  \
-                                      o_sb, o_sh, o_sn, softmax_scale, out_dtype, smem);                    \
+    const ss::AttnArgs a{p.B, p.Hq, p.Hkv, p.Nq, p.Nk};                                                     \
+    const T* q = static_cast<const T*>(p.q);                                                                \
+    const T* k = static_cast<const T*>(p.k);                                                                \
+    const T* v = static_cast<const T*>(p.v);                                                                \
+    if (p.causal)                                                                                           \
+      ss::flash_fwd_body<T, HD, true>(q, k, v, p.o, a, p.q_sb, p.q_sh, p.q_sn, p.k_sb, p.k_sh, p.k_sn, p.v_sb, \
+                                      p.v_sh, p.v_sn, p.o_sb, p.o_sh, p.o_sn, p.softmax_scale, p.out_dtype, smem); \
     else                                                                                                    \
-      ss::flash_fwd_body<T, HD, false>(q, k, v, o, a, q_sb, q_sh, q_sn, k_sb, k_sh, k_sn, v_sb, v_sh, v_sn, \
-                                       o_sb, o_sh, o_sn, softmax_scale, out_dtype, smem);                   \
+      ss::flash_fwd_body<T, HD, false>(q, k, v, p.o, a, p.q_sb, p.q_sh, p.q_sn, p.k_sb, p.k_sh, p.k_sn, p.v_sb, \
+                                       p.v_sh, p.v_sn, p.o_sb, p.o_sh, p.o_sn, p.softmax_scale, p.out_dtype, smem); \
   }
 
 SS_FLASH_ENTRY(f16, __half, 64)
@@ -72,20 +89,12 @@ SS_FLASH_ENTRY(f16, __half, 128)
 SS_FLASH_ENTRY(bf16, __nv_bfloat16, 64)
 SS_FLASH_ENTRY(bf16, __nv_bfloat16, 128)
 
-// ---------------------------------------------------------------- SageAttention
+// ---------------------------------------------------------------- SageAttention (mma.sync)
 #define SS_SAGE_ENTRY(NAME, PV, HD)                                                                         \
-  extern "C" __global__ void __launch_bounds__(128) NAME##_d##HD(                                          \
-      const int8_t* q8, const float* qs, const int8_t* k8, const float* ks, const void* v, const float* vs, \
-      void* o, int B, int Hq, int Hkv, int Nq, int Nk, long long v_sb, long long v_sh, long long v_sn,      \
-      long long o_sb, long long o_sh, long long o_sn, int causal, int out_dtype) {                          \
+  SS_ENTRY((ss::SageTraits<HD, PV>::THREADS), NAME##_d##HD, SageParams) {                                   \
     extern __shared__ __align__(128) char smem[];                                                           \
-    const ss::SageArgs a{B, Hq, Hkv, Nq, Nk};                                                               \
-    if (causal)                                                                                             \
-      ss::sage_fwd_body<HD, true, PV>(q8, qs, k8, ks, v, vs, o, a, v_sb, v_sh, v_sn, o_sb, o_sh, o_sn,      \
-                                      out_dtype, smem);                                                     \
-    else                                                                                                    \
-      ss::sage_fwd_body<HD, false, PV>(q8, qs, k8, ks, v, vs, o, a, v_sb, v_sh, v_sn, o_sb, o_sh, o_sn,     \
-                                       out_dtype, smem);                                                    \
+    if (p.causal) ss::sage_fwd_body<HD, true, PV>(p, smem);                                                 \
+    else ss::sage_fwd_body<HD, false, PV>(p, smem);                                                         \
   }
 
 SS_SAGE_ENTRY(sage_int8_fp16, ss::kPvF16F32, 64)
@@ -98,34 +107,26 @@ SS_SAGE_ENTRY(sage_int8_fp16acc, ss::kPvF16F16, 128)
 SS_SAGE_ENTRY(sage_int8_fp8, ss::kPvFp8, 64)
 SS_SAGE_ENTRY(sage_int8_fp8, ss::kPvFp8, 128)
 #else
-#define SS_SAGE_TRAP(HD)                                                                                    \
-  extern "C" __global__ void __launch_bounds__(128) sage_int8_fp8_d##HD(                                   \
-      const int8_t*, const float*, const int8_t*, const float*, const void*, const float*, void*, int, int,  \
-      int, int, int, long long, long long, long long, long long, long long, long long, int, int) {          \
-    __trap();                                                                                               \
-  }
+#define SS_SAGE_TRAP(HD) \
+  SS_ENTRY((ss::SageTraits<HD, ss::kPvFp8>::THREADS), sage_int8_fp8_d##HD, SageParams) { __trap(); }
 SS_SAGE_TRAP(64)
 SS_SAGE_TRAP(128)
 #endif
 
-// Hopper wgmma path of sage-int8-fp16 (same parameters as sage_int8_fp16_dD; block 256). Only the
-// sm_90a SASS has it; every other target (sm_80/86/89 SASS, compute_90 PTX) gets an entry that
-// traps, so the Java side launches it on compute capability 9.0 only (manifest min_cc 90).
-#define SS_SAGE_SM90_ENTRY(HD)                                                                              \
-  extern "C" __global__ void __launch_bounds__(256 + 128 * SS_SM90_PRODUCER, 1) sage_int8_fp16_sm90_d##HD(                          \
-      const int8_t* q8, const float* qs, const int8_t* k8, const float* ks, const void* v, const float* vs, \
-      void* o, int B, int Hq, int Hkv, int Nq, int Nk, long long v_sb, long long v_sh, long long v_sn,      \
-      long long o_sb, long long o_sh, long long o_sn, int causal, int out_dtype) {                          \
+// ---------------------------------------------------------------- SageAttention on Hopper wgmma
+// sage_int8_fp16_sm90 (FP16 P·V) and sage_int8_fp8_sm90 (FP8 P·V): the SageParams of the mma.sync
+// entries (the fp8 one reads vt8/vs as sage_int8_fp8_dD does), one CTA per SM. Only the sm_90a SASS
+// has them; every other target (sm_80/86/89 SASS, compute_90 PTX) gets an entry that traps, so the
+// Java side launches them on compute capability 9.0 only (manifest min_cc 90).
+#define SS_SAGE_SM90_ENTRY(NAME, PV, HD)                                                                    \
+  extern "C" __global__ void __launch_bounds__(ss::Sm90SageTraits<HD, PV>::BLOCK, 1)                       \
+      NAME##_d##HD(const __grid_constant__ ss::SageParams p) {                                              \
     extern __shared__ __align__(128) char smem[];                                                           \
-    const ss::SageArgs a{B, Hq, Hkv, Nq, Nk};                                                               \
-    const __half* v16 = static_cast<const __half*>(v);                                                      \
-    if (causal)                                                                                             \
-      ss::sage_fwd_sm90_body<HD, true>(q8, qs, k8, ks, v16, o, a, v_sb, v_sh, v_sn, o_sb, o_sh, o_sn,       \
-                                       out_dtype, smem);                                                    \
-    else                                                                                                    \
-      ss::sage_fwd_sm90_body<HD, false>(q8, qs, k8, ks, v16, o, a, v_sb, v_sh, v_sn, o_sb, o_sh, o_sn,      \
-                                        out_dtype, smem);                                                   \
+    if (p.causal) ss::sage_fwd_sm90<HD, true, PV>(p, smem);                                                 \
+    else ss::sage_fwd_sm90<HD, false, PV>(p, smem);                                                         \
   }
 
-SS_SAGE_SM90_ENTRY(64)
-SS_SAGE_SM90_ENTRY(128)
+SS_SAGE_SM90_ENTRY(sage_int8_fp16_sm90, ss::kPvF16F32, 64)
+SS_SAGE_SM90_ENTRY(sage_int8_fp16_sm90, ss::kPvF16F32, 128)
+SS_SAGE_SM90_ENTRY(sage_int8_fp8_sm90, ss::kPvFp8, 64)
+SS_SAGE_SM90_ENTRY(sage_int8_fp8_sm90, ss::kPvFp8, 128)

@@ -1,5 +1,6 @@
 package dev.sagestudio.app;
 
+import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +16,9 @@ import java.util.Set;
  * launcher sets it), the {@code SAGESTUDIO_HOME} environment variable, the folders above the running jar or classes,
  * and the folders above the working directory.
  */
-final class BundleLocator {
+public final class BundleLocator {
     /** The bundled model {@code generate} and {@code compare} use when none is named. */
-    static final String DEFAULT_IMAGE_MODEL = "sage-emoji-t2i";
+    public static final String DEFAULT_IMAGE_MODEL = "sage-emoji-t2i";
     static final String BUNDLED = "models/bundled";
 
     private BundleLocator() {
@@ -27,7 +28,7 @@ final class BundleLocator {
      * The bundle folder for {@code model}: an existing folder path, or the name of a bundled model; null for the
      * default image model. Throws with a message saying where it looked.
      */
-    static Path resolve(String model) {
+    public static Path resolve(String model) {
         if (model != null) {
             Path asPath = Path.of(model);
             if (Files.isDirectory(asPath)) {
@@ -52,6 +53,24 @@ final class BundleLocator {
                 + searched + "). The bundled models are trained and exported separately (models/training); until they"
                 + " are in models/bundled, pass --model <bundle folder> (a folder with model.json, see"
                 + " docs/model-bundle.md), or set SAGESTUDIO_HOME to the installation folder");
+    }
+
+    /**
+     * The bundle folders of the first {@code models/bundled} found (in the order of {@link #candidateRoots()}),
+     * sorted by name; empty when there is none.
+     */
+    public static List<Path> bundledModelFolders() {
+        for (Path root : candidateRoots()) {
+            Path bundled = root.resolve(BUNDLED);
+            if (Files.isDirectory(bundled)) {
+                try (var children = Files.list(bundled)) {
+                    return children.filter(f -> Files.isRegularFile(f.resolve("model.json"))).sorted().toList();
+                } catch (IOException e) {
+                    return List.of();
+                }
+            }
+        }
+        return List.of();
     }
 
     static List<Path> candidateRoots() {

@@ -29,8 +29,8 @@ import java.util.stream.IntStream;
  *       {@link Granularity} ({@link Int8Quantizer}).
  *   <li>Prepare V for the PV mode: FP16 values, or per-channel scaled FP8 E4M3 / INT8
  *       ({@link ChannelQuantizedV}).
- *   <li>For each query row, walk the key blocks of 64 in order (skipping blocks that the causal
- *       mask hides entirely): S = float(int32 dot) · float(δQ · δK); online softmax in base 2:
+ *   <li>For each query row, walk the key blocks of 64 (128 for the Hopper wgmma kernels) in order
+ *       (skipping blocks that the causal mask hides entirely): S = float(int32 dot) · float(δQ · δK); online softmax in base 2:
  *       m' = max(m, max S), α = 2^(m − m'), P = 2^(S − m') in float, ℓ = ℓ·α + ΣP (float, from the
  *       unrounded P), acc = acc·α + P̃·Ṽ where P̃ is P rounded for the PV mode.
  *   <li>O = acc / ℓ (times the V channel scale and 1/448 or 1/127 for FP8 and INT8 PV), rounded to
@@ -43,10 +43,30 @@ public final class SageAttentionEmulator implements AttentionBackend {
     private static final double LOG2E = 1.4426950408889634;
     private static final int K_BLOCK = Granularity.K_BLOCK;
 
+    /** Keys per online-softmax step of the mma.sync kernels (and of SageAttention's reference code). */
+    public static final int SOFTMAX_BLOCK = K_BLOCK;
+    /** Keys per online-softmax step of the Hopper wgmma kernels (two 64-key K scales each). */
+    public static final int WGMMA_SOFTMAX_BLOCK = 2 * K_BLOCK;
+
     private final SageConfig config;
+    private final int softmaxBlock;
 
     public SageAttentionEmulator(SageConfig config) {
+        this(config, SOFTMAX_BLOCK);
+    }
+
+    /**
+     * The emulator with {@code softmaxBlock} keys per online-softmax step ({@link #SOFTMAX_BLOCK} or
+     * {@link #WGMMA_SOFTMAX_BLOCK}): P is rounded against the running maximum after each step, and
+     * the two-level PV modes sum one step in their block accumulator, so this follows the kernel.
+     */
+    public SageAttentionEmulator(SageConfig config, int softmaxBlock) {
         this.config = Objects.requireNonNull(config, "config");
+        if (softmaxBlock != SOFTMAX_BLOCK && softmaxBlock != WGMMA_SOFTMAX_BLOCK) {
+            throw new IllegalArgumentException("softmax block must be " + SOFTMAX_BLOCK + " or " + WGMMA_SOFTMAX_BLOCK
+                    + " keys, got " + softmaxBlock);
+        }
+        this.softmaxBlock = softmaxBlock;
     }
 
     /** The default variant, {@code cpu-sage-int8-fp16}. */
@@ -106,7 +126,7 @@ public final class SageAttentionEmulator implements AttentionBackend {
         float[] out = new float[batch * qHeads * qLen * dim];
         boolean causal = request.causal();
         HeadMajor.forEachRowTile(shape, (b, h, bh, kvHead, first, rows) -> {
-            RowTile tile = new RowTile(config.pvMode(), dim, queries[bh], kv[kvHead], kvLen, causal);
+            RowTile tile = new RowTile(config.pvMode(), dim, queries[bh], kv[kvHead], kvLen, causal, softmaxBlock);
             for (int i = first; i < first + rows; i++) {
                 tile.row(i, out, (int) layout.offset(b, h, i, 0, qHeads, qLen, dim));
             }
@@ -230,16 +250,21 @@ public final class SageAttentionEmulator implements AttentionBackend {
         private final int kvLen;
         private final boolean causal;
         private final float[] scores;
-        private final float[] probabilities = new float[K_BLOCK];
+        private final float[] probabilities;
         private final float[] acc;
         private final float[] blockAcc;
         private final float[] chunkFloat;
         private final double[] chunkDouble;
-        private final double[] p8 = new double[K_BLOCK];
+        private final double[] p8;
         private float rowMax;
         private float rowSum;
 
-        RowTile(PvMode mode, int dim, PreparedQ query, PreparedKv kv, int kvLen, boolean causal) {
+        private final int softmaxBlock;
+
+        RowTile(PvMode mode, int dim, PreparedQ query, PreparedKv kv, int kvLen, boolean causal, int softmaxBlock) {
+            this.softmaxBlock = softmaxBlock;
+            this.probabilities = new float[softmaxBlock];
+            this.p8 = new double[softmaxBlock];
             this.mode = mode;
             this.query = query;
             this.kv = kv;
@@ -260,8 +285,8 @@ public final class SageAttentionEmulator implements AttentionBackend {
             rowMax = Float.NEGATIVE_INFINITY;
             rowSum = 0f;
             Arrays.fill(acc, 0f);
-            for (int j0 = 0; j0 < visible; j0 += K_BLOCK) { // blocks the causal mask hides are never reached
-                update(qScale, j0, Math.min(K_BLOCK, visible - j0));
+            for (int j0 = 0; j0 < visible; j0 += softmaxBlock) { // blocks the causal mask hides are never reached
+                update(qScale, j0, Math.min(softmaxBlock, visible - j0));
             }
             float[] vScale = kv.vScale();
             float inverseL = rowSum > 0 ? 1f / rowSum : 0f; // l ≥ 1 whenever a key is visible; guard anyway

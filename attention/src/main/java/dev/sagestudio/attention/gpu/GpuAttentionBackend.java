@@ -56,21 +56,6 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
     /** Head dims the kernels are compiled for. */
     public static final int[] HEAD_DIMS = {64, 128};
 
-    /**
-     * System property choosing the {@code sage-int8-fp16} kernel on Hopper (compute capability 9.0):
-     * {@code auto} (default) runs the wgmma kernel {@code sage_int8_fp16_sm90_d*} there, {@code off}
-     * keeps the mma.sync kernel {@code sage_int8_fp16_d*} (e.g. to compare the two on one card).
-     */
-    public static final String SM90_PROPERTY = "sagestudio.gpu.sage.sm90";
-
-    /**
-     * System property choosing the launch grid of the wgmma kernel (ABI.md: it walks its tiles with
-     * any grid): {@code persistent} (default) one CTA per SM, each walking several (batch, head,
-     * 128-row) tiles with one K/V pipeline across them; {@code tiles} one CTA per tile (the original
-     * launch, for A/B); a positive number N at most N CTAs (tests use it to make CTAs walk many tiles).
-     */
-    public static final String SM90_GRID_PROPERTY = "sagestudio.gpu.sage.sm90.grid";
-
     private final GpuContext context;
     private final Variant variant;
     private final Workspace workspace;
@@ -134,12 +119,12 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
     /**
      * The attention kernel (its {@code extern "C"} entry, ABI.md) that this backend launches for
      * {@code headDim} on this context's device; preprocessing kernels are not named. For reports and
-     * logs: {@code sage-int8-fp16} runs {@code sage_int8_fp16_sm90_d*} on Hopper, else the sm80 kernel.
+     * logs: on Hopper the Sage variants with a wgmma kernel run {@code sage_int8_*_sm90_d*}.
      */
     public String attentionKernel(int headDim) {
         KernelModule kernels = context.kernels();
         String entry = attentionKernel(variant, context.device(), headDim,
-                kernels.hasKernel(sm90Entry(headDim)), System.getProperty(SM90_PROPERTY, "auto"));
+                sm90Entry(variant, headDim).map(kernels::hasKernel).orElse(false));
         if (loggedKernel.add(headDim)) {
             LOG.log(System.Logger.Level.INFO, variant.backendName() + " D=" + headDim + " runs kernel " + entry
                     + " on " + context.device().name() + " (compute capability "
@@ -149,24 +134,30 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
     }
 
     /**
-     * Which kernel entry runs {@code variant} at {@code headDim} on {@code device}. The wgmma kernel
-     * exists as sm_90a code only (every other target's entry traps), so it is chosen on compute
-     * capability 9.0 exactly, when the module has it and {@code sm90Setting} is not {@code off}.
+     * Which kernel entry runs {@code variant} at {@code headDim} on {@code device}. The wgmma kernels
+     * exist as sm_90a code only (every other target's entry traps), so they are chosen on compute
+     * capability 9.0 exactly, when the module has them.
      */
-    static String attentionKernel(Variant variant, DeviceInfo device, int headDim, boolean moduleHasSm90,
-                                  String sm90Setting) {
+    static String attentionKernel(Variant variant, DeviceInfo device, int headDim, boolean moduleHasSm90) {
+        Optional<String> sm90 = sm90Entry(variant, headDim);
+        if (sm90.isPresent() && device.smArchitecture() == 90 && moduleHasSm90) {
+            return sm90.get();
+        }
         return switch (variant) {
             case FLASH_FP16 -> "flash_fwd_f16_d" + headDim + " (flash_fwd_bf16_d" + headDim + " for bf16 inputs)";
-            case SAGE_INT8_FP16 -> device.smArchitecture() == 90 && (headDim == 64 || headDim == 128)
-                    && moduleHasSm90 && !"off".equalsIgnoreCase(sm90Setting.trim())
-                    ? sm90Entry(headDim) : "sage_int8_fp16_d" + headDim;
+            case SAGE_INT8_FP16 -> "sage_int8_fp16_d" + headDim;
             case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + headDim;
             case SAGE_INT8_FP8 -> "sage_int8_fp8_d" + headDim;
         };
     }
 
-    private static String sm90Entry(int headDim) {
-        return "sage_int8_fp16_sm90_d" + headDim;
+    /** The Hopper wgmma entry of {@code variant}, if it has one. */
+    private static Optional<String> sm90Entry(Variant variant, int headDim) {
+        return switch (variant) {
+            case SAGE_INT8_FP16 -> Optional.of("sage_int8_fp16_sm90_d" + headDim);
+            case SAGE_INT8_FP8 -> Optional.of("sage_int8_fp8_sm90_d" + headDim);
+            default -> Optional.empty();
+        };
     }
 
     // ------------------------------------------------------------------ host API
@@ -300,21 +291,18 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         DeviceBuffer k8 = workspace.buffer("k8", batch * hkv * nkPadded * d);
         DeviceBuffer kScale = workspace.buffer("kScale", batch * hkv * (nkPadded / 64) * 4);
 
-        kernels.kernel("pre_k_mean_" + dt).launch(hkv, batch, 1, stream,
-                withView(Kernel.args().pointer(k.buffer()).pointer(kMean), k));
+        kernels.kernel("pre_k_mean_" + dt).launch(hkv, batch, 1, stream, pre(k, null, kMean, null));
         kernels.kernel("pre_quant_q_int8_" + dt).launch((int) (nqPadded / 128), hq, batch, stream,
-                withView(Kernel.args().pointer(q.buffer()).pointer(q8).pointer(qScale), q)
-                        .f32((float) (softmaxScale * LOG2_E)).i32(32));
+                KernelParams.pre(q, null, q8, qScale, (float) (softmaxScale * LOG2_E), 32));
         kernels.kernel("pre_quant_k_int8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
-                withView(Kernel.args().pointer(k.buffer()).pointer(kMean).pointer(k8).pointer(kScale), k));
+                pre(k, kMean, k8, kScale));
 
         if (variant == Variant.SAGE_INT8_FP8) {
             DeviceBuffer vScale = workspace.buffer("vScale", (long) batch * hkv * d * 4);
             DeviceBuffer vFp8 = workspace.buffer("vFp8", batch * hkv * d * nkPadded);
-            kernels.kernel("pre_v_fp8_scale_" + dt).launch(hkv, batch, 1, stream,
-                    withView(Kernel.args().pointer(v.buffer()).pointer(vScale), v));
+            kernels.kernel("pre_v_fp8_scale_" + dt).launch(hkv, batch, 1, stream, pre(v, null, vScale, null));
             kernels.kernel("pre_quant_v_fp8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
-                    withView(Kernel.args().pointer(v.buffer()).pointer(vScale).pointer(vFp8), v));
+                    pre(v, vScale, vFp8, null));
             return new Prepared(variant, q, k, softmaxScale, null, null, null, q8, qScale, k8, kScale, vFp8, vScale);
         }
         DeviceTensor v16 = v.dtype() == DType.FP16 ? v : toFp16(kernels, v, workspace.buffer("v16", bytes16(v)), stream);
@@ -333,91 +321,56 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
                     + p.qHeads + ", " + p.qLen + ", " + p.headDim + "]");
         }
         requireAligned(o, "o");
-        KernelModule kernels = context.kernels();
-        int grid = cdiv(p.qLen, 128);
-        if (variant == Variant.FLASH_FP16) {
-            String entry = "flash_fwd_" + (p.q.dtype() == DType.BF16 ? "bf16" : "f16") + "_d" + p.headDim;
-            Kernel.Args args = Kernel.args().pointer(p.q.buffer()).pointer(p.k.buffer()).pointer(p.v.buffer())
-                    .pointer(o.buffer()).i32(p.batch).i32(p.qHeads).i32(p.kvHeads).i32(p.qLen).i32(p.kvLen);
-            strides(args, p.q);
-            strides(args, p.k);
-            strides(args, p.v);
-            strides(args, o);
-            args.f32((float) p.softmaxScale).i32(causal ? 1 : 0).i32(outDTypeCode(o.dtype()));
-            kernels.kernel(entry).launch(grid, p.qHeads, p.batch, stream, args);
-            return;
-        }
-        String entry = switch (variant) {
-            case SAGE_INT8_FP16 -> attentionKernel(p.headDim);
+        launchAttention(p, o, causal, stream, attentionEntry(p), context.device().multiprocessors());
+    }
+
+    /** The entry {@link #attendPrepared} launches for these inputs. */
+    private String attentionEntry(Prepared p) {
+        return switch (variant) {
+            case FLASH_FP16 -> "flash_fwd_" + (p.q.dtype() == DType.BF16 ? "bf16" : "f16") + "_d" + p.headDim;
+            case SAGE_INT8_FP16, SAGE_INT8_FP8 -> attentionKernel(p.headDim);
             case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + p.headDim;
-            case SAGE_INT8_FP8 -> "sage_int8_fp8_d" + p.headDim;
-            default -> throw new IllegalStateException("unexpected variant " + variant);
         };
-        Kernel.Args args = Kernel.args().pointer(p.q8).pointer(p.qScale).pointer(p.k8).pointer(p.kScale);
-        if (variant == Variant.SAGE_INT8_FP8) {
-            args.pointer(p.vFp8).pointer(p.vScale).pointer(o.buffer());
-        } else {
-            args.pointer(p.v.buffer()).nullPointer().pointer(o.buffer());
-        }
-        args.i32(p.batch).i32(p.qHeads).i32(p.kvHeads).i32(p.qLen).i32(p.kvLen);
-        if (variant == Variant.SAGE_INT8_FP8) {
-            args.i64(0).i64(0).i64(0); // V strides: the fp8 kernel reads its own packed layout
-        } else {
-            strides(args, p.v);
-        }
-        strides(args, o);
-        args.i32(causal ? 1 : 0).i32(outDTypeCode(o.dtype()));
-        if (entry.startsWith("sage_int8_fp16_sm90_")) {
-            int ctas = sm90Ctas((long) grid * p.qHeads * p.batch, context.device().multiprocessors(),
-                    System.getProperty(SM90_GRID_PROPERTY, "persistent"));
-            if (ctas > 0) {
-                kernels.kernel(entry).launch(ctas, 1, 1, stream, args);
-                return;
-            }
-        }
-        kernels.kernel(entry).launch(grid, p.qHeads, p.batch, stream, args);
     }
 
     /**
-     * CTAs of a one-dimensional launch of the wgmma kernel for {@code tiles} tiles, or 0 for the
-     * per-tile grid ({@code setting} = {@code tiles}); see {@link #SM90_GRID_PROPERTY}.
+     * Launches attention kernel {@code entry} on prepared inputs. The wgmma entries walk their tiles
+     * with any grid (ABI.md §3) and get one CTA per tile up to {@code maxCtas}: the multiprocessor
+     * count (a persistent grid) in production; tests pass other caps to check that every grid gives
+     * the same bits, and name the mma.sync entry to compare it with the wgmma one on a Hopper card.
      */
-    static int sm90Ctas(long tiles, int multiprocessors, String setting) {
-        String s = setting.trim().toLowerCase(Locale.ROOT);
-        if (s.equals("tiles")) {
-            return 0;
+    void launchAttention(Prepared p, DeviceTensor o, boolean causal, CudaStream stream, String entry, int maxCtas) {
+        Kernel kernel = context.kernels().kernel(entry);
+        int qBlocks = cdiv(p.qLen, 128);
+        int outDtype = outDTypeCode(o.dtype());
+        if (variant == Variant.FLASH_FP16) {
+            kernel.launch(qBlocks, p.qHeads, p.batch, stream,
+                    KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype));
+            return;
         }
-        long cap = multiprocessors;
-        if (!s.equals("persistent") && !s.isEmpty()) {
-            try {
-                cap = Long.parseLong(s);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(SM90_GRID_PROPERTY + " must be persistent, tiles or a positive"
-                        + " number, not '" + setting + "'", e);
-            }
-            if (cap <= 0) {
-                throw new IllegalArgumentException(SM90_GRID_PROPERTY + " must be positive: " + setting);
-            }
+        KernelParams.Packed params = KernelParams.sage(p.q8, p.qScale, p.k8, p.kScale,
+                variant == Variant.SAGE_INT8_FP8 ? null : p.v, p.vFp8, p.vScale, o, p.batch, p.qHeads, p.kvHeads,
+                p.qLen, p.kvLen, causal, outDtype);
+        if (entry.contains("_sm90_")) {
+            long tiles = (long) qBlocks * p.qHeads * p.batch;
+            kernel.launch((int) Math.max(1, Math.min(tiles, maxCtas)), 1, 1, stream, params);
+        } else {
+            kernel.launch(qBlocks, p.qHeads, p.batch, stream, params);
         }
-        return (int) Math.max(1, Math.min(tiles, cap));
     }
 
     private DeviceTensor toFp16(KernelModule kernels, DeviceTensor src, DeviceBuffer target, CudaStream stream) {
         int n = src.tokens();
         int d = src.headDim();
         kernels.kernel("pre_to_f16_" + suffix(src.dtype())).launch(cdiv((long) n * d, 2048), src.heads(),
-                src.batch(), stream, withView(Kernel.args().pointer(src.buffer()).pointer(target), src));
+                src.batch(), stream, pre(src, null, target, null));
         return new DeviceTensor(target, DType.FP16, Layout.HND, src.batch(), src.heads(), n, d);
     }
 
-    /** Appends the common tensor-view parameters {@code B, H, N, D, sb, sh, sn}. */
-    private static Kernel.Args withView(Kernel.Args args, DeviceTensor t) {
-        args.i32(t.batch()).i32(t.heads()).i32(t.tokens()).i32(t.headDim());
-        return strides(args, t);
-    }
-
-    private static Kernel.Args strides(Kernel.Args args, DeviceTensor t) {
-        return args.i64(t.batchStride()).i64(t.headStride()).i64(t.tokenStride());
+    /** Parameters of a preprocessing kernel that takes no multiplier (ABI.md §1). */
+    private static KernelParams.Packed pre(DeviceTensor in, DeviceBuffer inAux, DeviceBuffer out,
+                                           DeviceBuffer outScale) {
+        return KernelParams.pre(in, inAux, out, outScale, 1f, 0);
     }
 
     private void validateInputs(DeviceTensor q, DeviceTensor k, DeviceTensor v, double softmaxScale) {

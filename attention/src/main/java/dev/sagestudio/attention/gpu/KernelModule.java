@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,7 +37,7 @@ public final class KernelModule {
     private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
 
     /** A kernel's launch shape as the build manifest lists it (see ABI.md). */
-    record Entry(String name, int blockThreads, int dynamicSharedBytes, int minComputeCapability) {}
+    record Entry(String name, String params, int blockThreads, int dynamicSharedBytes, int minComputeCapability) {}
 
     private KernelModule(GpuContext context, CUmodule module, String manifest, Map<String, Entry> entries) {
         this.context = context;
@@ -45,18 +46,19 @@ public final class KernelModule {
         this.entries = entries;
     }
 
-    /** Reads the manifest's {@code entries}: name, block, dynamic_smem, min_cc. */
+    /** Reads the manifest's {@code entries}: name, params (the struct it takes), block, dynamic_smem, min_cc. */
     static Map<String, Entry> parseEntries(String manifestJson) {
         Map<String, Entry> entries = new HashMap<>();
         try {
             JsonNode root = new ObjectMapper().readTree(manifestJson);
             for (JsonNode entry : root.path("entries")) {
                 String name = entry.path("name").asText("");
-                if (name.isEmpty() || !entry.has("block") || !entry.has("dynamic_smem")) {
-                    throw new IllegalStateException("kernel manifest entry lacks name/block/dynamic_smem: " + entry);
+                if (name.isEmpty() || !entry.has("params") || !entry.has("block") || !entry.has("dynamic_smem")) {
+                    throw new IllegalStateException("kernel manifest entry lacks name/params/block/dynamic_smem: "
+                            + entry);
                 }
-                entries.put(name, new Entry(name, entry.get("block").asInt(), entry.get("dynamic_smem").asInt(),
-                        entry.path("min_cc").asInt(0)));
+                entries.put(name, new Entry(name, entry.get("params").asText(), entry.get("block").asInt(),
+                        entry.get("dynamic_smem").asInt(), entry.path("min_cc").asInt(0)));
             }
         } catch (IOException e) {
             throw new IllegalStateException("the kernel manifest " + MANIFEST_RESOURCE + " is not valid JSON: "
@@ -83,6 +85,12 @@ public final class KernelModule {
     static KernelModule load(GpuContext context) {
         byte[] fatbin = readResource(FATBIN_RESOURCE).orElseThrow(() -> new GpuUnavailableException(NO_KERNELS));
         String manifest = bundledManifest().orElse("{}");
+        List<String> layout = KernelParams.layoutMismatches(manifest);
+        if (!layout.isEmpty()) {
+            throw new GpuUnavailableException("Cannot use the GPU kernels: their parameter structs differ from the"
+                    + " Java packing (KernelParams), a build out of step: " + String.join("; ", layout)
+                    + GpuStatus.CPU_STILL_WORKS);
+        }
         CUmodule module = new CUmodule();
         int result = JCudaDriver.cuModuleLoadData(module, fatbin);
         if (result != CUresult.CUDA_SUCCESS) {

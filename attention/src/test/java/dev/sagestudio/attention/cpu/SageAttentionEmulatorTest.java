@@ -83,6 +83,33 @@ class SageAttentionEmulatorTest {
         assertTrue(plain.relativeL1() > 4 * smoothed.relativeL1(), context);
     }
 
+    /**
+     * 128-key softmax steps (the Hopper wgmma kernels) change only where P is rounded: with at most 64
+     * keys there is one step either way (bit-identical output), with more they stay as accurate as
+     * 64-key steps, and any other step size is refused.
+     */
+    @ParameterizedTest
+    @EnumSource(value = PvMode.class, names = {"FP16", "FP8"})
+    void softmaxStepsOf128KeysRoundPDifferentlyButAsAccurately(PvMode mode) {
+        long seed = freshSeed();
+        SageConfig config = new SageConfig(true, Granularity.PER_WARP, mode);
+        SageAttentionEmulator wgmma = new SageAttentionEmulator(config, SageAttentionEmulator.WGMMA_SOFTMAX_BLOCK);
+        SageAttentionEmulator mmaSync = new SageAttentionEmulator(config);
+        AttentionRequest shortKeys = AttentionInputs.generate(InputDistribution.BIASED_K, 1, 2, 2, 100, 64, 64,
+                DType.FP16, Layout.HND, seed).request(false);
+        assertArrayEquals(mmaSync.compute(shortKeys).toArray(), wgmma.compute(shortKeys).toArray(), "seed " + seed);
+
+        AttentionRequest request = AttentionInputs.generate(InputDistribution.BIASED_K, 1, 2, 2, 300, 1000, 128,
+                DType.FP16, Layout.HND, seed).request(true);
+        double[] exact = REFERENCE.computeExact(request);
+        AccuracyMetrics steps128 = AccuracyMetrics.compare(exact, wgmma.compute(request).toArray());
+        AccuracyMetrics steps64 = AccuracyMetrics.compare(exact, mmaSync.compute(request).toArray());
+        String context = mode + " seed " + seed + ": 128-key steps " + steps128 + ", 64-key steps " + steps64;
+        assertTrue(steps128.relativeL1() <= 1.2 * steps64.relativeL1() + 1e-4, context);
+        assertTrue(steps128.cosineSimilarity() >= steps64.cosineSimilarity() - 1e-4, context);
+        assertThrows(IllegalArgumentException.class, () -> new SageAttentionEmulator(config, 32));
+    }
+
     @Test
     void int8PvIsClearlyWorseThanFp16AndFp8OnRealisticInputs() {
         long seed = freshSeed();

@@ -30,37 +30,28 @@ class GpuArgumentsTest {
     }
 
     @Test
-    void wgmmaKernelGridIsOneCtaPerSmUnlessAsked() {
-        assertEquals(132, GpuAttentionBackend.sm90Ctas(4096, 132, "persistent"));
-        assertEquals(48, GpuAttentionBackend.sm90Ctas(48, 132, "persistent"));
-        assertEquals(0, GpuAttentionBackend.sm90Ctas(4096, 132, "tiles"));
-        assertEquals(5, GpuAttentionBackend.sm90Ctas(4096, 132, " 5 "));
-        assertEquals(3, GpuAttentionBackend.sm90Ctas(3, 132, "5"));
-        assertThrows(IllegalArgumentException.class, () -> GpuAttentionBackend.sm90Ctas(10, 132, "0"));
-        assertThrows(IllegalArgumentException.class, () -> GpuAttentionBackend.sm90Ctas(10, 132, "many"));
-    }
-
-    @Test
-    void sageInt8Fp16RunsTheWgmmaKernelOnComputeCapability90Only() {
+    void theSageVariantsRunTheirWgmmaKernelsOnComputeCapability90Only() {
         for (int d : new int[] {64, 128}) {
             assertEquals("sage_int8_fp16_sm90_d" + d,
-                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, true, "auto"));
-            // switched off, or a module built without it: the mma.sync kernel
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, true));
+            assertEquals("sage_int8_fp8_sm90_d" + d,
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP8, H100, d, true));
+            // a module built without them: the mma.sync kernels
             assertEquals("sage_int8_fp16_d" + d,
-                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, true, "off"));
-            assertEquals("sage_int8_fp16_d" + d,
-                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, false, "auto"));
-            // its SASS is sm_90a only: Ampere, Ada and anything newer than Hopper get the sm80 kernel
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, false));
+            assertEquals("sage_int8_fp8_d" + d,
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP8, H100, d, false));
+            // their SASS is sm_90a only: Ampere, Ada and anything newer than Hopper get the sm80 kernels
             for (DeviceInfo other : new DeviceInfo[] {A100, L40,
                     new DeviceInfo(0, "B200", 10, 0, 180L << 30, 148, 13000)}) {
                 assertEquals("sage_int8_fp16_d" + d,
-                        GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, other, d, true, "auto"));
+                        GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, other, d, true));
+                assertEquals("sage_int8_fp8_d" + d,
+                        GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP8, other, d, true));
             }
-            // the other variants have one kernel each
+            // fp16acc has one kernel
             assertEquals("sage_int8_fp16acc_d" + d,
-                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16ACC, H100, d, true, "auto"));
-            assertEquals("sage_int8_fp8_d" + d,
-                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP8, H100, d, true, "auto"));
+                    GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16ACC, H100, d, true));
         }
     }
 
@@ -145,12 +136,13 @@ class GpuArgumentsTest {
 
     @Test
     void theBuildManifestGivesEachKernelsBlockAndSharedMemory() {
-        var entries = KernelModule.parseEntries("{\"entries\": [{\"name\": \"flash_fwd_f16_d128\", \"block\": 128,"
-                + " \"dynamic_smem\": 98304, \"min_cc\": 80}]}");
-        assertEquals(new KernelModule.Entry("flash_fwd_f16_d128", 128, 98304, 80), entries.get("flash_fwd_f16_d128"));
+        var entries = KernelModule.parseEntries("{\"entries\": [{\"name\": \"flash_fwd_f16_d128\", \"params\":"
+                + " \"FlashParams\", \"block\": 128, \"dynamic_smem\": 98304, \"min_cc\": 80}]}");
+        assertEquals(new KernelModule.Entry("flash_fwd_f16_d128", "FlashParams", 128, 98304, 80),
+                entries.get("flash_fwd_f16_d128"));
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> KernelModule.parseEntries("{\"entries\": [{\"name\": \"x\"}]}"));
-        assertTrue(e.getMessage().contains("lacks name/block/dynamic_smem"), e.getMessage());
+        assertTrue(e.getMessage().contains("lacks name/params/block/dynamic_smem"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> KernelModule.parseEntries("{not json"));
     }
 

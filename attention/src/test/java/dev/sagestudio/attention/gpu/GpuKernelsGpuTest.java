@@ -143,7 +143,7 @@ class GpuKernelsGpuTest {
         // query row over 300 keys at D=64, cos 0.99988, bit-for-bit what the emulator gives). Then the kernel
         // is judged by its numerics: the emulator must miss the limit too, and the GPU must not be worse.
         AccuracyMetrics emulator = AccuracyMetrics.compare(exact,
-                new SageAttentionEmulator(emulated(variant)).compute(hnd).toArray());
+                emulator(variant, hnd).compute(hnd).toArray());
         String both = where + "; emulator of the same numerics " + emulator;
         System.out.println("limit out of reach of the algorithm? " + both);
         assertTrue(emulator.cosineSimilarity() < limits.minCosine() || emulator.relativeL1() > limits.maxRelativeL1(),
@@ -169,7 +169,7 @@ class GpuKernelsGpuTest {
                     double[] exact = REFERENCE.computeExact(request);
                     AccuracyMetrics accuracy = AccuracyMetrics.compare(exact, values);
                     AccuracyMetrics emulator = AccuracyMetrics.compare(exact,
-                            new SageAttentionEmulator(emulated(variant)).compute(request).toArray());
+                            emulator(variant, request).compute(request).toArray());
                     String report = variant.backendName() + " on outliers (seed " + seed + "): GPU " + accuracy
                             + "; emulator " + emulator;
                     System.out.println(report);
@@ -189,6 +189,16 @@ class GpuKernelsGpuTest {
         };
     }
 
+    /**
+     * The emulator of the kernel {@code variant} runs here for the request's head dim: 128-key softmax
+     * steps for the Hopper wgmma kernels, 64 for the mma.sync ones.
+     */
+    private static SageAttentionEmulator emulator(Variant variant, AttentionRequest request) {
+        boolean wgmma = gpu.backend(variant).attentionKernel(request.shape().headDim()).contains("_sm90_");
+        return new SageAttentionEmulator(emulated(variant),
+                wgmma ? SageAttentionEmulator.WGMMA_SOFTMAX_BLOCK : SageAttentionEmulator.SOFTMAX_BLOCK);
+    }
+
     @TestFactory
     Stream<DynamicNode> quantizedKernelsAgreeWithTheCpuEmulatorToRounding() {
         List<DynamicNode> tests = new ArrayList<>();
@@ -199,7 +209,7 @@ class GpuKernelsGpuTest {
                     AttentionRequest request = GpuTestInputs.request(seed, InputDistribution.BIASED_K, DType.FP16,
                             Layout.HND, 1, 2, 2, 333, 333, 128, causal);
                     float[] gpuOut = gpu.backend(variant).compute(request).toArray();
-                    float[] emulatorOut = new SageAttentionEmulator(emulated(variant)).compute(request).toArray();
+                    float[] emulatorOut = emulator(variant, request).compute(request).toArray();
                     double[] emulatorExact = new double[emulatorOut.length];
                     for (int i = 0; i < emulatorOut.length; i++) {
                         emulatorExact[i] = emulatorOut[i];

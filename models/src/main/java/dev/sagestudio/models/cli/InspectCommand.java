@@ -33,9 +33,11 @@ import picocli.CommandLine.Spec;
 /** {@code inspect <model.onnx | folder>}: the attention nodes of ONNX graphs, their shapes and who runs them. */
 @Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-            "Lists every attention node (ONNX Attention, opset 23+, and com.microsoft::MultiHeadAttention) of an ONNX"
-                    + " model with its Q/K/V shapes and the backend that will run it, or why ONNX Runtime keeps it,"
-                    + " and how the graph is cut into ONNX Runtime segments and attention steps.",
+            "Lists every attention of an ONNX model (ONNX Attention, opset 23+, com.microsoft::MultiHeadAttention, and"
+                    + " attention written out as MatMul -> Softmax -> MatMul) with the pattern that matched, its Q/K/V"
+                    + " shapes and the backend that will run it, or why ONNX Runtime keeps it; what looks like"
+                    + " attention but did not match, with the reason; and how the graph is cut into ONNX Runtime"
+                    + " segments and attention steps.",
             "Given a model bundle (a folder with model.json), inspects its components; given another folder,"
                     + " every .onnx file in it.",
             "Shapes the file does not declare are found by one probe run of the whole graph on the CPU."})
@@ -140,7 +142,7 @@ public final class InspectCommand implements Callable<Integer> {
                 entries = AttentionReport.build(plan, chosen, runtime, attention.dims);
             }
         }
-        text.append(AttentionReport.format(entries));
+        text.append(AttentionReport.format(entries, plan.unmatched()));
         return text.toString();
     }
 

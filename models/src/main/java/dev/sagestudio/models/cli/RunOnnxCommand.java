@@ -178,6 +178,10 @@ public final class RunOnnxCommand implements Callable<Integer> {
                 out.println("  kept in ONNX Runtime: " + node.label() + ": " + node.keptReason().get());
             }
         }
+        plan.unmatched().forEach(miss -> out.println("  not matched as attention: " + miss.label() + ": "
+                + miss.reason()));
+        java.util.Optional<String> noAttention = plan.noAttentionWarning(backendName);
+        noAttention.ifPresent(w -> spec.commandLine().getErr().println(w));
         List<RunResult> baseline = new ArrayList<>();
         List<RunResult> ours = new ArrayList<>();
         Map<String, HostArray> inputs;
@@ -228,6 +232,8 @@ public final class RunOnnxCommand implements Callable<Integer> {
                 median(ours, RunResult::attentionNanos));
         out.println("  copies per run: " + last.transfers());
         out.flush();
+        // Repeated last, where a reader of the summary looks: this run did not test the backend.
+        noAttention.ifPresent(w -> spec.commandLine().getErr().println(w));
         if (belowThreshold) {
             spec.commandLine().getErr().println("run-onnx: an output's cosine similarity is below " + minCosine);
             return 3;

@@ -1,5 +1,6 @@
 package dev.sagestudio.models.onnx;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
@@ -17,10 +18,14 @@ import java.util.OptionalDouble;
  * @param causal whether query i only sees keys j <= i (top-left aligned)
  * @param scale the softmax scale the node sets, empty for the default 1/sqrt(D)
  * @param keptReason why ONNX Runtime keeps this node, empty when SageStudio runs it
+ * @param pattern how the attention was recognized, for {@code inspect} (e.g. the operator, or the
+ *     chain of nodes of a decomposed attention with where its scale and K's transpose were found)
+ * @param coveredNodes indices of the graph nodes this attention replaces when substituted: the node
+ *     itself, or every node of a decomposed attention from the scaling of Q and K to the MatMul with V
  */
 public record AttentionNode(int nodeIndex, String nodeName, AttentionOp op, String query, String key, String value,
                             String output, int qHeads, int kvHeads, boolean causal, OptionalDouble scale,
-                            Optional<String> keptReason) {
+                            Optional<String> keptReason, String pattern, List<Integer> coveredNodes) {
 
     public boolean substituted() {
         return keptReason.isEmpty();
@@ -29,11 +34,22 @@ public record AttentionNode(int nodeIndex, String nodeName, AttentionOp op, Stri
     /** Name for messages: the node's name, or its op and index when it has none. */
     public String label() {
         String name = nodeName.isEmpty() ? "#" + nodeIndex : "'" + nodeName + "'";
-        return op.label() + " node " + name;
+        return op == AttentionOp.DECOMPOSED ? "decomposed attention ending at MatMul node " + name
+                : op.label() + " node " + name;
+    }
+
+    /** Whether a 3-D Q holds [B·H, N, D] (heads folded into the batch) rather than [B, N, H·D]. */
+    public boolean headsInBatch() {
+        return op == AttentionOp.DECOMPOSED;
     }
 
     AttentionNode keptBecause(String reason) {
         return new AttentionNode(nodeIndex, nodeName, op, query, key, value, output, qHeads, kvHeads, causal, scale,
-                Optional.of(reason));
+                Optional.of(reason), pattern, coveredNodes);
+    }
+
+    AttentionNode withInputs(String newQuery, String newKey, String newValue, String newPattern) {
+        return new AttentionNode(nodeIndex, nodeName, op, newQuery, newKey, newValue, output, qHeads, kvHeads, causal,
+                scale, keptReason, newPattern, coveredNodes);
     }
 }

@@ -32,26 +32,69 @@ public final class AttentionNodes {
     private AttentionNodes() {
     }
 
-    /** Every recognized attention node of the main graph, in node order, each with its decision. */
+    /**
+     * Every attention of the main graph, in node order, each with its decision: attention operators and
+     * attention written out as MatMul → Softmax → MatMul (see {@link DecomposedAttention}).
+     */
     public static List<AttentionNode> find(OnnxModel model) {
+        return scan(model).attention();
+    }
+
+    /**
+     * Finds every attention of the main graph and what looked like attention but did not match. Where a
+     * substituted attention needs its inputs in another form (packed QKV split, K transposed back), the
+     * nodes that produce them are added to the returned {@link AttentionScan#model()}; the original
+     * nodes keep their indices.
+     */
+    public static AttentionScan scan(OnnxModel model) {
         GraphProto graph = model.graph();
         ValueTable values = new ValueTable(graph);
+        GraphAdditions additions = new GraphAdditions(graph);
         List<AttentionNode> found = new ArrayList<>();
         for (int i = 0; i < graph.getNodeCount(); i++) {
-            classify(model, values, graph.getNode(i), i).ifPresent(found::add);
+            classify(model, values, graph.getNode(i), i, additions).ifPresent(found::add);
+        }
+        DecomposedAttention decomposed = new DecomposedAttention(model, values, additions);
+        found.addAll(decomposed.matches());
+        found.sort(java.util.Comparator.comparingInt(AttentionNode::nodeIndex));
+        List<UnmatchedAttention> unmatched = new ArrayList<>(unsupportedFusedAttention(graph));
+        unmatched.addAll(decomposed.unmatched());
+        unmatched.sort(java.util.Comparator.comparingInt(UnmatchedAttention::nodeIndex));
+        return new AttentionScan(additions.applyTo(model), List.copyOf(found), List.copyOf(unmatched));
+    }
+
+    /** ONNX Runtime's fused attention operators other than MultiHeadAttention, and why none is taken. */
+    private static final java.util.Map<String, String> UNSUPPORTED_FUSED = java.util.Map.of(
+            "Attention", "it includes the Q/K/V projection (input weights); SageStudio takes attention on"
+                    + " projected Q, K and V only",
+            "GroupQueryAttention", "it carries a key/value cache and rotary embedding for decoding",
+            "PackedAttention", "it runs on padding-removed (packed) token batches",
+            "PackedMultiHeadAttention", "it runs on padding-removed (packed) token batches",
+            "DecoderMaskedMultiHeadAttention", "it is a decoding step with a key/value cache",
+            "SparseAttention", "it uses a block-sparse layout");
+
+    private static List<UnmatchedAttention> unsupportedFusedAttention(GraphProto graph) {
+        List<UnmatchedAttention> found = new ArrayList<>();
+        for (int i = 0; i < graph.getNodeCount(); i++) {
+            NodeProto node = graph.getNode(i);
+            String reason = UNSUPPORTED_FUSED.get(node.getOpType());
+            if (reason != null && node.getDomain().equals("com.microsoft")) {
+                found.add(new UnmatchedAttention(i, node.getName(), "com.microsoft::" + node.getOpType(), reason));
+            }
         }
         return found;
     }
 
     /** The attention node {@code node} is, with its decision, or empty if it is no attention op. */
-    public static Optional<AttentionNode> classify(OnnxModel model, ValueTable values, NodeProto node, int index) {
+    static Optional<AttentionNode> classify(OnnxModel model, ValueTable values, NodeProto node, int index,
+                                            GraphAdditions additions) {
         String domain = OnnxModel.normalizeDomain(node.getDomain());
         if (node.getOpType().equals(AttentionOp.ONNX_ATTENTION.opType()) && domain.isEmpty()) {
             return Optional.of(classifyOnnx(model, values, node, index));
         }
         if (node.getOpType().equals(AttentionOp.MS_MULTI_HEAD_ATTENTION.opType())
                 && domain.equals(AttentionOp.MS_MULTI_HEAD_ATTENTION.domain())) {
-            return Optional.of(classifyMha(values, node, index));
+            return Optional.of(classifyMha(values, node, index, additions));
         }
         return Optional.empty();
     }
@@ -61,12 +104,16 @@ public final class AttentionNodes {
         int kvHeads = (int) intAttr(node, "kv_num_heads", 0);
         boolean causal = intAttr(node, "is_causal", 0) != 0;
         OptionalDouble scale = floatAttr(node, "scale");
-        AttentionNode found = new AttentionNode(index, node.getName(), AttentionOp.ONNX_ATTENTION, input(node, 0),
-                input(node, 1), input(node, 2), output(node, 0), qHeads, kvHeads, causal, scale, Optional.empty());
         long opset = model.opsetVersion(OnnxModel.DEFAULT_DOMAIN);
+        AttentionNode found = new AttentionNode(index, node.getName(), AttentionOp.ONNX_ATTENTION, input(node, 0),
+                input(node, 1), input(node, 2), output(node, 0), qHeads, kvHeads, causal, scale, Optional.empty(),
+                "Attention operator (ai.onnx opset " + opset + ")", List.of(index));
         if (opset < FIRST_ATTENTION_OPSET) {
             return found.keptBecause("the model imports ai.onnx opset " + opset + "; the standard Attention operator"
                     + " needs opset " + FIRST_ATTENTION_OPSET + " or later");
+        }
+        if (node.getInputCount() < 3 || input(node, 0).isEmpty()) {
+            return found.keptBecause("it has fewer than the three inputs Q, K and V");
         }
         Optional<String> common = commonChecks(node, ONNX_OPTIONAL_INPUTS, ONNX_EXTRA_OUTPUTS);
         if (common.isPresent()) {
@@ -86,23 +133,44 @@ public final class AttentionNodes {
         return shapeChecks(found, values, qHeads == 0);
     }
 
-    private static AttentionNode classifyMha(ValueTable values, NodeProto node, int index) {
+    private static AttentionNode classifyMha(ValueTable values, NodeProto node, int index, GraphAdditions additions) {
         int heads = (int) intAttr(node, "num_heads", 0);
         boolean causal = intAttr(node, "unidirectional", 0) != 0;
         OptionalDouble scale = floatAttr(node, "scale");
         if (scale.isPresent() && scale.getAsDouble() == 0) {
             scale = OptionalDouble.empty(); // ONNX Runtime treats scale 0 as "use the default"
         }
+        String pattern = AttentionOp.MS_MULTI_HEAD_ATTENTION.label();
         AttentionNode found = new AttentionNode(index, node.getName(), AttentionOp.MS_MULTI_HEAD_ATTENTION,
                 input(node, 0), input(node, 1), input(node, 2), output(node, 0), heads, heads, causal, scale,
-                Optional.empty());
+                Optional.empty(), pattern, List.of(index));
         if (heads <= 0) {
             return found.keptBecause("num_heads is missing or not positive");
         }
-        if (found.key().isEmpty() || found.value().isEmpty()) {
-            return found.keptBecause("query, key and value are packed into one tensor");
+        if (found.query().isEmpty()) {
+            return found.keptBecause("it has no query input");
         }
         Optional<String> common = commonChecks(node, MHA_OPTIONAL_INPUTS, MHA_EXTRA_OUTPUTS);
+        if (common.isEmpty() && !causal && (found.key().isEmpty() || found.value().isEmpty())) {
+            Optional<String> packedProblem = packedRankProblem(values, found);
+            if (packedProblem.isPresent()) {
+                return found.keptBecause(packedProblem.get());
+            }
+            // Packed [B, N, H, 3, D] (QKV in query) or [B, M, H, 2, D] (KV in key): each part is taken out by
+            // an added Gather on axis 3 and flattened to the [B, N, H*D] form the backends read.
+            if (found.key().isEmpty()) {
+                String q = additions.unpackHeads(found.query(), 0, "q");
+                String k = additions.unpackHeads(found.query(), 1, "k");
+                String v = additions.unpackHeads(found.query(), 2, "v");
+                found = found.withInputs(q, k, v, pattern + " with packed QKV [B, N, H, 3, D] (split by added"
+                        + " Gather + Reshape nodes)");
+            } else {
+                String k = additions.unpackHeads(found.key(), 0, "k");
+                String v = additions.unpackHeads(found.key(), 1, "v");
+                found = found.withInputs(found.query(), k, v, pattern + " with packed KV [B, M, H, 2, D] (split by"
+                        + " added Gather + Reshape nodes)");
+            }
+        }
         if (common.isPresent()) {
             return found.keptBecause(common.get());
         }
@@ -122,10 +190,28 @@ public final class AttentionNodes {
         return shapeChecks(found, values, false);
     }
 
-    private static Optional<String> commonChecks(NodeProto node, String[] optionalInputs, String[] extraOutputs) {
-        if (node.getInputCount() < 3 || input(node, 0).isEmpty()) {
-            return Optional.of("it has fewer than the three inputs Q, K and V");
+    /** Packed inputs must be 5-D where the file declares them: [B, N, H, 3, D] or [B, M, H, 2, D]. */
+    private static Optional<String> packedRankProblem(ValueTable values, AttentionNode node) {
+        boolean packedQkv = node.key().isEmpty();
+        String packed = packedQkv ? node.query() : node.key();
+        if (!packedQkv && !node.value().isEmpty()) {
+            return Optional.empty();
         }
+        if (packedQkv && !node.value().isEmpty()) {
+            return Optional.of("it has a value input but no key input");
+        }
+        Optional<ValueTable.Declared> declared = values.get(packed);
+        if (declared.isPresent() && declared.get().hasShape()) {
+            long parts = packedQkv ? 3 : 2;
+            if (declared.get().rank() != 5 || declared.get().dim(3).map(d -> d != parts).orElse(false)) {
+                return Optional.of("packed input '" + packed + "' is " + declared.get().dims() + "; packed "
+                        + (packedQkv ? "QKV is [B, N, H, 3, D]" : "KV is [B, M, H, 2, D]"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> commonChecks(NodeProto node, String[] optionalInputs, String[] extraOutputs) {
         for (int i = 3; i < node.getInputCount(); i++) {
             if (!node.getInput(i).isEmpty()) {
                 String what = i < optionalInputs.length ? optionalInputs[i] : "input #" + i;
@@ -145,7 +231,7 @@ public final class AttentionNodes {
     }
 
     /** Checks what the file declares about Q/K/V; unknown shapes are checked again when the step runs. */
-    private static AttentionNode shapeChecks(AttentionNode found, ValueTable values, boolean headsFromShape) {
+    static AttentionNode shapeChecks(AttentionNode found, ValueTable values, boolean headsFromShape) {
         for (String name : List.of(found.query(), found.key(), found.value())) {
             if (values.isInitializer(name)) {
                 return found.keptBecause("input '" + name + "' is a constant initializer");

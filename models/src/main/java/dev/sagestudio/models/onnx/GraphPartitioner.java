@@ -27,13 +27,19 @@ public final class GraphPartitioner {
     private GraphPartitioner() {
     }
 
-    public static PartitionPlan partition(OnnxModel model) {
+    public static PartitionPlan partition(OnnxModel scanned) {
+        AttentionScan scan = AttentionNodes.scan(scanned);
+        OnnxModel model = scan.model(); // with any nodes added to lay out substituted attention's inputs
         GraphProto graph = model.graph();
-        List<AttentionNode> attention = AttentionNodes.find(model);
+        List<AttentionNode> attention = scan.attention();
+        // A substituted attention stands at its last node (the node itself, or the MatMul with V of a
+        // decomposed one); the other nodes it covers are left out of every segment.
         Map<Integer, AttentionNode> substituted = new HashMap<>();
+        Set<Integer> covered = new HashSet<>();
         for (AttentionNode node : attention) {
             if (node.substituted()) {
                 substituted.put(node.nodeIndex(), node);
+                covered.addAll(node.coveredNodes());
             }
         }
 
@@ -51,7 +57,14 @@ public final class GraphPartitioner {
         for (NodeProto node : graph.getNodeList()) {
             reads.add(readsOf(node));
         }
-        List<Integer> order = topologicalOrder(model, reads, graphInputs, initializers.keySet());
+        // An attention step also waits for its Q, K and V, which an added node may produce.
+        List<List<String>> waitsFor = new ArrayList<>(reads);
+        for (AttentionNode node : substituted.values()) {
+            Set<String> all = new LinkedHashSet<>(reads.get(node.nodeIndex()));
+            all.addAll(new AttentionStep(node).inputs());
+            waitsFor.set(node.nodeIndex(), List.copyOf(all));
+        }
+        List<Integer> order = topologicalOrder(model, waitsFor, graphInputs, initializers.keySet());
 
         // Group consecutive non-substituted nodes.
         List<List<Integer>> groups = new ArrayList<>();
@@ -63,7 +76,7 @@ public final class GraphPartitioner {
                     current = new ArrayList<>();
                 }
                 groups.add(List.of(-1 - index)); // marker for an attention step
-            } else {
+            } else if (!covered.contains(index)) {
                 current.add(index);
             }
         }
@@ -78,14 +91,32 @@ public final class GraphPartitioner {
                         + "' is a constant initializer; such graphs are not supported");
             }
         }
-        // Tensors needed after each group: consumers in later groups plus graph outputs.
+        // Tensors needed after each group: consumers in later groups plus graph outputs. Nodes whose
+        // outputs nothing needs are dropped (e.g. what computed a substituted attention's scale), and
+        // with them segments left empty.
         List<Set<String>> neededAfter = new ArrayList<>();
         Set<String> needed = new HashSet<>(graphOutputs);
         for (int g = groups.size() - 1; g >= 0; g--) {
             neededAfter.add(0, new HashSet<>(needed));
-            for (int marked : groups.get(g)) {
-                int index = marked < 0 ? -1 - marked : marked;
-                needed.addAll(reads.get(index));
+            List<Integer> group = groups.get(g);
+            if (group.get(0) < 0) {
+                needed.addAll(new AttentionStep(substituted.get(-1 - group.get(0))).inputs());
+                continue;
+            }
+            List<Integer> live = new ArrayList<>();
+            for (int i = group.size() - 1; i >= 0; i--) {
+                int n = group.get(i);
+                if (graph.getNode(n).getOutputList().stream().anyMatch(needed::contains)) {
+                    live.add(0, n);
+                    needed.addAll(reads.get(n));
+                }
+            }
+            groups.set(g, live);
+        }
+        for (int g = groups.size() - 1; g >= 0; g--) {
+            if (groups.get(g).isEmpty()) {
+                groups.remove(g);
+                neededAfter.remove(g);
             }
         }
 
@@ -100,8 +131,8 @@ public final class GraphPartitioner {
             }
             steps.add(segment(model, segmentIndex++, group, reads, initializers, neededAfter.get(g), values));
         }
-        return new PartitionPlan(model, List.copyOf(attention), List.copyOf(steps), List.copyOf(graphInputs),
-                graphOutputs);
+        return new PartitionPlan(model, List.copyOf(attention), scan.unmatched(), List.copyOf(steps),
+                List.copyOf(graphInputs), graphOutputs);
     }
 
     private static OrtSegment segment(OnnxModel model, int index, List<Integer> nodes, List<List<String>> reads,

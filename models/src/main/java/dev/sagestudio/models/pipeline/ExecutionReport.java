@@ -28,9 +28,23 @@ public record ExecutionReport(AttentionChoice attention, long attentionCalls, Ma
                 : "none (no attention node was substituted; ONNX Runtime computed all attention)";
     }
 
+    /**
+     * A warning when a SageStudio backend was asked for but ran no attention call (every attention of the
+     * model stayed in ONNX Runtime, or none was found): such a run is no test of that backend.
+     */
+    public Optional<String> noAttentionWarning() {
+        if (attention.isOnnxRuntime() || attentionCalls > 0) {
+            return Optional.empty();
+        }
+        return Optional.of("WARNING: " + attention.requested() + " was asked for but ran no attention: "
+                + (keptInOnnxRuntime.isEmpty() ? "no attention was found in the model's graphs"
+                : "all of the model's attention ran inside ONNX Runtime (reasons below)"));
+    }
+
     /** A few lines for logs and the command line. */
     public String describe() {
         StringBuilder out = new StringBuilder();
+        noAttentionWarning().ifPresent(w -> out.append(w).append('\n'));
         out.append("attention backend that ran: ").append(attentionThatRan());
         if (attentionCalls > 0) {
             out.append(" (").append(attentionCalls).append(" calls; nodes per graph ").append(substitutedNodes)

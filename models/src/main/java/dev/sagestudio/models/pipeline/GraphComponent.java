@@ -73,16 +73,19 @@ final class GraphComponent implements AutoCloseable {
         return plan;
     }
 
-    /** Attention nodes ONNX Runtime runs in this graph, with the reason. */
+    /** Attention ONNX Runtime runs in this graph (kept, or not matched as attention), with the reason. */
     List<String> keptAttention() {
         if (whole != null) {
             int n = plan.attentionNodes().size();
             return n == 0 ? List.of() : List.of(role + ": its " + n + " attention node(s) run inside ONNX Runtime ("
                     + wholeReason + ")");
         }
-        return plan.attentionNodes().stream().filter(n -> !n.substituted())
+        List<String> kept = new java.util.ArrayList<>(plan.attentionNodes().stream().filter(n -> !n.substituted())
                 .map(n -> role + ": " + n.label() + " stays in ONNX Runtime: " + n.keptReason().orElseThrow())
-                .toList();
+                .toList());
+        plan.unmatched().forEach(miss -> kept.add(role + ": " + miss.label() + " looks like attention but was not"
+                + " matched (" + miss.reason() + "); ONNX Runtime runs it"));
+        return kept;
     }
 
     /** The partitioned model, unless the graph runs whole in ONNX Runtime. */

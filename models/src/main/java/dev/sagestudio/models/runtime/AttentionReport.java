@@ -6,6 +6,7 @@ import dev.sagestudio.models.onnx.AttentionNode;
 import dev.sagestudio.models.onnx.ElementTypes;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.onnx.UnmatchedAttention;
 import dev.sagestudio.models.onnx.ValueTable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -124,20 +125,26 @@ public final class AttentionReport {
         return true;
     }
 
-    /** The report as text, one block per node. */
-    public static String format(List<Entry> entries) {
-        if (entries.isEmpty()) {
-            return "no attention nodes (Attention opset 23+ or com.microsoft::MultiHeadAttention) found\n";
-        }
+    /** The report as text, one block per attention, then what looked like attention but did not match. */
+    public static String format(List<Entry> entries, List<UnmatchedAttention> unmatched) {
         StringBuilder out = new StringBuilder();
+        if (entries.isEmpty()) {
+            out.append("no attention found (Attention opset 23+, com.microsoft::MultiHeadAttention, or MatMul → Softmax"
+                    + " → MatMul)\n");
+        }
         for (Entry e : entries) {
             out.append(e.node().label()).append(e.node().causal() ? " (causal)" : "").append('\n');
+            out.append("  pattern: ").append(e.node().pattern()).append('\n');
             out.append("  Q ").append(e.node().query()).append(": ").append(e.q()).append('\n');
             out.append("  K ").append(e.node().key()).append(": ").append(e.k()).append('\n');
             out.append("  V ").append(e.node().value()).append(": ").append(e.v()).append('\n');
             out.append("  shapes from: ").append(e.shapeSource()).append('\n');
             e.shape().ifPresent(s -> out.append("  attention: ").append(s.describe()).append('\n'));
             out.append("  run by: ").append(e.runBy()).append('\n');
+        }
+        for (UnmatchedAttention miss : unmatched) {
+            out.append("looks like attention but not matched: ").append(miss.label()).append(": ").append(miss.reason())
+                    .append("; ONNX Runtime runs it as written\n");
         }
         return out.toString();
     }

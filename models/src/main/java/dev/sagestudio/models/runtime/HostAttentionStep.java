@@ -48,7 +48,20 @@ public final class HostAttentionStep {
         int kvLen;
         int headDim;
         Layout layout;
-        if (q.length == 4 && node.op() == AttentionOp.ONNX_ATTENTION) {
+        if (q.length == 3 && node.headsInBatch()) {
+            // [B·H, N, D]: one batch of B·H heads, laid out as HND.
+            if (k[0] != q[0] || k[2] != q[2]) {
+                throw failure(node, "K " + Arrays.toString(k) + " does not match Q " + Arrays.toString(q)
+                        + " in batch·heads or head size");
+            }
+            batch = 1;
+            qHeads = toInt(node, q[0]);
+            kvHeads = qHeads;
+            qLen = toInt(node, q[1]);
+            kvLen = toInt(node, k[1]);
+            headDim = toInt(node, q[2]);
+            layout = Layout.HND;
+        } else if (q.length == 4 && node.op() != AttentionOp.MS_MULTI_HEAD_ATTENTION) {
             batch = toInt(node, q[0]);
             qHeads = toInt(node, q[1]);
             qLen = toInt(node, q[2]);
@@ -84,7 +97,8 @@ public final class HostAttentionStep {
             layout = Layout.NHD;
         } else {
             throw failure(node, "Q has shape " + Arrays.toString(q) + "; the " + node.op().label()
-                    + " forms SageStudio runs are " + (node.op() == AttentionOp.ONNX_ATTENTION ? "3-D and 4-D" : "3-D"));
+                    + " forms SageStudio runs are " + (node.op() != AttentionOp.MS_MULTI_HEAD_ATTENTION ? "3-D and 4-D"
+                    : "3-D"));
         }
         try {
             return new AttentionShape(batch, qHeads, kvHeads, qLen, kvLen, headDim, dtype, layout, node.causal());

@@ -156,4 +156,47 @@ class OnnxCommandsTest {
         assertTrue(o.err().contains("running ONNX Runtime on the CPU with cpu-reference instead"), o.err());
         assertTrue(o.out().contains("attention steps with cpu-reference:"), o.out());
     }
+
+    static final Path DECOMPOSED = Path.of("src/test/resources/onnx/decomposed");
+
+    @Test
+    void inspectNamesThePatternOfDecomposedAttentionAndWhatDidNotMatch() {
+        Outcome sdpa = execute(new InspectCommand(), DECOMPOSED.resolve("sdpa_opset14.onnx").toString(), "--threads",
+                "1");
+        assertEquals(0, sdpa.status(), sdpa.err());
+        assertTrue(sdpa.out().contains("decomposed attention ending at MatMul node '/MatMul_1'"), sdpa.out());
+        assertTrue(sdpa.out().contains("pattern: MatMul(Q, Kᵀ) → Softmax → MatMul(·, V); scale 1/sqrt(head size),"
+                + " computed from the shape on Q, Kᵀ; Kᵀ = Transpose [0, 1, 3, 2] of K"), sdpa.out());
+        assertTrue(sdpa.out().contains("run by: cpu-reference"), sdpa.out());
+
+        // K exists only transposed here: the added Transpose's output is probed like any other tensor.
+        Outcome added = execute(new InspectCommand(), DECOMPOSED.resolve("pretransposed_key_cross_opset16.onnx")
+                .toString(), "--threads", "1");
+        assertEquals(0, added.status(), added.err());
+        assertTrue(added.out().contains("K sagestudio/key_of_"), added.out());
+        assertTrue(added.out().contains("attention: B=1 Hq=2 Hkv=2 Nq=24 Nkv=10 D=64 fp32 HND"), added.out());
+
+        Outcome returned = execute(new InspectCommand(), DECOMPOSED.resolve("weights_returned_opset14.onnx").toString(),
+                "--no-probe");
+        assertEquals(0, returned.status(), returned.err());
+        assertTrue(returned.out().contains("looks like attention but not matched: Softmax node '/Softmax': the"
+                + " attention weights ('weights') are also read by the graph's outputs"), returned.out());
+    }
+
+    @Test
+    void runOnnxWarnsWhenTheBackendRunsNoneOfTheAttention() {
+        Outcome o = execute(new RunOnnxCommand(), DECOMPOSED.resolve("position_bias_opset15.onnx").toString(),
+                "--runs", "1", "--threads", "1");
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.out().contains("0 attention step(s)"), o.out());
+        assertTrue(o.out().contains("kept in ONNX Runtime: decomposed attention ending at MatMul node"), o.out());
+        assertTrue(o.err().contains("WARNING: cpu-reference runs none of this graph's attention: all 1 attention(s)"
+                + " stay in ONNX Runtime"), o.err());
+
+        Outcome found = execute(new RunOnnxCommand(), DECOMPOSED.resolve("eager_self_opset14.onnx").toString(),
+                "--runs", "1", "--threads", "1", "--min-cosine", "0.9999");
+        assertEquals(0, found.status(), found.err());
+        assertTrue(found.out().contains("1 attention step(s)"), found.out());
+        assertTrue(!found.err().contains("WARNING"), found.err());
+    }
 }

@@ -116,4 +116,17 @@ class AttentionNodesTest {
         g.graph().addNode(g.node("Relu", new String[] {"q"}, "z"));
         assertTrue(AttentionNodes.find(g.model("none")).isEmpty());
     }
+
+    @Test
+    void fusedAttentionOperatorsWeDoNotTakeAreListedWithTheReason() {
+        TinyGraph g = new TinyGraph(1);
+        g.input("x", 1, 8, 32);
+        g.graph().addNode(g.node("Attention", new String[] {"x", "w", "b"}, "y").setDomain("com.microsoft")
+                .addAttribute(TinyGraph.intAttr("num_heads", 4)));
+        AttentionScan scan = AttentionNodes.scan(g.model("contrib attention"));
+        assertTrue(scan.attention().isEmpty());
+        assertEquals(1, scan.unmatched().size());
+        assertEquals("com.microsoft::Attention node 'attention_0'", scan.unmatched().get(0).label());
+        assertTrue(scan.unmatched().get(0).reason().contains("includes the Q/K/V projection"));
+    }
 }

@@ -188,7 +188,8 @@ public final class TinyGraph {
         return op2("Transpose", new String[] {r}, intsAttr("perm", 0, 2, 1, 3));
     }
 
-    private String op2(String op, String[] inputs, AttributeProto... attributes) {
+    /** One node with attributes; returns its output. */
+    String op2(String op, String[] inputs, AttributeProto... attributes) {
         String out = op.toLowerCase() + "_out_" + counter;
         NodeProto.Builder node = node(op, inputs, out);
         for (AttributeProto a : attributes) {

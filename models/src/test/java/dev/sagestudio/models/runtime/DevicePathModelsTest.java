@@ -10,6 +10,7 @@ import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
 import dev.sagestudio.models.runtime.DeviceMemoryPlanTest.CountingMemory;
 import dev.sagestudio.models.runtime.InPlaceKernelStepsTest.HostAddressKernel;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -22,9 +23,28 @@ class DevicePathModelsTest {
 
     @Test
     void theGpuTestModelsRunThroughTheDevicePlanOnTheCpu() {
+        assertRunInPlace(DevicePathGpuTest.tinyModels());
+    }
+
+    /**
+     * Attention written out as MatMul → Softmax → MatMul (exporter fixtures, head dim 64): the added
+     * Transpose that lays out K, heads folded into the batch, and diffusers' SD3 block exported by torch
+     * 2.11 run in place too, with no staging copy.
+     */
+    @Test
+    void decomposedAttentionRunsThroughTheDevicePlanOnTheCpu() {
+        Map<String, OnnxModel> models = new java.util.LinkedHashMap<>();
+        for (String name : List.of("sdpa_opset14.onnx", "pretransposed_key_cross_opset16.onnx",
+                "batched_heads_cross_opset14.onnx", "diffusers_sd3_mmdit_torchscript_opset17.onnx")) {
+            models.put(name, DecomposedAttentionGraphsTest.fixture(name));
+        }
+        assertRunInPlace(models);
+    }
+
+    static void assertRunInPlace(Map<String, OnnxModel> models) {
         int i = 0;
         try (OrtRuntime runtime = OrtRuntime.cpu(2)) {
-            for (Map.Entry<String, OnnxModel> entry : DevicePathGpuTest.tinyModels().entrySet()) {
+            for (Map.Entry<String, OnnxModel> entry : models.entrySet()) {
                 OnnxModel model = entry.getValue();
                 PartitionPlan plan = GraphPartitioner.partition(model);
                 assertTrue(plan.attentionSteps().size() >= 1, entry.getKey());

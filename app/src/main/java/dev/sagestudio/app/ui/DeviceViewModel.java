@@ -1,0 +1,63 @@
+package dev.sagestudio.app.ui;
+
+import dev.sagestudio.app.service.DeviceReport;
+import dev.sagestudio.app.service.DeviceService;
+import dev.sagestudio.app.ui.task.TaskExecutor;
+import javafx.beans.property.BooleanProperty;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+import javafx.beans.property.SimpleBooleanProperty;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+/** The device panel: the GPU (or why there is none and what to install), the kernels, the CUDA EP, the CPU. */
+public final class DeviceViewModel {
+    private final DeviceService service;
+    private final TaskExecutor tasks;
+    private final MessagesViewModel messages;
+    private final ObservableList<DeviceReport.Fact> facts = FXCollections.observableArrayList();
+    private final ReadOnlyStringWrapper summary = new ReadOnlyStringWrapper("Probing the device…");
+    private final ReadOnlyStringWrapper whatToDo = new ReadOnlyStringWrapper("");
+    private final BooleanProperty gpuAvailable = new SimpleBooleanProperty();
+    private boolean probing;
+
+    public DeviceViewModel(DeviceService service, TaskExecutor tasks, MessagesViewModel messages) {
+        this.service = service;
+        this.tasks = tasks;
+        this.messages = messages;
+    }
+
+    /** Probes again in the background (the view calls this every few seconds while it is shown). */
+    public void refresh() {
+        if (probing) {
+            return;
+        }
+        probing = true;
+        tasks.execute(service::probe, report -> {
+            probing = false;
+            facts.setAll(report.facts());
+            summary.set(report.summary());
+            whatToDo.set(report.whatToDo().orElse(""));
+            gpuAvailable.set(report.gpuAvailable());
+        }, failure -> {
+            probing = false;
+            messages.showFailure(failure);
+        });
+    }
+
+    public ObservableList<DeviceReport.Fact> facts() {
+        return facts;
+    }
+
+    public ReadOnlyStringProperty summaryProperty() {
+        return summary.getReadOnlyProperty();
+    }
+
+    public ReadOnlyStringProperty whatToDoProperty() {
+        return whatToDo.getReadOnlyProperty();
+    }
+
+    public BooleanProperty gpuAvailableProperty() {
+        return gpuAvailable;
+    }
+}

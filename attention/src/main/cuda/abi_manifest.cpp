@@ -1,0 +1,108 @@
+// Host program built and run by build.sh next to the fatbin: prints the manifest's "structs"
+// (the layout the compiler gives each launch-parameter struct of params.cuh) and "entries" (every
+// kernel with its parameter struct, block size, dynamic shared memory and minimum compute
+// capability, from traits.cuh). The only table of those numbers outside traits.cuh; Java
+// (KernelModule, KernelParams) and attention/bench/sskernels.py read it.
+#include <cstddef>
+#include <cstdio>
+#include <string>
+#include <vector>
+#include "params.cuh"
+#include "traits.cuh"
+
+namespace {
+
+struct Field {
+  const char* name;
+  const char* type;  // ptr, i32, i64, f32
+  size_t offset, size;
+};
+
+#define SS_FIELD(S, F, TYPE) Field{#F, TYPE, offsetof(ss::S, F), sizeof(ss::S::F)}
+
+void print_struct(const char* name, size_t size, size_t align, const std::vector<Field>& fields, bool last) {
+  std::printf("    \"%s\": {\"size\": %zu, \"align\": %zu, \"fields\": [\n", name, size, align);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const Field& f = fields[i];
+    std::printf("      {\"name\": \"%s\", \"type\": \"%s\", \"offset\": %zu, \"size\": %zu}%s\n", f.name, f.type, f.offset,
+                f.size, i + 1 < fields.size() ? "," : "");
+  }
+  std::printf("    ]}%s\n", last ? "" : ",");
+}
+
+struct Entry {
+  std::string name;
+  const char* params;
+  int block, smem, min_cc;
+};
+
+std::vector<Entry> entries() {
+  using namespace ss;
+  std::vector<Entry> e;
+  for (const char* dt : {"f32", "f16", "bf16"}) {
+    const std::string s(dt);
+    e.push_back({"pre_to_f16_" + s, "PreParams", PreTraits::THREADS, 0, 80});
+    e.push_back({"pre_k_mean_" + s, "PreParams", PreTraits::THREADS, 0, 80});
+    e.push_back({"pre_quant_q_int8_" + s, "PreParams", PreTraits::QUANT_THREADS, 0, 80});
+    e.push_back({"pre_quant_k_int8_" + s, "PreParams", PreTraits::QUANT_THREADS, 0, 80});
+    e.push_back({"pre_v_fp8_scale_" + s, "PreParams", PreTraits::THREADS, 0, 80});
+    e.push_back({"pre_quant_v_fp8_" + s, "PreParams", PreTraits::THREADS, 0, 80});
+  }
+  for (const char* dt : {"f16", "bf16"}) {
+    e.push_back({std::string("flash_fwd_") + dt + "_d64", "FlashParams", FlashTraits<64>::THREADS, FlashTraits<64>::SMEM, 80});
+    e.push_back({std::string("flash_fwd_") + dt + "_d128", "FlashParams", FlashTraits<128>::THREADS, FlashTraits<128>::SMEM, 80});
+  }
+  e.push_back({"sage_int8_fp16_d64", "SageParams", SageTraits<64, kPvF16F32>::THREADS, SageTraits<64, kPvF16F32>::SMEM, 80});
+  e.push_back({"sage_int8_fp16_d128", "SageParams", SageTraits<128, kPvF16F32>::THREADS, SageTraits<128, kPvF16F32>::SMEM, 80});
+  e.push_back({"sage_int8_fp16acc_d64", "SageParams", SageTraits<64, kPvF16F16>::THREADS, SageTraits<64, kPvF16F16>::SMEM, 80});
+  e.push_back({"sage_int8_fp16acc_d128", "SageParams", SageTraits<128, kPvF16F16>::THREADS, SageTraits<128, kPvF16F16>::SMEM, 80});
+  e.push_back({"sage_int8_fp8_d64", "SageParams", SageTraits<64, kPvFp8>::THREADS, SageTraits<64, kPvFp8>::SMEM, 89});
+  e.push_back({"sage_int8_fp8_d128", "SageParams", SageTraits<128, kPvFp8>::THREADS, SageTraits<128, kPvFp8>::SMEM, 89});
+  e.push_back({"sage_int8_fp16_sm90_d64", "SageParams", Sm90SageTraits<64, kPvF16F32>::BLOCK, Sm90SageTraits<64, kPvF16F32>::SMEM, 90});
+  e.push_back({"sage_int8_fp16_sm90_d128", "SageParams", Sm90SageTraits<128, kPvF16F32>::BLOCK, Sm90SageTraits<128, kPvF16F32>::SMEM, 90});
+  e.push_back({"sage_int8_fp8_sm90_d64", "SageParams", Sm90SageTraits<64, kPvFp8>::BLOCK, Sm90SageTraits<64, kPvFp8>::SMEM, 90});
+  e.push_back({"sage_int8_fp8_sm90_d128", "SageParams", Sm90SageTraits<128, kPvFp8>::BLOCK, Sm90SageTraits<128, kPvFp8>::SMEM, 90});
+  return e;
+}
+
+}  // namespace
+
+int main() {
+  std::printf("  \"structs\": {\n");
+  print_struct("PreParams", sizeof(ss::PreParams), alignof(ss::PreParams),
+               {SS_FIELD(PreParams, in, "ptr"), SS_FIELD(PreParams, in_aux, "ptr"), SS_FIELD(PreParams, out, "ptr"),
+                SS_FIELD(PreParams, out_scale, "ptr"), SS_FIELD(PreParams, B, "i32"), SS_FIELD(PreParams, H, "i32"),
+                SS_FIELD(PreParams, N, "i32"), SS_FIELD(PreParams, D, "i32"), SS_FIELD(PreParams, sb, "i64"),
+                SS_FIELD(PreParams, sh, "i64"), SS_FIELD(PreParams, sn, "i64"), SS_FIELD(PreParams, mul, "f32"),
+                SS_FIELD(PreParams, rows_per_scale, "i32")},
+               false);
+  print_struct("FlashParams", sizeof(ss::FlashParams), alignof(ss::FlashParams),
+               {SS_FIELD(FlashParams, q, "ptr"), SS_FIELD(FlashParams, k, "ptr"), SS_FIELD(FlashParams, v, "ptr"),
+                SS_FIELD(FlashParams, o, "ptr"), SS_FIELD(FlashParams, B, "i32"), SS_FIELD(FlashParams, Hq, "i32"),
+                SS_FIELD(FlashParams, Hkv, "i32"), SS_FIELD(FlashParams, Nq, "i32"), SS_FIELD(FlashParams, Nk, "i32"),
+                SS_FIELD(FlashParams, q_sb, "i64"), SS_FIELD(FlashParams, q_sh, "i64"), SS_FIELD(FlashParams, q_sn, "i64"),
+                SS_FIELD(FlashParams, k_sb, "i64"), SS_FIELD(FlashParams, k_sh, "i64"), SS_FIELD(FlashParams, k_sn, "i64"),
+                SS_FIELD(FlashParams, v_sb, "i64"), SS_FIELD(FlashParams, v_sh, "i64"), SS_FIELD(FlashParams, v_sn, "i64"),
+                SS_FIELD(FlashParams, o_sb, "i64"), SS_FIELD(FlashParams, o_sh, "i64"), SS_FIELD(FlashParams, o_sn, "i64"),
+                SS_FIELD(FlashParams, softmax_scale, "f32"), SS_FIELD(FlashParams, causal, "i32"),
+                SS_FIELD(FlashParams, out_dtype, "i32")},
+               false);
+  print_struct("SageParams", sizeof(ss::SageParams), alignof(ss::SageParams),
+               {SS_FIELD(SageParams, q8, "ptr"), SS_FIELD(SageParams, qs, "ptr"), SS_FIELD(SageParams, k8, "ptr"),
+                SS_FIELD(SageParams, ks, "ptr"), SS_FIELD(SageParams, v, "ptr"), SS_FIELD(SageParams, vs, "ptr"),
+                SS_FIELD(SageParams, o, "ptr"), SS_FIELD(SageParams, B, "i32"), SS_FIELD(SageParams, Hq, "i32"),
+                SS_FIELD(SageParams, Hkv, "i32"), SS_FIELD(SageParams, Nq, "i32"), SS_FIELD(SageParams, Nk, "i32"),
+                SS_FIELD(SageParams, v_sb, "i64"), SS_FIELD(SageParams, v_sh, "i64"), SS_FIELD(SageParams, v_sn, "i64"),
+                SS_FIELD(SageParams, o_sb, "i64"), SS_FIELD(SageParams, o_sh, "i64"), SS_FIELD(SageParams, o_sn, "i64"),
+                SS_FIELD(SageParams, causal, "i32"), SS_FIELD(SageParams, out_dtype, "i32")},
+               true);
+  std::printf("  },\n  \"entries\": [\n");
+  const std::vector<Entry> all = entries();
+  for (size_t i = 0; i < all.size(); ++i) {
+    const Entry& x = all[i];
+    std::printf("    {\"name\": \"%s\", \"params\": \"%s\", \"block\": %d, \"dynamic_smem\": %d, \"min_cc\": %d}%s\n",
+                x.name.c_str(), x.params, x.block, x.smem, x.min_cc, i + 1 < all.size() ? "," : "");
+  }
+  std::printf("  ]\n");
+  return 0;
+}

@@ -1,0 +1,59 @@
+// Launch parameters: ONE struct per kernel family, passed by value as the entry's only parameter
+// (`__grid_constant__ const`, so the kernel reads it in place from the parameter bank). The host
+// side packs the bytes: Java in dev.sagestudio.attention.gpu.KernelParams, Python in
+// attention/bench/sskernels.py. The layout the compiler gives these structs (offsetof/sizeof) is
+// written into the build manifest by abi_manifest.cpp; a JUnit test checks Java's packing against
+// it and sskernels.py packs from it. Plain C++ (no CUDA types): the host program includes it.
+// Field meanings: ABI.md. Element strides are in elements of the tensor they describe.
+#pragma once
+#include <stdint.h>
+
+namespace ss {
+
+// Preprocessing (pre_*): one strided input view [B,H,N,D] (the entry's dtype), an optional second
+// input and up to two outputs. Which pointer means what, per entry:
+//   pre_to_f16         in = x,  out = fp16 HND copy
+//   pre_k_mean         in = k,  out = K mean (fp32 [B,H,D])
+//   pre_quant_q_int8   in = q,  out = q8, out_scale = qs; mul, rows_per_scale
+//   pre_quant_k_int8   in = k,  in_aux = K mean (or null: no smoothing), out = k8, out_scale = ks
+//   pre_v_fp8_scale    in = v,  out = vs (fp32 [B,H,D])
+//   pre_quant_v_fp8    in = v,  in_aux = vs, out = vt8
+struct PreParams {
+  const void* in;
+  const float* in_aux;
+  void* out;
+  float* out_scale;
+  int B, H, N, D;
+  long long sb, sh, sn;
+  float mul;
+  int rows_per_scale;
+};
+
+// flash_fwd_*: fp16/bf16 Q, K, V with any strides; O in out_dtype.
+struct FlashParams {
+  const void* q;
+  const void* k;
+  const void* v;
+  void* o;
+  int B, Hq, Hkv, Nq, Nk;
+  long long q_sb, q_sh, q_sn, k_sb, k_sh, k_sn, v_sb, v_sh, v_sn, o_sb, o_sh, o_sn;
+  float softmax_scale;
+  int causal, out_dtype;
+};
+
+// sage_int8_*: INT8 Q/K with their scales (softmax scale folded into Q), V as fp16 (strided) or as
+// the fp8 vt8 layout with per-channel scales vs; O in out_dtype.
+struct SageParams {
+  const int8_t* q8;
+  const float* qs;
+  const int8_t* k8;
+  const float* ks;
+  const void* v;
+  const float* vs;
+  void* o;
+  int B, Hq, Hkv, Nq, Nk;
+  long long v_sb, v_sh, v_sn, o_sb, o_sh, o_sn;
+  int causal, out_dtype;
+};
+
+}  // namespace ss

@@ -1,0 +1,88 @@
+package dev.sagestudio.models.onnx;
+
+import dev.sagestudio.models.onnx.proto.Onnx.AttributeProto;
+import dev.sagestudio.models.onnx.proto.Onnx.GraphProto;
+import dev.sagestudio.models.onnx.proto.Onnx.NodeProto;
+import dev.sagestudio.models.onnx.proto.Onnx.TensorProto;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Nodes added to a graph so that a substituted attention finds Q, K and V in a form the backends read
+ * (a transposed K turned back, packed QKV split). They are appended after the original nodes, which
+ * keep their indices, and produce fresh tensors that nothing else reads.
+ */
+final class GraphAdditions {
+    private static final String PREFIX = "sagestudio/";
+
+    private final Set<String> taken = new HashSet<>();
+    private final List<NodeProto> nodes = new ArrayList<>();
+    private final List<TensorProto> initializers = new ArrayList<>();
+
+    GraphAdditions(GraphProto graph) {
+        graph.getInputList().forEach(i -> taken.add(i.getName()));
+        graph.getInitializerList().forEach(i -> taken.add(i.getName()));
+        for (NodeProto node : graph.getNodeList()) {
+            taken.addAll(node.getOutputList());
+            taken.add(node.getName());
+        }
+    }
+
+    /** {@code input} with its axes permuted by {@code perm}, as a new tensor. */
+    String transpose(String input, List<Long> perm, String hint) {
+        String out = fresh(hint);
+        AttributeProto.Builder permAttr = AttributeProto.newBuilder().setName("perm")
+                .setType(AttributeProto.AttributeType.INTS).addAllInts(perm);
+        nodes.add(NodeProto.newBuilder().setOpType("Transpose").setName(fresh(hint + "_transpose"))
+                .addInput(input).addOutput(out).addAttribute(permAttr).build());
+        return out;
+    }
+
+    /** Part {@code part} of a packed [B, N, H, parts, D] tensor, as [B, N, H·D]. */
+    String unpackHeads(String packed, long part, String hint) {
+        String index = constant(hint + "_part", List.of(), List.of(part));
+        String gathered = fresh(hint + "_heads");
+        nodes.add(NodeProto.newBuilder().setOpType("Gather").setName(fresh(hint + "_gather")).addInput(packed)
+                .addInput(index).addOutput(gathered).addAttribute(AttributeProto.newBuilder().setName("axis")
+                        .setType(AttributeProto.AttributeType.INT).setI(3)).build());
+        // Reshape's 0 keeps that axis: [B, N, H, D] -> [B, N, H*D].
+        String shape = constant(hint + "_flat", List.of(3L), List.of(0L, 0L, -1L));
+        String out = fresh(hint);
+        nodes.add(NodeProto.newBuilder().setOpType("Reshape").setName(fresh(hint + "_reshape")).addInput(gathered)
+                .addInput(shape).addOutput(out).build());
+        return out;
+    }
+
+    private String constant(String hint, List<Long> dims, List<Long> values) {
+        String name = fresh(hint);
+        initializers.add(TensorProto.newBuilder().setName(name).setDataType(ElementTypes.INT64).addAllDims(dims)
+                .addAllInt64Data(values).build());
+        return name;
+    }
+
+    private String fresh(String hint) {
+        String base = PREFIX + hint;
+        String name = base;
+        for (int i = 1; taken.contains(name); i++) {
+            name = base + "_" + i;
+        }
+        taken.add(name);
+        return name;
+    }
+
+    boolean isEmpty() {
+        return nodes.isEmpty();
+    }
+
+    /** {@code model} with the added nodes after its own, or {@code model} itself when nothing was added. */
+    OnnxModel applyTo(OnnxModel model) {
+        if (nodes.isEmpty()) {
+            return model;
+        }
+        var proto = model.proto().toBuilder();
+        proto.getGraphBuilder().addAllNode(nodes).addAllInitializer(initializers);
+        return OnnxModel.of(proto.build(), model.folder(), model.source());
+    }
+}
