@@ -7,7 +7,8 @@
 #   2. run-onnx --ep cuda on the bundled t2i denoiser with flash-fp16 and sage-int8-fp16, and on its text
 #      encoder (head dim 32, which our kernels lack: the reported host fallback) with flash-fp16,
 #   3. the CLI's generate (sage-int8-fp16) and compare (flash-fp16 vs sage-int8-fp16) on the device path,
-#      and compare on the bundled video model (2048-token spatio-temporal attention),
+#      and compare on the bundled video model (2048-token spatio-temporal attention), each compare with its
+#      exported report (logs/compare-heart.html, logs/compare-rocket.html and their .json),
 # writing summary.txt, the two pictures and logs.tgz (every log) to $OUT (or /root/cache/ort/out).
 #
 #   usage: bash models/scripts/run-ort-gpu-bundle.sh .gpu-bundle/ort-parts/pNN
@@ -65,12 +66,13 @@ runs[text-encoder]=$?
 cli generate "a red heart, twemoji style" --seed 7 --backend sage-int8-fp16 -o "$OUTDIR/heart-sage-int8-fp16.png" \
   >"$RESULTS/generate-sage.txt" 2>&1
 runs[generate]=$?
+# The exported reports (self-contained HTML + JSON) travel in logs.tgz: a device call returns at most 8 files.
 cli compare "a red heart, twemoji style" --seed 7 --a flash-fp16 --b sage-int8-fp16 -o "$OUTDIR/compare-heart.png" \
-  >"$RESULTS/compare.txt" 2>&1
+  --report "$RESULTS/compare-heart.html" >"$RESULTS/compare.txt" 2>&1
 runs[compare]=$?
 # The video model: 2048-token spatio-temporal attention (head dim 96 padded to 128) through the kernels.
 cli compare "a rocket moving up, twemoji style" -m sage-emoji-t2v --seed 7 --a flash-fp16 --b sage-int8-fp16 \
-  -o "$OUTDIR/compare-rocket.gif" >"$RESULTS/compare-video.txt" 2>&1
+  -o "$OUTDIR/compare-rocket.gif" --report "$RESULTS/compare-rocket.html" >"$RESULTS/compare-video.txt" 2>&1
 runs[compare-video]=$?
 
 {

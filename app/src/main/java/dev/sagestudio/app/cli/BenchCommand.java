@@ -1,5 +1,6 @@
 package dev.sagestudio.app.cli;
 
+import dev.sagestudio.app.bench.BenchSession;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.pipeline.AttentionChoice;
 import dev.sagestudio.models.pipeline.AttentionResolver;
@@ -8,6 +9,7 @@ import dev.sagestudio.models.pipeline.PipelineBench;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,12 +28,14 @@ import picocli.CommandLine.Spec;
                 "Exit status: 0 done, 1 failed, 2 bad input."})
 public final class BenchCommand implements Callable<Integer> {
 
-    enum What { step, attention }
+    enum What { step, attention, kernels }
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--what", paramLabel = "step|attention", description = "What to time (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--what", paramLabel = "step|attention|kernels", description = "What to time (default:"
+            + " ${DEFAULT-VALUE}); kernels: the attention microbenchmark on synthetic inputs (TOPS vs sequence length,"
+            + " head dims 64 and 128, causal and not; CPU backends).")
     What what = What.step;
 
     @Option(names = "--backends", paramLabel = "NAME", split = ",", description = "Backends, comma-separated"
@@ -50,12 +54,16 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--runs", paramLabel = "N", description = "Measured runs; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs = 5;
 
+    @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON (the benchmark view"
+            + " reloads them).")
+    Path json;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         return CommandRunner.run(err, cancel -> {
-            ModelBundle bundle = modelOptions.bundle();
+            ModelBundle bundle = what == What.kernels ? null : modelOptions.bundle();
             List<AttentionChoice> choices = new ArrayList<>();
             try {
                 for (String name : backends) {
@@ -65,7 +73,11 @@ public final class BenchCommand implements Callable<Integer> {
                     c.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
                     c.note().ifPresent(n -> err.println("note: " + n));
                 }
-                bench(bundle, choices, out);
+                if (what == What.kernels) {
+                    BenchSession.kernels(backends, warmup, runs, out, cancel).saveIfAsked(json, out);
+                } else {
+                    bench(bundle, choices, out);
+                }
             } finally {
                 choices.forEach(AttentionChoice::close);
             }
@@ -87,6 +99,7 @@ public final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "%-24s %12.2f %14.2f %12.2f %7.2fx%n", t.backend(), t.totalNanos() / 1e6,
                         t.ortNanos() / 1e6, t.attentionNanos() / 1e6, base / t.totalNanos());
             }
+            BenchSession.steps(bundle.spec().name(), times).saveIfAsked(json, out);
         } else {
             List<PipelineBench.AttentionTime> times = PipelineBench.attention(bundle, choices, runtime, request,
                     warmup, runs);
@@ -105,6 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 out.println();
             }
+            BenchSession.calls(bundle.spec().name(), times).saveIfAsked(json, out);
         }
         out.println("ratio = first backend's time / this backend's time (higher is faster)");
         out.flush();

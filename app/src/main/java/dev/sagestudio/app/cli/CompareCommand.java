@@ -1,5 +1,6 @@
 package dev.sagestudio.app.cli;
 
+import dev.sagestudio.app.compare.HtmlReport;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.output.AnimatedGif;
@@ -57,6 +58,10 @@ public final class CompareCommand implements Callable<Integer> {
             + " (default: sagestudio-compare-<seed>.png, .gif for a video model).")
     Path output;
 
+    @Option(names = "--report", paramLabel = "FILE", description = "Also write a self-contained HTML report (outputs,"
+            + " difference image, charts, numbers) and the numbers as JSON next to it (same name, .json).")
+    Path report;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -92,6 +97,10 @@ public final class CompareCommand implements Callable<Integer> {
             }
             out.println("wrote " + target + " (left: A " + result.a().execution().attentionThatRan() + ", right: B "
                     + result.b().execution().attentionThatRan() + ")");
+            if (report != null) {
+                OutputTarget.check(report);
+                out.println("wrote " + report + " and " + HtmlReport.write(result, report));
+            }
             out.flush();
         });
     }

@@ -7,9 +7,9 @@ import picocli.CommandLine.Command;
 /** The {@code sagestudio} command line: one subcommand per job. */
 @Command(name = "sagestudio", mixinStandardHelpOptions = true,
         description = "SageStudio: diffusion generation with quantized SageAttention kernels.",
-        subcommands = {AccuracyCommand.class, GenerateCommand.class, CompareCommand.class, InspectCommand.class,
-            RunOnnxCommand.class, BenchCommand.class, GpuInfoCommand.class, GpuBenchCommand.class,
-            CommandLine.HelpCommand.class})
+        subcommands = {AccuracyCommand.class, GenerateCommand.class, CompareCommand.class, SweepCommand.class,
+            InspectCommand.class, RunOnnxCommand.class, BenchCommand.class, GpuInfoCommand.class,
+            GpuBenchCommand.class, CommandLine.HelpCommand.class})
 public final class SageStudioCli implements Runnable {
 
     @CommandLine.Spec

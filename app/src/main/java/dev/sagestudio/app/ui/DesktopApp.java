@@ -14,6 +14,7 @@ import java.lang.management.ManagementFactory;
 import java.net.URL;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import javafx.application.Application;
 import javafx.fxml.FXMLLoader;
 import javafx.scene.Parent;
@@ -34,6 +35,10 @@ public final class DesktopApp {
     private final HistoryViewModel history;
     private final GenerateViewModel generate;
     private final DeviceViewModel device;
+    private final CompareViewModel compare;
+    private final SweepViewModel sweep;
+    private final BenchmarkViewModel benchmark;
+    private MainWindowController mainWindow;
 
     private DesktopApp(Stage stage, SettingsService settingsService, GenerationService generation,
                        DeviceService deviceService, TaskExecutor tasks, FileReveal reveal) {
@@ -44,6 +49,15 @@ public final class DesktopApp {
                 reveal);
         generate = new GenerateViewModel(generation, tasks, messages, settings, history);
         device = new DeviceViewModel(deviceService, tasks, messages);
+        // The compare, sweep and benchmark screens run their jobs through the same task executor.
+        Executor background = work -> tasks.execute(() -> {
+            work.run();
+            return null;
+        }, done -> { }, messages::showFailure);
+        Executor ui = tasks::onUiThread;
+        compare = new CompareViewModel(background, ui);
+        sweep = new SweepViewModel(background, ui);
+        benchmark = new BenchmarkViewModel(background, ui);
         settings.current().addListener((obs, old, s) -> history.useFolder(s.outputFolder()));
     }
 
@@ -57,6 +71,8 @@ public final class DesktopApp {
 
     private void open() {
         Parent root = load("MainWindow.fxml");
+        mainWindow.showScreens(new CompareView(compare).node(), new SweepView(sweep).node(),
+                new BenchmarkView(benchmark).node());
         Scene scene = new Scene(root);
         scene.getStylesheets().add(resource("sagestudio.css").toExternalForm());
         applyTheme(settings.darkThemeProperty().get());
@@ -104,7 +120,8 @@ public final class DesktopApp {
 
     private Object controller(Class<?> type) {
         if (type == MainWindowController.class) {
-            return new MainWindowController(messages, generate, history);
+            mainWindow = new MainWindowController(messages, generate, history);
+            return mainWindow;
         } else if (type == GenerateController.class) {
             return new GenerateController(generate, history);
         } else if (type == HistoryController.class) {

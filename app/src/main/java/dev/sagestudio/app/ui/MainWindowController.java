@@ -32,6 +32,8 @@ public final class MainWindowController {
     @FXML private Tab generateTab;
     @FXML private Tab historyTab;
     @FXML private Tab deviceTab;
+    @FXML private Tab compareTab;
+    @FXML private Tab benchmarkTab;
     @FXML private Label statusLabel;
     @FXML private DeviceController deviceViewController;
     @FXML private HistoryController historyViewController;
@@ -41,6 +43,18 @@ public final class MainWindowController {
         this.messages = messages;
         this.generate = generate;
         this.history = history;
+    }
+
+    /** Puts the compare screen (with the sweep as its second page) and the benchmark screen into their tabs. */
+    void showScreens(javafx.scene.Node compare, javafx.scene.Node sweep, javafx.scene.Node benchmark) {
+        TabPane pages = new TabPane(new Tab("A/B", compare), new Tab("Sweep", sweep));
+        pages.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
+        compareTab.setContent(pages);
+        benchmarkTab.setContent(benchmark);
+        for (Tab tab : new Tab[] {compareTab, benchmarkTab}) {
+            tab.setDisable(false);
+            tab.setTooltip(null);
+        }
     }
 
     @FXML

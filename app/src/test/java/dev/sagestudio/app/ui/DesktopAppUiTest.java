@@ -135,6 +135,22 @@ class DesktopAppUiTest {
     }
 
     @Test
+    void theCompareAndBenchmarkTabsHoldTheirScreens(FxRobot robot) throws Exception {
+        TabPane tabs = node(robot, "#tabs", TabPane.class);
+        var compare = tabs.getTabs().stream().filter(t -> t.getText().equals("Compare")).findFirst().orElseThrow();
+        var benchmark = tabs.getTabs().stream().filter(t -> t.getText().equals("Benchmark")).findFirst()
+                .orElseThrow();
+        assertFalse(compare.isDisable());
+        assertFalse(benchmark.isDisable());
+        robot.interact(() -> tabs.getSelectionModel().select(compare));
+        WaitForAsyncUtils.waitForFxEvents();
+        assertNotNull(robot.lookup("#metric-psnr").tryQuery().orElse(null), "the compare screen is shown");
+        robot.interact(() -> tabs.getSelectionModel().select(benchmark));
+        WaitForAsyncUtils.waitForFxEvents();
+        assertTrue(node(robot, "#bench-device", Label.class).isVisible(), "the benchmark screen is shown");
+    }
+
+    @Test
     void generatesAnImageWithTheBundledModelOnTheCpuAndSaysWhatRan(FxRobot robot) throws Exception {
         modelsLoaded();
         chooseModel(false, 4, robot);

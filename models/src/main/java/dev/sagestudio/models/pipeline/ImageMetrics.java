@@ -1,6 +1,8 @@
 package dev.sagestudio.models.pipeline;
 
 import dev.sagestudio.attention.metrics.AccuracyMetrics;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * How close two generated outputs are. Both are output tensors in the same value range [lo, hi], laid out
@@ -55,6 +57,33 @@ public record ImageMetrics(double psnr, double ssim, AccuracyMetrics raw) {
             ad[i] = a[i];
         }
         return new ImageMetrics(psnr, ssimSum / (3.0 * frames), AccuracyMetrics.compare(ad, b));
+    }
+
+    /**
+     * {@link #compare} of each frame of two [3, F, H, W] outputs on its own, in frame order (one entry for an image),
+     * so a video's quality can be followed over time.
+     */
+    public static List<ImageMetrics> perFrame(float[] a, float[] b, int frames, int height, int width, double lo,
+                                              double hi) {
+        int plane = height * width;
+        if (a.length != b.length || a.length != 3 * frames * plane) {
+            throw new IllegalArgumentException("outputs must both be [3, " + frames + ", " + height + ", " + width
+                    + "], got " + a.length + " and " + b.length + " values");
+        }
+        List<ImageMetrics> out = new ArrayList<>(frames);
+        for (int f = 0; f < frames; f++) {
+            out.add(compare(frame(a, f, frames, plane), frame(b, f, frames, plane), 1, height, width, lo, hi));
+        }
+        return out;
+    }
+
+    /** Frame {@code f} of a [3, F, H, W] tensor as [3, 1, H, W]. */
+    private static float[] frame(float[] v, int f, int frames, int plane) {
+        float[] out = new float[3 * plane];
+        for (int c = 0; c < 3; c++) {
+            System.arraycopy(v, (c * frames + f) * plane, out, c * plane, plane);
+        }
+        return out;
     }
 
     private static double[] unit(float[] v, double lo, double hi) {

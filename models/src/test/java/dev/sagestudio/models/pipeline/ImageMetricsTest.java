@@ -69,6 +69,32 @@ class ImageMetricsTest {
     }
 
     @Test
+    void perFrameMetricsSeeEachFrameAloneSoOnlyTheChangedFrameDrops() {
+        // [3, 3, 8, 8]: frame 1 of B is offset by 0.2 (0.1 in [0, 1]: PSNR 20 dB); frames 0 and 2 are identical
+        int frames = 3;
+        int plane = 8 * 8;
+        float[] a = new float[3 * frames * plane];
+        Random random = new Random(3);
+        for (int i = 0; i < a.length; i++) {
+            a[i] = random.nextFloat() - 0.5f;
+        }
+        float[] b = a.clone();
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < plane; i++) {
+                b[(c * frames + 1) * plane + i] += 0.2f;
+            }
+        }
+        var perFrame = ImageMetrics.perFrame(a, b, frames, 8, 8, -1, 1);
+        assertEquals(3, perFrame.size());
+        assertEquals(Double.POSITIVE_INFINITY, perFrame.get(0).psnr());
+        assertEquals(20.0, perFrame.get(1).psnr(), 1e-4);
+        assertEquals(Double.POSITIVE_INFINITY, perFrame.get(2).psnr());
+        assertEquals(0.2, perFrame.get(1).raw().maxAbsError(), 1e-6);
+        // the whole clip's MSE is a third of frame 1's: 10·log10(3) dB above it
+        assertEquals(20.0 + 10 * Math.log10(3), ImageMetrics.compare(a, b, frames, 8, 8, -1, 1).psnr(), 1e-4);
+    }
+
+    @Test
     void mismatchedOutputsAreRefused() {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> ImageMetrics.compare(new float[12], new float[13], 1, 2, 2, 0, 1));
