@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sagestudio", mixinStandardHelpOptions = true,
         description = "SageStudio: diffusion generation with quantized SageAttention kernels.",
         subcommands = {AccuracyCommand.class, GenerateCommand.class, CompareCommand.class, InspectCommand.class,
+            dev.sagestudio.app.cli.DoctorCommand.class,
             RunOnnxCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SageStudioCli implements Runnable {
 
