@@ -55,6 +55,9 @@ public final class DoctorCommand implements Callable<Integer> {
                 out.println("            costs: " + requirement.cost());
             }
         }
+        if (!report.advice().isEmpty()) {
+            out.println(report.advice());
+        }
         out.println();
         out.println(report.headline());
         out.flush();

@@ -34,6 +34,8 @@ public final class GpuPathCheck {
     /** CUDA 13.0, what ONNX Runtime's CUDA EP of the -gpu natives was built for. */
     static final int CUDA_EP_CUDA_VERSION = 13000;
 
+    static final String NO_DRIVER = "no NVIDIA driver found";
+
     /** The lowest compute capability our kernels are built for (sm_80, Ampere). */
     static final int MIN_SM = 80;
 
@@ -78,8 +80,10 @@ public final class GpuPathCheck {
      * @param headline     one line: where attention and the other layers run, and the first reason why not on the GPU
      * @param kernelsOnGpu whether our attention kernels can run on the GPU
      * @param cudaEp       whether ONNX Runtime's CUDA EP starts
+     * @param advice       what to install, when CUDA libraries are missing; empty otherwise
      */
-    public record Report(List<Requirement> requirements, String headline, boolean kernelsOnGpu, boolean cudaEp) {
+    public record Report(List<Requirement> requirements, String headline, boolean kernelsOnGpu, boolean cudaEp,
+                         String advice) {
         public Report {
             requirements = List.copyOf(requirements);
         }
@@ -127,7 +131,7 @@ public final class GpuPathCheck {
             LibraryLookup.Result found = machine.findLibrary(library.soname());
             String name = library.what() + " (" + library.soname() + ")";
             libraries.add(found.loaded() ? Requirement.met(name, found.detail())
-                    : Requirement.missing(name, found.detail(), epCost + "; " + CUDA_LIBRARIES_HINT));
+                    : Requirement.missing(name, found.detail(), epCost));
         }
         requirements.addAll(libraries);
 
@@ -144,7 +148,10 @@ public final class GpuPathCheck {
                     .orElseGet(() -> Requirement.met(epName, "starts on device 0"));
         }
         requirements.add(ep);
-        return new Report(requirements, headline(requirements, kernelsOnGpu, ep.met(), gpu), kernelsOnGpu, ep.met());
+        String advice = firstUnmet(libraries).isPresent() ? "To let ONNX Runtime's CUDA EP start, " + CUDA_LIBRARIES_HINT
+                + "." : "";
+        return new Report(requirements, headline(requirements, kernelsOnGpu, ep.met(), gpu), kernelsOnGpu, ep.met(),
+                advice);
     }
 
     private Requirement driver(GpuStatus gpu, int neededCuda, Optional<KernelBuild> kernels) {
@@ -152,7 +159,8 @@ public final class GpuPathCheck {
         String name = "NVIDIA driver >= " + minimumDriver + " (CUDA " + GpuStatus.formatCudaVersion(neededCuda) + ")";
         Optional<String> module = machine.driverModuleVersion();
         if (gpu.driverVersion() == 0 && module.isEmpty()) {
-            return Requirement.missing(name, "none: " + gpu.message(), "no GPU: everything runs on the CPU (slower)");
+            return Requirement.missing(name, NO_DRIVER + ": " + gpu.message(), "no GPU: everything runs on the CPU"
+                    + " (slower)");
         }
         String found = module.map(v -> v + ", ").orElse("") + (gpu.driverVersion() > 0
                 ? "supports CUDA " + GpuStatus.formatCudaVersion(gpu.driverVersion()) : gpu.message());
@@ -209,6 +217,9 @@ public final class GpuPathCheck {
 
     /** "libcudnn.so.9 not found" for a library, else the requirement and what was found. */
     private static String shortReason(Requirement unmet) {
+        if (unmet.found().startsWith(NO_DRIVER)) {
+            return NO_DRIVER;
+        }
         Matcher soname = Pattern.compile("\\((lib[^)]+)\\)").matcher(unmet.name());
         if (soname.find()) {
             return soname.group(1) + " not found";

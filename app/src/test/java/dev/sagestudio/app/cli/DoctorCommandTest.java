@@ -18,7 +18,7 @@ class DoctorCommandTest {
             new Requirement("cuDNN 9 (libcudnn.so.9)", false, "not found by the dynamic loader",
                     "ONNX Runtime's CUDA EP cannot start")),
             "CUDA EP unavailable: libcudnn.so.9 not found - the kernels still run on the GPU, other layers on the CPU.",
-            true, false);
+            true, false, "To let ONNX Runtime's CUDA EP start, install libcudnn9-cuda-13.");
 
     /** Exit code and standard output of {@code doctor args} over a fixed report. */
     record Outcome(int exit, String out) {
@@ -40,13 +40,14 @@ class DoctorCommandTest {
         assertTrue(out.contains("  [found]   NVIDIA driver >= 580 (CUDA 13.0): 580.159.04, supports CUDA 13.0"), out);
         assertTrue(out.contains("  [missing] cuDNN 9 (libcudnn.so.9): not found by the dynamic loader"
                 + System.lineSeparator() + "            costs: ONNX Runtime's CUDA EP cannot start"), out);
+        assertTrue(out.contains(NO_CUDNN.advice()), out);
         assertTrue(out.strip().endsWith(NO_CUDNN.headline()), out);
     }
 
     @Test
     void requireGpuPathFailsWhenEitherHalfIsOnTheCpu() {
         assertEquals(DoctorCommand.GPU_PATH_INCOMPLETE, run(NO_CUDNN, "--require-gpu-path").exit());
-        GpuPathCheck.Report complete = new GpuPathCheck.Report(List.of(), "GPU path complete", true, true);
+        GpuPathCheck.Report complete = new GpuPathCheck.Report(List.of(), "GPU path complete", true, true, "");
         assertEquals(0, run(complete, "--require-gpu-path").exit());
     }
 }
