@@ -143,7 +143,8 @@ find "$root" -type d -exec chmod 0755 {} +
 find "$root$install_dir" -type f -exec chmod u+rw,go+r,go-w {} +
 
 # Depends: the packages holding the libraries the image's natives and launchers name directly (DT_NEEDED), resolved
-# as the dynamic loader does here. The CUDA libraries and the driver stay optional: doctor explains them.
+# as the dynamic loader does here. The CUDA libraries and the driver stay optional: doctor explains them, and Suggests
+# names the CUDA 13 packages of NVIDIA's apt repository.
 elf_files=$(find "$root$install_dir" -type f \( -name '*.so' -o -name '*.so.*' -o -perm -u+x \) \
   ! -name libonnxruntime_providers_cuda.so ! -name 'libJCudaDriver-*')
 linked=$(for f in $elf_files; do
@@ -169,7 +170,7 @@ Architecture: amd64
 Maintainer: SageStudio contributors <sagestudio@users.noreply.github.com>
 Installed-Size: $installed_kb
 Depends: $depends
-Suggests: nvidia-driver (>= 580)
+Suggests: cuda-cudart-13-0, libcublas-13-0, libcufft-13-0, libcudnn9-cuda-13
 Section: graphics
 Priority: optional
 Homepage: https://github.com/sagestudio/sagestudio
