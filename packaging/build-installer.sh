@@ -102,7 +102,7 @@ jdk_modules=$("$jdk/bin/jdeps" --multi-release 17 --ignore-missing-deps --print-
   --class-path "$classpath" "$input/$main_jar" | tail -n 1)
 [ -n "$jdk_modules" ] || fail "jdeps printed no modules"
 # jdk.unsupported: sun.misc.Unsafe for protobuf, JNA and JavaCPP; jdk.zipfs: zip file systems; jdk.localedata left out.
-modules="$jdk_modules,jdk.unsupported,jdk.zipfs,$fx_modules"
+modules=$(tr , '\n' <<<"$jdk_modules,jdk.unsupported,jdk.zipfs,$fx_modules" | sort -u | paste -sd, -)
 say "jlink: $modules"
 "$jdk/bin/jlink" --module-path "$jdk/jmods:$fx" --add-modules "$modules" --output "$work/runtime" \
   --strip-debug --no-header-files --no-man-pages   # bin/java stays: packaging/test-installed.sh runs a JavaFX check
