@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "SageStudio: diffusion generation with quantized SageAttention kernels.",
         subcommands = {AccuracyCommand.class, GenerateCommand.class, CompareCommand.class, SweepCommand.class,
             InspectCommand.class, RunOnnxCommand.class, BenchCommand.class, GpuInfoCommand.class,
-            GpuBenchCommand.class, CommandLine.HelpCommand.class})
+            GpuBenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
 public final class SageStudioCli implements Runnable {
 
     @CommandLine.Spec
