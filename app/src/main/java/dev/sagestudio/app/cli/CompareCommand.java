@@ -83,7 +83,8 @@ public final class CompareCommand implements Callable<Integer> {
             }
             out.print(CompareReport.table(result));
             if (target.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gif")) {
-                AnimatedGif.write(target, CompareReport.sideBySide(result), result.a().fps(), cancel.writeGate(result.a().steps()));
+                AnimatedGif.write(target, CompareReport.sideBySide(result), result.a().fps(),
+                        () -> cancel.checkBeforeWrite(result.a().steps()));
             } else if (video) {
                 throw new IllegalArgumentException("a video comparison is written as .gif, not " + target.getFileName());
             } else {
@@ -93,7 +94,7 @@ public final class CompareCommand implements Callable<Integer> {
                 parameters.put("psnr_db", Double.toString(result.metrics().psnr()));
                 parameters.put("ssim", Double.toString(result.metrics().ssim()));
                 PngWithParameters.write(target, CompareReport.sideBySide(result).get(0), parameters,
-                        cancel.writeGate(result.a().steps()));
+                        () -> cancel.checkBeforeWrite(result.a().steps()));
             }
             out.println("wrote " + target + " (left: A " + result.a().execution().attentionThatRan() + ", right: B "
                     + result.b().execution().attentionThatRan() + ")");

@@ -72,13 +72,13 @@ public final class GenerateCommand implements Callable<Integer> {
             } catch (NonFiniteOutputException e) {
                 if (keepBadOutput) {
                     GenerationResult bad = e.result(GenerationResult.class).orElseThrow();
-                    GenerationOutput.write(bad, target, cancel.writeGate(bad.steps()));
+                    GenerationOutput.write(bad, target, () -> cancel.checkBeforeWrite(bad.steps()));
                     err.println("kept the bad output as asked: wrote " + target);
                 }
                 throw e;
             }
             result.notes().forEach(n -> err.println("note: " + n));
-            GenerationOutput.write(result, target, cancel.writeGate(result.steps()));
+            GenerationOutput.write(result, target, () -> cancel.checkBeforeWrite(result.steps()));
             out.println("wrote " + target);
             out.println(ExecutionText.describe(result.execution()));
             String attentionTime = result.execution().attentionCalls() == 0 ? "attention inside ONNX Runtime"

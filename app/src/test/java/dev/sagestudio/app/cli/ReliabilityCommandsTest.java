@@ -134,7 +134,7 @@ class ReliabilityCommandsTest {
             AtomicFiles.write(target, tmp -> {
                 Files.writeString(tmp, "new picture");
                 cancel.cancel(); // Ctrl-C while the encoder runs
-            }, cancel.writeGate(2));
+            }, () -> cancel.checkBeforeWrite(2));
             new PrintWriter(out).println("wrote " + target);
         });
         assertEquals(130, status);

@@ -27,7 +27,7 @@ final class SignalProbe {
                     System.out.println("writing");
                     pause();
                 }
-            }, cancel.writeGate(1));
+            }, () -> cancel.checkBeforeWrite(1));
             System.out.println("wrote " + target);
             if (!duringWrite) {
                 pause();

@@ -1,6 +1,5 @@
 package dev.sagestudio.models.pipeline;
 
-import dev.sagestudio.models.output.AtomicFiles;
 
 /**
  * Asks a running generation to stop. The pipeline checks it before every denoising step (and between the
@@ -20,16 +19,15 @@ public final class CancellationToken {
     }
 
     /**
-     * A gate for {@link AtomicFiles} that stops the write of a finished generation's output if this token was
-     * cancelled meanwhile, so that a cancelled run never replaces the output file.
+     * Throws if this token was cancelled while a finished generation's output was being written: called just before
+     * the new file replaces the target (as an atomic write's commit gate), so that a cancelled run never replaces the
+     * output file.
      */
-    public AtomicFiles.CommitGate writeGate(int steps) {
-        return () -> {
-            if (cancelled) {
-                throw new GenerationCancelledException("cancelled while writing the output; nothing was written",
-                        steps, steps);
-            }
-        };
+    public void checkBeforeWrite(int steps) {
+        if (cancelled) {
+            throw new GenerationCancelledException("cancelled while writing the output; nothing was written", steps,
+                    steps);
+        }
     }
 
     /** Throws if cancelled; {@code stepsDone} goes into the exception. */
