@@ -18,7 +18,13 @@ prompt="a red heart, twemoji style"
 if [ "${1:-}" = --sandboxed ]; then
   # Inside `unshare --net --mount`: a private /tmp, no network. Arguments: launcher, results folder, what to run.
   launcher=$2 results=$3 step=$4
+  # A checkout under /tmp (where CI may clone it) would vanish under the private /tmp: keep the outer /tmp reachable
+  # through a bind mount on /mnt (both mounts are private to this namespace) and use the paths through it.
+  mount --bind /tmp /mnt
   mount -t tmpfs tmpfs /tmp
+  outside_tmp() { case "$1" in /tmp/*) echo "/mnt/${1#/tmp/}" ;; *) echo "$1" ;; esac; }
+  launcher=$(outside_tmp "$launcher") results=$(outside_tmp "$results")
+  HOME=$(outside_tmp "$HOME"); export HOME
   interfaces=$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/net/dev | paste -sd' ' -)
   [ "$interfaces" = lo ] || { echo "network still reachable: interfaces $interfaces" >&2; exit 1; }
   case "$step" in
@@ -27,7 +33,7 @@ if [ "${1:-}" = --sandboxed ]; then
       "$launcher" doctor >"$results/doctor.txt" 2>&1
       ;;
     gui)
-      java_bin=$5 fx_classes=$6 app_has_gui=$7
+      java_bin=$(outside_tmp "$5") fx_classes=$(outside_tmp "$6") app_has_gui=$7
       Xvfb :77 -screen 0 1280x800x24 -nolisten tcp >"$results/xvfb.log" 2>&1 &
       xvfb=$!
       for _ in $(seq 50); do [ -e /tmp/.X11-unix/X77 ] && break; sleep 0.1; done
@@ -40,7 +46,17 @@ if [ "${1:-}" = --sandboxed ]; then
         done
         return 1
       }
-      screenshot() { xwd -root -silent | xwdtopnm 2>/dev/null | pnmtopng >"$1"; }
+      # The window can be mapped before its scene is painted (seconds on 2 busy cores): retry for up to 30 s until the
+      # screen holds more than one colour, then keep that picture (a flat one still fails the check below).
+      screenshot() {
+        local pnm=$1.pnm
+        for _ in $(seq 30); do
+          xwd -root -silent | xwdtopnm >"$pnm" 2>/dev/null
+          [ "$(ppmhist -noheader "$pnm" 2>/dev/null | wc -l)" -gt 1 ] && break
+          sleep 1
+        done
+        pnmtopng <"$pnm" >"$1"; rm -f "$pnm"
+      }
       window_step() { # label, window title pattern, seconds to wait, screenshot file, seconds to let it end, command...
         local label=$1 title=$2 seconds=$3 shot=$4 grace=$5 pid ms; shift 5
         "$@" >"$results/$label.txt" 2>&1 &
@@ -123,7 +139,8 @@ check "doctor ends with where things run: $(tail -n 1 <<<"$doctor")" \
 echo "== window under Xvfb"
 app_jar=$(ls "$root"/opt/sagestudio/lib/app/app-*.jar)
 app_has_gui=no
-if unzip -p "$app_jar" '*.class' | grep -a -q 'javafx/application/Application'; then app_has_gui=yes; fi
+# grep -c reads to the end: grep -q would stop early and, under pipefail, unzip's SIGPIPE would read as 'no'
+if unzip -p "$app_jar" '*.class' | grep -a -c 'javafx/application/Application' >/dev/null; then app_has_gui=yes; fi
 # FxSmoke compiled by the host's javac against the installed runtime itself (its JavaFX modules included).
 javac --system "$root/opt/sagestudio/lib/runtime" -d "$target/fx-classes" "$here/test/FxSmoke.java"
 sandboxed "$launcher" "$results" gui "$root/opt/sagestudio/lib/runtime/bin/java" "$target/fx-classes" "$app_has_gui" \
