@@ -102,7 +102,12 @@ public final class GpuPathCheck {
 
     /** The check on this machine. */
     public static Report run() {
-        return new GpuPathCheck(new LocalMachine()).check();
+        return new GpuPathCheck(localMachine()).check();
+    }
+
+    /** The real machine: the driver, this build's resources, the dynamic loader. */
+    public static Machine localMachine() {
+        return new LocalMachine();
     }
 
     public Report check() {
