@@ -67,7 +67,10 @@ class GpuPathCheckTest {
         GpuPathCheck.Report report = check(machine);
         assertEquals("No GPU path: no NVIDIA driver found - everything runs on the CPU (slower); the CPU backends work.",
                 report.headline());
-        assertTrue(report.missing("NVIDIA driver").orElseThrow().found().contains("libcuda.so.1 missing"));
+        assertEquals("no NVIDIA driver found: libcuda.so.1 missing.", report.missing("NVIDIA driver").orElseThrow()
+                .found(), "said once, with the detail");
+        assertEquals("not known: the NVIDIA driver could not be asked (see the driver above)",
+                report.missing("CUDA GPU").orElseThrow().found(), "the driver's message is not repeated");
         assertFalse(report.kernelsOnGpu() || report.cudaEp());
         assertTrue(report.missing("NVIDIA driver").orElseThrow().cost().contains("everything runs on the CPU"));
         assertFalse(machine.epTried);
