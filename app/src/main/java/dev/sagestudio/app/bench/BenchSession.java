@@ -1,5 +1,6 @@
 package dev.sagestudio.app.bench;
 
+import dev.sagestudio.attention.catalog.BackendCatalog;
 import dev.sagestudio.attention.bench.BenchRecord;
 import dev.sagestudio.models.pipeline.AttentionChoice;
 import dev.sagestudio.models.pipeline.CancellationToken;
@@ -70,7 +71,7 @@ public final class BenchSession {
             if (name.trim().equals(AttentionChoice.ONNX_RUNTIME)) {
                 out.println("note: " + AttentionChoice.ONNX_RUNTIME + " left out: its attention runs only inside a"
                         + " model graph (time it with --what step)");
-            } else if (!name.trim().startsWith("cpu-")) {
+            } else if (BackendCatalog.standard().require(name.trim()).isGpu()) {
                 throw new IllegalArgumentException("--what kernels times CPU backends; '" + name.trim() + "' is a GPU"
                         + " backend, whose kernels the GPU harness (gpu-bench) times");
             } else {

@@ -1,5 +1,6 @@
 package dev.sagestudio.app.bench;
 
+import dev.sagestudio.app.compare.BackendsHere;
 import dev.sagestudio.attention.catalog.BackendCatalog;
 import dev.sagestudio.attention.AttentionBackend;
 import dev.sagestudio.attention.AttentionRequest;
@@ -47,7 +48,7 @@ public final class CpuAttentionBenchmark {
 
         /** The exact reference against the default SageAttention emulation, head dims 64 and 128, N 128..1024. */
         public static Plan defaults() {
-            return new Plan(List.of("cpu-reference", "cpu-sage-int8-fp16"), List.of(64, 128),
+            return new Plan(BackendsHere.cpuPair(), List.of(64, 128),
                     List.of(128, 256, 512, 1024), List.of(false, true), 1, 2, 1, 3);
         }
 

@@ -1,5 +1,6 @@
 package dev.sagestudio.app.cli;
 
+import dev.sagestudio.app.compare.BackendsHere;
 import dev.sagestudio.app.bench.BenchSession;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.pipeline.AttentionChoice;
@@ -39,8 +40,8 @@ public final class BenchCommand implements Callable<Integer> {
     What what = What.step;
 
     @Option(names = "--backends", paramLabel = "NAME", split = ",", description = "Backends, comma-separated"
-            + " (default: cpu-reference,cpu-sage-int8-fp16).")
-    List<String> backends = new ArrayList<>(List.of("cpu-reference", "cpu-sage-int8-fp16"));
+            + " (default: ${DEFAULT-VALUE}).")
+    List<String> backends = new ArrayList<>(BackendsHere.cpuPair());
 
     @Mixin
     ModelRuntimeOptions modelOptions = new ModelRuntimeOptions();

@@ -1,5 +1,6 @@
 package dev.sagestudio.app.cli;
 
+import dev.sagestudio.app.compare.BackendsHere;
 import dev.sagestudio.app.compare.HtmlReport;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
@@ -40,11 +41,11 @@ public final class CompareCommand implements Callable<Integer> {
     GenerationOptions options = new GenerationOptions();
 
     @Option(names = "--a", paramLabel = "NAME", description = "Backend A (default: ${DEFAULT-VALUE}).")
-    String backendA = "cpu-reference";
+    String backendA = BackendsHere.cpuPair().get(0);
 
     @Option(names = "--b", paramLabel = "NAME", description = "Backend B (default: ${DEFAULT-VALUE}). Names: "
             + "${bundle:" + BackendNames.CPU + "}.")
-    String backendB = "cpu-sage-int8-fp16";
+    String backendB = BackendsHere.cpuPair().get(1);
 
     @Option(names = "--sample-steps", paramLabel = "N", description = "Steps whose attention is captured for per-layer"
             + " errors, spread from first to last (default: ${DEFAULT-VALUE}).")

@@ -1,5 +1,6 @@
 package dev.sagestudio.app.cli;
 
+import dev.sagestudio.app.compare.Labels;
 import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.output.GenerationOutput;
 import dev.sagestudio.models.pipeline.AbResult;
@@ -67,12 +68,15 @@ final class CompareReport {
         } else {
             s.append(String.format(Locale.ROOT, "  %-4s %-34s %-11s %-22s %12s %12s %12s %10s%n", "step", "node",
                     "part", "shape B,Hq/Hkv,Nq,Nkv,D", "cos A-exact", "cos B-exact", "cos B-A", "relL1 B-A"));
+            // The layers by the part of their names that differs, as the compare view and the HTML report show them.
+            List<String> nodes = layers.stream().map(LayerError::node).distinct().toList();
+            List<String> shortNodes = Labels.withoutCommonPrefix(nodes);
             for (LayerError e : layers) {
                 var sh = e.shape();
                 String shape = sh.batch() + "," + sh.qHeads() + "/" + sh.kvHeads() + "," + sh.qLen() + "," + sh.kvLen()
                         + "," + sh.headDim();
                 s.append(String.format(Locale.ROOT, "  %-4d %-34s %-11s %-22s %12.8f %12.8f %12.8f %10.3e%n", e.step(),
-                        clipStart(e.node(), 34), e.part(), shape, e.aVsExact().cosineSimilarity(),
+                        clipStart(shortNodes.get(nodes.indexOf(e.node())), 34), e.part(), shape, e.aVsExact().cosineSimilarity(),
                         e.bVsExact().cosineSimilarity(), e.bVsA().cosineSimilarity(), e.bVsA().relativeL1()));
             }
         }

@@ -5,6 +5,8 @@ import dev.sagestudio.attention.bench.GpuBenchmark;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sagestudio.attention.gpu.GpuUnavailableException;
+import dev.sagestudio.attention.catalog.BackendCatalog;
+import dev.sagestudio.attention.catalog.BackendDevice;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -45,8 +47,7 @@ public final class GpuBenchCommand implements Callable<Integer> {
     List<Boolean> causalModes;
 
     @Option(names = "--backends", split = ",",
-            defaultValue = "flash-fp16,sage-int8-fp16,sage-int8-fp16acc,sage-int8-fp8",
-            description = "GPU backends to time.")
+            description = "GPU backends to time (default: every one, ${bundle:" + BackendNames.GPU + "}).")
     List<String> backends;
 
     @Option(names = "--dtype", defaultValue = "fp16", description = "Input dtype: fp16, bf16 or fp32.")
@@ -89,7 +90,8 @@ public final class GpuBenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         GpuBenchmark.Settings settings;
         try {
-            settings = new GpuBenchmark.Settings(batch, heads, headDims, seqLens, causalModes, backends,
+            settings = new GpuBenchmark.Settings(batch, heads, headDims, seqLens, causalModes,
+                    backends != null ? backends : BackendCatalog.standard().names(BackendDevice.GPU),
                     GpuBenchmark.parseDType(dtypeName), runs, warmup, budgetSeconds, device);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

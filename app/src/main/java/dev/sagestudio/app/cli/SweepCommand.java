@@ -76,7 +76,8 @@ public final class SweepCommand implements Callable<Integer> {
                     + values.size() + " " + axis.label() + " values");
             SweepResult result = Sweep.run(bundle, plan, OrtRuntime.cpu(options.threads), options.cpuFallback,
                     options.threads, (row, column, done, cells) -> new ConsoleProgress(err, String.format(Locale.ROOT,
-                            "[%d/%d] %-20s %s %d", done + 1, cells, plan.backends().get(column), axis.label(),
+                            "[%" + String.valueOf(cells).length() + "d/%d] %-20s %s %d", done + 1, cells,
+                            plan.backends().get(column), axis.label(),
                             values.get(row))), cancel);
             out.println(result.caption());
             for (int r = 0; r < result.rowLabels().size(); r++) {

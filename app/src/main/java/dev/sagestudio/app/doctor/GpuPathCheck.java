@@ -102,7 +102,12 @@ public final class GpuPathCheck {
 
     /** The check on this machine. */
     public static Report run() {
-        return new GpuPathCheck(new LocalMachine()).check();
+        return new GpuPathCheck(localMachine()).check();
+    }
+
+    /** The real machine: the driver, this build's resources, the dynamic loader. */
+    public static Machine localMachine() {
+        return new LocalMachine();
     }
 
     public Report check() {
@@ -159,7 +164,9 @@ public final class GpuPathCheck {
         String name = "NVIDIA driver >= " + minimumDriver + " (CUDA " + GpuStatus.formatCudaVersion(neededCuda) + ")";
         Optional<String> module = machine.driverModuleVersion();
         if (gpu.driverVersion() == 0 && module.isEmpty()) {
-            return Requirement.missing(name, NO_DRIVER + ": " + gpu.message(), "no GPU: everything runs on the CPU"
+            // The probe's message starts by saying the same; keep what follows (which library, what to install).
+            String detail = gpu.message().replaceFirst("^No NVIDIA driver was found: ", "");
+            return Requirement.missing(name, NO_DRIVER + ": " + detail, "no GPU: everything runs on the CPU"
                     + " (slower)");
         }
         String found = module.map(v -> v + ", ").orElse("") + (gpu.driverVersion() > 0
@@ -174,7 +181,10 @@ public final class GpuPathCheck {
     private static Requirement device(GpuStatus gpu) {
         String name = "CUDA GPU, compute capability >= " + MIN_SM / 10 + "." + MIN_SM % 10;
         if (!gpu.available() || gpu.devices().isEmpty()) {
-            return Requirement.missing(name, gpu.message(), "everything runs on the CPU (slower)");
+            // Without a driver that answers, the driver's requirement already carries the probe's message.
+            String found = gpu.driverVersion() == 0 ? "not known: the NVIDIA driver could not be asked (see the"
+                    + " driver above)" : gpu.message();
+            return Requirement.missing(name, found, "everything runs on the CPU (slower)");
         }
         DeviceInfo first = gpu.devices().get(0);
         String found = first.name() + ", compute capability " + first.computeCapability() + ", "

@@ -69,8 +69,6 @@ final class LocalMachine implements GpuPathCheck.Machine {
 
     @Override
     public Optional<String> cudaEpProblem() {
-        try (OrtRuntime runtime = OrtRuntime.cudaOrCpu(0, 1)) {
-            return runtime.fallbackReason();
-        }
+        return CudaEpCheck.problemHere();
     }
 }

@@ -1,8 +1,7 @@
 package dev.sagestudio.app.service;
 
 
-import dev.sagestudio.attention.gpu.GpuStatus;
-import dev.sagestudio.attention.gpu.KernelModule;
+import dev.sagestudio.app.compare.BackendsHere;
 import dev.sagestudio.models.output.GenerationOutput;
 import dev.sagestudio.models.pipeline.AttentionResolver;
 import dev.sagestudio.models.bundle.BundleException;
@@ -34,49 +33,29 @@ import java.util.function.Supplier;
 
 /**
  * The generation service over today's libraries: {@link BundleLocator} and {@link ModelBundle} for models,
- * {@link AttentionChoice} and {@link GpuStatus} for backends, {@link DiffusionPipeline} for runs. The open pipeline is
+ * {@link BackendsHere} (the backend catalog on this machine) and {@link AttentionResolver} for backends,
+ * {@link DiffusionPipeline} for runs. The open pipeline is
  * kept for the next run with the same model, backend and threads (opening costs more than a small run). Not for
  * concurrent use: the app runs one generation at a time.
  */
 public final class PipelineGenerationService implements GenerationService, AutoCloseable {
 
-    /** The CPU backends the picker offers (every name {@link AttentionResolver#resolve} accepts has a variant here). */
-    private static final List<String[]> CPU_BACKENDS = List.of(
-            new String[] {AttentionChoice.ONNX_RUNTIME, "ONNX Runtime's own attention, the fastest CPU path"},
-            new String[] {"cpu-sage-int8-fp16", "SageAttention INT8 QK, FP16 PV, emulated on the CPU (slow)"},
-            new String[] {"cpu-sage-int8-fp16acc", "SageAttention INT8 QK, FP16 PV with FP16 accumulation, emulated"},
-            new String[] {"cpu-sage-int8-fp8", "SageAttention INT8 QK, FP8 PV, emulated on the CPU (slow)"},
-            new String[] {"cpu-reference", "exact attention accumulated in float64 (slowest, the reference)"});
-    private static final List<String[]> GPU_BACKENDS = List.of(
-            new String[] {"sage-int8-fp16", "SageAttention INT8 QK, FP16 PV, CUDA kernel"},
-            new String[] {"sage-int8-fp16acc", "SageAttention INT8 QK, FP16 PV with FP16 accumulation, CUDA kernel"},
-            new String[] {"sage-int8-fp8", "SageAttention INT8 QK, FP8 PV, CUDA kernel"},
-            new String[] {"flash-fp16", "exact FP16 flash attention, CUDA kernel (the GPU baseline)"});
-
     private final Supplier<List<Path>> bundledFolders;
-    private final Supplier<Optional<String>> gpuUnavailableReason;
+    private final Supplier<BackendsHere> backendsHere;
     private OpenPipeline open;
 
     private record OpenPipeline(Path model, String backend, int threads, DiffusionPipeline pipeline) {
     }
 
-    /** Over the installation's bundled models and the real GPU probe. */
+    /** Over the installation's bundled models and the backends of this machine. */
     public PipelineGenerationService() {
-        this(BundleLocator::bundledModelFolders, PipelineGenerationService::probeGpu);
+        this(BundleLocator::bundledModelFolders, BackendsHere::here);
     }
 
-    /** With the bundled model folders and the GPU's availability given (tests pose as machines with a GPU). */
-    public PipelineGenerationService(Supplier<List<Path>> bundledFolders, Supplier<Optional<String>> gpuUnavailable) {
+    /** With the bundled model folders and the machine's backends given (tests pose as machines with a GPU). */
+    public PipelineGenerationService(Supplier<List<Path>> bundledFolders, Supplier<BackendsHere> backendsHere) {
         this.bundledFolders = bundledFolders;
-        this.gpuUnavailableReason = gpuUnavailable;
-    }
-
-    private static Optional<String> probeGpu() {
-        GpuStatus status = GpuStatus.probe();
-        if (!status.available()) {
-            return Optional.of(status.message());
-        }
-        return KernelModule.missingReason();
+        this.backendsHere = backendsHere;
     }
 
     @Override
@@ -131,15 +110,8 @@ public final class PipelineGenerationService implements GenerationService, AutoC
 
     @Override
     public List<BackendOption> backends() {
-        List<BackendOption> out = new ArrayList<>();
-        for (String[] b : CPU_BACKENDS) {
-            out.add(new BackendOption(b[0], b[1], false, Optional.empty()));
-        }
-        Optional<String> gpuMissing = gpuUnavailableReason.get();
-        for (String[] b : GPU_BACKENDS) {
-            out.add(new BackendOption(b[0], b[1], true, gpuMissing));
-        }
-        return out;
+        return backendsHere.get().offered().stream().map(a -> new BackendOption(a.backend().name(),
+                a.backend().description(), a.backend().isGpu(), a.whyNot(), a.note())).toList();
     }
 
     @Override

@@ -1,55 +1,73 @@
 package dev.sagestudio.app.service;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sagestudio.app.doctor.GpuPathCheck;
 import dev.sagestudio.attention.gpu.DeviceInfo;
 import dev.sagestudio.attention.gpu.GpuContext;
 import dev.sagestudio.attention.gpu.GpuStatus;
-import dev.sagestudio.attention.gpu.KernelModule;
-import dev.sagestudio.models.runtime.OrtRuntime;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
- * The device report from the real machine: the driver probe ({@link GpuStatus}), this build's kernel manifest, whether
- * ONNX Runtime's CUDA EP starts, and the CPU. Keeps one GPU context open for the memory figures once a GPU is found.
+ * The device report from the real machine: what {@code sagestudio doctor} finds ({@link GpuPathCheck}: the driver
+ * against the version required, the GPU, this build's kernels, the CUDA libraries and whether ONNX Runtime's CUDA EP
+ * starts), the memory figures, and the CPU. The check runs once (it loads libraries and the kernels); the memory
+ * figures are read on every probe through one GPU context kept open once a GPU is found.
  */
 public final class SystemDeviceService implements DeviceService, AutoCloseable {
+    private static final double GIB = 1024.0 * 1024 * 1024;
+
+    private final GpuPathCheck.Machine machine;
+    private final Function<DeviceInfo, String> memory;
+    private GpuPathCheck.Report check;
     private GpuContext context;
-    private String cudaEp;
+
+    public SystemDeviceService() {
+        this.machine = GpuPathCheck.localMachine();
+        this.memory = this::gpuMemory;
+    }
+
+    /** Over {@code machine}, with the memory figures of a device read by {@code memory} (tests pose as machines). */
+    SystemDeviceService(GpuPathCheck.Machine machine, Function<DeviceInfo, String> memory) {
+        this.machine = machine;
+        this.memory = memory;
+    }
 
     @Override
     public synchronized DeviceReport probe() {
-        GpuStatus status = GpuStatus.probe();
-        List<DeviceReport.Fact> facts = new ArrayList<>();
-        Optional<String> whatToDo = Optional.empty();
-        String summary;
-        if (status.available()) {
-            DeviceInfo gpu = status.devices().get(0);
-            summary = gpu.name();
-            facts.add(new DeviceReport.Fact("GPU", gpu.name()));
-            facts.add(new DeviceReport.Fact("Driver", "CUDA " + GpuStatus.formatCudaVersion(status.driverVersion())));
-            facts.add(new DeviceReport.Fact("Compute capability", gpu.computeCapability() + " (sm_"
-                    + gpu.smArchitecture() + ", " + gpu.multiprocessors() + " SMs)"));
-            facts.add(new DeviceReport.Fact("Memory", memory(gpu)));
-        } else {
-            summary = "No usable NVIDIA GPU: generation runs on the CPU";
-            facts.add(new DeviceReport.Fact("GPU", "none usable"));
-            whatToDo = Optional.of(status.message());
+        if (check == null) {
+            check = new GpuPathCheck(machine).check();
         }
-        facts.add(new DeviceReport.Fact("Kernels in this build", kernels()));
-        facts.add(new DeviceReport.Fact("ONNX Runtime CUDA EP", cudaEp()));
+        GpuStatus status = machine.gpu();
+        List<DeviceReport.Fact> facts = new ArrayList<>();
+        boolean gpu = status.available() && !status.devices().isEmpty();
+        if (gpu) {
+            DeviceInfo device = status.devices().get(0);
+            facts.add(new DeviceReport.Fact("GPU", device.name()));
+            facts.add(new DeviceReport.Fact("Compute capability", device.computeCapability() + " (sm_"
+                    + device.smArchitecture() + ", " + device.multiprocessors() + " SMs)"));
+            facts.add(new DeviceReport.Fact("Memory", memory.apply(device)));
+        } else {
+            facts.add(new DeviceReport.Fact("GPU", "none usable"));
+        }
         facts.add(new DeviceReport.Fact("CPU threads", Runtime.getRuntime().availableProcessors() + " available"));
-        return new DeviceReport(status.available(), summary, facts, whatToDo);
+        List<String> toDo = new ArrayList<>();
+        if (!gpu) {
+            toDo.add(status.message());
+        }
+        if (!check.advice().isEmpty()) {
+            toDo.add(check.advice());
+        }
+        return new DeviceReport(gpu, check.headline(), facts, check.requirements(),
+                toDo.isEmpty() ? Optional.empty() : Optional.of(String.join("\n", toDo)));
     }
 
-    private String memory(DeviceInfo gpu) {
+    private String gpuMemory(DeviceInfo gpu) {
         try {
             if (context == null) {
-                context = GpuContext.open();
+                context = GpuContext.open(gpu.ordinal());
             }
             GpuContext.MemoryInfo m = context.memoryInfo();
             return String.format(Locale.ROOT, "%.1f GiB used, %.1f GiB free of %.1f GiB",
@@ -58,42 +76,6 @@ public final class SystemDeviceService implements DeviceService, AutoCloseable {
             return String.format(Locale.ROOT, "%.1f GiB in all (free memory unknown: %s)",
                     gpu.totalMemoryBytes() / GIB, e.getMessage());
         }
-    }
-
-    private static final double GIB = 1024.0 * 1024 * 1024;
-
-    static String kernels() {
-        Optional<String> missing = KernelModule.missingReason();
-        if (missing.isPresent()) {
-            return missing.get();
-        }
-        return KernelModule.bundledManifest().map(SystemDeviceService::describeManifest)
-                .orElse("bundled (no manifest)");
-    }
-
-    static String describeManifest(String manifestJson) {
-        try {
-            JsonNode root = new ObjectMapper().readTree(manifestJson);
-            List<String> names = new ArrayList<>();
-            root.path("entries").forEach(e -> names.add(e.path("name").asText()));
-            String archs = root.has("archs") ? " for " + root.get("archs") : "";
-            return names.size() + " kernels" + archs + ": " + String.join(", ", names);
-        } catch (IOException e) {
-            return "bundled (manifest unreadable: " + e.getMessage() + ")";
-        }
-    }
-
-    /** Whether ONNX Runtime's CUDA EP starts here; asked once (the answer does not change while the app runs). */
-    private String cudaEp() {
-        if (cudaEp == null) {
-            try (OrtRuntime runtime = OrtRuntime.cudaOrCpu(0, 0)) {
-                cudaEp = runtime.fallbackReason().map(r -> "not available: " + r)
-                        .orElse("available (the zero-copy device path can run)");
-            } catch (RuntimeException | LinkageError e) {
-                cudaEp = "not available: " + e.getMessage();
-            }
-        }
-        return cudaEp;
     }
 
     @Override

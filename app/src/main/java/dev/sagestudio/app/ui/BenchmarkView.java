@@ -40,7 +40,18 @@ public final class BenchmarkView {
         Label device = new Label();
         device.setId("bench-device");
         device.textProperty().bind(vm.deviceProperty());
-        VBox center = new VBox(8, device, plots, new Label("Denoiser step time per backend"), steps);
+        device.setWrapText(true);
+        // The reference's full description (peak and its source) is too long for a chart title.
+        Label reference = new Label();
+        reference.setId("bench-reference");
+        reference.textProperty().bind(javafx.beans.binding.Bindings.concat("Reference (committed results): ",
+                vm.referenceDeviceProperty()));
+        reference.setWrapText(true);
+        reference.visibleProperty().bind(vm.showReferenceProperty());
+        reference.managedProperty().bind(reference.visibleProperty());
+        Label stepsTitle = new Label("Denoiser step time per backend");
+        stepsTitle.getStyleClass().add("field-label");
+        VBox center = new VBox(8, device, reference, plots, stepsTitle, steps);
         center.setPadding(new Insets(8));
         root.setCenter(new ScrollPane(center));
         vm.hereProperty().addListener((o, was, now) -> replot());
@@ -84,7 +95,7 @@ public final class BenchmarkView {
             plots.getChildren().add(chart("This machine", vm.hereProperty().get()));
         }
         if (vm.referenceProperty().get() != null) {
-            plots.getChildren().add(chart(vm.referenceDeviceProperty().get(), vm.referenceProperty().get()));
+            plots.getChildren().add(chart(vm.referenceName(), vm.referenceProperty().get()));
         }
     }
 
@@ -115,10 +126,31 @@ public final class BenchmarkView {
         steps.getChildren().clear();
         if (vm.steps().isEmpty()) {
             steps.getChildren().add(new Label("(not measured: pick a model before running)"));
+            return;
         }
+        // A grid, so that the numbers line up in the proportional font.
+        javafx.scene.layout.GridPane table = new javafx.scene.layout.GridPane();
+        table.setHgap(16);
+        table.setVgap(2);
+        String[] heads = {"backend", "step", "ONNX Runtime", "attention", "model"};
+        for (int c = 0; c < heads.length; c++) {
+            Label head = new Label(heads[c]);
+            head.getStyleClass().add("text-muted");
+            table.add(head, c, 0);
+        }
+        int row = 1;
         for (BenchmarkResults.StepBench s : vm.steps()) {
-            steps.getChildren().add(new Label(String.format(Locale.ROOT, "%-24s %10.1f ms  (ONNX Runtime %.1f ms,"
-                    + " attention %.1f ms, %s)", s.backend(), s.totalMs(), s.ortMs(), s.attentionMs(), s.model())));
+            table.addRow(row++, new Label(s.backend()), number(s.totalMs()), number(s.ortMs()),
+                    number(s.attentionMs()), new Label(s.model()));
         }
+        steps.getChildren().add(table);
+    }
+
+    private static Label number(double ms) {
+        Label label = new Label(String.format(Locale.ROOT, "%.1f ms", ms));
+        label.setMaxWidth(Double.MAX_VALUE);
+        label.setAlignment(Pos.CENTER_RIGHT);
+        javafx.scene.layout.GridPane.setFillWidth(label, true);
+        return label;
     }
 }

@@ -146,6 +146,11 @@ public final class BenchmarkViewModel {
         return device.getReadOnlyProperty();
     }
 
+    /** The device of the committed reference results, e.g. {@code NVIDIA H100 80GB HBM3}. */
+    public String referenceName() {
+        return reference.device();
+    }
+
     public ReadOnlyStringProperty referenceDeviceProperty() {
         return referenceDevice.getReadOnlyProperty();
     }

@@ -154,6 +154,18 @@ public final class DesktopApp {
         return messages;
     }
 
+    public CompareViewModel compare() {
+        return compare;
+    }
+
+    public SweepViewModel sweep() {
+        return sweep;
+    }
+
+    public BenchmarkViewModel benchmark() {
+        return benchmark;
+    }
+
     /** The settings file and default output folder of a normal start. */
     public static SettingsService userSettings() {
         return new SettingsService(SettingsService.userConfigFolder().resolve("settings.json"),

@@ -1,5 +1,6 @@
 package dev.sagestudio.app.ui;
 
+import dev.sagestudio.app.doctor.Requirement;
 import dev.sagestudio.app.service.DeviceReport;
 import javafx.animation.Animation;
 import javafx.animation.KeyFrame;
@@ -11,7 +12,11 @@ import javafx.scene.layout.VBox;
 import javafx.util.Duration;
 import org.kordamp.ikonli.javafx.FontIcon;
 
-/** Binds the device panel to its {@link DeviceViewModel}; refreshes every 2 s while the tab is shown. */
+/**
+ * Binds the device panel to its {@link DeviceViewModel}: the machine's facts and, as {@code sagestudio doctor} lists
+ * them, the GPU path's requirements with what was found and what a missing one costs. Refreshes every 2 s while the
+ * tab is shown.
+ */
 public final class DeviceController {
     private final DeviceViewModel vm;
     private final Timeline refresher;
@@ -21,6 +26,7 @@ public final class DeviceController {
     @FXML private VBox whatToDoBox;
     @FXML private Label whatToDoLabel;
     @FXML private GridPane factsGrid;
+    @FXML private GridPane gpuPathGrid;
 
     public DeviceController(DeviceViewModel vm) {
         this.vm = vm;
@@ -36,7 +42,9 @@ public final class DeviceController {
         whatToDoBox.managedProperty().bind(whatToDoBox.visibleProperty());
         vm.gpuAvailableProperty().addListener((obs, old, gpu) -> deviceIcon.setIconLiteral(gpu ? "fth-zap" : "fth-cpu"));
         vm.facts().addListener((javafx.collections.ListChangeListener<DeviceReport.Fact>) c -> showFacts());
+        vm.gpuPath().addListener((javafx.collections.ListChangeListener<Requirement>) c -> showGpuPath());
         showFacts();
+        showGpuPath();
         // the first probe waits until the tab is shown: it loads the CUDA and ONNX Runtime natives
     }
 
@@ -51,6 +59,31 @@ public final class DeviceController {
             Label value = new Label(fact.value());
             value.setWrapText(true);
             factsGrid.addRow(row++, label, value);
+        }
+    }
+
+    private void showGpuPath() {
+        gpuPathGrid.getChildren().clear();
+        int row = 0;
+        for (Requirement requirement : vm.gpuPath()) {
+            FontIcon mark = new FontIcon(requirement.met() ? "fth-check-circle" : "fth-x-circle");
+            mark.getStyleClass().add(requirement.met() ? "requirement-met" : "requirement-missing");
+            Label name = new Label(requirement.name());
+            name.getStyleClass().add("field-label");
+            name.setWrapText(true);
+            Label found = new Label(requirement.found());
+            found.setWrapText(true);
+            VBox what = new VBox(2, found);
+            if (!requirement.met()) {
+                Label cost = new Label("Costs: " + requirement.cost());
+                cost.setWrapText(true);
+                cost.getStyleClass().add("requirement-cost");
+                what.getChildren().add(cost);
+            }
+            for (javafx.scene.Node cell : new javafx.scene.Node[] {mark, name}) {
+                GridPane.setValignment(cell, javafx.geometry.VPos.TOP);
+            }
+            gpuPathGrid.addRow(row++, mark, name, what);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.sagestudio.app.ui;
 
+import dev.sagestudio.app.bench.CpuAttentionBenchmark;
 import dev.sagestudio.app.service.ModelInfo;
 import dev.sagestudio.app.service.PipelineGenerationService;
 import dev.sagestudio.app.service.SettingsService;
@@ -8,6 +9,7 @@ import dev.sagestudio.app.ui.task.FxTaskExecutor;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -136,11 +138,104 @@ public final class ScreenshotTour {
             app.settings().darkThemeProperty().set(false);
             app.settings().apply();
         });
+        compareSweepAndBenchmark(app, tabs, get(() -> gen.models().stream().filter(m -> !m.video()).findFirst()
+                .orElseThrow()), video);
+
+        fx(() -> tabs.getSelectionModel().select(0));
         Path notAModel = Files.createTempDirectory("not-a-model");
         fx(() -> gen.addModelFolder(notAModel));
         waitUntil(() -> app.messages().shownProperty().get() != null, 30, "the bad-folder message");
         pause(500);
         capture(app, "error-message.png");
+    }
+
+    /**
+     * The Compare tab (A/B page in three modes, then its charts scrolled into view, then the Sweep page) and the
+     * Benchmark tab, each after a real run on the CPU with the bundled image model.
+     */
+    private static void compareSweepAndBenchmark(DesktopApp app, TabPane tabs, ModelInfo image, ModelInfo video)
+            throws Exception {
+        String prompt = "a red heart, twemoji style";
+        CompareViewModel compare = app.compare();
+        fx(() -> tabs.getSelectionModel().select(2));
+        compare(compare, image, prompt, null);
+        for (CompareViewModel.Mode mode : List.of(CompareViewModel.Mode.SIDE_BY_SIDE, CompareViewModel.Mode.WIPE,
+                CompareViewModel.Mode.DIFFERENCE)) {
+            fx(() -> compare.modeProperty().set(mode));
+            pause(700);
+            capture(app, "compare-" + mode.name().toLowerCase(Locale.ROOT).replace('_', '-') + ".png");
+        }
+        fx(() -> {
+            compare.modeProperty().set(CompareViewModel.Mode.SIDE_BY_SIDE);
+            compareScrollPane(app).setVvalue(1);
+        });
+        pause(700);
+        capture(app, "compare-charts.png");
+        compare(compare, video, "a rocket moving up, twemoji style", 12);
+        fx(() -> compareScrollPane(app).setVvalue(0));
+        pause(700);
+        capture(app, "compare-video.png");
+
+        TabPane pages = get(() -> (TabPane) ((javafx.scene.control.Tab) tabs.getTabs().get(2)).getContent());
+        SweepViewModel sweep = app.sweep();
+        fx(() -> {
+            pages.getSelectionModel().select(1);
+            sweep.modelProperty().set(image.folder());
+            sweep.promptProperty().set(prompt);
+            sweep.valuesProperty().set("1, 2");
+            sweep.run();
+        });
+        waitUntil(() -> sweep.runningProperty().get() || !sweep.cells().isEmpty(), 10, "the sweep to start");
+        waitUntil(() -> !sweep.runningProperty().get(), RUN_TIMEOUT_SECONDS * 2, "the sweep");
+        if (get(() -> sweep.cells().isEmpty())) {
+            throw new IllegalStateException("the sweep ended without cells: " + get(() -> sweep.statusProperty()
+                    .get()));
+        }
+        pause(700);
+        capture(app, "sweep.png");
+
+        BenchmarkViewModel bench = app.benchmark();
+        fx(() -> {
+            tabs.getSelectionModel().select(3);
+            bench.modelProperty().set(image.folder());
+            bench.run(CpuAttentionBenchmark.Plan.defaults());
+        });
+        waitUntil(() -> bench.runningProperty().get() || bench.resultsProperty().get() != null, 10,
+                "the benchmark to start");
+        waitUntil(() -> !bench.runningProperty().get(), RUN_TIMEOUT_SECONDS, "the benchmark");
+        if (get(() -> bench.resultsProperty().get()) == null) {
+            throw new IllegalStateException("the benchmark ended without results: " + get(() -> bench
+                    .statusProperty().get()));
+        }
+        pause(700);
+        capture(app, "benchmark.png");
+    }
+
+    /** Runs one comparison of {@code model} ({@code steps} null: the model's default) and waits for its result. */
+    private static void compare(CompareViewModel compare, ModelInfo model, String prompt, Integer steps)
+            throws Exception {
+        Object before = get(() -> compare.outcomeProperty().get());
+        fx(() -> {
+            compare.modelProperty().set(model.folder());
+            compare.promptProperty().set(prompt);
+            compare.seedProperty().set(7L);
+            compare.stepsProperty().set(steps);
+            compare.compare();
+        });
+        waitUntil(() -> compare.runningProperty().get(), 10, "the comparison to start");
+        waitUntil(() -> !compare.runningProperty().get(), RUN_TIMEOUT_SECONDS, "the comparison");
+        if (get(() -> compare.outcomeProperty().get()) == before) {
+            throw new IllegalStateException("the comparison ended without a result: " + get(() -> compare
+                    .statusProperty().get()));
+        }
+    }
+
+    /** The compare page's scroll pane (the one holding the verdict). */
+    private static javafx.scene.control.ScrollPane compareScrollPane(DesktopApp app) {
+        return app.stage().getScene().getRoot().lookupAll(".scroll-pane").stream()
+                .map(javafx.scene.control.ScrollPane.class::cast)
+                .filter(p -> p.getContent() != null && p.getContent().lookup("#verdict") != null)
+                .findFirst().orElseThrow(() -> new IllegalStateException("no compare scroll pane"));
     }
 
     /** The window as rendered (a snapshot: deterministic, whatever the load on the machine). */

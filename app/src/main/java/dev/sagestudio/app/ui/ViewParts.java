@@ -40,7 +40,8 @@ final class ViewParts {
 
     /**
      * An editable model picker (bundled names, or a bundle folder typed in) that sets {@code model} to the bundle's
-     * folder, or says in {@code problem} why it cannot; starts on the bundled image model when that is found.
+     * folder, or says in {@code problem} why it cannot; starts on the bundled image model when that is found. A model
+     * set on {@code model} from elsewhere is shown (by its bundled name, else its folder).
      */
     static ComboBox<String> modelPicker(ObjectProperty<Path> model, Consumer<String> problem) {
         ComboBox<String> box = new ComboBox<>(FXCollections.observableArrayList(BundledModels.NAMES));
@@ -53,6 +54,8 @@ final class ViewParts {
                 problem.accept(e.getMessage());
             }
         });
+        model.addListener((o, was, now) -> showModel(box, now));
+        showModel(box, model.get());
         if (model.get() == null) {
             try {
                 BundledModels.resolve(BundledModels.NAMES.get(0));
@@ -62,6 +65,26 @@ final class ViewParts {
             }
         }
         return box;
+    }
+
+    private static void showModel(ComboBox<String> box, Path folder) {
+        if (folder == null) {
+            return;
+        }
+        String shown = BundledModels.NAMES.stream().filter(name -> isFolderOf(name, folder)).findFirst()
+                .orElse(folder.toString());
+        if (!shown.equals(box.getValue())) {
+            box.setValue(shown);
+        }
+    }
+
+    private static boolean isFolderOf(String bundledName, Path folder) {
+        try {
+            return BundledModels.resolve(bundledName).toAbsolutePath().normalize()
+                    .equals(folder.toAbsolutePath().normalize());
+        } catch (IllegalArgumentException notInstalled) {
+            return false;
+        }
     }
 
     /** The top of a screen: its control rows, then the job's progress bar and status line. */

@@ -13,60 +13,9 @@ import org.junit.jupiter.api.Test;
 
 class GpuPathCheckTest {
 
-    static final String MANIFEST = "{\"fatbin\": \"sagestudio_kernels.fatbin\", \"sass_archs\": [\"sm_80\", \"sm_90a\"],"
-            + " \"ptx_arch\": \"compute_90\", \"nvcc\": \"Cuda compilation tools, release 13.0, V13.0.88\"}";
-    static final DeviceInfo H100 = new DeviceInfo(0, "NVIDIA H100 80GB HBM3", 9, 0, 80L << 30, 132, 13000);
-    static final GpuStatus NO_DRIVER = new GpuStatus(false, "No NVIDIA driver was found: libcuda.so.1 missing.", 0,
-            List.of());
-
-    /** A machine with every piece of the GPU path; each test takes some away. */
-    static final class FakeMachine implements GpuPathCheck.Machine {
-        Optional<String> module = Optional.of("580.159.04");
-        GpuStatus gpu = new GpuStatus(true, "1 CUDA device", 13000, List.of(H100));
-        Optional<String> manifest = Optional.of(MANIFEST);
-        Optional<String> kernelProblem = Optional.empty();
-        boolean natives = true;
-        Set<String> missingLibraries = Set.of();
-        Optional<String> epProblem = Optional.empty();
-        boolean epTried;
-
-        @Override
-        public Optional<String> driverModuleVersion() {
-            return module;
-        }
-
-        @Override
-        public GpuStatus gpu() {
-            return gpu;
-        }
-
-        @Override
-        public Optional<String> kernelManifest() {
-            return manifest;
-        }
-
-        @Override
-        public Optional<String> kernelLoadProblem(DeviceInfo device) {
-            return kernelProblem;
-        }
-
-        @Override
-        public boolean ortCudaNatives() {
-            return natives;
-        }
-
-        @Override
-        public LibraryLookup.Result findLibrary(String soname) {
-            return missingLibraries.contains(soname) ? new LibraryLookup.Result(false, "not found by the dynamic loader")
-                    : new LibraryLookup.Result(true, "/usr/lib/x86_64-linux-gnu/" + soname);
-        }
-
-        @Override
-        public Optional<String> cudaEpProblem() {
-            epTried = true;
-            return epProblem;
-        }
-    }
+    static final String MANIFEST = FakeMachine.MANIFEST;
+    static final DeviceInfo H100 = FakeMachine.H100;
+    static final GpuStatus NO_DRIVER = FakeMachine.NO_DRIVER;
 
     static GpuPathCheck.Report check(FakeMachine machine) {
         return new GpuPathCheck(machine).check();
@@ -118,7 +67,10 @@ class GpuPathCheckTest {
         GpuPathCheck.Report report = check(machine);
         assertEquals("No GPU path: no NVIDIA driver found - everything runs on the CPU (slower); the CPU backends work.",
                 report.headline());
-        assertTrue(report.missing("NVIDIA driver").orElseThrow().found().contains("libcuda.so.1 missing"));
+        assertEquals("no NVIDIA driver found: libcuda.so.1 missing.", report.missing("NVIDIA driver").orElseThrow()
+                .found(), "said once, with the detail");
+        assertEquals("not known: the NVIDIA driver could not be asked (see the driver above)",
+                report.missing("CUDA GPU").orElseThrow().found(), "the driver's message is not repeated");
         assertFalse(report.kernelsOnGpu() || report.cudaEp());
         assertTrue(report.missing("NVIDIA driver").orElseThrow().cost().contains("everything runs on the CPU"));
         assertFalse(machine.epTried);

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sagestudio.app.service.BundleLocator;
+import dev.sagestudio.app.compare.BackendsHere;
+import dev.sagestudio.attention.catalog.BackendProbe;
+import dev.sagestudio.attention.gpu.DeviceInfo;
+import dev.sagestudio.attention.gpu.GpuStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,7 +36,7 @@ class PipelineGenerationServiceTest {
     @Test
     void aUserFolderThatIsNoModelIsLeftOutOfTheListAndRefusedWithTheReason() throws Exception {
         Path empty = Files.createDirectories(dir.resolve("empty"));
-        PipelineGenerationService service = new PipelineGenerationService(List::of, Optional::empty);
+        PipelineGenerationService service = new PipelineGenerationService(List::of, BackendsHere::here);
         assertEquals(List.of(), service.models(List.of(empty)));
         IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> service.inspect(empty));
         assertTrue(refused.getMessage().contains("is not a usable model bundle"), refused.getMessage());
@@ -43,24 +46,30 @@ class PipelineGenerationServiceTest {
     void aUserFolderWithAModelIsListedAfterTheBundledOnes() {
         Path t2v = BundleLocator.bundledModelFolders().stream().filter(f -> f.endsWith("sage-emoji-t2v")).findFirst()
                 .orElseThrow();
-        PipelineGenerationService service = new PipelineGenerationService(List::of, Optional::empty);
+        PipelineGenerationService service = new PipelineGenerationService(List::of, BackendsHere::here);
         List<ModelInfo> models = service.models(List.of(t2v));
         assertEquals(1, models.size());
         assertFalse(models.get(0).bundled());
     }
 
     @Test
-    void gpuBackendsCarryTheReasonTheMachineCannotRunThem() {
-        List<BackendOption> withoutGpu = new PipelineGenerationService(List::of,
-                () -> Optional.of("No NVIDIA driver was found.")).backends();
-        assertTrue(withoutGpu.stream().filter(b -> !b.gpu()).allMatch(BackendOption::available), "CPU ones run");
-        List<BackendOption> gpu = withoutGpu.stream().filter(BackendOption::gpu).toList();
-        assertEquals(List.of("sage-int8-fp16", "sage-int8-fp16acc", "sage-int8-fp8", "flash-fp16"),
-                gpu.stream().map(BackendOption::name).toList());
-        assertTrue(gpu.stream().allMatch(b -> b.unavailableReason().equals(Optional.of("No NVIDIA driver was"
-                + " found."))));
+    void thePickerListsTheCatalogsBackendsWithWhyEachCannotRunHere() {
+        BackendsHere ampere = new BackendsHere(new BackendProbe(new GpuStatus(true, "1 CUDA device(s)", 13000,
+                List.of(new DeviceInfo(0, "NVIDIA A100", 8, 0, 80L << 30, 108, 13000))), Optional.empty(),
+                Optional.empty()));
+        List<BackendOption> options = new PipelineGenerationService(List::of, () -> ampere).backends();
+        assertEquals(ampere.offered().stream().map(a -> a.backend().name()).toList(),
+                options.stream().map(BackendOption::name).toList());
+        BackendOption fp8 = options.stream().filter(o -> o.name().equals("sage-int8-fp8")).findFirst().orElseThrow();
+        assertTrue(fp8.gpu() && !fp8.available(), fp8.toString());
+        assertTrue(fp8.availabilityText().contains("needs compute capability 8.9"), fp8.availabilityText());
+        assertTrue(options.stream().filter(o -> !o.name().equals("sage-int8-fp8")).allMatch(BackendOption::available));
 
-        List<BackendOption> withGpu = new PipelineGenerationService(List::of, Optional::empty).backends();
-        assertTrue(withGpu.stream().allMatch(BackendOption::available), "a machine with a GPU can run every one");
+        List<BackendOption> withoutGpu = new PipelineGenerationService(List::of, () -> new BackendsHere(
+                new BackendProbe(new GpuStatus(false, "No NVIDIA driver was found.", 0, List.of()), Optional.empty(),
+                        Optional.empty()))).backends();
+        assertTrue(withoutGpu.stream().filter(b -> !b.gpu()).allMatch(BackendOption::available), "CPU ones run");
+        assertTrue(withoutGpu.stream().filter(BackendOption::gpu).allMatch(b -> b.unavailableReason()
+                .equals(Optional.of("No NVIDIA driver was found."))));
     }
 }

@@ -53,6 +53,27 @@ class CompareViewTest {
     }
 
     @Test
+    void theModelPickerShowsTheModelTheViewModelHolds() throws Exception {
+        Path video = dev.sagestudio.app.service.BundleLocator.bundledModelFolders().stream()
+                .filter(f -> f.endsWith("sage-emoji-t2v")).findFirst().orElseThrow();
+        Path other = TinyBundle.image(dir.resolve("picked"), false);
+        Fx.call(() -> {
+            CompareViewModel vm = new CompareViewModel(SAME_THREAD, SAME_THREAD);
+            CompareView view = new CompareView(vm);
+            @SuppressWarnings("unchecked")
+            javafx.scene.control.ComboBox<String> picker = (javafx.scene.control.ComboBox<String>) view.node()
+                    .lookupAll(".combo-box").iterator().next();
+            assertEquals("sage-emoji-t2i", picker.getValue(), "starts on the bundled image model");
+            vm.modelProperty().set(video);
+            assertEquals("sage-emoji-t2v", picker.getValue(), "a bundled model by its name");
+            vm.modelProperty().set(other);
+            assertEquals(other.toString(), picker.getValue(), "another bundle by its folder");
+            assertEquals(other, vm.modelProperty().get(), "showing it does not change the choice");
+            return null;
+        });
+    }
+
+    @Test
     void everyModeRendersAndTheNumbersShownAreTheResults() throws Exception {
         Path bundle = TinyBundle.image(dir.resolve("image"), false);
         Fx.call(() -> {

@@ -59,7 +59,8 @@ class DesktopAppUiTest {
 
     /** The device panel is not under test here; this machine's real answer (no GPU) stands in. */
     private static final DeviceService NO_GPU = () -> new DeviceReport(false, "No usable NVIDIA GPU",
-            List.of(new DeviceReport.Fact("CPU threads", "2 available")), Optional.of("Install the NVIDIA driver."));
+            List.of(new DeviceReport.Fact("CPU threads", "2 available")), List.of(),
+            Optional.of("Install the NVIDIA driver."));
 
     @BeforeAll
     static void openService() {

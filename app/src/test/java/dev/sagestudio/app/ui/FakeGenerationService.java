@@ -45,9 +45,12 @@ final class FakeGenerationService implements GenerationService {
 
     @Override
     public List<BackendOption> backends() {
-        return List.of(new BackendOption("onnxruntime", "ONNX Runtime's own attention", false, Optional.empty()),
-                new BackendOption("cpu-sage-int8-fp16", "emulated SageAttention", false, Optional.empty()),
-                new BackendOption("sage-int8-fp16", "SageAttention CUDA kernel", true, Optional.of(NO_GPU)));
+        return List.of(new BackendOption("onnxruntime", "ONNX Runtime's own attention", false, Optional.empty(),
+                        Optional.empty()),
+                new BackendOption("cpu-sage-int8-fp16", "emulated SageAttention", false, Optional.empty(),
+                        Optional.empty()),
+                new BackendOption("sage-int8-fp16", "SageAttention CUDA kernel", true, Optional.of(NO_GPU),
+                        Optional.empty()));
     }
 
     @Override
