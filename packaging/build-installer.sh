@@ -91,7 +91,7 @@ for jar in "$fx"/*.jar; do
   # shellcheck disable=SC2086
   zip -q -d "$jar" $entries >/dev/null
 done
-fx_modules=$(for jar in "$fx"/*.jar; do "$jdk/bin/jar" --describe-module --file "$jar" | head -n 1 | sed 's/@.*//'; done \
+fx_modules=$(for jar in "$fx"/*.jar; do "$jdk/bin/jar" --describe-module --file "$jar" | sed -n 1p | sed 's/@.*//'; done \
   | paste -sd, -)
 
 # 4. The runtime: the JDK modules the classpath needs (jdeps) plus the few only reached by reflection or service

@@ -12,7 +12,7 @@ now_ms() { date +%s%3N; }
 echo "SageStudio installer report: $(date -u +%FT%TZ) on $(nproc) cores, $(uname -m)"
 echo "app image: $(mib "$(bytes_of "$image")") installed; .deb: $(mib "$(stat -c %s "$deb")") ($(basename "$deb"))"
 echo "largest files in the image:"
-(cd "$image" && find . -type f -printf '%s %P\n' | sort -rn | head -n 5 \
+(cd "$image" && find . -type f -printf '%s %P\n' | sort -rn | sed -n 1,5p \
   | while read -r size path; do printf '  %10s  %s\n' "$(mib "$size")" "$path"; done)
 echo "by part:"
 printf '  %10s  %s\n' "$(mib "$(bytes_of "$image/lib/app/native")")" "native libraries (lib/app/native)" \

@@ -191,7 +191,7 @@ check "the newer build generates too" java "$here/test/CheckPng.java" "$results/
 echo "== remove"
 dpkg_root --purge sagestudio >"$results/dpkg-purge.txt" 2>&1 || { cat "$results/dpkg-purge.txt"; exit 1; }
 left=$(cd "$root" && find . -mindepth 1 ! -path './var' ! -path './var/lib' ! -path './var/lib/dpkg' \
-  ! -path './var/lib/dpkg/*' | head -n 20)
+  ! -path './var/lib/dpkg/*' | sed -n 1,20p)
 check "nothing left in the root after purge${left:+ (left: $(echo $left))}" test -z "$left"
 
 echo

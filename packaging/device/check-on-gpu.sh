@@ -48,7 +48,7 @@ ms() { date +%s%3N; }
   start=$(ms)
   HOME=$home "$launcher" generate "a red heart, twemoji style" --seed 7 -o "$out/heart-cpu.png" >/dev/null 2>&1
   echo "== CPU generate (default backend): exit $?, $(( $(ms) - start )) ms from launch"
-  echo "== files the runs left under HOME: $(cd "$home" && find . -mindepth 1 | head | paste -sd' ' -)"
+  echo "== files the runs left under HOME: $(cd "$home" && find . -mindepth 1 | sed -n 1,10p | paste -sd' ' -)"
   echo "== CUDA 13 libraries here that the CUDA EP needs (sizes, for shipping them or not)"
   for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcufft.so.12 'libcudnn*.so.9'; do
     for dir in ${libs//:/ }; do found=$(ls $dir/$lib 2>/dev/null) && { echo "$found"; break; }; done
