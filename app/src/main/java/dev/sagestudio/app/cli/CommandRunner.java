@@ -4,7 +4,9 @@ import dev.sagestudio.models.bundle.BundleException;
 import dev.sagestudio.models.fidelity.NonFiniteOutputException;
 import dev.sagestudio.models.pipeline.CancellationToken;
 import dev.sagestudio.models.pipeline.GenerationCancelledException;
+import dev.sagestudio.models.output.OutputTarget;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,6 +33,14 @@ final class CommandRunner {
     /** Exit status of a generation whose output holds NaN or Inf. */
     static final int NON_FINITE = 3;
     static final int CANCELLED = 130;
+
+    /**
+     * Checks an output path before any compute ({@link OutputTarget#check}: folder made, writable, no folder or
+     * special file there) and says which stale partial files of an earlier run it removed.
+     */
+    static void checkOutput(Path target, PrintWriter err) {
+        OutputTarget.check(target).forEach(p -> err.println("removed a stale partial file of an earlier run: " + p));
+    }
 
     static int run(PrintWriter err, Work work) {
         CancellationToken cancel = new CancellationToken();

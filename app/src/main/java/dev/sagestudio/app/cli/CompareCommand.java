@@ -5,7 +5,6 @@ import dev.sagestudio.app.compare.HtmlReport;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.output.AnimatedGif;
-import dev.sagestudio.models.output.OutputTarget;
 import dev.sagestudio.models.output.PngWithParameters;
 import dev.sagestudio.models.pipeline.AbComparison;
 import dev.sagestudio.models.pipeline.AbResult;
@@ -74,7 +73,14 @@ public final class CompareCommand implements Callable<Integer> {
             boolean video = bundle.spec().kind() == ModelSpec.Kind.VIDEO;
             Path target = output != null ? output
                     : Path.of("sagestudio-compare-" + request.seed() + (video ? ".gif" : ".png"));
-            OutputTarget.check(target).forEach(p -> err.println("removed a stale partial file of an earlier run: " + p));
+            boolean gif = target.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gif");
+            if (video && !gif) {
+                throw new IllegalArgumentException("a video comparison is written as .gif, not " + target.getFileName());
+            }
+            CommandRunner.checkOutput(target, err);
+            if (report != null) {
+                CommandRunner.checkOutput(report, err);
+            }
             AbResult result;
             try (AttentionChoice a = AttentionResolver.resolve(backendA, options.cpuFallback, options.threads);
                  AttentionChoice b = AttentionResolver.resolve(backendB, options.cpuFallback, options.threads)) {
@@ -83,11 +89,9 @@ public final class CompareCommand implements Callable<Integer> {
                         name -> new ConsoleProgress(err, String.format(Locale.ROOT, "%-20s", name)), cancel);
             }
             out.print(CompareReport.table(result));
-            if (target.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gif")) {
+            if (gif) {
                 AnimatedGif.write(target, CompareReport.sideBySide(result), result.a().fps(),
                         () -> cancel.checkBeforeWrite(result.a().steps()));
-            } else if (video) {
-                throw new IllegalArgumentException("a video comparison is written as .gif, not " + target.getFileName());
             } else {
                 Map<String, String> parameters = new LinkedHashMap<>(result.a().parameters());
                 parameters.put("comparison", "left: " + result.a().execution().attentionThatRan() + ", right: "
@@ -100,7 +104,6 @@ public final class CompareCommand implements Callable<Integer> {
             out.println("wrote " + target + " (left: A " + result.a().execution().attentionThatRan() + ", right: B "
                     + result.b().execution().attentionThatRan() + ")");
             if (report != null) {
-                OutputTarget.check(report);
                 out.println("wrote " + report + " and " + HtmlReport.write(result, report));
             }
             out.flush();

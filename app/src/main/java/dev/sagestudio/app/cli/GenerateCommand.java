@@ -4,7 +4,6 @@ import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.fidelity.NonFiniteOutputException;
 import dev.sagestudio.models.output.GenerationOutput;
-import dev.sagestudio.models.output.OutputTarget;
 import dev.sagestudio.models.pipeline.AttentionChoice;
 import dev.sagestudio.models.pipeline.AttentionResolver;
 import dev.sagestudio.models.pipeline.DiffusionPipeline;
@@ -62,7 +61,7 @@ public final class GenerateCommand implements Callable<Integer> {
             Path target = output != null ? output
                     : Path.of("sagestudio-" + request.seed() + (video ? ".gif" : ".png"));
             GenerationOutput.checkTarget(bundle.spec().kind(), target);
-            OutputTarget.check(target).forEach(p -> err.println("removed a stale partial file of an earlier run: " + p));
+            CommandRunner.checkOutput(target, err);
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
             GenerationResult result;
             try (AttentionChoice attention = AttentionResolver.resolve(backend, options.cpuFallback, options.threads);

@@ -7,7 +7,6 @@ import dev.sagestudio.app.compare.SweepImage;
 import dev.sagestudio.app.compare.SweepPlan;
 import dev.sagestudio.app.compare.SweepResult;
 import dev.sagestudio.models.bundle.ModelBundle;
-import dev.sagestudio.models.output.OutputTarget;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -88,7 +87,7 @@ public final class SweepCommand implements Callable<Integer> {
                             CompareText.psnr(cell.psnr()), cell.ssim());
                 }
             }
-            OutputTarget.check(target).forEach(p -> err.println("removed a stale partial file of an earlier run: " + p));
+            CommandRunner.checkOutput(target, err);
             ImageIO.write(SweepImage.render(result), "png", target.toFile());
             out.println("wrote " + target);
             out.flush();
