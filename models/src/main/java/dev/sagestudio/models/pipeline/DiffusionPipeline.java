@@ -101,6 +101,8 @@ public final class DiffusionPipeline implements AutoCloseable {
                         + AttentionChoice.ONNX_RUNTIME + " chosen");
             } else if (attention.device().isPresent() && denoiserAttention == attention.backend()) {
                 den = GraphComponent.onDevice("denoiser", bundle.denoiserFile(), attention.device().get());
+                // attention outputs are checked on the device; bad ones come here, with the step the loop set
+                den.partitionedModel().orElseThrow().onNonFinite(fidelity::onDevice);
             } else {
                 // Host path; also a device-path choice whose attention is wrapped (activation capture).
                 den = GraphComponent.partitioned("denoiser", bundle.denoiserFile(),
@@ -261,7 +263,7 @@ public final class DiffusionPipeline implements AutoCloseable {
                         fidelity.checkSample(sample, step, attentionName);
                     }
                 }));
-        // a loop that kept the sample on the GPU is checked once, at the end
+        // a loop that kept the sample on the GPU is checked once, at the end (its attention outputs on the device)
         fidelity.checkSample(outcome.sample(), settings.steps() - 1, attentionName);
         notes.addAll(outcome.notes());
         // 5. decode

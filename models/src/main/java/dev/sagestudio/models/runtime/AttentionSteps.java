@@ -25,6 +25,29 @@ public interface AttentionSteps {
     }
 
     /**
+     * The attention outputs of the calls since the last take that held NaN or Inf, in execution order, checked where
+     * they lie; reading clears them. Empty for steps that do not check their outputs themselves (on the host path the
+     * fidelity guard checks each output as it passes).
+     */
+    default java.util.List<NonFiniteOutput> takeNonFinite() {
+        return java.util.List.of();
+    }
+
+    /** The full-precision kernel that can re-run a node whose output was not finite, if these steps have one. */
+    default java.util.Optional<String> fullPrecision() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * From now on, runs the nodes labelled {@code nodes} with {@link #fullPrecision()} (an empty set: none).
+     *
+     * @throws UnsupportedOperationException if these steps have no full-precision kernel
+     */
+    default void runAtFullPrecision(java.util.Set<String> nodes) {
+        throw new UnsupportedOperationException(backendName() + " has no full-precision kernel to re-run nodes with");
+    }
+
+    /**
      * As {@link #onHost(AttentionBackend)}, but a node whose shape {@code backend} refuses (e.g. a head dim our GPU
      * kernels lack) runs on {@code fallback} instead, logged and listed in {@link #fallbacks()}.
      */

@@ -1,0 +1,257 @@
+package dev.sagestudio.models.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sagestudio.attention.AttentionShape;
+import dev.sagestudio.attention.gpu.CudaException;
+import dev.sagestudio.attention.metrics.AccuracyMetrics;
+import dev.sagestudio.models.runtime.DeviceMemoryPlanTest.CountingMemory;
+import dev.sagestudio.models.runtime.DeviceMemoryPlanTest.Fixture;
+import dev.sagestudio.models.runtime.InPlaceKernelStepsTest.HostAddressKernel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import jcuda.driver.CUresult;
+import org.bytedeco.javacpp.FloatPointer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The device path's fidelity guard and its faults, run against host memory posing as the device (the two-block model
+ * of {@link DeviceMemoryPlanTest}): every attention output is checked where it lies by an {@link AttentionOutputCheck}
+ * read once per run; a quantized kernel's non-finite node is computed again by the full-precision kernel, the whole run
+ * repeated with that node switched, and reported; a failed kernel launch or allocation mid-run leaves nothing allocated
+ * and no stale finding, and the next run gives the clean result. The faults come through the production seams
+ * ({@link DeviceAttentionKernel}, {@link DeviceMemory}), as the CUDA implementations raise them.
+ */
+class DevicePathFidelityTest extends CpuRuntimeTest {
+
+    /** The contract of the device check, on host float32 tensors: per slot a count and the first bad index. */
+    static final class HostOutputCheck implements AttentionOutputCheck {
+        final long[] counts;
+        final long[] first;
+        final String[] values;
+        int reads;
+
+        HostOutputCheck(int slots) {
+            counts = new long[slots];
+            first = new long[slots];
+            values = new String[slots];
+        }
+
+        @Override
+        public int slots() {
+            return counts.length;
+        }
+
+        @Override
+        public void enqueue(int slot, OrtTensor output, long stream) {
+            float[] v = new float[Math.toIntExact(output.byteSize() / 4)];
+            new FloatPointer(NativeAddress.of(output.address(), output.byteSize())).capacity(v.length).get(v);
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i]) && counts[slot]++ == 0) {
+                    first[slot] = i;
+                    values[slot] = Float.isNaN(v[i]) ? "NaN" : v[i] > 0 ? "+Inf" : "-Inf";
+                }
+            }
+        }
+
+        @Override
+        public List<Finding> takeFindings(long stream) {
+            reads++;
+            List<Finding> found = new ArrayList<>();
+            for (int s = 0; s < counts.length; s++) {
+                if (counts[s] > 0) {
+                    found.add(new Finding(s, counts[s], first[s], values[s]));
+                }
+                counts[s] = 0;
+            }
+            return found;
+        }
+    }
+
+    /**
+     * {@code inner} under another name; on the calls listed in {@code poisoned} (numbered from 0 across runs) it
+     * writes NaN into O[3] after computing O, on those in {@code failing} it throws as a failed cuLaunchKernel does.
+     */
+    static final class FaultyKernel implements DeviceAttentionKernel {
+        final String name;
+        final DeviceAttentionKernel inner;
+        final Set<Integer> poisoned;
+        final Set<Integer> failing;
+        int calls;
+
+        FaultyKernel(String name, Set<Integer> poisoned, Set<Integer> failing) {
+            this.name = name;
+            this.inner = new HostAddressKernel();
+            this.poisoned = poisoned;
+            this.failing = failing;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public Optional<String> unsupportedReason(AttentionShape shape) {
+            return inner.unsupportedReason(shape);
+        }
+
+        @Override
+        public void enqueue(AttentionShape shape, double scale, long q, long k, long v, long o, long stream) {
+            int call = calls++;
+            if (failing.contains(call)) {
+                throw new CudaException("cuLaunchKernel(" + name + ")", CUresult.CUDA_ERROR_LAUNCH_FAILED);
+            }
+            inner.enqueue(shape, scale, q, k, v, o, stream);
+            if (poisoned.contains(call)) {
+                new FloatPointer(NativeAddress.of(o + 12, 4)).capacity(1).put(Float.NaN);
+            }
+        }
+    }
+
+    record Told(NonFiniteOutput bad, Optional<String> reRunWith, Optional<NonFiniteOutput> stillBad) {}
+
+    private static PartitionedModel checked(Fixture f, DeviceAttentionKernel kernel, DeviceAttentionKernel full,
+                                            HostOutputCheck check, List<Told> told) {
+        PartitionedModel model = f.partitioned(new InPlaceKernelSteps(kernel, 0, f.memory).withOutputCheck(check, full));
+        model.onNonFinite((bad, with, still) -> told.add(new Told(bad, with, still)));
+        return model;
+    }
+
+    private static boolean finite(RunResult r) {
+        for (double v : r.outputs().get("y").toDoubles()) {
+            if (!Double.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void assertClean(Fixture f, RunResult r) {
+        AccuracyMetrics m = f.compare(r);
+        assertTrue(m.cosineSimilarity() >= 0.9999 && m.maxAbsError() < 1e-4, m.toString());
+    }
+
+    @Test
+    void aQuantizedNaNAtOneNodeIsComputedAgainAtFullPrecisionAndReportedWithNodeAndBackend() {
+        Fixture f = new Fixture();
+        FaultyKernel quantized = new FaultyKernel("test-quantized", Set.of(0), Set.of());
+        FaultyKernel full = new FaultyKernel("test-full", Set.of(), Set.of());
+        HostOutputCheck check = new HostOutputCheck(2);
+        List<Told> told = new ArrayList<>();
+        String firstNode = f.plan.attentionSteps().get(0).node().label();
+        try (PartitionedModel model = checked(f, quantized, full, check, told)) {
+            RunResult r = model.run(f.inputs);
+            assertClean(f, r);
+            // the NaN of node 1 spread to node 2; only node 1, the first in execution order, was switched
+            assertEquals(List.of(new Told(new NonFiniteOutput(firstNode, "test-quantized", 1, 3, "NaN"),
+                    Optional.of("test-full"), Optional.empty())), told);
+            assertEquals(1, full.calls, "node 1 again, at full precision");
+            assertEquals(3, quantized.calls, "two nodes, then node 2 again");
+            assertEquals(2, check.reads, "one read per run of the plan");
+            assertEquals(0, f.counting.live, "the first run's tensors were freed");
+            told.clear();
+            assertClean(f, model.run(f.inputs));
+            assertEquals(List.of(), told, "the next run is quantized again and clean");
+            assertEquals(5, quantized.calls);
+            assertEquals(3, check.reads);
+        }
+    }
+
+    @Test
+    void aNaNOfTheFullPrecisionKernelTooIsReportedAsStillBadAndTheOutputStaysNonFinite() {
+        Fixture f = new Fixture();
+        FaultyKernel quantized = new FaultyKernel("test-quantized", Set.of(1), Set.of());
+        FaultyKernel full = new FaultyKernel("test-full", Set.of(0), Set.of());
+        HostOutputCheck check = new HostOutputCheck(2);
+        List<Told> told = new ArrayList<>();
+        String secondNode = f.plan.attentionSteps().get(1).node().label();
+        try (PartitionedModel model = checked(f, quantized, full, check, told)) {
+            RunResult r = model.run(f.inputs);
+            assertFalse(finite(r));
+            assertEquals(List.of(new Told(new NonFiniteOutput(secondNode, "test-quantized", 1, 3, "NaN"),
+                    Optional.of("test-full"), Optional.of(new NonFiniteOutput(secondNode, "test-full", 1, 3, "NaN")))),
+                    told);
+        }
+    }
+
+    @Test
+    void withoutAFullPrecisionKernelTheFirstBadNodeIsReportedAndNotReRun() {
+        Fixture f = new Fixture();
+        FaultyKernel flash = new FaultyKernel("test-flash", Set.of(0), Set.of());
+        HostOutputCheck check = new HostOutputCheck(2);
+        List<Told> told = new ArrayList<>();
+        String firstNode = f.plan.attentionSteps().get(0).node().label();
+        try (PartitionedModel model = checked(f, flash, null, check, told)) {
+            assertFalse(finite(model.run(f.inputs)));
+            assertEquals(List.of(new Told(new NonFiniteOutput(firstNode, "test-flash", 1, 3, "NaN"), Optional.empty(),
+                    Optional.empty())), told);
+            assertEquals(2, flash.calls, "run once");
+        }
+    }
+
+    @Test
+    void aKernelLaunchFailureMidRunLeavesNoAllocationOrStaleFindingAndTheNextRunIsClean() {
+        Fixture f = new Fixture();
+        // call 0 writes a NaN that the check counts, call 1 fails: the count must not leak into the next run
+        FaultyKernel quantized = new FaultyKernel("test-quantized", Set.of(0), Set.of(1));
+        HostOutputCheck check = new HostOutputCheck(2);
+        List<Told> told = new ArrayList<>();
+        try (PartitionedModel model = checked(f, quantized, new FaultyKernel("test-full", Set.of(), Set.of()), check,
+                told)) {
+            CudaException e = assertThrows(CudaException.class, () -> model.run(f.inputs));
+            assertTrue(e.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED") && e.getMessage().contains("test-quantized"),
+                    e.getMessage());
+            assertEquals(0, f.counting.live, "nothing of the failed run stays allocated");
+            assertClean(f, model.run(f.inputs));
+            assertEquals(List.of(), told);
+        }
+    }
+
+    @Test
+    void runningOutOfDeviceMemoryMidRunLeavesNothingAllocatedAndTheNextRunIsClean() {
+        Fixture f = new Fixture();
+        CountingMemory counting = f.counting;
+        // the third allocation of the first run (node 2's O) fails as cuMemAlloc does when the device is full
+        DeviceMemory failingOnce = new DeviceMemory() {
+            int allocations;
+
+            @Override
+            public String describe() {
+                return counting.describe();
+            }
+
+            @Override
+            public Allocation allocate(long bytes) {
+                if (allocations++ == 2) {
+                    throw new CudaException("cuMemAlloc(" + bytes + " bytes)", CUresult.CUDA_ERROR_OUT_OF_MEMORY);
+                }
+                return counting.allocate(bytes);
+            }
+
+            @Override
+            public void copyIn(long address, byte[] source) {
+                counting.copyIn(address, source);
+            }
+
+            @Override
+            public void copyOut(long address, byte[] target) {
+                counting.copyOut(address, target);
+            }
+        };
+        TensorMemory memory = TensorMemory.device(failingOnce, OrtRuntime.hostMemory(), false);
+        HostOutputCheck check = new HostOutputCheck(2);
+        try (PartitionedModel model = new PartitionedModel(f.plan, new InPlaceKernelSteps(new HostAddressKernel(), 0,
+                memory).withOutputCheck(check, null), runtime, memory)) {
+            CudaException e = assertThrows(CudaException.class, () -> model.run(f.inputs));
+            assertTrue(e.getMessage().contains("CUDA_ERROR_OUT_OF_MEMORY"), e.getMessage());
+            assertEquals(0, counting.live, "nothing of the failed run stays allocated");
+            assertClean(f, model.run(f.inputs));
+        }
+    }
+}
