@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sagestudio.attention.AttentionShape;
 import dev.sagestudio.attention.gpu.CudaException;
 import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.runtime.DeviceMemoryPlanTest.CountingMemory;
@@ -15,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import jcuda.driver.CUresult;
 import org.bytedeco.javacpp.FloatPointer;
 import org.junit.jupiter.api.Test;
 
@@ -73,44 +71,30 @@ class DevicePathFidelityTest extends CpuRuntimeTest {
         }
     }
 
-    /**
-     * {@code inner} under another name; on the calls listed in {@code poisoned} (numbered from 0 across runs) it
-     * writes NaN into O[3] after computing O, on those in {@code failing} it throws as a failed cuLaunchKernel does.
-     */
-    static final class FaultyKernel implements DeviceAttentionKernel {
-        final String name;
-        final DeviceAttentionKernel inner;
+    /** A host kernel renamed: NaN into O[3] on the calls in {@code poisoned}, failed launches on {@code failing}. */
+    static final class FaultyKernel extends FaultyDeviceKernel {
         final Set<Integer> poisoned;
         final Set<Integer> failing;
-        int calls;
 
         FaultyKernel(String name, Set<Integer> poisoned, Set<Integer> failing) {
-            this.name = name;
-            this.inner = new HostAddressKernel();
+            super(name, new HostAddressKernel());
             this.poisoned = poisoned;
             this.failing = failing;
         }
 
         @Override
-        public String name() {
-            return name;
+        protected boolean failsLaunch(int call) {
+            return failing.contains(call);
         }
 
         @Override
-        public Optional<String> unsupportedReason(AttentionShape shape) {
-            return inner.unsupportedReason(shape);
+        protected boolean poisons(int call) {
+            return poisoned.contains(call);
         }
 
         @Override
-        public void enqueue(AttentionShape shape, double scale, long q, long k, long v, long o, long stream) {
-            int call = calls++;
-            if (failing.contains(call)) {
-                throw new CudaException("cuLaunchKernel(" + name + ")", CUresult.CUDA_ERROR_LAUNCH_FAILED);
-            }
-            inner.enqueue(shape, scale, q, k, v, o, stream);
-            if (poisoned.contains(call)) {
-                new FloatPointer(NativeAddress.of(o + 12, 4)).capacity(1).put(Float.NaN);
-            }
+        protected void writeNaN(long o, long stream) {
+            new FloatPointer(NativeAddress.of(o + 12, 4)).capacity(1).put(Float.NaN);
         }
     }
 
@@ -118,7 +102,8 @@ class DevicePathFidelityTest extends CpuRuntimeTest {
 
     private static PartitionedModel checked(Fixture f, DeviceAttentionKernel kernel, DeviceAttentionKernel full,
                                             HostOutputCheck check, List<Told> told) {
-        PartitionedModel model = f.partitioned(new InPlaceKernelSteps(kernel, 0, f.memory).withOutputCheck(check, full));
+        PartitionedModel model = f.partitioned(new InPlaceKernelSteps(kernel, 0, f.memory)
+                .withOutputCheck(check, full));
         model.onNonFinite((bad, with, still) -> told.add(new Told(bad, with, still)));
         return model;
     }
@@ -151,14 +136,14 @@ class DevicePathFidelityTest extends CpuRuntimeTest {
             // the NaN of node 1 spread to node 2; only node 1, the first in execution order, was switched
             assertEquals(List.of(new Told(new NonFiniteOutput(firstNode, "test-quantized", 1, 3, "NaN"),
                     Optional.of("test-full"), Optional.empty())), told);
-            assertEquals(1, full.calls, "node 1 again, at full precision");
-            assertEquals(3, quantized.calls, "two nodes, then node 2 again");
+            assertEquals(1, full.calls(), "node 1 again, at full precision");
+            assertEquals(3, quantized.calls(), "two nodes, then node 2 again");
             assertEquals(2, check.reads, "one read per run of the plan");
             assertEquals(0, f.counting.live, "the first run's tensors were freed");
             told.clear();
             assertClean(f, model.run(f.inputs));
             assertEquals(List.of(), told, "the next run is quantized again and clean");
-            assertEquals(5, quantized.calls);
+            assertEquals(5, quantized.calls());
             assertEquals(3, check.reads);
         }
     }
@@ -191,7 +176,7 @@ class DevicePathFidelityTest extends CpuRuntimeTest {
             assertFalse(finite(model.run(f.inputs)));
             assertEquals(List.of(new Told(new NonFiniteOutput(firstNode, "test-flash", 1, 3, "NaN"), Optional.empty(),
                     Optional.empty())), told);
-            assertEquals(2, flash.calls, "run once");
+            assertEquals(2, flash.calls(), "run once");
         }
     }
 
@@ -218,32 +203,8 @@ class DevicePathFidelityTest extends CpuRuntimeTest {
         Fixture f = new Fixture();
         CountingMemory counting = f.counting;
         // the third allocation of the first run (node 2's O) fails as cuMemAlloc does when the device is full
-        DeviceMemory failingOnce = new DeviceMemory() {
-            int allocations;
-
-            @Override
-            public String describe() {
-                return counting.describe();
-            }
-
-            @Override
-            public Allocation allocate(long bytes) {
-                if (allocations++ == 2) {
-                    throw new CudaException("cuMemAlloc(" + bytes + " bytes)", CUresult.CUDA_ERROR_OUT_OF_MEMORY);
-                }
-                return counting.allocate(bytes);
-            }
-
-            @Override
-            public void copyIn(long address, byte[] source) {
-                counting.copyIn(address, source);
-            }
-
-            @Override
-            public void copyOut(long address, byte[] target) {
-                counting.copyOut(address, target);
-            }
-        };
+        FailingAllocations failingOnce = new FailingAllocations(counting);
+        failingOnce.failAt(2);
         TensorMemory memory = TensorMemory.device(failingOnce, OrtRuntime.hostMemory(), false);
         HostOutputCheck check = new HostOutputCheck(2);
         try (PartitionedModel model = new PartitionedModel(f.plan, new InPlaceKernelSteps(new HostAddressKernel(), 0,
@@ -251,6 +212,7 @@ class DevicePathFidelityTest extends CpuRuntimeTest {
             CudaException e = assertThrows(CudaException.class, () -> model.run(f.inputs));
             assertTrue(e.getMessage().contains("CUDA_ERROR_OUT_OF_MEMORY"), e.getMessage());
             assertEquals(0, counting.live, "nothing of the failed run stays allocated");
+            failingOnce.failAt(-1);
             assertClean(f, model.run(f.inputs));
         }
     }
