@@ -25,16 +25,16 @@ import org.junit.jupiter.api.Test;
  * and no stale finding, and the next run gives the clean result. The faults come through the production seams
  * ({@link DeviceAttentionKernel}, {@link DeviceMemory}), as the CUDA implementations raise them.
  */
-class DevicePathFidelityTest extends CpuRuntimeTest {
+public class DevicePathFidelityTest extends CpuRuntimeTest {
 
     /** The contract of the device check, on host float32 tensors: per slot a count and the first bad index. */
-    static final class HostOutputCheck implements AttentionOutputCheck {
+    public static final class HostOutputCheck implements AttentionOutputCheck {
         final long[] counts;
         final long[] first;
         final String[] values;
         int reads;
 
-        HostOutputCheck(int slots) {
+        public HostOutputCheck(int slots) {
             counts = new long[slots];
             first = new long[slots];
             values = new String[slots];
@@ -72,11 +72,11 @@ class DevicePathFidelityTest extends CpuRuntimeTest {
     }
 
     /** A host kernel renamed: NaN into O[3] on the calls in {@code poisoned}, failed launches on {@code failing}. */
-    static final class FaultyKernel extends FaultyDeviceKernel {
+    public static final class FaultyKernel extends FaultyDeviceKernel {
         final Set<Integer> poisoned;
         final Set<Integer> failing;
 
-        FaultyKernel(String name, Set<Integer> poisoned, Set<Integer> failing) {
+        public FaultyKernel(String name, Set<Integer> poisoned, Set<Integer> failing) {
             super(name, new HostAddressKernel());
             this.poisoned = poisoned;
             this.failing = failing;
