@@ -167,7 +167,8 @@ public final class PartitionedModel implements AutoCloseable {
      * output held NaN or Inf and that did not run at full precision is computed again with the full-precision kernel:
      * the whole run is repeated (its inputs are still where they were) with that node switched, the first bad node
      * in execution order at a time (its NaN spreads to every later node), until the run is finite or the first bad
-     * node already ran at full precision. Every finding is told to the {@link NonFiniteListener}.
+     * node did not come from the steps' own kernel (it ran at full precision, or on the host fallback). Every finding
+     * is told to the {@link NonFiniteListener}.
      */
     private Resident executeChecked(Map<String, OrtTensor> inputs, Transfers transfers, long start) {
         if (checkMayHoldStaleCounts) {
@@ -175,16 +176,16 @@ public final class PartitionedModel implements AutoCloseable {
             checkMayHoldStaleCounts = false;
         }
         Resident run = execute(inputs, transfers, start);
-        List<NonFiniteOutput> bad = attention.takeNonFinite();
-        if (bad.isEmpty()) {
-            return run;
-        }
-        java.util.Optional<String> full = attention.fullPrecision();
         Set<String> atFull = new java.util.LinkedHashSet<>();
         try {
+            // reading the check waits for the stream: an asynchronous kernel fault surfaces here
+            List<NonFiniteOutput> bad = attention.takeNonFinite();
+            java.util.Optional<String> full = attention.fullPrecision();
             while (!bad.isEmpty()) {
                 NonFiniteOutput first = bad.get(0);
-                if (full.isEmpty() || atFull.contains(first.node()) || first.backend().equals(full.get())) {
+                // only the steps' own (quantized) kernel is re-run: a host fallback's output is full precision already
+                boolean ownKernel = first.backend().equals(attention.backendName());
+                if (full.isEmpty() || atFull.contains(first.node()) || !ownKernel) {
                     nonFiniteListener.nonFinite(first, java.util.Optional.empty(), java.util.Optional.empty());
                     break;
                 }
@@ -203,6 +204,7 @@ public final class PartitionedModel implements AutoCloseable {
             }
             return run;
         } catch (RuntimeException e) {
+            checkMayHoldStaleCounts = true;
             if (run != null) {
                 run.close();
             }

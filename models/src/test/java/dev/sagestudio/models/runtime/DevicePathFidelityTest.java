@@ -11,7 +11,9 @@ import dev.sagestudio.models.runtime.DeviceMemoryPlanTest.CountingMemory;
 import dev.sagestudio.models.runtime.DeviceMemoryPlanTest.Fixture;
 import dev.sagestudio.models.runtime.InPlaceKernelStepsTest.HostAddressKernel;
 import java.util.ArrayList;
+import dev.sagestudio.models.onnx.ElementTypes;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.bytedeco.javacpp.FloatPointer;
@@ -177,6 +179,37 @@ public class DevicePathFidelityTest extends CpuRuntimeTest {
             assertEquals(List.of(new Told(new NonFiniteOutput(firstNode, "test-flash", 1, 3, "NaN"), Optional.empty(),
                     Optional.empty())), told);
             assertEquals(2, flash.calls(), "run once");
+        }
+    }
+
+    @Test
+    void aBadOutputOfTheHostFallbackIsFullPrecisionAlreadyAndNotReRun() {
+        Fixture f = new Fixture();
+        // the kernel refuses causal blocks (the first), which run on cpu-reference on the host; a NaN in the model's
+        // input makes every output NaN
+        DeviceAttentionKernel noCausal = DeviceMemoryPlanTest.refusing("test-quantized",
+                shape -> shape.causal() ? Optional.of("no causal masks here") : Optional.empty(),
+                new FaultyKernel("test-quantized", Set.of(), Set.of()));
+        FaultyKernel full = new FaultyKernel("test-full", Set.of(), Set.of());
+        HostOutputCheck check = new HostOutputCheck(2);
+        List<Told> told = new ArrayList<>();
+        double[] given = f.inputs.get("x").toDoubles();
+        float[] x = new float[given.length];
+        for (int i = 1; i < x.length; i++) {
+            x[i] = (float) given[i];
+        }
+        x[0] = Float.NaN;
+        String firstNode = f.plan.attentionSteps().get(0).node().label();
+        try (PartitionedModel model = f.partitioned(new InPlaceKernelSteps(noCausal, 0, f.memory)
+                .withHostFallback(new dev.sagestudio.attention.cpu.ReferenceAttention()).withOutputCheck(check, full))) {
+            model.onNonFinite((bad, with, still) -> told.add(new Told(bad, with, still)));
+            assertFalse(finite(model.run(Map.of("x", HostArray.ofFloats(ElementTypes.FLOAT, f.inputs.get("x").shape(),
+                    x)))));
+            assertEquals(1, told.size(), told.toString());
+            assertEquals(firstNode, told.get(0).bad().node());
+            assertEquals("cpu-reference", told.get(0).bad().backend());
+            assertEquals(Optional.empty(), told.get(0).reRunWith());
+            assertEquals(0, full.calls(), "not re-run");
         }
     }
 
