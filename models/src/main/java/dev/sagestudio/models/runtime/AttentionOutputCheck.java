@@ -9,7 +9,7 @@ import java.util.List;
  * {@code check_finite_*} kernels); {@link InPlaceKernelSteps#withOutputCheck} queues one check per attention call,
  * one slot per node.
  */
-public interface AttentionOutputCheck {
+public interface AttentionOutputCheck extends AutoCloseable {
 
     /** How many slots there are. */
     int slots();
@@ -22,4 +22,9 @@ public interface AttentionOutputCheck {
 
     /** Waits for the work queued on {@code stream}, reads and clears every slot; the slots that found something. */
     List<Finding> takeFindings(long stream);
+
+    /** Frees the slots; once, later calls do nothing. */
+    @Override
+    default void close() {
+    }
 }

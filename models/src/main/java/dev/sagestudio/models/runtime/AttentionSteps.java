@@ -3,8 +3,8 @@ package dev.sagestudio.models.runtime;
 import dev.sagestudio.attention.AttentionBackend;
 import dev.sagestudio.models.onnx.AttentionNode;
 
-/** How a partitioned model computes its substituted attention nodes. */
-public interface AttentionSteps {
+/** How a partitioned model computes its substituted attention nodes; closed with the model. */
+public interface AttentionSteps extends AutoCloseable {
 
     /** Name of the backend or kernel, for reports. */
     String backendName();
@@ -45,6 +45,11 @@ public interface AttentionSteps {
      */
     default void runAtFullPrecision(java.util.Set<String> nodes) {
         throw new UnsupportedOperationException(backendName() + " has no full-precision kernel to re-run nodes with");
+    }
+
+    /** Frees what the steps hold for the model (the device path's output check); the kernels stay their owner's. */
+    @Override
+    default void close() {
     }
 
     /**

@@ -95,6 +95,13 @@ public final class InPlaceKernelSteps implements AttentionSteps {
     }
 
     @Override
+    public void close() {
+        if (check != null) {
+            check.close();
+        }
+    }
+
+    @Override
     public Optional<String> fullPrecision() {
         return Optional.ofNullable(fullPrecision).map(DeviceAttentionKernel::name);
     }

@@ -325,5 +325,6 @@ public final class PartitionedModel implements AutoCloseable {
             byTypes.values().forEach(OrtSessionRunner::close);
         }
         sessions.clear();
+        attention.close();
     }
 }

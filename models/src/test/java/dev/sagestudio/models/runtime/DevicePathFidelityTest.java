@@ -35,6 +35,7 @@ public class DevicePathFidelityTest extends CpuRuntimeTest {
         final long[] first;
         final String[] values;
         int reads;
+        boolean closed;
 
         public HostOutputCheck(int slots) {
             counts = new long[slots];
@@ -57,6 +58,11 @@ public class DevicePathFidelityTest extends CpuRuntimeTest {
                     values[slot] = Float.isNaN(v[i]) ? "NaN" : v[i] > 0 ? "+Inf" : "-Inf";
                 }
             }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
         }
 
         @Override
@@ -148,6 +154,7 @@ public class DevicePathFidelityTest extends CpuRuntimeTest {
             assertEquals(5, quantized.calls());
             assertEquals(3, check.reads);
         }
+        assertTrue(check.closed, "the check's slots are freed with the model");
     }
 
     @Test

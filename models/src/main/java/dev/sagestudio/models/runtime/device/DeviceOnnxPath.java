@@ -99,8 +99,9 @@ public final class DeviceOnnxPath implements AutoCloseable {
      */
     public PartitionedModel partitioned(PartitionPlan plan) {
         int attentionNodes = (int) plan.steps().stream().filter(AttentionStep.class::isInstance).count();
+        checks.removeIf(GpuOutputCheck::isClosed); // closed with their models
         GpuOutputCheck check = new GpuOutputCheck(gpu.context(), Math.max(1, attentionNodes));
-        checks.add(check);
+        checks.add(check); // closed here too if a model outlives this path's context
         InPlaceKernelSteps steps = new InPlaceKernelSteps(kernel, stream.rawHandle(), memory)
                 .withHostFallback(new ReferenceAttention()).withOutputCheck(check, fullPrecision);
         return new PartitionedModel(plan, steps, runtime, memory);

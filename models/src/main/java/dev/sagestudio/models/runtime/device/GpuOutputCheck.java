@@ -15,9 +15,10 @@ import java.util.Objects;
  * attention output's NaN/Inf on the device, on the stream the output was written on; a read brings back 16 bytes
  * per attention node.
  */
-final class GpuOutputCheck implements AttentionOutputCheck, AutoCloseable {
+final class GpuOutputCheck implements AttentionOutputCheck {
     private final GpuContext context;
     private final DeviceFiniteCheck check;
+    private volatile boolean closed;
 
     GpuOutputCheck(GpuContext context, int slots) {
         this.context = Objects.requireNonNull(context, "context");
@@ -46,8 +47,13 @@ final class GpuOutputCheck implements AttentionOutputCheck, AutoCloseable {
         }
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public void close() {
+        closed = true;
         check.close();
     }
 }
