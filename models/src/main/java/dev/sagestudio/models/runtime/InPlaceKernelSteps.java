@@ -21,6 +21,8 @@ import java.util.Set;
  *
  * <p>O is allocated in the runner's {@link TensorMemory}: CUDA memory on the device path (with
  * {@code GpuDeviceKernel}), host memory for kernels that work on host addresses (the CPU tests).
+ * With {@link #withOutputCheck} every O is checked for NaN/Inf where it lies, and a node can be switched
+ * to a full-precision kernel for a re-run ({@link PartitionedModel} does both).
  */
 public final class InPlaceKernelSteps implements AttentionSteps {
     private static final System.Logger LOG = System.getLogger(InPlaceKernelSteps.class.getName());
@@ -140,8 +142,13 @@ public final class InPlaceKernelSteps implements AttentionSteps {
             if (hostFallback == null) {
                 throw new UnsupportedAttentionException(chosen.name(), shape, unsupported.get());
             }
-            return checked(node, hostFallback.name(), onHost(node, chosen, shape, unsupported.get(), q, k, v, sink,
-                    transfers));
+            OrtTensor out = onHost(node, chosen, shape, unsupported.get(), q, k, v, sink, transfers);
+            try {
+                return checked(node, hostFallback.name(), out);
+            } catch (RuntimeException e) {
+                out.close();
+                throw e;
+            }
         }
         OrtTensor out = memory.allocate(q.elemType(), q.shape());
         try {
