@@ -7,7 +7,6 @@ import dev.sagestudio.attention.gpu.CudaStream;
 import dev.sagestudio.attention.gpu.GpuAttentionBackend;
 import dev.sagestudio.attention.gpu.GpuBackends;
 import dev.sagestudio.attention.gpu.GpuUnavailableException;
-import dev.sagestudio.models.onnx.AttentionStep;
 import dev.sagestudio.models.onnx.PartitionPlan;
 import dev.sagestudio.models.runtime.DeviceAttentionKernel;
 import dev.sagestudio.models.runtime.DeviceMemory;
@@ -98,7 +97,7 @@ public final class DeviceOnnxPath implements AutoCloseable {
      * per run); a quantized kernel's bad node is run again with flash-fp16 ({@link PartitionedModel#onNonFinite}).
      */
     public PartitionedModel partitioned(PartitionPlan plan) {
-        int attentionNodes = (int) plan.steps().stream().filter(AttentionStep.class::isInstance).count();
+        int attentionNodes = plan.attentionSteps().size();
         checks.removeIf(GpuOutputCheck::isClosed); // closed with their models
         GpuOutputCheck check = new GpuOutputCheck(gpu.context(), Math.max(1, attentionNodes));
         checks.add(check); // closed here too if a model outlives this path's context
@@ -108,7 +107,7 @@ public final class DeviceOnnxPath implements AutoCloseable {
     }
 
     /**
-     * Puts {@code kernels} around every attention kernel and {@code memory} around the device memory that the
+     * Puts {@code kernels} around every attention kernel and {@code memories} around the device memory that the
      * models opened from now on use (instrumentation: counting, timing, or faults injected where the driver would
      * raise them). Models opened earlier keep what they had.
      */
