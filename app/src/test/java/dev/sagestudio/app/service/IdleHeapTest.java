@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The heap a burst of runs grew goes back to the system once the process is idle ({@link IdleHeap}), measured in a
- * child JVM started as the launchers start it (default collector, G1): the committed heap after a burst with a
- * 256 MiB peak falls below 128 MiB within two intervals (G1 looks once an interval whether
- * the last collection is an interval old) and 4 s, and resident memory with it; a user's own
+ * child JVM with the default collector (G1) that calls {@link IdleHeap} as {@code Launcher} does: the committed heap
+ * after a burst with a 256 MiB peak falls below 128 MiB within two intervals (G1 looks once an interval whether the
+ * last collection is an interval old) and 4 s, and resident memory with it; a user's own
  * {@code -XX:G1PeriodicGCInterval} is kept.
  */
 class IdleHeapTest {
