@@ -8,11 +8,16 @@ import dev.sagestudio.attention.gpu.GpuAttentionBackend;
 import dev.sagestudio.attention.gpu.GpuBackends;
 import dev.sagestudio.attention.gpu.GpuUnavailableException;
 import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.runtime.DeviceAttentionKernel;
+import dev.sagestudio.models.runtime.DeviceMemory;
 import dev.sagestudio.models.runtime.InPlaceKernelSteps;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OrtRuntimeException;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.TensorMemory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The zero-copy GPU path, assembled: our kernels' context (the device's primary context), one CUDA
@@ -26,17 +31,24 @@ public final class DeviceOnnxPath implements AutoCloseable {
     private final GpuBackends gpu;
     private final CudaStream stream;
     private final OrtRuntime runtime;
-    private final TensorMemory memory;
-    private final GpuDeviceKernel kernel;
     private final GpuAttentionBackend.Variant variant;
+    private final List<GpuOutputCheck> checks = new ArrayList<>();
+    private DeviceMemory deviceMemory;
+    private TensorMemory memory;
+    private DeviceAttentionKernel kernel;
+    /** Re-runs nodes whose quantized output was not finite: flash-fp16; none when the kernel is flash-fp16 itself. */
+    private DeviceAttentionKernel fullPrecision;
 
-    private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, TensorMemory memory,
-                           GpuAttentionBackend.Variant variant) {
+    private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, DeviceMemory deviceMemory,
+                           TensorMemory memory, GpuAttentionBackend.Variant variant) {
         this.gpu = gpu;
         this.variant = variant;
         this.kernel = new GpuDeviceKernel(gpu.backend(variant));
+        this.fullPrecision = variant.quantized()
+                ? new GpuDeviceKernel(gpu.backend(GpuAttentionBackend.Variant.FLASH_FP16)) : null;
         this.stream = stream;
         this.runtime = runtime;
+        this.deviceMemory = deviceMemory;
         this.memory = memory;
     }
 
@@ -62,9 +74,9 @@ public final class DeviceOnnxPath implements AutoCloseable {
         try {
             stream = gpu.context().createStream();
             runtime = OrtRuntime.cuda(device, stream.rawHandle(), threads);
-            TensorMemory memory = TensorMemory.device(new GpuDeviceMemory(gpu.context(), stream),
-                    OrtRuntime.cudaMemory(device), false);
-            return new DeviceOnnxPath(gpu, stream, runtime, memory, variant);
+            DeviceMemory deviceMemory = new GpuDeviceMemory(gpu.context(), stream);
+            TensorMemory memory = TensorMemory.device(deviceMemory, OrtRuntime.cudaMemory(device), false);
+            return new DeviceOnnxPath(gpu, stream, runtime, deviceMemory, memory, variant);
         } catch (RuntimeException e) {
             if (runtime != null) {
                 runtime.close();
@@ -80,12 +92,30 @@ public final class DeviceOnnxPath implements AutoCloseable {
     /**
      * {@code plan} on the device: segments on the CUDA EP, attention through our kernel, tensors in CUDA
      * memory. A step whose shape the kernel refuses (head dims other than 64 and 128) runs on the CPU
-     * reference with its inputs copied across, reported in {@code attention().fallbacks()}.
+     * reference with its inputs copied across, reported in {@code attention().fallbacks()}. Every attention
+     * output is checked for NaN/Inf on the device ({@link GpuOutputCheck}, one slot per attention node, read once
+     * per run); a quantized kernel's bad node is run again with flash-fp16 ({@link PartitionedModel#onNonFinite}).
      */
     public PartitionedModel partitioned(PartitionPlan plan) {
+        int attentionNodes = plan.attentionSteps().size();
+        checks.removeIf(GpuOutputCheck::isClosed); // closed with their models
+        GpuOutputCheck check = new GpuOutputCheck(gpu.context(), Math.max(1, attentionNodes));
+        checks.add(check); // closed here too if a model outlives this path's context
         InPlaceKernelSteps steps = new InPlaceKernelSteps(kernel, stream.rawHandle(), memory)
-                .withHostFallback(new ReferenceAttention());
+                .withHostFallback(new ReferenceAttention()).withOutputCheck(check, fullPrecision);
         return new PartitionedModel(plan, steps, runtime, memory);
+    }
+
+    /**
+     * Puts {@code kernels} around every attention kernel and {@code memories} around the device memory that the
+     * models opened from now on use (instrumentation: counting, timing, or faults injected where the driver would
+     * raise them). Models opened earlier keep what they had.
+     */
+    public void interpose(UnaryOperator<DeviceAttentionKernel> kernels, UnaryOperator<DeviceMemory> memories) {
+        kernel = kernels.apply(kernel);
+        fullPrecision = fullPrecision == null ? null : kernels.apply(fullPrecision);
+        deviceMemory = memories.apply(deviceMemory);
+        memory = TensorMemory.device(deviceMemory, memory.ortMemory(), false);
     }
 
     /** The same kernel through its host API (uploads Q, K, V; downloads O), for work outside the device path. */
@@ -120,6 +150,8 @@ public final class DeviceOnnxPath implements AutoCloseable {
     @Override
     public void close() {
         try {
+            checks.forEach(GpuOutputCheck::close);
+            checks.clear();
             runtime.close();
             stream.synchronize();
             stream.close();
