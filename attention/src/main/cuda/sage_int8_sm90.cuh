@@ -200,13 +200,17 @@ struct Sm90Consumer {
   float acc[1][DT][4];
   float pv[1][FP8 ? DT : 1][4];  // FP8: the pending block's P·V (first accumulation level)
   float m[1][2], l[1][2];
+  // The running max's change at the last softmax (alpha = 2^(m_old - m_new) per row, changed = any row
+  // of the warp moved): applied to the output before the next P·V is issued (carry_over).
+  float alpha[1][2];
+  bool changed;
   uint32_t pa[BN / PV_K][4];  // P of the block whose P·V is pending
 
   // Per tile: where the tile's Q, scales and rows are.
   uint64_t desc_q;
   const float* ksb;
   float qscale;
-  int wrow0, nks;
+  int wrow0;
 
   __device__ __forceinline__ Sm90Consumer(const Sm90Smem<D, PV>& smem, int tid)
       : sm(smem), wg(tid >> 7), warp((tid >> 5) & 3), lane(tid & 31) {}
@@ -218,8 +222,7 @@ struct Sm90Consumer {
   __device__ __forceinline__ void pass_turn() const { named_bar_arrive(2 - wg, Tr::THREADS); }
 
   __device__ __forceinline__ void begin_tile(const SageParams& p, const Sm90Tile& T, int NqP, int qbuf) {
-    nks = cdiv(p.Nk, 64);
-    ksb = p.ks + ((long long)T.b * p.Hkv + T.hk) * nks;
+    ksb = p.ks + ((long long)T.b * p.Hkv + T.hk) * cdiv(p.Nk, 64);
     qscale = p.qs[((long long)T.b * p.Hq + T.h) * (NqP / 32) + T.qblk * 4 + wg * 2 + (warp >> 1)];
     wrow0 = T.qblk * Tr::BM + wg * Tr::WM + warp * 16;
     desc_q = wgmma_desc(sm.q(qbuf) + wg * Tr::WM * D, 16, 8 * D, QK_SWIZZLE);
@@ -229,6 +232,12 @@ struct Sm90Consumer {
       for (int e = 0; e < 4; ++e) acc[0][dj][e] = 0.f;
     m[0][0] = m[0][1] = -INFINITY;
     l[0][0] = l[0][1] = 0.f;
+    if constexpr (FP8) {  // the first carry_over of the tile folds this in: no P·V before block 0
+#pragma unroll
+      for (int dj = 0; dj < DT; ++dj)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) pv[0][dj][e] = 0.f;
+    }
   }
 
   __device__ __forceinline__ void pin_pv_operands() {
@@ -256,6 +265,22 @@ struct Sm90Consumer {
     }
   }
 
+  // Before the P·V of block j-1 is issued (no P·V is in flight then): FP8 folds the landed P·V of
+  // block j-2 into the fp32 accumulator (the second level), scaled to block j-1's running max (the
+  // accumulator itself was rescaled right after that softmax); FP16 rescales the accumulator, which
+  // the P·V of block j-1 then adds to. As in FlashAttention-3, only the packing of P follows the
+  // wait for the P·V.
+  __device__ __forceinline__ void carry_over() {
+    if constexpr (FP8) {
+#pragma unroll
+      for (int dj = 0; dj < DT; ++dj)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[0][dj][e] = fmaf(pv[0][dj][e], alpha[0][e >> 1], acc[0][dj][e]);
+    } else if (changed) {
+      rescale_o<1, DT>(acc, alpha);
+    }
+  }
+
   // FP8: the landed P·V of a block joins the fp32 accumulator (the second level).
   __device__ __forceinline__ void fold_pv() {
     if constexpr (FP8) {
@@ -276,7 +301,7 @@ struct Sm90Consumer {
     // K scales of the two 64-key halves, loaded early (their latency hides under the waits below);
     // a half past NkP holds only masked keys (any positive scale).
     const float ks_lo = ksb[2 * j];
-    const float ks_hi = 2 * j + 1 < nks ? ksb[2 * j + 1] : ks_lo;
+    const float ks_hi = 2 * j + 1 < cdiv(Nk, 64) ? ksb[2 * j + 1] : ks_lo;
     mbar_wait(sm.full_bar(st), (fj / STAGES) & 1);
     fence_proxy_async_smem();
 
@@ -291,6 +316,8 @@ struct Sm90Consumer {
     }
     wgmma_commit();
     if constexpr (!FIRST) {
+      carry_over();  // runs under QK(j)
+      wgmma_fence();
       issue_pv((fj - 1) % STAGES);
       wgmma_commit();
       pass_turn();
@@ -310,15 +337,21 @@ struct Sm90Consumer {
     const int n0 = j * BN;
     if (n0 + BN > Nk || (CAUSAL && n0 + BN - 1 > wrow0)) mask_scores<1, NT, CAUSAL>(s, wrow0, n0, Nk, lane);
 
-    float alpha[1][2];
-    const bool changed = online_softmax<1, NT>(s, qscale * ks_lo, qscale * ks_hi, m, l, alpha);
+    changed = online_softmax<1, NT>(s, qscale * ks_lo, qscale * ks_hi, m, l, alpha);
+    // A branch between the softmax and the wait below: when the two share a basic block, ptxas
+    // hoists the wait above the whole softmax (seen in v10's SASS: WARPGROUP.DEPBAR before the first
+    // MUFU.EX2), which serializes P·V(j-1) and softmax(j). FP8: the accumulator is not under the P·V,
+    // so it moves to the new max here. FP16 (the accumulator is under the P·V) has nothing to do in
+    // it; a zero-length nanosleep keeps the branch from being optimized away.
+    if (changed) {
+      if constexpr (FP8) rescale_o<1, DT>(acc, alpha);
+      else __nanosleep(0);
+    }
     if constexpr (!FIRST) {
-      wgmma_wait<0>();  // PV(j-1) has landed in acc (FP8: in pv)
+      wgmma_wait<0>();  // PV(j-1) has landed in acc (FP8: in pv); its A operand pa is free again
       pin_pv_operands();
       mbar_arrive(sm.empty_bar((fj - 1) % STAGES));  // this thread is done with block j-1
-      fold_pv();
     }
-    if (changed) rescale_o<1, DT>(acc, alpha);
     pack_p(s);
   }
 
@@ -354,6 +387,7 @@ struct Sm90Consumer {
   __device__ __forceinline__ void epilogue(const SageParams& p, const Sm90Tile& T, int last_fj, bool more) {
     pin_pv_operands();
     wait_turn();
+    carry_over();
     wgmma_fence();
     issue_pv(last_fj % STAGES);
     wgmma_commit();
