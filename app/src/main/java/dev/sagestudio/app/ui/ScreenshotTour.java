@@ -1,6 +1,5 @@
 package dev.sagestudio.app.ui;
 
-import dev.sagestudio.app.bench.CpuAttentionBenchmark;
 import dev.sagestudio.app.service.ModelInfo;
 import dev.sagestudio.app.service.PipelineGenerationService;
 import dev.sagestudio.app.service.SettingsService;
@@ -198,7 +197,7 @@ public final class ScreenshotTour {
         fx(() -> {
             tabs.getSelectionModel().select(3);
             bench.modelProperty().set(image.folder());
-            bench.run(CpuAttentionBenchmark.Plan.defaults());
+            bench.run();
         });
         waitUntil(() -> bench.runningProperty().get() || bench.resultsProperty().get() != null, 10,
                 "the benchmark to start");
