@@ -35,8 +35,10 @@ public record BenchPlan(String device, boolean onGpu, List<String> kernelBackend
                     .append(String.join(", ", kernelBackends)).append(" on ").append(device).append('.');
         }
         notes.forEach(note -> text.append(" Not timed: ").append(note).append('.'));
-        text.append(" A picked model is then generated with each of ").append(String.join(", ", modelBackends))
-                .append('.');
+        if (!modelBackends.isEmpty()) {
+            text.append(" A picked model is then generated with each of ").append(String.join(", ", modelBackends))
+                    .append('.');
+        }
         return text.toString();
     }
 }

@@ -84,7 +84,7 @@ public final class BenchmarkController {
         ViewParts.showWhen(referenceChart, vm.referenceProperty().isNotNull());
         plot(hereChart, "This machine", vm.hereProperty().get());
         plot(referenceChart, vm.referenceName(), vm.referenceProperty().get());
-        vm.endToEnd().addListener((ListChangeListener<BenchmarkResults.EndToEnd>) c -> showEndToEnd());
+        vm.resultsProperty().addListener((o, was, now) -> showEndToEnd());
         vm.firstSteps().addListener((ListChangeListener<BenchmarkResults.StepBench>) c -> showFirstSteps());
         showEndToEnd();
         showFirstSteps();
@@ -110,7 +110,8 @@ public final class BenchmarkController {
         }
         endToEndTitle.setText(shown ? "Whole generation of " + runs.get(0).model() + " per backend ("
                 + runs.get(0).steps() + " steps after a one-step warm-up)"
-                : "Whole generation per backend: pick a model before running");
+                : vm.resultsProperty().get() == null ? "Whole generation per backend: pick a model, then Run"
+                : "This session has no whole generations (no model was picked for it)");
         List<String> backends = runs.stream().map(BenchmarkResults.EndToEnd::backend).toList();
         ChartData.show(stepChart, backends, List.of(new SvgCharts.Series("median step (ms)",
                 runs.stream().mapToDouble(BenchmarkResults.EndToEnd::medianStepMs).toArray())));
