@@ -84,7 +84,9 @@ public final class BenchmarkController {
         ViewParts.showWhen(referenceChart, vm.referenceProperty().isNotNull());
         plot(hereChart, "This machine", vm.hereProperty().get());
         plot(referenceChart, vm.referenceName(), vm.referenceProperty().get());
+        // a session's generations arrive after the session itself: either change redraws them
         vm.resultsProperty().addListener((o, was, now) -> showEndToEnd());
+        vm.endToEnd().addListener((ListChangeListener<BenchmarkResults.EndToEnd>) c -> showEndToEnd());
         vm.firstSteps().addListener((ListChangeListener<BenchmarkResults.StepBench>) c -> showFirstSteps());
         showEndToEnd();
         showFirstSteps();
