@@ -45,8 +45,8 @@ public final class BenchmarkController {
     @FXML private LineChart<String, Number> hereChart;
     @FXML private LineChart<String, Number> referenceChart;
     @FXML private Label endToEndTitle;
-    @FXML private BarChart<String, Number> stepChart;
-    @FXML private BarChart<String, Number> totalChart;
+    @FXML private BarChart<Number, String> stepChart;
+    @FXML private BarChart<Number, String> totalChart;
     @FXML private NumberTable endToEndTable;
     @FXML private VBox firstStepsBox;
     @FXML private NumberTable firstStepsTable;
@@ -115,21 +115,22 @@ public final class BenchmarkController {
                 : vm.resultsProperty().get() == null ? "Whole generation per backend: pick a model, then Run"
                 : "This session has no whole generations (no model was picked for it)");
         List<String> backends = runs.stream().map(BenchmarkResults.EndToEnd::backend).toList();
-        ChartData.show(stepChart, backends, List.of(new SvgCharts.Series("median step (ms)",
-                runs.stream().mapToDouble(BenchmarkResults.EndToEnd::medianStepMs).toArray())));
-        ChartData.show(totalChart, backends, List.of(new SvgCharts.Series("total (s)",
-                runs.stream().mapToDouble(r -> r.totalMs() / 1000).toArray())));
-        endToEndTable.show(List.of("backend", "median step", "total", "ONNX Runtime", "attention", "attention ran on"),
-                runs.stream().map(r -> List.of(r.backend(), ms(r.medianStepMs()), String.format(Locale.ROOT, "%.2f s",
-                        r.totalMs() / 1000), ms(r.ortMs()), ms(r.attentionMs()), r.ran())).toList());
+        ChartData.showBars(stepChart, backends, "median step (ms)", runs.stream()
+                .mapToDouble(BenchmarkResults.EndToEnd::medianStepMs).toArray());
+        ChartData.showBars(totalChart, backends, "total (s)", runs.stream().mapToDouble(r -> r.totalMs() / 1000)
+                .toArray());
+        endToEndTable.show(List.of("backend", "attention ran on", "median step", "total", "ONNX Runtime",
+                "attention"), 2, runs.stream().map(r -> List.of(r.backend(), r.ran(), ms(r.medianStepMs()),
+                String.format(Locale.ROOT, "%.2f s", r.totalMs() / 1000), ms(r.ortMs()), ms(r.attentionMs())))
+                .toList());
     }
 
     private void showFirstSteps() {
         List<BenchmarkResults.StepBench> steps = vm.firstSteps();
         firstStepsBox.setVisible(!steps.isEmpty());
         firstStepsBox.setManaged(!steps.isEmpty());
-        firstStepsTable.show(List.of("backend", "step", "ONNX Runtime", "attention", "model"), steps.stream()
-                .map(s -> List.of(s.backend(), ms(s.totalMs()), ms(s.ortMs()), ms(s.attentionMs()), s.model()))
+        firstStepsTable.show(List.of("backend", "model", "step", "ONNX Runtime", "attention"), 2, steps.stream()
+                .map(s -> List.of(s.backend(), s.model(), ms(s.totalMs()), ms(s.ortMs()), ms(s.attentionMs())))
                 .toList());
     }
 

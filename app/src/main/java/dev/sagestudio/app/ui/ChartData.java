@@ -27,4 +27,18 @@ final class ChartData {
             chart.getData().add(out);
         }
     }
+
+    /**
+     * Replaces a horizontal bar chart's data with one series: {@code values[i]} as the bar of {@code categories[i]},
+     * the first category on top.
+     */
+    static void showBars(XYChart<Number, String> chart, List<String> categories, String name, double[] values) {
+        XYChart.Series<Number, String> out = new XYChart.Series<>();
+        out.setName(name);
+        // a vertical category axis counts from the bottom
+        for (int i = categories.size() - 1; i >= 0; i--) {
+            out.getData().add(new XYChart.Data<>(values[i], categories.get(i)));
+        }
+        chart.getData().setAll(List.of(out));
+    }
 }

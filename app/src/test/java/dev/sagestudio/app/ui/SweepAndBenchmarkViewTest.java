@@ -98,13 +98,10 @@ class SweepAndBenchmarkViewTest {
             BarChart<?, ?> total = (BarChart<?, ?>) view.lookup("#totalChart");
             assertTrue(step.isVisible() && total.isVisible());
             assertEquals(2, r.endToEnd().size());
-            for (int i = 0; i < r.endToEnd().size(); i++) {
-                BenchmarkResults.EndToEnd run = r.endToEnd().get(i);
-                assertEquals(run.backend(), step.getData().get(0).getData().get(i).getXValue());
-                assertEquals(run.medianStepMs(), ((Number) step.getData().get(0).getData().get(i).getYValue())
-                        .doubleValue(), 0);
-                assertEquals(run.totalMs() / 1000, ((Number) total.getData().get(0).getData().get(i).getYValue())
-                        .doubleValue(), 0);
+            assertEquals(2, step.getData().get(0).getData().size(), "a bar per backend");
+            for (BenchmarkResults.EndToEnd run : r.endToEnd()) {
+                assertEquals(run.medianStepMs(), bar(step, run.backend()), 0, run.backend());
+                assertEquals(run.totalMs() / 1000, bar(total, run.backend()), 0, run.backend());
             }
             List<String> texts = view.lookupAll(".label").stream().map(l -> ((Label) l).getText()).toList();
             assertTrue(texts.contains(String.format(java.util.Locale.ROOT, "%.1f ms",
@@ -124,6 +121,12 @@ class SweepAndBenchmarkViewTest {
                     + " NVIDIA H100 80GB HBM3"), text(view, "bench-plan"));
             return null;
         });
+    }
+
+    /** The length of {@code category}'s bar in a chart whose bars lie flat. */
+    static double bar(BarChart<?, ?> chart, String category) {
+        return chart.getData().get(0).getData().stream().filter(d -> d.getYValue().equals(category))
+                .map(d -> ((Number) d.getXValue()).doubleValue()).findFirst().orElseThrow();
     }
 
     static String text(Parent view, String id) {
