@@ -67,15 +67,8 @@ public final class DesktopApp {
     /** Builds the window on {@code stage} and shows it; call on the JavaFX application thread. */
     public static DesktopApp show(Stage stage, SettingsService settingsService, GenerationService generation,
                                   DeviceService deviceService, TaskExecutor tasks, FileReveal reveal) {
-        return show(stage, settingsService, generation, deviceService, MachineBenchmarkService.here(), tasks, reveal);
-    }
-
-    /** {@link #show(Stage, SettingsService, GenerationService, DeviceService, TaskExecutor, FileReveal)} with the
-     * benchmark tab's service given (tests pose as other machines). */
-    public static DesktopApp show(Stage stage, SettingsService settingsService, GenerationService generation,
-                                  DeviceService deviceService, BenchmarkService benchmarks, TaskExecutor tasks,
-                                  FileReveal reveal) {
-        DesktopApp app = new DesktopApp(stage, settingsService, generation, deviceService, benchmarks, tasks, reveal);
+        DesktopApp app = new DesktopApp(stage, settingsService, generation, deviceService,
+                MachineBenchmarkService.here(), tasks, reveal);
         app.open();
         return app;
     }

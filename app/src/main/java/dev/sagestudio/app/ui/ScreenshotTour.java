@@ -225,7 +225,7 @@ public final class ScreenshotTour {
             compare.compare();
         });
         waitUntil(() -> compare.runningProperty().get(), 10, "the comparison to start");
-        waitUntil(() -> !compare.runningProperty().get(), RUN_TIMEOUT_SECONDS, "the comparison");
+        waitUntil(() -> !compare.runningProperty().get(), RUN_TIMEOUT_SECONDS * 2, "the comparison");
         if (get(() -> compare.outcomeProperty().get()) == before) {
             throw new IllegalStateException("the comparison ended without a result: " + get(() -> compare
                     .statusProperty().get()));

@@ -94,7 +94,6 @@ class CompareViewTest {
         Fx.call(() -> {
             CompareViewModel vm = compared(bundle, 3);
             assertTrue(vm.canExport(), vm.statusProperty().get());
-            var n = vm.outcomeProperty().get().numbers();
             Parent root = view(vm);
             new Scene(new javafx.scene.layout.StackPane(root), 1280, 1600);
             assertEveryModeShowsItsImages(vm, root, "compare-");
