@@ -34,7 +34,8 @@ class DesktopArchitectureTest {
 
     @Test
     void servicesDoNotTouchJavaFx() {
-        noClasses().that().resideInAPackage("dev.sagestudio.app.service..")
+        noClasses().that().resideInAnyPackage("dev.sagestudio.app.service..", "dev.sagestudio.app.compare..",
+                        "dev.sagestudio.app.bench..")
                 .should().dependOnClassesThat().resideInAnyPackage("javafx..")
                 .check(APP);
     }

@@ -22,10 +22,13 @@ import java.util.Objects;
  * @param kernels microbenchmark records
  * @param steps denoiser step times (empty when not run)
  * @param calls the model's attention calls timed alone on real activations (empty when not run)
+ * @param endToEnd whole generations of a model per backend (empty when not run)
+ * @param notes what the run left out and why (points a kernel does not take, the time budget), empty when nothing
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BenchmarkResults(String device, DevicePeak peak, String date, List<BenchRecord> kernels,
-                               List<StepBench> steps, List<CallBench> calls) {
+                               List<StepBench> steps, List<CallBench> calls, List<EndToEnd> endToEnd,
+                               List<String> notes) {
 
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -34,6 +37,14 @@ public record BenchmarkResults(String device, DevicePeak peak, String date, List
         kernels = kernels == null ? List.of() : List.copyOf(kernels);
         steps = steps == null ? List.of() : List.copyOf(steps);
         calls = calls == null ? List.of() : List.copyOf(calls);
+        endToEnd = endToEnd == null ? List.of() : List.copyOf(endToEnd);
+        notes = notes == null ? List.of() : List.copyOf(notes);
+    }
+
+    /** A session without end-to-end runs or notes (the {@code bench} command's). */
+    public BenchmarkResults(String device, DevicePeak peak, String date, List<BenchRecord> kernels,
+                            List<StepBench> steps, List<CallBench> calls) {
+        this(device, peak, date, kernels, steps, calls, List.of(), List.of());
     }
 
     /**
@@ -42,6 +53,15 @@ public record BenchmarkResults(String device, DevicePeak peak, String date, List
      */
     public record StepBench(String model, String backend, double totalMs, double ortMs, double attentionMs,
                             int runs) {
+    }
+
+    /**
+     * One whole generation of {@code model} with {@code backend} after a one-step warm-up: the median denoiser step
+     * and the total (text encoding, every step, decoding), ONNX Runtime's and attention's shares of the steps, in
+     * milliseconds; {@code ran} is the backend that ran the attention calls as the generation reported it.
+     */
+    public record EndToEnd(String model, String backend, String ran, int steps, double medianStepMs, double totalMs,
+                           double ortMs, double attentionMs) {
     }
 
     /** Median time of one captured attention call (index within the step, its shape) per backend, in milliseconds. */

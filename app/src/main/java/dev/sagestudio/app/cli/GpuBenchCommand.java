@@ -1,5 +1,6 @@
 package dev.sagestudio.app.cli;
 
+import dev.sagestudio.app.bench.GpuHarness;
 import dev.sagestudio.attention.bench.BenchRecord;
 import dev.sagestudio.attention.bench.GpuBenchmark;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,20 +30,21 @@ public final class GpuBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--batch", defaultValue = "4", description = "Batch size (default ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = GpuHarness.BATCH, description = "Batch size (default ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--heads", defaultValue = "32", description = "Heads (default ${DEFAULT-VALUE}).")
+    @Option(names = "--heads", defaultValue = GpuHarness.HEADS, description = "Heads (default ${DEFAULT-VALUE}).")
     int heads;
 
-    @Option(names = "--head-dims", split = ",", defaultValue = "128,64", description = "Head dims, in order.")
+    @Option(names = "--head-dims", split = ",", defaultValue = GpuHarness.HEAD_DIMS,
+            description = "Head dims, in order.")
     List<Integer> headDims;
 
-    @Option(names = "--seq-lens", split = ",", defaultValue = "1024,2048,4096,8192,16384,32768",
+    @Option(names = "--seq-lens", split = ",", defaultValue = GpuHarness.SEQ_LENS,
             description = "Sequence lengths (q_len = kv_len), in order.")
     List<Integer> seqLens;
 
-    @Option(names = "--causal", split = ",", arity = "1", defaultValue = "false,true",
+    @Option(names = "--causal", split = ",", arity = "1", defaultValue = GpuHarness.CAUSAL,
             description = "Causal settings to time, e.g. false,true.")
     List<Boolean> causalModes;
 
@@ -50,13 +52,15 @@ public final class GpuBenchCommand implements Callable<Integer> {
             description = "GPU backends to time (default: every one, ${bundle:" + BackendNames.GPU + "}).")
     List<String> backends;
 
-    @Option(names = "--dtype", defaultValue = "fp16", description = "Input dtype: fp16, bf16 or fp32.")
+    @Option(names = "--dtype", defaultValue = GpuHarness.DTYPE, description = "Input dtype: fp16, bf16 or fp32.")
     String dtypeName;
 
-    @Option(names = "--runs", defaultValue = "20", description = "Timed runs per point (median; default 20).")
+    @Option(names = "--runs", defaultValue = GpuHarness.RUNS,
+            description = "Timed runs per point (median; default ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default 3).")
+    @Option(names = "--warmup", defaultValue = GpuHarness.WARMUP,
+            description = "Untimed runs first (default ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = "--budget-seconds", defaultValue = "0",

@@ -1,12 +1,11 @@
 package dev.sagestudio.app.ui;
 
-import dev.sagestudio.app.bench.BenchJob;
+import dev.sagestudio.app.bench.BenchPlan;
+import dev.sagestudio.app.bench.BenchmarkService;
 import dev.sagestudio.app.bench.BenchmarkResults;
-import dev.sagestudio.app.bench.CpuAttentionBenchmark;
 import dev.sagestudio.app.bench.DevicePeak;
 import dev.sagestudio.app.bench.ReferenceResults;
 import dev.sagestudio.app.bench.TopsSeries;
-import dev.sagestudio.app.compare.BackendsHere;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,20 +27,27 @@ import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 
 /**
- * The benchmark view: runs the attention microbenchmark on this machine (progress, cancellable) and plots TOPS
- * against sequence length per backend for the chosen head dim (64 or 128) and causal setting, with the device's
- * name and peak, next to the committed H100 results; plus the selected model's denoiser step time per backend.
- * Sessions save to JSON and load back.
+ * The benchmark view: runs the attention kernels on this machine through the {@link BenchmarkService} (the GPU
+ * harness where a GPU backend runs, else the CPU backends, the plan saying why; progress, cancellable) and plots TOPS
+ * against sequence length per backend for the chosen head dim (64 or 128) and causal setting, with the device's name
+ * and peak, next to the committed H100 results; then, with a model picked, a whole generation of it per backend
+ * (median denoiser step and total). Sessions save to JSON and load back.
  */
 public final class BenchmarkViewModel {
 
     /** The head dims the plot offers. */
     public static final List<Integer> HEAD_DIMS = List.of(64, 128);
 
+    /** Steps of each timed generation unless set: enough for a median, few enough for the CPU. */
+    static final int DEFAULT_STEPS = 8;
+
+    private final BenchmarkService service;
     private final BackgroundJob job;
     private final BenchmarkResults reference = ReferenceResults.h100();
 
     private final ObjectProperty<Path> model = new SimpleObjectProperty<>();
+    private final ObjectProperty<Integer> steps = new SimpleObjectProperty<>(DEFAULT_STEPS);
+    private final IntegerProperty threads = new SimpleIntegerProperty(0);
     private final IntegerProperty headDim = new SimpleIntegerProperty(128);
     private final BooleanProperty causal = new SimpleBooleanProperty(false);
     private final BooleanProperty showReference = new SimpleBooleanProperty(true);
@@ -49,11 +55,14 @@ public final class BenchmarkViewModel {
 
     private final ReadOnlyStringWrapper device = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper referenceDevice = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper notes = new ReadOnlyStringWrapper("");
     private final ReadOnlyObjectWrapper<TopsSeries> here = new ReadOnlyObjectWrapper<>();
     private final ReadOnlyObjectWrapper<TopsSeries> referencePlot = new ReadOnlyObjectWrapper<>();
-    private final ObservableList<BenchmarkResults.StepBench> steps = FXCollections.observableArrayList();
+    private final ObservableList<BenchmarkResults.EndToEnd> endToEnd = FXCollections.observableArrayList();
+    private final ObservableList<BenchmarkResults.StepBench> firstSteps = FXCollections.observableArrayList();
 
-    public BenchmarkViewModel(Executor background, Executor ui) {
+    public BenchmarkViewModel(BenchmarkService service, Executor background, Executor ui) {
+        this.service = service;
         this.job = new BackgroundJob(background, ui, "");
         referenceDevice.set(describe(reference));
         headDim.addListener((o, was, now) -> replot());
@@ -62,11 +71,25 @@ public final class BenchmarkViewModel {
         replot();
     }
 
-    /** Runs the microbenchmark (and the model's step times, if a model is picked) in the background. */
-    public void run(CpuAttentionBenchmark.Plan plan) {
-        BenchJob bench = new BenchJob(plan, model.get(), BackendsHere.all(), 0);
-        job.start("Benchmark", (progress, cancelled) -> bench.run((done, total, what) ->
-                progress.report(done / (double) total, "[" + done + "/" + total + "] " + what), cancelled), this::show);
+    /** What Run measures on this machine, in a sentence or two (on the GPU, or why not and the CPU instead). */
+    public String plan() {
+        return service.plan().describe();
+    }
+
+    /** Whether Run times the kernels on a GPU here. */
+    public boolean runsOnGpu() {
+        return service.plan().onGpu();
+    }
+
+    /** Runs the kernels (and the picked model end to end) in the background. */
+    public void run() {
+        BenchPlan plan = service.plan();
+        BenchmarkService.Request request = new BenchmarkService.Request(model.get(), steps.get(), threads.get());
+        job.start("Benchmark", (progress, cancelled) -> service.run(request, progress::report, cancelled), r -> {
+            show(r);
+            job.say("Measured " + r.kernels().size() + " kernel timings on " + (plan.onGpu() ? "the GPU" : "the CPU")
+                    + (r.endToEnd().isEmpty() ? "" : " and " + r.endToEnd().size() + " generations") + ".");
+        });
     }
 
     public void cancel() {
@@ -77,10 +100,12 @@ public final class BenchmarkViewModel {
     public void show(BenchmarkResults value) {
         results.set(value);
         device.set(describe(value));
-        steps.setAll(value.steps());
+        endToEnd.setAll(value.endToEnd());
+        firstSteps.setAll(value.steps());
+        notes.set(value.notes().isEmpty() ? "" : "Left out: " + String.join("; ", value.notes()));
         replot();
-        job.say("Showing " + value.kernels().size() + " microbenchmark points and " + value.steps().size()
-                + " step times from " + value.date() + ".");
+        job.say("Showing " + value.kernels().size() + " kernel timings, " + value.endToEnd().size()
+                + " generations and " + value.steps().size() + " step times from " + value.date() + ".");
     }
 
     public void save(Path file) throws IOException {
@@ -89,6 +114,11 @@ public final class BenchmarkViewModel {
         }
         results.get().save(file);
         job.say("Saved " + file + ".");
+    }
+
+    /** Puts {@code message} in the status line (e.g. why a picked model cannot be used). */
+    public void say(String message) {
+        job.say(message);
     }
 
     public void load(Path file) throws IOException {
@@ -111,6 +141,15 @@ public final class BenchmarkViewModel {
 
     public ObjectProperty<Path> modelProperty() {
         return model;
+    }
+
+    /** Steps of each timed generation; null takes the model's default. */
+    public ObjectProperty<Integer> stepsProperty() {
+        return steps;
+    }
+
+    public IntegerProperty threadsProperty() {
+        return threads;
     }
 
     public IntegerProperty headDimProperty() {
@@ -146,6 +185,11 @@ public final class BenchmarkViewModel {
         return device.getReadOnlyProperty();
     }
 
+    /** What the shown session left out and why (kernel points a backend does not take), or empty. */
+    public ReadOnlyStringProperty notesProperty() {
+        return notes.getReadOnlyProperty();
+    }
+
     /** The device of the committed reference results, e.g. {@code NVIDIA H100 80GB HBM3}. */
     public String referenceName() {
         return reference.device();
@@ -165,7 +209,13 @@ public final class BenchmarkViewModel {
         return referencePlot.getReadOnlyProperty();
     }
 
-    public ObservableList<BenchmarkResults.StepBench> steps() {
-        return steps;
+    /** The shown session's whole generations, one per backend. */
+    public ObservableList<BenchmarkResults.EndToEnd> endToEnd() {
+        return endToEnd;
+    }
+
+    /** First-step medians of a loaded {@code bench --what step} session (the view itself times whole generations). */
+    public ObservableList<BenchmarkResults.StepBench> firstSteps() {
+        return firstSteps;
     }
 }

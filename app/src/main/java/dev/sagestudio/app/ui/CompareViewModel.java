@@ -104,9 +104,14 @@ public final class CompareViewModel {
     private final ObservableList<SvgCharts.Series> layerLines = FXCollections.observableArrayList();
     private final ObservableList<String> layerLabels = FXCollections.observableArrayList();
     private final ObservableList<SvgCharts.Series> framePsnrLine = FXCollections.observableArrayList();
+    private final ObservableList<String> frameLabels = FXCollections.observableArrayList();
+    private final ObservableList<SvgCharts.Series> timingBars = FXCollections.observableArrayList();
+    private final ReadOnlyObjectWrapper<LayerAccuracy> layers = new ReadOnlyObjectWrapper<>();
+    private final ObservableList<String> backendChoices = FXCollections.observableArrayList();
 
     public CompareViewModel(Executor background, Executor ui) {
         this.job = new BackgroundJob(background, ui, "Pick a prompt and press Compare.");
+        backendChoices.setAll(BackendsHere.all());
         List<String> pair = BackendsHere.defaultPair();
         backendA.set(pair.get(0));
         backendB.set(pair.get(1));
@@ -161,13 +166,16 @@ public final class CompareViewModel {
                 new TimingRow("ONNX Runtime", a.ortMs(), b.ortMs()),
                 new TimingRow("attention", a.attentionMeasured() ? a.attentionMs() : Double.NaN,
                         b.attentionMeasured() ? b.attentionMs() : Double.NaN));
+        timingBars.setAll(CompareCharts.timingBars(n));
         LayerAccuracy layers = n.layers();
+        this.layers.set(layers);
         layerLabels.setAll(layers.shortLabels());
         layerLines.setAll(CompareCharts.layerCosineLines(layers));
         worstLayer.set(layers.worst() == null ? "No per-layer numbers: " + n.layersAbsentReason()
                 : String.format(Locale.ROOT, "Worst layer: %s at %s (relative L1 %.3e, cosine %.6f)",
                 layers.shortLabels().get(layers.worst().layer()), CompareCharts.stepLabel(layers.worst().step()),
                 layers.worst().relativeL1(), layers.worst().cosine()));
+        frameLabels.setAll(CompareCharts.frameLabels(n));
         framePsnrLine.setAll(n.frames().size() > 1 ? List.of(CompareCharts.perFramePsnr(n)) : List.of());
         job.say("Done: " + n.a().requested() + " vs " + n.b().requested() + ".");
         frame.set(0);
@@ -375,5 +383,25 @@ public final class CompareViewModel {
     /** The per-frame PSNR line under the video scrubber (empty for an image). */
     public ObservableList<SvgCharts.Series> framePsnrLine() {
         return framePsnrLine;
+    }
+
+    /** The frames' labels "1".."F", the per-frame PSNR line's x axis. */
+    public ObservableList<String> frameLabels() {
+        return frameLabels;
+    }
+
+    /** Milliseconds per {@link CompareCharts#TIMING_CATEGORIES}, one series for A and one for B. */
+    public ObservableList<SvgCharts.Series> timingBars() {
+        return timingBars;
+    }
+
+    /** The shown comparison's per-layer accuracy (the heatmap's cells), or null before any. */
+    public ReadOnlyObjectProperty<LayerAccuracy> layersProperty() {
+        return layers.getReadOnlyProperty();
+    }
+
+    /** The backends the A and B pickers offer: those that run here, full precision first. */
+    public ObservableList<String> backendChoices() {
+        return backendChoices;
     }
 }

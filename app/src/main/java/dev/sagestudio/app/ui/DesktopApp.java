@@ -2,6 +2,8 @@ package dev.sagestudio.app.ui;
 
 import atlantafx.base.theme.PrimerDark;
 import atlantafx.base.theme.PrimerLight;
+import dev.sagestudio.app.bench.BenchmarkService;
+import dev.sagestudio.app.bench.MachineBenchmarkService;
 import dev.sagestudio.app.service.DeviceService;
 import dev.sagestudio.app.service.FileReveal;
 import dev.sagestudio.app.service.GenerationService;
@@ -41,7 +43,8 @@ public final class DesktopApp {
     private MainWindowController mainWindow;
 
     private DesktopApp(Stage stage, SettingsService settingsService, GenerationService generation,
-                       DeviceService deviceService, TaskExecutor tasks, FileReveal reveal) {
+                       DeviceService deviceService, BenchmarkService benchmarks, TaskExecutor tasks,
+                       FileReveal reveal) {
         this.stage = stage;
         messages = new MessagesViewModel();
         settings = new SettingsViewModel(settingsService, tasks, messages);
@@ -57,22 +60,21 @@ public final class DesktopApp {
         Executor ui = tasks::onUiThread;
         compare = new CompareViewModel(background, ui);
         sweep = new SweepViewModel(background, ui);
-        benchmark = new BenchmarkViewModel(background, ui);
+        benchmark = new BenchmarkViewModel(benchmarks, background, ui);
         settings.current().addListener((obs, old, s) -> history.useFolder(s.outputFolder()));
     }
 
     /** Builds the window on {@code stage} and shows it; call on the JavaFX application thread. */
     public static DesktopApp show(Stage stage, SettingsService settingsService, GenerationService generation,
                                   DeviceService deviceService, TaskExecutor tasks, FileReveal reveal) {
-        DesktopApp app = new DesktopApp(stage, settingsService, generation, deviceService, tasks, reveal);
+        DesktopApp app = new DesktopApp(stage, settingsService, generation, deviceService,
+                MachineBenchmarkService.here(), tasks, reveal);
         app.open();
         return app;
     }
 
     private void open() {
         Parent root = load("MainWindow.fxml");
-        mainWindow.showScreens(new CompareView(compare).node(), new SweepView(sweep).node(),
-                new BenchmarkView(benchmark).node());
         Scene scene = new Scene(root);
         scene.getStylesheets().add(resource("sagestudio.css").toExternalForm());
         applyTheme(settings.darkThemeProperty().get());
@@ -104,8 +106,13 @@ public final class DesktopApp {
     }
 
     private Parent load(String fxml) {
+        return load(fxml, this::controller);
+    }
+
+    /** Loads the view {@code fxml} (ui-resources) with controllers from {@code controllers}. */
+    static Parent load(String fxml, javafx.util.Callback<Class<?>, Object> controllers) {
         FXMLLoader loader = new FXMLLoader(resource(fxml));
-        loader.setControllerFactory(this::controller);
+        loader.setControllerFactory(controllers);
         try {
             return loader.load();
         } catch (IOException e) {
@@ -130,6 +137,12 @@ public final class DesktopApp {
             return new DeviceController(device);
         } else if (type == SettingsController.class) {
             return new SettingsController(settings);
+        } else if (type == CompareController.class) {
+            return new CompareController(compare);
+        } else if (type == SweepController.class) {
+            return new SweepController(sweep);
+        } else if (type == BenchmarkController.class) {
+            return new BenchmarkController(benchmark);
         }
         throw new IllegalArgumentException("no controller " + type.getName());
     }

@@ -45,18 +45,6 @@ public final class MainWindowController {
         this.history = history;
     }
 
-    /** Puts the compare screen (with the sweep as its second page) and the benchmark screen into their tabs. */
-    void showScreens(javafx.scene.Node compare, javafx.scene.Node sweep, javafx.scene.Node benchmark) {
-        TabPane pages = new TabPane(new Tab("A/B", compare), new Tab("Sweep", sweep));
-        pages.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
-        compareTab.setContent(pages);
-        benchmarkTab.setContent(benchmark);
-        for (Tab tab : new Tab[] {compareTab, benchmarkTab}) {
-            tab.setDisable(false);
-            tab.setTooltip(null);
-        }
-    }
-
     @FXML
     private void initialize() {
         messages.shownProperty().addListener((obs, old, message) -> showMessage(message));

@@ -1,6 +1,5 @@
 package dev.sagestudio.app.ui;
 
-import dev.sagestudio.app.bench.CpuAttentionBenchmark;
 import dev.sagestudio.app.service.ModelInfo;
 import dev.sagestudio.app.service.PipelineGenerationService;
 import dev.sagestudio.app.service.SettingsService;
@@ -198,17 +197,20 @@ public final class ScreenshotTour {
         fx(() -> {
             tabs.getSelectionModel().select(3);
             bench.modelProperty().set(image.folder());
-            bench.run(CpuAttentionBenchmark.Plan.defaults());
+            bench.run();
         });
         waitUntil(() -> bench.runningProperty().get() || bench.resultsProperty().get() != null, 10,
                 "the benchmark to start");
-        waitUntil(() -> !bench.runningProperty().get(), RUN_TIMEOUT_SECONDS, "the benchmark");
+        waitUntil(() -> !bench.runningProperty().get(), RUN_TIMEOUT_SECONDS * 2, "the benchmark");
         if (get(() -> bench.resultsProperty().get()) == null) {
             throw new IllegalStateException("the benchmark ended without results: " + get(() -> bench
                     .statusProperty().get()));
         }
         pause(700);
         capture(app, "benchmark.png");
+        fx(() -> scrollPaneHolding(app, "#bench-device").setVvalue(1));
+        pause(700);
+        capture(app, "benchmark-generations.png");
     }
 
     /** Runs one comparison of {@code model} ({@code steps} null: the model's default) and waits for its result. */
@@ -223,7 +225,7 @@ public final class ScreenshotTour {
             compare.compare();
         });
         waitUntil(() -> compare.runningProperty().get(), 10, "the comparison to start");
-        waitUntil(() -> !compare.runningProperty().get(), RUN_TIMEOUT_SECONDS, "the comparison");
+        waitUntil(() -> !compare.runningProperty().get(), RUN_TIMEOUT_SECONDS * 2, "the comparison");
         if (get(() -> compare.outcomeProperty().get()) == before) {
             throw new IllegalStateException("the comparison ended without a result: " + get(() -> compare
                     .statusProperty().get()));
@@ -232,10 +234,15 @@ public final class ScreenshotTour {
 
     /** The compare page's scroll pane (the one holding the verdict). */
     private static javafx.scene.control.ScrollPane compareScrollPane(DesktopApp app) {
+        return scrollPaneHolding(app, "#verdict");
+    }
+
+    /** The scroll pane whose content holds the node {@code selector} finds. */
+    private static javafx.scene.control.ScrollPane scrollPaneHolding(DesktopApp app, String selector) {
         return app.stage().getScene().getRoot().lookupAll(".scroll-pane").stream()
                 .map(javafx.scene.control.ScrollPane.class::cast)
-                .filter(p -> p.getContent() != null && p.getContent().lookup("#verdict") != null)
-                .findFirst().orElseThrow(() -> new IllegalStateException("no compare scroll pane"));
+                .filter(p -> p.getContent() != null && p.getContent().lookup(selector) != null)
+                .findFirst().orElseThrow(() -> new IllegalStateException("no scroll pane holds " + selector));
     }
 
     /** The window as rendered (a snapshot: deterministic, whatever the load on the machine). */

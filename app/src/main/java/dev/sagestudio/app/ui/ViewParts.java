@@ -6,21 +6,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import javafx.beans.property.ObjectProperty;
-import javafx.beans.property.StringProperty;
-import javafx.beans.value.ObservableNumberValue;
-import javafx.beans.value.ObservableStringValue;
-import javafx.geometry.Insets;
-import javafx.geometry.Pos;
 import javafx.scene.Node;
 import javafx.collections.FXCollections;
 import javafx.scene.control.Alert;
 import javafx.scene.control.ComboBox;
-import javafx.scene.control.Label;
-import javafx.scene.control.ProgressBar;
-import javafx.scene.control.TextField;
-import javafx.scene.layout.HBox;
-import javafx.scene.layout.Priority;
-import javafx.scene.layout.VBox;
 import javafx.stage.FileChooser;
 
 /** Pieces the compare, sweep and benchmark screens share. */
@@ -29,22 +18,13 @@ final class ViewParts {
     private ViewParts() {
     }
 
-    /** A prompt field bound to {@code prompt}, growing with its row. */
-    static TextField promptField(StringProperty prompt) {
-        TextField field = new TextField();
-        field.setPromptText("Prompt");
-        field.textProperty().bindBidirectional(prompt);
-        HBox.setHgrow(field, Priority.ALWAYS);
-        return field;
-    }
-
     /**
-     * An editable model picker (bundled names, or a bundle folder typed in) that sets {@code model} to the bundle's
-     * folder, or says in {@code problem} why it cannot; starts on the bundled image model when that is found. A model
-     * set on {@code model} from elsewhere is shown (by its bundled name, else its folder).
+     * Makes {@code box} an editable model picker (bundled names, or a bundle folder typed in) that sets {@code model}
+     * to the bundle's folder, or says in {@code problem} why it cannot; starts on the bundled image model when that is
+     * found. A model set on {@code model} from elsewhere is shown (by its bundled name, else its folder).
      */
-    static ComboBox<String> modelPicker(ObjectProperty<Path> model, Consumer<String> problem) {
-        ComboBox<String> box = new ComboBox<>(FXCollections.observableArrayList(BundledModels.NAMES));
+    static void bindModelPicker(ComboBox<String> box, ObjectProperty<Path> model, Consumer<String> problem) {
+        box.setItems(FXCollections.observableArrayList(BundledModels.NAMES));
         box.setEditable(true);
         box.valueProperty().addListener((o, was, now) -> {
             try {
@@ -64,7 +44,6 @@ final class ViewParts {
                 // no bundled models here: the picker starts empty and the run button says to pick one
             }
         }
-        return box;
     }
 
     private static void showModel(ComboBox<String> box, Path folder) {
@@ -87,21 +66,6 @@ final class ViewParts {
         }
     }
 
-    /** The top of a screen: its control rows, then the job's progress bar and status line. */
-    static Node header(ObservableNumberValue progress, ObservableStringValue status, Node... rows) {
-        ProgressBar bar = new ProgressBar();
-        bar.progressProperty().bind(progress);
-        bar.setPrefWidth(200);
-        Label line = new Label();
-        line.textProperty().bind(status);
-        HBox state = new HBox(8, bar, line);
-        state.setAlignment(Pos.CENTER_LEFT);
-        VBox box = new VBox(6, rows);
-        box.getChildren().add(state);
-        box.setPadding(new Insets(8));
-        return box;
-    }
-
     /** Something that reads or writes a chosen file. */
     @FunctionalInterface
     interface FileAction {
@@ -122,6 +86,21 @@ final class ViewParts {
         } catch (IOException | RuntimeException e) {
             new Alert(Alert.AlertType.ERROR, (save ? "Could not write " : "Could not read ") + file + ": "
                     + e.getMessage()).show();
+        }
+    }
+
+    /** Shows {@code node} (and gives it room) only while {@code shown} holds. */
+    static void showWhen(Node node, javafx.beans.value.ObservableBooleanValue shown) {
+        node.visibleProperty().bind(shown);
+        node.managedProperty().bind(node.visibleProperty());
+    }
+
+    /** The number typed, or null when it is not one. */
+    static Long parseLong(String text) {
+        try {
+            return Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            return null;
         }
     }
 }

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import dev.sagestudio.app.bench.BenchmarkResults;
-import dev.sagestudio.app.bench.CpuAttentionBenchmark;
+import dev.sagestudio.app.bench.TestMachines;
 import dev.sagestudio.app.compare.CompareOutcome;
 import dev.sagestudio.app.compare.CompareText;
 import dev.sagestudio.app.compare.FixedResults;
@@ -138,16 +138,16 @@ class CompareViewModelsTest {
 
     @Test
     void theBenchmarkPlotsTheSelectionWithTheH100ReferenceAndSessionsReload() throws Exception {
-        BenchmarkViewModel vm = new BenchmarkViewModel(SAME_THREAD, SAME_THREAD);
+        BenchmarkViewModel vm = new BenchmarkViewModel(TestMachines.cpuOnly(List.of()), SAME_THREAD, SAME_THREAD);
         assertNull(vm.hereProperty().get(), "nothing measured yet");
         assertTrue(vm.referenceDeviceProperty().get().startsWith("NVIDIA H100 80GB HBM3 — peak 989 TOPS FP16"));
         assertEquals(128, vm.referenceProperty().get().headDim());
-        vm.run(new CpuAttentionBenchmark.Plan(List.of("cpu-reference"), List.of(64, 128), List.of(32, 64),
-                List.of(false, true), 1, 1, 0, 1));
+        vm.modelProperty().set(null);
+        vm.run();
         assertFalse(vm.runningProperty().get());
         assertEquals(1.0, vm.progressProperty().get(), 1e-12);
         assertTrue(vm.deviceProperty().get().startsWith("CPU: ") && vm.deviceProperty().get().endsWith("peak not known"));
-        assertEquals(List.of(32, 64), vm.hereProperty().get().seqLens());
+        assertEquals(List.of(32, 64, 128), vm.hereProperty().get().seqLens());
         vm.headDimProperty().set(64);
         vm.causalProperty().set(true);
         assertEquals(64, vm.hereProperty().get().headDim());
@@ -158,17 +158,17 @@ class CompareViewModelsTest {
 
         Path file = dir.resolve("bench.json");
         vm.save(file);
-        BenchmarkViewModel other = new BenchmarkViewModel(SAME_THREAD, SAME_THREAD);
+        BenchmarkViewModel other = new BenchmarkViewModel(TestMachines.cpuOnly(List.of()), SAME_THREAD, SAME_THREAD);
         other.load(file);
         assertEquals(vm.resultsProperty().get(), other.resultsProperty().get());
-        assertEquals(BenchmarkResults.load(file).kernels().size(), 8);
+        assertEquals(24, BenchmarkResults.load(file).kernels().size());
     }
 
     @Test
     void theScreensReachTheLibrariesOnlyThroughTheAppAndTheViewModelsHoldNoSceneGraph() {
         var ui = new ClassFileImporter().withImportOption(new com.tngtech.archunit.core.importer.ImportOption
                 .DoNotIncludeTests()).importPackages("dev.sagestudio.app.ui");
-        assertTrue(ui.contain(CompareView.class) && ui.contain(CompareViewModel.class));
+        assertTrue(ui.contain(CompareController.class) && ui.contain(CompareViewModel.class));
         noClasses().should().dependOnClassesThat().resideInAnyPackage("dev.sagestudio.models..",
                 "dev.sagestudio.attention..").check(ui);
         noClasses().that().haveSimpleNameEndingWith("ViewModel").should().dependOnClassesThat()

@@ -60,6 +60,16 @@ final class Fx {
         }
     }
 
+    /** Loads the view {@code fxml} with {@code controller} as it is in the app (for the views of one model). */
+    static javafx.scene.Parent view(String fxml, Object controller) {
+        return DesktopApp.load(fxml, type -> {
+            if (!type.isInstance(controller)) {
+                throw new IllegalArgumentException(fxml + " asks for " + type.getName());
+            }
+            return controller;
+        });
+    }
+
     /** Lays {@code node} out in a scene of the given size and renders it. */
     static WritableImage snapshot(Node node, double width, double height) {
         Scene scene = node.getScene();
