@@ -26,6 +26,8 @@ public final class InPlaceKernelSteps implements AttentionSteps {
     private final long stream;
     private final TensorMemory memory;
     private final AttentionBackend hostFallback;
+    /** Run after each enqueue and counted in the call's time; null: the call's time is only the time to queue it. */
+    private final Runnable waitForKernel;
     private final Map<String, String> fallbacks = Collections.synchronizedMap(new LinkedHashMap<>());
 
     /** O in host memory: for kernels that work on host addresses. */
@@ -35,15 +37,16 @@ public final class InPlaceKernelSteps implements AttentionSteps {
 
     /** O allocated in {@code memory}, the memory the partitioned model keeps its tensors in. */
     public InPlaceKernelSteps(DeviceAttentionKernel kernel, long stream, TensorMemory memory) {
-        this(kernel, stream, memory, null);
+        this(kernel, stream, memory, null, null);
     }
 
     private InPlaceKernelSteps(DeviceAttentionKernel kernel, long stream, TensorMemory memory,
-                               AttentionBackend hostFallback) {
+                               AttentionBackend hostFallback, Runnable waitForKernel) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
         this.stream = stream;
         this.memory = Objects.requireNonNull(memory, "memory");
         this.hostFallback = hostFallback;
+        this.waitForKernel = waitForKernel;
     }
 
     /**
@@ -52,7 +55,17 @@ public final class InPlaceKernelSteps implements AttentionSteps {
      * logged and listed in {@link #fallbacks()}. Without a fallback such a shape stops the run.
      */
     public InPlaceKernelSteps withHostFallback(AttentionBackend backend) {
-        return new InPlaceKernelSteps(kernel, stream, memory, Objects.requireNonNull(backend, "backend"));
+        return new InPlaceKernelSteps(kernel, stream, memory, Objects.requireNonNull(backend, "backend"), waitForKernel);
+    }
+
+    /**
+     * The same steps, each followed by {@code waitForStream} (e.g. a stream synchronize) inside its timed span, so
+     * that a call's time is the kernel's run time rather than the time to queue it: for step timings that split a
+     * step into attention and the rest. Costs one wait per attention call.
+     */
+    public InPlaceKernelSteps waitingForEachCall(Runnable waitForStream) {
+        return new InPlaceKernelSteps(kernel, stream, memory, hostFallback,
+                Objects.requireNonNull(waitForStream, "waitForStream"));
     }
 
     @Override
@@ -87,6 +100,9 @@ public final class InPlaceKernelSteps implements AttentionSteps {
             long start = System.nanoTime();
             kernel.enqueue(shape, node.scale().orElse(shape.defaultScale()), q.address(), k.address(), v.address(),
                     out.address(), stream);
+            if (waitForKernel != null) {
+                waitForKernel.run();
+            }
             sink.accept(new HostAttentionStep.Call(node, shape, System.nanoTime() - start));
             return out;
         } catch (RuntimeException e) {

@@ -83,9 +83,21 @@ public final class DeviceOnnxPath implements AutoCloseable {
      * reference with its inputs copied across, reported in {@code attention().fallbacks()}.
      */
     public PartitionedModel partitioned(PartitionPlan plan) {
-        InPlaceKernelSteps steps = new InPlaceKernelSteps(kernel, stream.rawHandle(), memory)
-                .withHostFallback(new ReferenceAttention());
-        return new PartitionedModel(plan, steps, runtime, memory);
+        return new PartitionedModel(plan, steps(), runtime, memory);
+    }
+
+    /**
+     * As {@link #partitioned(PartitionPlan)}, but the stream is synchronized after each attention call, so the
+     * run's attention time is what the kernels took on the GPU (not the time to queue them) and its ONNX Runtime
+     * time is the segments' own: for step timings (one more wait per attention call; ONNX Runtime already
+     * waits at the end of every segment).
+     */
+    public PartitionedModel partitionedForTiming(PartitionPlan plan) {
+        return new PartitionedModel(plan, steps().waitingForEachCall(stream::synchronize), runtime, memory);
+    }
+
+    private InPlaceKernelSteps steps() {
+        return new InPlaceKernelSteps(kernel, stream.rawHandle(), memory).withHostFallback(new ReferenceAttention());
     }
 
     /** The same kernel through its host API (uploads Q, K, V; downloads O), for work outside the device path. */
