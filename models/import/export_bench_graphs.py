@@ -30,7 +30,6 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 WAN_1_3B = dict(patch_size=(1, 2, 2), num_attention_heads=12, attention_head_dim=128, in_channels=16,
                 out_channels=16, text_dim=4096, freq_dim=256, ffn_dim=8960, num_layers=30,
@@ -80,9 +79,17 @@ def attention_to_multihead(model):
     value_info (the dynamo exporter writes it). Returns how many nodes were replaced."""
     import onnx
     from onnx import helper
+    def declared_shapes(g):
+        return {v.name: [d.dim_value if d.HasField("dim_value") else None for d in v.type.tensor_type.shape.dim]
+                for v in list(g.value_info) + list(g.input) + list(g.output)}
+
+    shapes = declared_shapes(model.graph)
+    if any(n.op_type == "Attention" and n.input[0] not in shapes for n in model.graph.node):
+        inferred = onnx.shape_inference.infer_shapes(model)  # the weights' dims are in the file, not their data
+        del model.graph.value_info[:]
+        model.graph.value_info.extend(inferred.graph.value_info)
+        shapes = declared_shapes(model.graph)
     g = model.graph
-    shapes = {v.name: [d.dim_value if d.HasField("dim_value") else None for d in v.type.tensor_type.shape.dim]
-              for v in list(g.value_info) + list(g.input) + list(g.output)}
     nodes, replaced = [], 0
     for n in g.node:
         q_shape = shapes.get(n.input[0]) if n.input else None
@@ -132,16 +139,19 @@ def write_multihead_variant(path):
 
 
 def export(args):
-    import sagestudio_import as imp
+    """The dynamo exporter straight to the file (weights in `<name>.onnx.data`): the weights are fp16 already, so
+    the importer's load / fp16 storage / save pass (minutes at this size) would change nothing."""
     os.makedirs(args.out, exist_ok=True)
     wrapper = wan_model(args.layers)
     for frames in args.frames:
         start = time.time()
         print(f"{frames} frames: {latent_frames(frames)} latent frames, {tokens(frames)} tokens", flush=True)
         path = os.path.join(args.out, f"wan-{frames}f.onnx")
-        info = imp.export_component(wrapper, inputs(frames, args.text_length), ["sample", "timestep",
-                                    "encoder_hidden_states"], ["model_output"], path, dynamic_batch=False)
-        print(f"  exported in {time.time() - start:.0f} s: {info}", flush=True)
+        program = torch.onnx.export(wrapper, inputs(frames, args.text_length), None, dynamo=True, opset_version=23,
+                                    input_names=["sample", "timestep", "encoder_hidden_states"],
+                                    output_names=["model_output"])
+        program.save(path, external_data=True)
+        print(f"  exported {os.path.basename(path)} in {time.time() - start:.0f} s", flush=True)
         write_multihead_variant(path)
         open(path + ".done", "w").close()  # the runner waits for this marker
 

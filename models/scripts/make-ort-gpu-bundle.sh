@@ -69,7 +69,7 @@ if [[ -n "${KEEP_SM:-}" ]]; then
 fi
 mkdir -p "$STAGE/tests/models-classes"
 cp -r models/target/test-classes/. "$STAGE/tests/models-classes/"
-cp models/scripts/run-ort-gpu-bundle.sh "$STAGE/"
+cp models/scripts/run-ort-gpu-bundle.sh models/scripts/unpack-ort-gpu-bundle.sh "$STAGE/"
 
 echo "[ort-bundle] packing and splitting into parts of at most $PART_MB MB"
 rm -rf "$PARTS"
