@@ -65,10 +65,19 @@ case "$PHASE" in
   final)
     RESULTS=$WORK/results
     mkdir -p "$RESULTS"
-    pack() { cp "$WORK"/*.log "$RESULTS/" 2>/dev/null; tar -C "$WORK" -czf "$OUTDIR/results.tgz" results; }
+    pack() {
+      cp "$WORK"/*.log "$RESULTS/" 2>/dev/null
+      cp "$WORK"/check/check_import.json "$WORK"/check/pixart-bundle.tgz "$OUTDIR/" 2>/dev/null
+      tar -C "$WORK" -czf "$OUTDIR/results.tgz" results
+    }
     # Sets B, JAVA, CP, JVM and LD_LIBRARY_PATH.
     source "$HERE/unpack-ort-gpu-bundle.sh" || exit 1
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUTDIR/gpu.txt"
+    # Packs every 15 s too: a call stopped at its limit returns what was written until then (the first
+    # real-size run, 2026-12-06, returned nothing: it packed only after each plan item).
+    (while sleep 15; do pack; done) &
+    packer=$!
+    trap 'kill $packer 2>/dev/null; pack' EXIT
     status=0
     for item in "${@:-81:flash-fp16,sage-int8-fp16,onnxruntime}"; do
       IFS=: read -r frames backends graph <<<"$item"
@@ -82,11 +91,12 @@ case "$PHASE" in
         fi
         sleep 2; waited=$((waited + 2))
       done
-      echo "== $frames frames, ${graph:-mha} graph, $backends (waited ${waited} s for the export)"
+      echo "== $(date -u +%H:%M:%S) $frames frames, ${graph:-mha} graph, $backends (waited ${waited} s for the export)"
       name=step-${frames}f-${graph:-mha}-${backends//,/-}
       (cd "$CACHE" && "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli step-time "$model" --ep cuda \
         --backends "$backends" --warmup 1 --runs "${STEP_RUNS:-3}" --json "$RESULTS/$name.json") 2>&1 | tee "$RESULTS/$name.txt" \
-        | grep -v -E '^\s*(ONNX Runtime segment|attention step)' | cut -c1-400
+        | grep --line-buffered -v -E '^\s*(ONNX Runtime segment|attention step|[A-Z][a-z]{2} [0-9]{2}, [0-9]{4} |WARNING: \[onnxruntime\] ScatterND)' \
+        | cut -c1-400
       [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
       pack
     done
@@ -98,7 +108,6 @@ case "$PHASE" in
     fi
     echo "== importer check (CPU, started in the first call):"
     tail -n 12 "$WORK/check-import.log" | cut -c1-300
-    cp "$WORK"/check/check_import.json "$WORK"/check/pixart-bundle.tgz "$OUTDIR/" 2>/dev/null
     pack
     exit $status
     ;;

@@ -128,6 +128,7 @@ public final class StepTimeCommand implements Callable<Integer> {
 
         List<Row> rows = new ArrayList<>();
         Map<String, HostArray> firstOutputs = null;
+        boolean jsonFailed = false;
         for (String name : names) {
             if (!name.equals(BackendCatalog.ONNX_RUNTIME)) {
                 plan.noAttentionWarning(name).ifPresent(err::println);
@@ -158,24 +159,33 @@ public final class StepTimeCommand implements Callable<Integer> {
             }
             out.flush();
             err.flush();
-        }
-        printTable(out, rows, names.get(0));
-        if (json != null) {
-            try {
-                Map<String, Object> document = new LinkedHashMap<>();
-                document.put("model", model.toString());
-                document.put("inputs", inputs.entrySet().stream().collect(
-                        LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue().describe()), Map::putAll));
-                document.put("warmup", warmup);
-                document.put("runs", runs);
-                document.put("rows", rows);
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), document);
-            } catch (IOException e) {
-                err.println("step-time: cannot write " + json + ": " + e.getMessage());
-                return 1;
+            // After each backend: a run stopped from outside keeps what was measured.
+            if (json != null && !writeJson(rows, inputs, err)) {
+                jsonFailed = true;
             }
         }
+        printTable(out, rows, names.get(0));
+        if (jsonFailed) {
+            return 1;
+        }
         return rows.stream().anyMatch(r -> r.error() != null) ? 1 : 0;
+    }
+
+    private boolean writeJson(List<Row> rows, Map<String, HostArray> inputs, PrintWriter err) {
+        try {
+            Map<String, Object> document = new LinkedHashMap<>();
+            document.put("model", model.toString());
+            document.put("inputs", inputs.entrySet().stream().collect(
+                    LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue().describe()), Map::putAll));
+            document.put("warmup", warmup);
+            document.put("runs", runs);
+            document.put("rows", rows);
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), document);
+            return true;
+        } catch (IOException e) {
+            err.println("step-time: cannot write " + json + ": " + e.getMessage());
+            return false;
+        }
     }
 
     private Timed time(String name, BackendDescriptor backend, boolean cuda, OnnxModel onnx, PartitionPlan plan,
@@ -215,13 +225,24 @@ public final class StepTimeCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * The warm-up calls, then the measured ones. Each call's time goes to stderr as it ends (the first call also
+     * creates the sessions), so a run stopped from outside still shows how far it got.
+     */
     private List<RunResult> repeat(Function<Map<String, HostArray>, RunResult> call, Map<String, HostArray> inputs) {
-        for (int i = 0; i < warmup; i++) {
-            call.apply(inputs);
-        }
+        PrintWriter err = spec.commandLine().getErr();
         List<RunResult> results = new ArrayList<>();
-        for (int i = 0; i < runs; i++) {
-            results.add(call.apply(inputs));
+        for (int i = 0; i < warmup + runs; i++) {
+            long start = System.nanoTime();
+            RunResult result = call.apply(inputs);
+            boolean measured = i >= warmup;
+            err.printf(Locale.ROOT, "  %s call %d: %.1f ms%s%n", measured ? "measured" : "warm-up",
+                    measured ? i - warmup + 1 : i + 1, (System.nanoTime() - start) / 1e6,
+                    i == 0 ? " (sessions created on first use)" : "");
+            err.flush();
+            if (measured) {
+                results.add(result);
+            }
         }
         return results;
     }
