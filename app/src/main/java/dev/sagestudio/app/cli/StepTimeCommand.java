@@ -15,6 +15,7 @@ import dev.sagestudio.models.runtime.OutputComparison;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.RandomInputs;
 import dev.sagestudio.models.runtime.RunResult;
+import dev.sagestudio.models.runtime.SwitchableAttentionSteps;
 import dev.sagestudio.models.runtime.WholeModel;
 import dev.sagestudio.models.runtime.device.DeviceMemoryPeak;
 import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
@@ -72,13 +73,15 @@ public final class StepTimeCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "N", description = "Unmeasured calls first (default: ${DEFAULT-VALUE}).")
     int warmup = 1;
 
-    @Option(names = "--runs", paramLabel = "N", description = "Measured calls; the median is reported (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--runs", paramLabel = "N",
+            description = "Measured calls; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs = 3;
 
     @Option(names = "--seed", description = "Seed of the generated inputs (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
-    @Option(names = "--threads", description = "ONNX Runtime intra-op threads, 0 for its default (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads",
+            description = "ONNX Runtime intra-op threads, 0 for its default (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(names = "--dim", paramLabel = "NAME=VALUE",
@@ -129,39 +132,41 @@ public final class StepTimeCommand implements Callable<Integer> {
         List<Row> rows = new ArrayList<>();
         Map<String, HostArray> firstOutputs = null;
         boolean jsonFailed = false;
-        for (String name : names) {
-            if (!name.equals(BackendCatalog.ONNX_RUNTIME)) {
-                plan.noAttentionWarning(name).ifPresent(err::println);
-            }
-            Instant started = Instant.now();
-            try {
-                Timed timed = time(name, catalog.require(name), cuda, onnx, plan, inputs);
-                Map<String, HostArray> outputs = timed.runs().get(timed.runs().size() - 1).outputs();
-                Double cosine = null;
-                Double relL1 = null;
-                if (firstOutputs == null) {
-                    firstOutputs = outputs;
-                } else {
-                    for (AccuracyMetrics m : OutputComparison.compare(firstOutputs, outputs).values()) {
-                        cosine = cosine == null ? m.cosineSimilarity() : Math.min(cosine, m.cosineSimilarity());
-                        relL1 = relL1 == null ? m.relativeL1() : Math.max(relL1, m.relativeL1());
-                    }
+        try (SharedDeviceSessions shared = new SharedDeviceSessions()) {
+            for (String name : names) {
+                if (!name.equals(BackendCatalog.ONNX_RUNTIME)) {
+                    plan.noAttentionWarning(name).ifPresent(err::println);
                 }
-                Row row = row(name, timed, cosine, relL1);
-                rows.add(row);
-                out.printf(Locale.ROOT, "%s: median %.1f ms over %d call(s) (%.0f s with loading)%n", name, row.stepMs(),
-                        runs, Duration.between(started, Instant.now()).toMillis() / 1e3);
-            } catch (RuntimeException e) {
-                String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
-                err.println("step-time " + name + ": " + reason);
-                rows.add(new Row(name, null, null, null, null, null, null, null, null, List.of(), null, null, null,
-                        reason));
-            }
-            out.flush();
-            err.flush();
-            // After each backend: a run stopped from outside keeps what was measured.
-            if (json != null && !writeJson(rows, inputs, err)) {
-                jsonFailed = true;
+                Instant started = Instant.now();
+                try {
+                    Timed timed = time(name, catalog.require(name), cuda, onnx, plan, inputs, shared);
+                    Map<String, HostArray> outputs = timed.runs().get(timed.runs().size() - 1).outputs();
+                    Double cosine = null;
+                    Double relL1 = null;
+                    if (firstOutputs == null) {
+                        firstOutputs = outputs;
+                    } else {
+                        for (AccuracyMetrics m : OutputComparison.compare(firstOutputs, outputs).values()) {
+                            cosine = cosine == null ? m.cosineSimilarity() : Math.min(cosine, m.cosineSimilarity());
+                            relL1 = relL1 == null ? m.relativeL1() : Math.max(relL1, m.relativeL1());
+                        }
+                    }
+                    Row row = row(name, timed, cosine, relL1);
+                    rows.add(row);
+                    out.printf(Locale.ROOT, "%s: median %.1f ms over %d call(s) (%.0f s with loading)%n", name,
+                            row.stepMs(), runs, Duration.between(started, Instant.now()).toMillis() / 1e3);
+                } catch (RuntimeException e) {
+                    String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+                    err.println("step-time " + name + ": " + reason);
+                    rows.add(new Row(name, null, null, null, null, null, null, null, null, List.of(), null, null, null,
+                            reason));
+                }
+                out.flush();
+                err.flush();
+                // After each backend: a run stopped from outside keeps what was measured.
+                if (json != null && !writeJson(rows, inputs, err)) {
+                    jsonFailed = true;
+                }
             }
         }
         printTable(out, rows, names.get(0));
@@ -189,8 +194,9 @@ public final class StepTimeCommand implements Callable<Integer> {
     }
 
     private Timed time(String name, BackendDescriptor backend, boolean cuda, OnnxModel onnx, PartitionPlan plan,
-                       Map<String, HostArray> inputs) {
+                       Map<String, HostArray> inputs, SharedDeviceSessions shared) {
         if (backend.runsInOnnxRuntime()) {
+            shared.close(); // ONNX Runtime alone gets the device to itself
             if (!cuda) {
                 try (OrtRuntime runtime = OrtRuntime.cpu(threads); WholeModel whole = WholeModel.open(onnx, runtime)) {
                     return new Timed(repeat(whole::run, inputs), null, List.of(), runtime.provider().toString());
@@ -215,13 +221,47 @@ public final class StepTimeCommand implements Callable<Integer> {
                         runtime.provider().toString());
             }
         }
-        try (DeviceMemoryPeak memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
-             DeviceOnnxPath device = DeviceOnnxPath.open(0, name, threads);
-             PartitionedModel partitioned = device.partitionedForTiming(plan)) {
-            spec.commandLine().getErr().println("device path: " + device.describe());
-            List<RunResult> results = repeat(partitioned::run, inputs);
-            return new Timed(results, memory.peakAboveStart(), partitioned.attention().fallbacks(),
-                    device.runtime().provider().toString());
+        PartitionedModel partitioned = shared.use(backend, plan, spec.commandLine().getErr());
+        List<RunResult> results = repeat(partitioned::run, inputs);
+        return new Timed(results, shared.memory.peakAboveStart(), partitioned.attention().fallbacks(),
+                shared.device.runtime().provider().toString());
+    }
+
+    /**
+     * One device path and one set of ONNX Runtime sessions for every GPU backend of the run, the kernel switched
+     * between them: a model at real size takes about a minute to open. Its memory peak is counted from before the
+     * sessions opened, over every backend run on them so far.
+     */
+    private final class SharedDeviceSessions implements AutoCloseable {
+        DeviceMemoryPeak memory;
+        DeviceOnnxPath device;
+        SwitchableAttentionSteps steps;
+        PartitionedModel partitioned;
+
+        PartitionedModel use(BackendDescriptor backend, PartitionPlan plan, PrintWriter err) {
+            if (partitioned == null) {
+                try {
+                    memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
+                    device = DeviceOnnxPath.open(0, backend, threads);
+                    err.println("device path: " + device.describe());
+                    steps = new SwitchableAttentionSteps(device.timingSteps(backend));
+                    partitioned = device.partitioned(plan, steps);
+                } catch (RuntimeException e) {
+                    close();
+                    throw e;
+                }
+            }
+            steps.use(device.timingSteps(backend));
+            return partitioned;
+        }
+
+        @Override
+        public void close() {
+            try (DeviceMemoryPeak m = memory; DeviceOnnxPath d = device; PartitionedModel p = partitioned) {
+                partitioned = null;
+                device = null;
+                memory = null;
+            }
         }
     }
 
@@ -255,7 +295,8 @@ public final class StepTimeCommand implements Callable<Integer> {
         return new Row(name, timed.provider(), step,
                 r.stream().mapToLong(RunResult::totalNanos).min().orElseThrow() / 1e6,
                 r.stream().mapToLong(RunResult::totalNanos).max().orElseThrow() / 1e6,
-                whole ? null : RunOnnxCommand.median(r, RunResult::ortNanos), attention, whole ? null : attention / step,
+                whole ? null : RunOnnxCommand.median(r, RunResult::ortNanos), attention,
+                whole ? null : attention / step,
                 whole ? null : r.get(r.size() - 1).attentionCalls().size(), timed.fallbacks(),
                 timed.peakDeviceBytes(), cosine, relL1, null);
     }
@@ -264,8 +305,8 @@ public final class StepTimeCommand implements Callable<Integer> {
         out.println();
         out.printf(Locale.ROOT, "%-18s %11s %11s %11s %11s %7s %10s %12s %12s%n", "backend", "step ms", "ORT ms",
                 "attn ms", "attn share", "calls", "peak GiB", "cos vs 1st", "speed-up");
-        Double reference = rows.stream().filter(r -> r.backend().equals(first) && r.error() == null).map(Row::stepMs).findFirst()
-                .orElse(null);
+        Double reference = rows.stream().filter(r -> r.backend().equals(first) && r.error() == null)
+                .map(Row::stepMs).findFirst().orElse(null);
         for (Row r : rows) {
             if (r.error() != null) {
                 out.printf(Locale.ROOT, "%-18s failed: %s%n", r.backend(), r.error());
@@ -275,7 +316,8 @@ public final class StepTimeCommand implements Callable<Integer> {
                     format(r.ortMs(), "%.2f"), format(r.attentionMs(), "%.2f"),
                     r.attentionShare() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.attentionShare()),
                     r.attentionCalls() == null ? "-" : r.attentionCalls().toString(),
-                    r.peakDeviceBytes() == null ? "-" : String.format(Locale.ROOT, "%.2f", r.peakDeviceBytes() / (double) (1L << 30)),
+                    r.peakDeviceBytes() == null ? "-"
+                            : String.format(Locale.ROOT, "%.2f", r.peakDeviceBytes() / (double) (1L << 30)),
                     format(r.cosineVsFirst(), "%.6f"),
                     reference == null ? "-" : String.format(Locale.ROOT, "%.2fx", reference / r.stepMs()));
             r.fallbacks().forEach(f -> out.println("    fallback: " + f));

@@ -8,6 +8,7 @@ import dev.sagestudio.attention.gpu.GpuAttentionBackend;
 import dev.sagestudio.attention.gpu.GpuBackends;
 import dev.sagestudio.attention.gpu.GpuUnavailableException;
 import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.runtime.AttentionSteps;
 import dev.sagestudio.models.runtime.InPlaceKernelSteps;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OrtRuntimeException;
@@ -86,14 +87,22 @@ public final class DeviceOnnxPath implements AutoCloseable {
         return new PartitionedModel(plan, steps(), runtime, memory);
     }
 
+    /** {@code plan} on the device with the given attention steps (e.g. {@link #timingSteps} behind a switch). */
+    public PartitionedModel partitioned(PartitionPlan plan, AttentionSteps steps) {
+        return new PartitionedModel(plan, steps, runtime, memory);
+    }
+
     /**
-     * As {@link #partitioned(PartitionPlan)}, but the stream is synchronized after each attention call, so the
-     * run's attention time is what the kernels took on the GPU (not the time to queue them) and its ONNX Runtime
-     * time is the segments' own: for step timings (one more wait per attention call; ONNX Runtime already
-     * waits at the end of every segment).
+     * Steps with the GPU kernel of {@code backend} (any GPU backend, not only the one this path was opened for) on this
+     * path's stream and memory, the stream synchronized after each attention call: a run's attention time is what the
+     * kernels took on the GPU (not the time to queue them) and its ONNX Runtime time is the segments' own. For step
+     * timings; costs one wait per attention call (ONNX Runtime already waits at the end of every segment).
      */
-    public PartitionedModel partitionedForTiming(PartitionPlan plan) {
-        return new PartitionedModel(plan, steps().waitingForEachCall(stream::synchronize), runtime, memory);
+    public InPlaceKernelSteps timingSteps(BackendDescriptor backend) {
+        GpuAttentionBackend.Variant v = backend.gpuVariant().orElseThrow(() -> new IllegalArgumentException(
+                "'" + backend.name() + "' is not a GPU attention backend"));
+        return new InPlaceKernelSteps(new GpuDeviceKernel(gpu.backend(v)), stream.rawHandle(), memory)
+                .withHostFallback(new ReferenceAttention()).waitingForEachCall(stream::synchronize);
     }
 
     private InPlaceKernelSteps steps() {
