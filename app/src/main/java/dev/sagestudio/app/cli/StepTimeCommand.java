@@ -88,6 +88,11 @@ public final class StepTimeCommand implements Callable<Integer> {
             description = "Value of a symbolic input dimension when inputs are generated (repeatable; others are 1).")
     Map<String, Long> dims = new LinkedHashMap<>();
 
+    @Option(names = "--shrink-arenas", description = "ONNX Runtime hands memory its arenas hold for no live tensor"
+            + " back after every run (each segment is a session with its own arena, which otherwise keeps the most that"
+            + " segment ever needed): less memory, more allocations per step.")
+    boolean shrinkArenas;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
     Path json;
 
@@ -198,12 +203,13 @@ public final class StepTimeCommand implements Callable<Integer> {
         if (backend.runsInOnnxRuntime()) {
             shared.close(); // ONNX Runtime alone gets the device to itself
             if (!cuda) {
-                try (OrtRuntime runtime = OrtRuntime.cpu(threads); WholeModel whole = WholeModel.open(onnx, runtime)) {
+                try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
+                     WholeModel whole = WholeModel.open(onnx, runtime)) {
                     return new Timed(repeat(whole::run, inputs), null, List.of(), runtime.provider().toString());
                 }
             }
             try (DeviceMemoryPeak memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
-                 OrtRuntime runtime = OrtRuntime.cudaOrCpu(0, threads)) {
+                 OrtRuntime runtime = configured(OrtRuntime.cudaOrCpu(0, threads))) {
                 if (runtime.provider() != ExecutionProvider.CUDA) {
                     throw new IllegalStateException("ONNX Runtime's CUDA EP cannot start: "
                             + runtime.fallbackReason().orElse("(no reason given)"));
@@ -215,7 +221,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             }
         }
         if (!cuda) {
-            try (OrtRuntime runtime = OrtRuntime.cpu(threads);
+            try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
                  PartitionedModel partitioned = new PartitionedModel(plan, backend.createCpu(), runtime)) {
                 return new Timed(repeat(partitioned::run, inputs), null, partitioned.attention().fallbacks(),
                         runtime.provider().toString());
@@ -243,6 +249,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                 try {
                     memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
                     device = DeviceOnnxPath.open(0, backend, threads);
+                    configured(device.runtime());
                     err.println("device path: " + device.describe());
                     steps = new SwitchableAttentionSteps(device.timingSteps(backend));
                     partitioned = device.partitioned(plan, steps);
@@ -263,6 +270,10 @@ public final class StepTimeCommand implements Callable<Integer> {
                 memory = null;
             }
         }
+    }
+
+    private OrtRuntime configured(OrtRuntime runtime) {
+        return shrinkArenas ? runtime.shrinkArenasAfterEachRun() : runtime;
     }
 
     /**

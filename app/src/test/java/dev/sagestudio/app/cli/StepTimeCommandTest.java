@@ -62,6 +62,16 @@ class StepTimeCommandTest {
     }
 
     @Test
+    void arenasShrunkAfterEachRunComputeTheSame() throws Exception {
+        Path json = dir.resolve("shrunk.json");
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends",
+                "onnxruntime,cpu-reference", "--runs", "2", "--shrink-arenas", "--json", json.toString());
+        assertEquals(0, o.status(), o.err() + o.out());
+        JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
+        assertTrue(rows.get(1).get("cosineVsFirst").asDouble() > 0.99999, rows.toString());
+    }
+
+    @Test
     void aGpuKernelWithoutTheDevicePathIsAUsageError() {
         Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends", "flash-fp16");
         assertEquals(2, o.status(), o.out());
