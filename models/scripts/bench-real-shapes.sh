@@ -18,7 +18,8 @@
 #                                                          runs step-time; PLAN items are FRAMES:BACKENDS[:GRAPH],
 #                                                          GRAPH mha (default) or attention; then PyTorch's time;
 #                                                          then the importer check's results
-# STEP_RUNS: measured calls per backend (default 3); TORCH_TIMING="33 81": PyTorch's own step time last.
+# STEP_RUNS: measured calls per backend (default 3); STEP_FLAGS: more step-time options (e.g.
+# --shrink-arenas); TORCH_TIMING="33 81": PyTorch's own step time last.
 # Results go to $OUT as they are made (results.tgz: step-time JSON and logs; gpu.txt; check_import.json and
 # pixart-bundle.tgz), so a call stopped at its limit still returns what was done.
 set -uo pipefail
@@ -94,7 +95,7 @@ case "$PHASE" in
       echo "== $(date -u +%H:%M:%S) $frames frames, ${graph:-mha} graph, $backends (waited ${waited} s for the export)"
       name=step-${frames}f-${graph:-mha}-${backends//,/-}
       (cd "$CACHE" && "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli step-time "$model" --ep cuda \
-        --backends "$backends" --warmup 1 --runs "${STEP_RUNS:-3}" --json "$RESULTS/$name.json") 2>&1 | tee "$RESULTS/$name.txt" \
+        --backends "$backends" --warmup 1 --runs "${STEP_RUNS:-3}" ${STEP_FLAGS:-} --json "$RESULTS/$name.json") 2>&1 | tee "$RESULTS/$name.txt" \
         | grep --line-buffered -v -E '^\s*(ONNX Runtime segment|attention step|[A-Z][a-z]{2} [0-9]{2}, [0-9]{4} |WARNING: \[onnxruntime\] ScatterND)' \
         | cut -c1-400
       [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
