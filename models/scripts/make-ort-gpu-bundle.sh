@@ -71,7 +71,8 @@ mkdir -p "$STAGE/tests/models-classes"
 cp -r models/target/test-classes/. "$STAGE/tests/models-classes/"
 cp models/scripts/run-ort-gpu-bundle.sh models/scripts/unpack-ort-gpu-bundle.sh "$STAGE/"
 
-echo "[ort-bundle] packing and splitting into parts of at most $PART_MB MB"
+echo "[ort-bundle] packing and splitting into $([[ -n "${PART_COUNT:-}" ]] && echo "$PART_COUNT equal parts" \
+  || echo "parts of at most $PART_MB MB")"
 rm -rf "$PARTS"
 mkdir -p "$PARTS/all"
 tar -C "$(dirname "$STAGE")" -cf - "$(basename "$STAGE")" | xz -T0 -6 >"$PARTS/all/bundle.tar.xz"
