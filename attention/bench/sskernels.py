@@ -3,32 +3,13 @@ primary context, and launches every kernel exactly as attention/src/main/cuda/AB
 this file doubles as an executable check of the ABI. Block sizes, shared memory and the layout of
 each kernel's one parameter struct come from the build manifest next to the fatbin
 (sagestudio_kernels.json): this file packs the structs by field name at the manifest's offsets."""
-import ctypes
-import json
 import math
-import os
-import struct
 
 import torch
 
+from ssdriver import Module, cdiv, pack  # noqa: F401  (cdiv, pack: part of this module's interface)
+
 LOG2E = 1.4426950408889634
-_cuda = ctypes.CDLL("libcuda.so.1")
-_cuda.cuLaunchKernel.argtypes = [ctypes.c_void_p] + [ctypes.c_uint] * 7 + [ctypes.c_void_p,
-                                                                            ctypes.POINTER(ctypes.c_void_p),
-                                                                            ctypes.c_void_p]
-_cuda.cuModuleGetFunction.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p, ctypes.c_char_p]
-_cuda.cuFuncSetAttribute.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-_cuda.cuModuleLoadData.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p]
-_cuda.cuFuncGetAttribute.argtypes = [ctypes.POINTER(ctypes.c_int), ctypes.c_int, ctypes.c_void_p]
-
-
-def check(rc, what):
-    if rc != 0:
-        name = ctypes.c_char_p()
-        _cuda.cuGetErrorName(rc, ctypes.byref(name))
-        raise RuntimeError(f"{what} failed: {name.value.decode() if name.value else rc}")
-
-
 SMS = torch.cuda.get_device_properties(0).multi_processor_count if torch.cuda.is_available() else 0
 SM90 = "sage-int8-fp16-sm90"  # same preprocessing and numerics as sage-int8-fp16, wgmma kernel
 SM90_FP8 = "sage-int8-fp8-sm90"  # same preprocessing as sage-int8-fp8, wgmma kernel with FP8 P·V
@@ -41,57 +22,17 @@ def P(t):
     return 0 if t is None else (t if isinstance(t, int) else t.data_ptr())
 
 
-FORMATS = {"ptr": "Q", "i32": "i", "i64": "q", "f32": "f"}
+class Kernels(Module):
+    """The kernels in torch's primary context; launches go to torch's current stream."""
 
-
-def pack(layout, values):
-    """The bytes of one parameter struct: every field of the manifest's layout, by name, at its offset."""
-    names = [f["name"] for f in layout["fields"]]
-    missing, unknown = set(names) - set(values), set(values) - set(names)
-    if missing or unknown:
-        raise ValueError(f"struct fields missing {sorted(missing)}, unknown {sorted(unknown)}")
-    buf = bytearray(layout["size"])
-    for f in layout["fields"]:
-        struct.pack_into("<" + FORMATS[f["type"]], buf, f["offset"], values[f["name"]])
-    return bytes(buf)
-
-
-def cdiv(a, b):
-    return (a + b - 1) // b
-
-
-class Kernels:
     def __init__(self, path, manifest=None):
         """path: the fatbin (or a cubin); manifest: its sagestudio_kernels.json (default: next to it)."""
         torch.zeros(1, device="cuda")  # makes torch's primary context current on this thread
-        manifest = manifest or os.path.join(os.path.dirname(path), "sagestudio_kernels.json")
-        meta = json.load(open(manifest))
-        self.structs = meta["structs"]
-        self.entries = {e["name"]: e for e in meta["entries"]}
-        self._data = ctypes.create_string_buffer(open(path, "rb").read())
-        self.mod = ctypes.c_void_p()
-        check(_cuda.cuModuleLoadData(ctypes.byref(self.mod), self._data), "cuModuleLoadData")
-        self.fns = {}
-
-    def fn(self, name):
-        if name not in self.fns:
-            f = ctypes.c_void_p()
-            check(_cuda.cuModuleGetFunction(ctypes.byref(f), self.mod, name.encode()), f"cuModuleGetFunction({name})")
-            smem = self.entries[name]["dynamic_smem"]
-            if smem > 48 * 1024:
-                check(_cuda.cuFuncSetAttribute(f, 8, smem), f"cuFuncSetAttribute({name})")
-            self.fns[name] = (f, smem)
-        return self.fns[name]
+        super().__init__(path, manifest)
 
     def launch(self, name, grid, values):
         """Launches entry `name` with the manifest's block and shared memory; values: its struct's fields."""
-        f, smem = self.fn(name)
-        entry = self.entries[name]
-        blob = ctypes.create_string_buffer(pack(self.structs[entry["params"]], values))
-        ptrs = (ctypes.c_void_p * 1)(ctypes.cast(blob, ctypes.c_void_p))
-        stream = torch.cuda.current_stream().cuda_stream
-        check(_cuda.cuLaunchKernel(f, grid[0], grid[1], grid[2], entry["block"], 1, 1, smem, ctypes.c_void_p(stream),
-                                   ptrs, None), f"cuLaunchKernel({name})")
+        super().launch(name, grid, values, torch.cuda.current_stream().cuda_stream)
 
 
 def view(t, prefix=""):

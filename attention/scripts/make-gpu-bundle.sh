@@ -56,7 +56,9 @@ echo "[bundle] jlink: minimal Java runtime"
 JLINK=${JAVA_HOME:+$JAVA_HOME/bin/}jlink
 command -v "$JLINK" >/dev/null || JLINK=/usr/lib/jvm/java-17-openjdk-amd64/bin/jlink
 # JLINK_MODULES: callers bundling more than the attention module (models/scripts/make-ort-gpu-bundle.sh) add modules.
-"$JLINK" --add-modules "${JLINK_MODULES:-java.base,java.logging,jdk.unsupported}" --compress=2 --strip-debug --no-man-pages \
+# java.desktop: picocli reflects over every app subcommand when the CLI starts (gpu-info, gpu-bench), and
+# some of them have java.awt.image types in their signatures (without it: NoClassDefFoundError RenderedImage).
+"$JLINK" --add-modules "${JLINK_MODULES:-java.base,java.logging,jdk.unsupported,java.desktop}" --compress=2 --strip-debug --no-man-pages \
   --no-header-files --output "$OUT/jre"
 
 cat >"$OUT/run-gpu.sh" <<'RUN'

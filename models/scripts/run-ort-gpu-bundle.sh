@@ -2,8 +2,8 @@
 # On the GPU machine, from the repository root, in the LAST of the device calls listed by
 # models/scripts/make-ort-gpu-bundle.sh: moves the last part next to the earlier ones in
 # /root/cache/ort, checks every part against SHA256SUMS, unpacks the bundle and runs
-#   1. DevicePathGpuTest, PipelineDevicePathGpuTest and DevicePathSoakGpuTest (gpu-required: a missing GPU, kernel build or CUDA EP
-#      fails instead of skipping),
+#   1. DevicePathGpuTest, PipelineDevicePathGpuTest, DevicePathSoakGpuTest and DevicePathFaultGpuTest
+#      (gpu-required: a missing GPU, kernel build or CUDA EP fails instead of skipping),
 #   2. run-onnx --ep cuda on the bundled t2i denoiser with flash-fp16 and sage-int8-fp16, and on its text
 #      encoder (head dim 32, which our kernels lack: the reported host fallback) with flash-fp16,
 #   3. the CLI's generate (sage-int8-fp16) and compare (flash-fp16 vs sage-int8-fp16) on the device path,
@@ -28,6 +28,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$RESULTS/
   --select-class dev.sagestudio.models.pipeline.PipelineDevicePathGpuTest \
   --select-class dev.sagestudio.models.pipeline.GpuPipelineTest \
   --select-class dev.sagestudio.models.pipeline.DevicePathSoakGpuTest \
+  --select-class dev.sagestudio.models.pipeline.DevicePathFaultGpuTest \
   --details=tree --disable-banner >"$RESULTS/device-path-tests.txt" 2>&1
 tests=$?
 

@@ -62,6 +62,9 @@ std::vector<Entry> entries() {
   e.push_back({"sage_int8_fp16_sm90_d128", "SageParams", Sm90SageTraits<128, kPvF16F32>::BLOCK, Sm90SageTraits<128, kPvF16F32>::SMEM, 90});
   e.push_back({"sage_int8_fp8_sm90_d64", "SageParams", Sm90SageTraits<64, kPvFp8>::BLOCK, Sm90SageTraits<64, kPvFp8>::SMEM, 90});
   e.push_back({"sage_int8_fp8_sm90_d128", "SageParams", Sm90SageTraits<128, kPvFp8>::BLOCK, Sm90SageTraits<128, kPvFp8>::SMEM, 90});
+  for (const char* dt : {"f32", "f16", "bf16"}) {
+    e.push_back({std::string("check_finite_") + dt, "FiniteCheckParams", FiniteCheckTraits::THREADS, 0, 80});
+  }
   return e;
 }
 
@@ -95,6 +98,10 @@ int main() {
                 SS_FIELD(SageParams, v_sb, "i64"), SS_FIELD(SageParams, v_sh, "i64"), SS_FIELD(SageParams, v_sn, "i64"),
                 SS_FIELD(SageParams, o_sb, "i64"), SS_FIELD(SageParams, o_sh, "i64"), SS_FIELD(SageParams, o_sn, "i64"),
                 SS_FIELD(SageParams, causal, "i32"), SS_FIELD(SageParams, out_dtype, "i32")},
+               false);
+  print_struct("FiniteCheckParams", sizeof(ss::FiniteCheckParams), alignof(ss::FiniteCheckParams),
+               {SS_FIELD(FiniteCheckParams, x, "ptr"), SS_FIELD(FiniteCheckParams, result, "ptr"),
+                SS_FIELD(FiniteCheckParams, n, "i64")},
                true);
   std::printf("  },\n  \"entries\": [\n");
   const std::vector<Entry> all = entries();

@@ -56,4 +56,12 @@ struct SageParams {
   int causal, out_dtype;
 };
 
+// check_finite_*: counts NaN/Inf in x[0..n) (contiguous, the entry's dtype) into the 16-byte slot
+// at result (finite_check.cuh says what the two words hold).
+struct FiniteCheckParams {
+  const void* x;
+  unsigned long long* result;
+  long long n;
+};
+
 }  // namespace ss

@@ -3,11 +3,11 @@
 // softmax_scale·log2 e), exp2 online softmax in fp32, then P·V with P from registers (the QK
 // accumulator layout is the A-fragment layout, no shuffles) in one of two modes (traits PV):
 //   kPvF16F32  FP16 P, FP16 V read N-major, wgmma m64nDk16, fp32 accumulation   (sage_int8_fp16_sm90)
-//   kPvFp8     P·448 in e4m3, per-channel e4m3 V^T read K-major (pre_quant_v_fp8's token order
+//   kPvFp8     P·448 in e4m3 (the 448 folded into the exp2), per-channel e4m3 V^T read K-major (pre_quant_v_fp8's token order
 //              matches the register layout of P), wgmma m64nDk32 e4m3; two-level accumulation: each
 //              128-key block accumulates in its own registers (the tensor core keeps ~22 bits while
 //              accumulating FP8 products), then is added to the fp32 output accumulator; V scale
-//              and 1/448 in the epilogue                                        (sage_int8_fp8_sm90)
+//              in the epilogue (the row sums carry the 448)                     (sage_int8_fp8_sm90)
 // Same inputs as the mma.sync entries (ABI.md §3); block 384, any grid (the CTAs walk the tiles).
 //
 // The kernel is split as FlashAttention-3 splits its Hopper kernel:
@@ -41,11 +41,59 @@ __device__ __forceinline__ void named_bar_arrive(int id, int threads) {
   asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
-// int32 -> fp32 without I2F: conversions issue at the MUFU-class rate (16/clk/SM on sm_90), so one
-// I2F per score costs as much issue time as its exp2. Exact for |x| < 2^22: x is added to the
-// mantissa of 1.5·2^23 (ulp 1), and an INT8 dot product is at most 127²·128 = 2 064 512.
-__device__ __forceinline__ float small_int_to_float(int x) {
-  return __int_as_float(x + 0x4B400000) - 12582912.f;
+// int32 -> fp32 without I2F (conversions issue at the MUFU-class rate, 16/clk/SM on sm_90, as the
+// exp2 does): the int is added to the mantissa of kScoreBias = 1.5·2^23 (ulp 1), so the float reads
+// kScoreBias + x, exactly for |x| < 2^22 (an INT8 dot product is at most 127²·128 = 2 064 512). The
+// bias is never subtracted score by score: sm90_online_softmax folds it into the bias of its FFMA.
+constexpr float kScoreBias = 12582912.f;
+constexpr float kLog2Fp8Max = 8.807354922057604f;  // log2(448)
+__device__ __forceinline__ float biased_score(int x) { return __int_as_float(x + 0x4B400000); }
+
+// The online softmax of softmax.cuh on biased scores (see biased_score) and with P scaled by
+// 2^log2_pmul (FP8: P·448, the e4m3 range the P·V reads it in; FP16: 1), one FFMA + EX2 per score:
+//   p = 2^(x·scale - ref + log2_pmul) = 2^(f·scale - (kScoreBias·scale + ref - log2_pmul)),
+// where f = kScoreBias + x. The FFMA forms f·scale exactly and rounds once; the bias term's own
+// rounding is an ulp of kScoreBias·scale (≈ 2^-17 relative for logits of ±20), far below P's
+// rounding to fp16 / e4m3. The row sums l add p as it is (FP8: 448·P; the epilogue divides by l, so
+// the 448 cancels). Masked scores are -inf; 128-key blocks: n8 tiles [0, NT/2) use scale_lo, the
+// rest scale_hi. Returns whether any row of the warp changed its max.
+template <int NT>
+__device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float scale_lo, float scale_hi,
+                                                    float log2_pmul, float (&m)[1][2], float (&l)[1][2],
+                                                    float (&alpha)[1][2]) {
+  bool changed = false;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    float mx_lo = -INFINITY, mx_hi = -INFINITY;
+#pragma unroll
+    for (int nj = 0; nj < NT; ++nj) {
+      const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
+      if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
+      else mx_hi = fmaxf(mx_hi, v);
+    }
+    // The max as a log2-domain score (the subtraction is exact; -inf stays -inf).
+    float mx = fmaxf((mx_lo - kScoreBias) * scale_lo, (mx_hi - kScoreBias) * scale_hi);
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+    mx = fmaxf(m[0][h], mx);
+    const float ref = (mx == -INFINITY) ? 0.f : mx;  // nothing visible yet: no (-inf) - (-inf)
+    alpha[0][h] = (m[0][h] == -INFINITY) ? 0.f : fast_exp2(m[0][h] - ref);
+    changed |= (mx != m[0][h]);
+    m[0][h] = mx;
+    const float c_lo = fmaf(kScoreBias, scale_lo, ref - log2_pmul), c_hi = fmaf(kScoreBias, scale_hi, ref - log2_pmul);
+    float sum = 0.f;
+#pragma unroll
+    for (int nj = 0; nj < NT; ++nj) {
+      const float scale = nj < NT / 2 ? scale_lo : scale_hi, c = nj < NT / 2 ? c_lo : c_hi;
+      const float p0 = fast_exp2(fmaf(s[0][nj][2 * h], scale, -c));
+      const float p1 = fast_exp2(fmaf(s[0][nj][2 * h + 1], scale, -c));
+      s[0][nj][2 * h] = p0;
+      s[0][nj][2 * h + 1] = p1;
+      sum += p0 + p1;
+    }
+    l[0][h] = l[0][h] * alpha[0][h] + sum;  // per-thread partial; quad-reduced at the end
+  }
+  return __any_sync(0xffffffffu, changed);
 }
 
 // setmaxnreg moves registers from the producer warpgroup to the two compute warpgroups. The sum
@@ -200,13 +248,17 @@ struct Sm90Consumer {
   float acc[1][DT][4];
   float pv[1][FP8 ? DT : 1][4];  // FP8: the pending block's P·V (first accumulation level)
   float m[1][2], l[1][2];
+  // The running max's change at the last softmax (alpha = 2^(m_old - m_new) per row, changed = any row
+  // of the warp moved): applied to the output before the next P·V is issued (carry_over).
+  float alpha[1][2];
+  bool changed;
   uint32_t pa[BN / PV_K][4];  // P of the block whose P·V is pending
 
   // Per tile: where the tile's Q, scales and rows are.
   uint64_t desc_q;
   const float* ksb;
   float qscale;
-  int wrow0, nks;
+  int wrow0;
 
   __device__ __forceinline__ Sm90Consumer(const Sm90Smem<D, PV>& smem, int tid)
       : sm(smem), wg(tid >> 7), warp((tid >> 5) & 3), lane(tid & 31) {}
@@ -218,8 +270,7 @@ struct Sm90Consumer {
   __device__ __forceinline__ void pass_turn() const { named_bar_arrive(2 - wg, Tr::THREADS); }
 
   __device__ __forceinline__ void begin_tile(const SageParams& p, const Sm90Tile& T, int NqP, int qbuf) {
-    nks = cdiv(p.Nk, 64);
-    ksb = p.ks + ((long long)T.b * p.Hkv + T.hk) * nks;
+    ksb = p.ks + ((long long)T.b * p.Hkv + T.hk) * cdiv(p.Nk, 64);
     qscale = p.qs[((long long)T.b * p.Hq + T.h) * (NqP / 32) + T.qblk * 4 + wg * 2 + (warp >> 1)];
     wrow0 = T.qblk * Tr::BM + wg * Tr::WM + warp * 16;
     desc_q = wgmma_desc(sm.q(qbuf) + wg * Tr::WM * D, 16, 8 * D, QK_SWIZZLE);
@@ -229,6 +280,12 @@ struct Sm90Consumer {
       for (int e = 0; e < 4; ++e) acc[0][dj][e] = 0.f;
     m[0][0] = m[0][1] = -INFINITY;
     l[0][0] = l[0][1] = 0.f;
+    if constexpr (FP8) {  // the first carry_over of the tile folds this in: no P·V before block 0
+#pragma unroll
+      for (int dj = 0; dj < DT; ++dj)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) pv[0][dj][e] = 0.f;
+    }
   }
 
   __device__ __forceinline__ void pin_pv_operands() {
@@ -256,6 +313,22 @@ struct Sm90Consumer {
     }
   }
 
+  // Before the P·V of block j-1 is issued (no P·V is in flight then): FP8 folds the landed P·V of
+  // block j-2 into the fp32 accumulator (the second level), scaled to block j-1's running max (the
+  // accumulator itself was rescaled right after that softmax); FP16 rescales the accumulator, which
+  // the P·V of block j-1 then adds to. As in FlashAttention-3, only the packing of P follows the
+  // wait for the P·V.
+  __device__ __forceinline__ void carry_over() {
+    if constexpr (FP8) {
+#pragma unroll
+      for (int dj = 0; dj < DT; ++dj)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[0][dj][e] = fmaf(pv[0][dj][e], alpha[0][e >> 1], acc[0][dj][e]);
+    } else if (changed) {
+      rescale_o<1, DT>(acc, alpha);
+    }
+  }
+
   // FP8: the landed P·V of a block joins the fp32 accumulator (the second level).
   __device__ __forceinline__ void fold_pv() {
     if constexpr (FP8) {
@@ -276,7 +349,7 @@ struct Sm90Consumer {
     // K scales of the two 64-key halves, loaded early (their latency hides under the waits below);
     // a half past NkP holds only masked keys (any positive scale).
     const float ks_lo = ksb[2 * j];
-    const float ks_hi = 2 * j + 1 < nks ? ksb[2 * j + 1] : ks_lo;
+    const float ks_hi = 2 * j + 1 < cdiv(Nk, 64) ? ksb[2 * j + 1] : ks_lo;
     mbar_wait(sm.full_bar(st), (fj / STAGES) & 1);
     fence_proxy_async_smem();
 
@@ -291,6 +364,8 @@ struct Sm90Consumer {
     }
     wgmma_commit();
     if constexpr (!FIRST) {
+      carry_over();  // runs under QK(j)
+      wgmma_fence();
       issue_pv((fj - 1) % STAGES);
       wgmma_commit();
       pass_turn();
@@ -306,19 +381,25 @@ struct Sm90Consumer {
 #pragma unroll
     for (int nj = 0; nj < NT; ++nj)
 #pragma unroll
-      for (int e = 0; e < 4; ++e) s[0][nj][e] = small_int_to_float(si[nj][e]);
+      for (int e = 0; e < 4; ++e) s[0][nj][e] = biased_score(si[nj][e]);
     const int n0 = j * BN;
     if (n0 + BN > Nk || (CAUSAL && n0 + BN - 1 > wrow0)) mask_scores<1, NT, CAUSAL>(s, wrow0, n0, Nk, lane);
 
-    float alpha[1][2];
-    const bool changed = online_softmax<1, NT>(s, qscale * ks_lo, qscale * ks_hi, m, l, alpha);
+    changed = sm90_online_softmax<NT>(s, qscale * ks_lo, qscale * ks_hi, FP8 ? kLog2Fp8Max : 0.f, m, l, alpha);
+    // A branch between the softmax and the wait below: when the two share a basic block, ptxas
+    // hoists the wait above the whole softmax (seen in v10's SASS: WARPGROUP.DEPBAR before the first
+    // MUFU.EX2), which serializes P·V(j-1) and softmax(j). FP8: the accumulator is not under the P·V,
+    // so it moves to the new max here. FP16 (the accumulator is under the P·V) has nothing to do in
+    // it; a zero-length nanosleep keeps the branch from being optimized away.
+    if (changed) {
+      if constexpr (FP8) rescale_o<1, DT>(acc, alpha);
+      else __nanosleep(0);
+    }
     if constexpr (!FIRST) {
-      wgmma_wait<0>();  // PV(j-1) has landed in acc (FP8: in pv)
+      wgmma_wait<0>();  // PV(j-1) has landed in acc (FP8: in pv); its A operand pa is free again
       pin_pv_operands();
       mbar_arrive(sm.empty_bar((fj - 1) % STAGES));  // this thread is done with block j-1
-      fold_pv();
     }
-    if (changed) rescale_o<1, DT>(acc, alpha);
     pack_p(s);
   }
 
@@ -329,14 +410,10 @@ struct Sm90Consumer {
 #pragma unroll
       for (int kb = 0; kb < BN / 32; ++kb) {
         const int n = 4 * kb;
-        pa[kb][0] = pack_e4m3x4(s[0][n][0] * kFp8Max, s[0][n][1] * kFp8Max, s[0][n + 1][0] * kFp8Max,
-                                s[0][n + 1][1] * kFp8Max);
-        pa[kb][1] = pack_e4m3x4(s[0][n][2] * kFp8Max, s[0][n][3] * kFp8Max, s[0][n + 1][2] * kFp8Max,
-                                s[0][n + 1][3] * kFp8Max);
-        pa[kb][2] = pack_e4m3x4(s[0][n + 2][0] * kFp8Max, s[0][n + 2][1] * kFp8Max, s[0][n + 3][0] * kFp8Max,
-                                s[0][n + 3][1] * kFp8Max);
-        pa[kb][3] = pack_e4m3x4(s[0][n + 2][2] * kFp8Max, s[0][n + 2][3] * kFp8Max, s[0][n + 3][2] * kFp8Max,
-                                s[0][n + 3][3] * kFp8Max);
+        pa[kb][0] = pack_e4m3x4(s[0][n][0], s[0][n][1], s[0][n + 1][0], s[0][n + 1][1]);
+        pa[kb][1] = pack_e4m3x4(s[0][n][2], s[0][n][3], s[0][n + 1][2], s[0][n + 1][3]);
+        pa[kb][2] = pack_e4m3x4(s[0][n + 2][0], s[0][n + 2][1], s[0][n + 3][0], s[0][n + 3][1]);
+        pa[kb][3] = pack_e4m3x4(s[0][n + 2][2], s[0][n + 2][3], s[0][n + 3][2], s[0][n + 3][3]);
       }
     } else {
 #pragma unroll
@@ -350,10 +427,11 @@ struct Sm90Consumer {
   }
 
   // After the tile's last key block: its pending P·V (warpgroup 1 hands the turn back only if there
-  // is a next tile), then O / l written (FP8: times vs[d] / 448).
+  // is a next tile), then O / l written (FP8: times vs[d]; l sums 448·P, which cancels P's 448).
   __device__ __forceinline__ void epilogue(const SageParams& p, const Sm90Tile& T, int last_fj, bool more) {
     pin_pv_operands();
     wait_turn();
+    carry_over();
     wgmma_fence();
     issue_pv(last_fj % STAGES);
     wgmma_commit();
@@ -365,7 +443,7 @@ struct Sm90Consumer {
     const long long obase = T.b * p.o_sb + T.h * p.o_sh;
     if constexpr (FP8) {
       store_output<1, DT>(acc, l, p.o, obase, p.o_sn, wrow0, p.Nq, lane, p.vs + ((long long)T.b * p.Hkv + T.hk) * D,
-                          kFp8Max, p.out_dtype);
+                          1.f, p.out_dtype);
     } else {
       store_output<1, DT>(acc, l, p.o, obase, p.o_sn, wrow0, p.Nq, lane, nullptr, 1.f, p.out_dtype);
     }

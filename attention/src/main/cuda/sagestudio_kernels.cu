@@ -8,6 +8,7 @@
 #include "flash_fwd_sm80.cuh"
 #include "sage_int8_sm80.cuh"
 #include "sage_int8_sm90.cuh"
+#include "finite_check.cuh"
 
 using ss::View;
 
@@ -130,3 +131,9 @@ SS_SAGE_SM90_ENTRY(sage_int8_fp16_sm90, ss::kPvF16F32, 64)
 SS_SAGE_SM90_ENTRY(sage_int8_fp16_sm90, ss::kPvF16F32, 128)
 SS_SAGE_SM90_ENTRY(sage_int8_fp8_sm90, ss::kPvFp8, 64)
 SS_SAGE_SM90_ENTRY(sage_int8_fp8_sm90, ss::kPvFp8, 128)
+
+// ---------------------------------------------------------------- non-finite check (fidelity guard)
+// check_finite_<dt>: NaN/Inf count and first index of a contiguous array into one result slot.
+SS_ENTRY(ss::FiniteCheckTraits::THREADS, check_finite_f32, FiniteCheckParams) { ss::finite_check<ss::FloatBits<uint32_t>, uint32_t>(p); }
+SS_ENTRY(ss::FiniteCheckTraits::THREADS, check_finite_f16, FiniteCheckParams) { ss::finite_check<ss::FloatBits<uint16_t>, uint16_t>(p); }
+SS_ENTRY(ss::FiniteCheckTraits::THREADS, check_finite_bf16, FiniteCheckParams) { ss::finite_check<ss::Bf16Bits, uint16_t>(p); }

@@ -15,6 +15,12 @@ struct PreTraits {
   static constexpr int THREADS = 256, QUANT_THREADS = 128;
 };
 
+// The non-finite check (finite_check.cuh): grid-stride with 16-byte loads; the host launches at most
+// two blocks per multiprocessor (DeviceFiniteCheck.blocks).
+struct FiniteCheckTraits {
+  static constexpr int THREADS = 256;
+};
+
 enum PvMode : int { kPvF16F32 = 0, kPvF16F16 = 1, kPvFp8 = 2 };
 
 struct TileShape {

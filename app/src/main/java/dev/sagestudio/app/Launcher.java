@@ -1,6 +1,7 @@
 package dev.sagestudio.app;
 
 import dev.sagestudio.app.cli.SageStudioCli;
+import dev.sagestudio.app.service.IdleHeap;
 import dev.sagestudio.app.service.NativeCache;
 import dev.sagestudio.app.ui.SageStudioApp;
 import java.util.Locale;
@@ -21,6 +22,7 @@ public final class Launcher {
     }
 
     public static void main(String[] args) {
+        IdleHeap.returnWhenIdle(); // a long session must not keep a burst's heap (docs/RELIABILITY.md)
         if (args.length > 0) {
             SageStudioCli.main(args);
             return;

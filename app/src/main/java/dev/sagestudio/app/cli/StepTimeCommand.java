@@ -99,10 +99,12 @@ public final class StepTimeCommand implements Callable<Integer> {
     /** One backend's figures; times in milliseconds, memory in bytes (null where not measured). */
     public record Row(String backend, String provider, Double stepMs, Double minMs, Double maxMs, Double ortMs,
                       Double attentionMs, Double attentionShare, Integer attentionCalls, List<String> fallbacks,
-                      Long peakDeviceBytes, Double cosineVsFirst, Double relL1VsFirst, String error) {
+                      List<String> nonFinite, Long peakDeviceBytes, Double cosineVsFirst, Double relL1VsFirst,
+                      String error) {
     }
 
-    private record Timed(List<RunResult> runs, Long peakDeviceBytes, List<String> fallbacks, String provider) {
+    private record Timed(List<RunResult> runs, Long peakDeviceBytes, List<String> fallbacks, List<String> nonFinite,
+                         String provider) {
     }
 
     @Override
@@ -163,8 +165,8 @@ public final class StepTimeCommand implements Callable<Integer> {
                 } catch (RuntimeException e) {
                     String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
                     err.println("step-time " + name + ": " + reason);
-                    rows.add(new Row(name, null, null, null, null, null, null, null, null, List.of(), null, null, null,
-                            reason));
+                    rows.add(new Row(name, null, null, null, null, null, null, null, null, List.of(), List.of(), null,
+                            null, null, reason));
                 }
                 out.flush();
                 err.flush();
@@ -205,7 +207,8 @@ public final class StepTimeCommand implements Callable<Integer> {
             if (!cuda) {
                 try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
                      WholeModel whole = WholeModel.open(onnx, runtime)) {
-                    return new Timed(repeat(whole::run, inputs), null, List.of(), runtime.provider().toString());
+                    return new Timed(repeat(whole::run, inputs), null, List.of(), List.of(),
+                            runtime.provider().toString());
                 }
             }
             try (DeviceMemoryPeak memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
@@ -216,20 +219,22 @@ public final class StepTimeCommand implements Callable<Integer> {
                 }
                 try (WholeModel whole = WholeModel.open(onnx, runtime)) {
                     List<RunResult> results = repeat(whole::run, inputs);
-                    return new Timed(results, memory.peakAboveStart(), List.of(), runtime.provider().toString());
+                    return new Timed(results, memory.peakAboveStart(), List.of(), List.of(),
+                            runtime.provider().toString());
                 }
             }
         }
         if (!cuda) {
             try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
                  PartitionedModel partitioned = new PartitionedModel(plan, backend.createCpu(), runtime)) {
-                return new Timed(repeat(partitioned::run, inputs), null, partitioned.attention().fallbacks(),
+                return new Timed(repeat(partitioned::run, inputs), null, partitioned.attention().fallbacks(), List.of(),
                         runtime.provider().toString());
             }
         }
         PartitionedModel partitioned = shared.use(backend, plan, spec.commandLine().getErr());
         List<RunResult> results = repeat(partitioned::run, inputs);
         return new Timed(results, shared.memory.peakAboveStart(), partitioned.attention().fallbacks(),
+                List.copyOf(shared.nonFinite),
                 shared.device.runtime().provider().toString());
     }
 
@@ -243,6 +248,8 @@ public final class StepTimeCommand implements Callable<Integer> {
         DeviceOnnxPath device;
         SwitchableAttentionSteps steps;
         PartitionedModel partitioned;
+        /** Attention outputs with NaN/Inf in the current backend's runs (a re-run at full precision costs time). */
+        final List<String> nonFinite = new ArrayList<>();
 
         PartitionedModel use(BackendDescriptor backend, PartitionPlan plan, PrintWriter err) {
             if (partitioned == null) {
@@ -251,14 +258,18 @@ public final class StepTimeCommand implements Callable<Integer> {
                     device = DeviceOnnxPath.open(0, backend, threads);
                     configured(device.runtime());
                     err.println("device path: " + device.describe());
-                    steps = new SwitchableAttentionSteps(device.timingSteps(backend));
+                    steps = new SwitchableAttentionSteps(device.timingSteps(plan, backend));
                     partitioned = device.partitioned(plan, steps);
+                    partitioned.onNonFinite((bad, reRunWith, stillBad) -> nonFinite.add(bad.node() + " ("
+                            + bad.backend() + ", " + bad.count() + " values)" + reRunWith.map(k -> ": re-run with " + k
+                            + (stillBad.isPresent() ? ", still not finite" : ", finite")).orElse("")));
                 } catch (RuntimeException e) {
                     close();
                     throw e;
                 }
             }
-            steps.use(device.timingSteps(backend));
+            steps.use(device.timingSteps(plan, backend));
+            nonFinite.clear();
             return partitioned;
         }
 
@@ -308,7 +319,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                 r.stream().mapToLong(RunResult::totalNanos).max().orElseThrow() / 1e6,
                 whole ? null : RunOnnxCommand.median(r, RunResult::ortNanos), attention,
                 whole ? null : attention / step,
-                whole ? null : r.get(r.size() - 1).attentionCalls().size(), timed.fallbacks(),
+                whole ? null : r.get(r.size() - 1).attentionCalls().size(), timed.fallbacks(), timed.nonFinite(),
                 timed.peakDeviceBytes(), cosine, relL1, null);
     }
 
@@ -332,6 +343,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                     format(r.cosineVsFirst(), "%.6f"),
                     reference == null ? "-" : String.format(Locale.ROOT, "%.2fx", reference / r.stepMs()));
             r.fallbacks().forEach(f -> out.println("    fallback: " + f));
+            r.nonFinite().forEach(f -> out.println("    not finite (the run was repeated where a kernel could): " + f));
         }
         out.println("speed-up: the first backend's step time divided by this one's; attention share: attention's part"
                 + " of the step");

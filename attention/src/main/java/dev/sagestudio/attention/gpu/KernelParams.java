@@ -107,7 +107,11 @@ public final class KernelParams {
             Type.I64, "v_sb", Type.I64, "v_sh", Type.I64, "v_sn", Type.I64, "o_sb", Type.I64, "o_sh", Type.I64, "o_sn",
             Type.I32, "causal", Type.I32, "out_dtype");
 
-    static final List<Layout> LAYOUTS = List.of(PRE, FLASH, SAGE);
+    /** {@code check_finite_*}: NaN/Inf count and first index of {@code n} contiguous elements into one slot. */
+    static final Layout FINITE_CHECK = new Layout("FiniteCheckParams",
+            Type.PTR, "x", Type.PTR, "result", Type.I64, "n");
+
+    static final List<Layout> LAYOUTS = List.of(PRE, FLASH, SAGE, FINITE_CHECK);
 
     /** The bytes of one struct being filled; {@link #bytes()} refuses while a field is unset. */
     static final class Packed {
@@ -190,7 +194,7 @@ public final class KernelParams {
         }
     }
 
-    // ------------------------------------------------------------------ the three families
+    // ------------------------------------------------------------------ the kernel families
 
     /** {@code PreParams} for a {@code pre_*} entry reading the view {@code in}. */
     static Packed pre(DeviceTensor in, DeviceBuffer inAux, DeviceBuffer out, DeviceBuffer outScale, float mul,
@@ -231,6 +235,11 @@ public final class KernelParams {
         }
         strides(p, "o", o);
         return p.i32("causal", causal ? 1 : 0).i32("out_dtype", outDtype);
+    }
+
+    /** {@code FiniteCheckParams}: {@code elements} values at device address {@code x}, result slot at {@code slot}. */
+    static Packed finiteCheck(long x, long slot, long elements) {
+        return FINITE_CHECK.pack().address("x", x).address("result", slot).i64("n", elements);
     }
 
     private static void strides(Packed p, String tensor, DeviceTensor t) {

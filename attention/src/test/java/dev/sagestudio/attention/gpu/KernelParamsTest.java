@@ -68,6 +68,8 @@ class KernelParamsTest {
         assertEquals(136, KernelParams.SAGE.size());
         assertEquals(56, offsetOf(KernelParams.FLASH, "q_sb"));
         assertEquals(80, KernelParams.PRE.size());
+        assertEquals(16, offsetOf(KernelParams.FINITE_CHECK, "n"));
+        assertEquals(24, KernelParams.FINITE_CHECK.size());
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.sagestudio.attention.AttentionRequest;
 import dev.sagestudio.attention.ForwardingAttentionBackend;
 import dev.sagestudio.attention.cpu.ReferenceAttention;
 import dev.sagestudio.attention.tensor.HostTensor;
+import dev.sagestudio.models.runtime.NonFiniteOutput;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,8 +21,9 @@ import java.util.function.Supplier;
  * at that node; that fallback is reported in {@link #fallbacks()}, never silent. {@link #requireFinite} fails the
  * generation if its output still holds non-finite values.
  *
- * <p>On the zero-copy device path attention outputs stay on the GPU and are not checked here (only the sample,
- * which comes down every step or at the end of the loop); see docs/RELIABILITY.md.
+ * <p>On the zero-copy device path attention outputs stay on the GPU: a reduction on the device checks each one, the
+ * runner re-runs a quantized kernel's bad node with the full-precision kernel there, and {@link #onDevice} records
+ * the finding in the same form as the host path's; see docs/RELIABILITY.md.
  */
 public final class FidelityGuard {
 
@@ -74,6 +76,45 @@ public final class FidelityGuard {
         }
     }
 
+    /**
+     * A non-finite attention output found on the device path, in the current step: with {@code reRunWith} the node
+     * was computed again by that full-precision kernel ({@code stillBad}: its output there, if not finite either),
+     * reported as a fallback; without, it is this generation's first bad value if none came before.
+     */
+    public void onDevice(NonFiniteOutput bad, Optional<String> reRunWith, Optional<NonFiniteOutput> stillBad) {
+        String where = where(bad.node(), bad.backend(), bad.firstIndex(), bad.firstValue());
+        if (reRunWith.isEmpty()) {
+            remember(where);
+            return;
+        }
+        fallback(where, reRunWith.get(), stillBad.map(s -> fullPrecisionWhere(s.node(), s.backend(), s.firstIndex(),
+                s.firstValue())));
+    }
+
+    /** "step N, NODE, backend B, output index I: VALUE" for the current step. */
+    private String where(String node, String backend, long index, String value) {
+        return String.format(Locale.ROOT, "step %d, %s, backend %s, output index %d: %s", step + 1, node, backend,
+                index, value);
+    }
+
+    private String fullPrecisionWhere(String node, String backend, long index, String value) {
+        return String.format(Locale.ROOT, "step %d, %s, backend %s (full precision), output index %d: %s", step + 1,
+                node, backend, index, value);
+    }
+
+    /** Reports that the node at {@code where} was re-run with {@code with}; {@code stillBad}: where that failed too. */
+    private void fallback(String where, String with, Optional<String> stillBad) {
+        fallbacks.add("FALLBACK: " + where + "; that node was re-run with " + with
+                + (stillBad.isEmpty() ? ", which gave finite values" : ", which is also non-finite"));
+        stillBad.ifPresent(this::remember);
+    }
+
+    private void remember(String where) {
+        if (firstBad == null) {
+            firstBad = where;
+        }
+    }
+
     /** The attention nodes that were re-run with the full-precision backend in this generation, as messages. */
     public List<String> fallbacks() {
         return List.copyOf(fallbacks);
@@ -115,8 +156,7 @@ public final class FidelityGuard {
             if (i < 0) {
                 return out;
             }
-            String where = String.format(Locale.ROOT, "step %d, %s, backend %s, output index %d: %s",
-                    step + 1, node, delegate.name(), i, NonFinite.describe(values[i]));
+            String where = where(node, delegate.name(), i, NonFinite.describe(values[i]));
             if (delegate.name().equals(fullPrecision.name())) {
                 remember(where);
                 return out;
@@ -124,24 +164,14 @@ public final class FidelityGuard {
             HostTensor redo = fullPrecision.compute(request);
             float[] again = redo.toArray();
             int j = NonFinite.firstIndex(again);
-            fallbacks.add("FALLBACK: " + where + "; that node was re-run with " + fullPrecision.name()
-                    + (j < 0 ? ", which gave finite values" : ", which is also non-finite"));
-            if (j >= 0) {
-                remember(String.format(Locale.ROOT, "step %d, %s, backend %s (full precision), output"
-                        + " index %d: %s", step + 1, node, fullPrecision.name(), j, NonFinite.describe(again[j])));
-            }
+            fallback(where, fullPrecision.name(), j < 0 ? Optional.empty()
+                    : Optional.of(fullPrecisionWhere(node, fullPrecision.name(), j, NonFinite.describe(again[j]))));
             return redo;
         }
 
         private String node(int index) {
             List<String> names = nodeNames.get();
             return names.isEmpty() ? "attention call #" + index : names.get(index % names.size());
-        }
-
-        private void remember(String where) {
-            if (firstBad == null) {
-                firstBad = where;
-            }
         }
     }
 }

@@ -65,12 +65,15 @@ interface DenoisingLoop extends AutoCloseable {
         }
     }
 
-    /** Watches a host loop step by step; the device loop keeps the sample on the GPU and calls neither method. */
+    /** Watches the loop step by step (the fidelity guard). */
     interface StepWatch {
-        /** Step {@code step} (0-based) is about to run. */
+        /** Step {@code step} (0-based) is about to run; every loop says so. */
         void beforeStep(int step);
 
-        /** {@code sample} is the sample after step {@code step}; it must not be changed. */
+        /**
+         * {@code sample} is the sample after step {@code step}; it must not be changed. Only a loop that has the
+         * sample on the host calls this (the device loop keeps it on the GPU until the end).
+         */
         void afterStep(int step, float[] sample);
     }
 

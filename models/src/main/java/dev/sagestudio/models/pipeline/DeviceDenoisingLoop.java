@@ -112,6 +112,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
             for (int i = 0; i < steps; i++) {
                 cancel.throwIfCancelled(i, steps);
                 listener.beforeStep(i, steps);
+                c.watch().beforeStep(i); // the step a non-finite attention output found on the device belongs to
                 long t0 = System.nanoTime();
                 List<OrtTensor> stepTensors = new ArrayList<>();
                 float[] rowTimesteps = new float[batch];

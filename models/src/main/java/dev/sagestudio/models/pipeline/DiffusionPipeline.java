@@ -6,7 +6,9 @@ import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.fidelity.FidelityGuard;
 import dev.sagestudio.models.noise.SeededNoise;
 import dev.sagestudio.models.onnx.AttentionNode;
+import dev.sagestudio.models.onnx.PartitionPlan;
 import dev.sagestudio.models.runtime.OrtRuntime;
+import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.scheduler.Scheduler;
 import dev.sagestudio.models.scheduler.SchedulerConfig;
 import dev.sagestudio.models.tokenizer.PromptTokenizer;
@@ -17,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Text-to-image and text-to-video generation from a {@link ModelBundle}: tokenizer and text encoder
@@ -72,6 +75,24 @@ public final class DiffusionPipeline implements AutoCloseable {
     /** As {@link #open(ModelBundle, AttentionChoice, OrtRuntime)}, with the denoiser's attention wrapped (capture). */
     static DiffusionPipeline open(ModelBundle bundle, AttentionChoice attention, OrtRuntime runtime,
                                   AttentionBackend denoiserAttention) throws IOException {
+        // a wrapped backend (capture) needs the host path, where every attention output passes through Java
+        Function<PartitionPlan, PartitionedModel> onDevice = attention.device().isPresent()
+                && denoiserAttention == attention.backend() ? attention.device().get()::partitioned : null;
+        return open(bundle, attention, runtime, denoiserAttention, onDevice);
+    }
+
+    /**
+     * As {@link #open(ModelBundle, AttentionChoice, OrtRuntime)}, with the denoiser's plan run by {@code onDevice}
+     * (the device path's runner: tests give one over host memory posing as the device).
+     */
+    static DiffusionPipeline openOnDevice(ModelBundle bundle, AttentionChoice attention, OrtRuntime runtime,
+                                          Function<PartitionPlan, PartitionedModel> onDevice) throws IOException {
+        return open(bundle, attention, runtime, attention.backend(), Objects.requireNonNull(onDevice, "onDevice"));
+    }
+
+    private static DiffusionPipeline open(ModelBundle bundle, AttentionChoice attention, OrtRuntime runtime,
+                                          AttentionBackend denoiserAttention,
+                                          Function<PartitionPlan, PartitionedModel> onDevice) throws IOException {
         Objects.requireNonNull(bundle, "bundle");
         Objects.requireNonNull(attention, "attention");
         Objects.requireNonNull(runtime, "runtime");
@@ -100,8 +121,10 @@ public final class DiffusionPipeline implements AutoCloseable {
             if (attention.isOnnxRuntime()) {
                 den = GraphComponent.whole("denoiser", bundle.denoiserFile(), runtime, "--backend "
                         + AttentionChoice.ONNX_RUNTIME + " chosen");
-            } else if (attention.device().isPresent() && denoiserAttention == attention.backend()) {
-                den = GraphComponent.onDevice("denoiser", bundle.denoiserFile(), attention.device().get());
+            } else if (onDevice != null) {
+                den = GraphComponent.onDevice("denoiser", bundle.denoiserFile(), onDevice);
+                // attention outputs are checked on the device; bad ones come here, with the step the loop set
+                den.partitionedModel().orElseThrow().onNonFinite(fidelity::onDevice);
             } else {
                 // Host path; also a device-path choice whose attention is wrapped (activation capture).
                 den = GraphComponent.partitioned("denoiser", bundle.denoiserFile(),
@@ -263,7 +286,7 @@ public final class DiffusionPipeline implements AutoCloseable {
                         fidelity.checkSample(sample, step, attentionName);
                     }
                 }));
-        // a loop that kept the sample on the GPU is checked once, at the end
+        // a loop that kept the sample on the GPU is checked once, at the end (its attention outputs on the device)
         fidelity.checkSample(outcome.sample(), settings.steps() - 1, attentionName);
         notes.addAll(outcome.notes());
         // 5. decode

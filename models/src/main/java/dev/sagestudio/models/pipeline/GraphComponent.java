@@ -53,10 +53,14 @@ final class GraphComponent implements AutoCloseable {
         return new GraphComponent(role, plan, new PartitionedModel(plan, steps, runtime), null, null);
     }
 
-    /** The graph cut at its attention nodes on the zero-copy device path (CUDA EP segments, our kernels in place). */
-    static GraphComponent onDevice(String role, Path file, DeviceOnnxPath device) {
+    /**
+     * The graph cut at its attention nodes on a device path: {@code device} runs the plan ({@link
+     * DeviceOnnxPath#partitioned}: CUDA EP segments, our kernels in place).
+     */
+    static GraphComponent onDevice(String role, Path file, java.util.function.Function<PartitionPlan,
+            PartitionedModel> device) {
         PartitionPlan plan = GraphPartitioner.partition(OnnxModel.load(file));
-        return new GraphComponent(role, plan, device.partitioned(plan), null, null);
+        return new GraphComponent(role, plan, device.apply(plan), null, null);
     }
 
     /** The graph whole in one ONNX Runtime session, its attention included; {@code why} is said in reports. */

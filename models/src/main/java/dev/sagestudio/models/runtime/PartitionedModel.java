@@ -32,6 +32,26 @@ public final class PartitionedModel implements AutoCloseable {
     private final Map<Integer, Map<List<Integer>, OrtSessionRunner>> sessions = new HashMap<>();
     /** For each step, the tensors that are read for the last time there. */
     private final List<Set<String>> lastReads = new ArrayList<>();
+    private NonFiniteListener nonFiniteListener = NonFiniteListener.NONE;
+    /** A run stopped part-way: the output check may hold counts of its calls, to be dropped before the next. */
+    private boolean checkMayHoldStaleCounts;
+
+    /**
+     * Told of every attention output that held NaN or Inf where the attention steps check their outputs themselves
+     * (the device path; {@link AttentionSteps#takeNonFinite()}), after the run has done what it could about it.
+     */
+    public interface NonFiniteListener {
+        NonFiniteListener NONE = (bad, reRunWith, stillBad) -> { };
+
+        /**
+         * @param bad       the output as first computed
+         * @param reRunWith the full-precision kernel that computed the node again, or empty if it was not re-run
+         *                  ({@code bad} came from the full-precision kernel, or there is none)
+         * @param stillBad  the re-run's output at that node, if it was not finite either
+         */
+        void nonFinite(NonFiniteOutput bad, java.util.Optional<String> reRunWith,
+                       java.util.Optional<NonFiniteOutput> stillBad);
+    }
 
     /** Attention steps computed by a host backend. */
     public PartitionedModel(PartitionPlan plan, AttentionBackend backend, OrtRuntime runtime) {
@@ -78,6 +98,11 @@ public final class PartitionedModel implements AutoCloseable {
         return attention;
     }
 
+    /** Where non-finite attention outputs found by the attention steps are reported (replaces the previous one). */
+    public void onNonFinite(NonFiniteListener listener) {
+        this.nonFiniteListener = Objects.requireNonNull(listener, "listener");
+    }
+
     /** Runs the model on {@code inputs} (every graph input, by name). */
     public RunResult run(Map<String, HostArray> inputs) {
         requireInputs(inputs.keySet());
@@ -89,7 +114,7 @@ public final class PartitionedModel implements AutoCloseable {
                 uploaded.put(name, memory.upload(inputs.get(name)));
                 transfers.upload(inputs.get(name).bytes().length);
             }
-            Resident run = execute(uploaded, transfers, start);
+            Resident run = executeChecked(uploaded, transfers, start);
             try {
                 Map<String, HostArray> outputs = new LinkedHashMap<>();
                 for (Map.Entry<String, OrtTensor> output : run.outputs().entrySet()) {
@@ -125,7 +150,7 @@ public final class PartitionedModel implements AutoCloseable {
      */
     public Resident runResident(Map<String, OrtTensor> inputs) {
         requireInputs(inputs.keySet());
-        return execute(inputs, new Transfers(), System.nanoTime());
+        return executeChecked(inputs, new Transfers(), System.nanoTime());
     }
 
     private void requireInputs(Set<String> given) {
@@ -133,6 +158,60 @@ public final class PartitionedModel implements AutoCloseable {
             if (!given.contains(name)) {
                 throw new IllegalArgumentException("missing model input '" + name + "' (the model takes "
                         + plan.graphInputs() + ")");
+            }
+        }
+    }
+
+    /**
+     * Runs the plan; where the attention steps check their outputs, reads the check once afterwards. A node whose
+     * output held NaN or Inf and that did not run at full precision is computed again with the full-precision kernel:
+     * the whole run is repeated (its inputs are still where they were) with that node switched, the first bad node
+     * in execution order at a time (its NaN spreads to every later node), until the run is finite or the first bad
+     * node did not come from the steps' own kernel (it ran at full precision, or on the host fallback). Every finding
+     * is told to the {@link NonFiniteListener}.
+     */
+    private Resident executeChecked(Map<String, OrtTensor> inputs, Transfers transfers, long start) {
+        if (checkMayHoldStaleCounts) {
+            attention.takeNonFinite();
+            checkMayHoldStaleCounts = false;
+        }
+        Resident run = execute(inputs, transfers, start);
+        Set<String> atFull = new java.util.LinkedHashSet<>();
+        try {
+            // reading the check waits for the stream: an asynchronous kernel fault surfaces here
+            List<NonFiniteOutput> bad = attention.takeNonFinite();
+            java.util.Optional<String> full = attention.fullPrecision();
+            while (!bad.isEmpty()) {
+                NonFiniteOutput first = bad.get(0);
+                // only the steps' own (quantized) kernel is re-run: a host fallback's output is full precision already
+                boolean ownKernel = first.backend().equals(attention.backendName());
+                if (full.isEmpty() || atFull.contains(first.node()) || !ownKernel) {
+                    nonFiniteListener.nonFinite(first, java.util.Optional.empty(), java.util.Optional.empty());
+                    break;
+                }
+                atFull.add(first.node());
+                run.close();
+                run = null;
+                attention.runAtFullPrecision(atFull);
+                run = execute(inputs, transfers, start);
+                bad = attention.takeNonFinite();
+                java.util.Optional<NonFiniteOutput> again = bad.stream().filter(b -> b.node().equals(first.node()))
+                        .findFirst();
+                nonFiniteListener.nonFinite(first, full, again);
+                if (again.isPresent()) {
+                    break; // the full-precision kernel's own NaN: reported, nothing more to try
+                }
+            }
+            return run;
+        } catch (RuntimeException e) {
+            checkMayHoldStaleCounts = true;
+            if (run != null) {
+                run.close();
+            }
+            throw e;
+        } finally {
+            if (!atFull.isEmpty()) {
+                attention.runAtFullPrecision(Set.of());
             }
         }
     }
@@ -198,6 +277,7 @@ public final class PartitionedModel implements AutoCloseable {
                     List.copyOf(calls), transfers);
             return new Resident(outputs, figures);
         } catch (RuntimeException e) {
+            checkMayHoldStaleCounts = true;
             outputs.values().forEach(OrtTensor::close);
             throw e;
         } finally {
@@ -245,5 +325,6 @@ public final class PartitionedModel implements AutoCloseable {
             byTypes.values().forEach(OrtSessionRunner::close);
         }
         sessions.clear();
+        attention.close();
     }
 }

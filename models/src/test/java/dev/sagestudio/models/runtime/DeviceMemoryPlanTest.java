@@ -33,9 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * is host memory in disguise: tensors are marked as not host-readable, so any step that tried to read
  * one through the host (instead of through the memory's counted copies) would fail.
  */
-class DeviceMemoryPlanTest extends CpuRuntimeTest {
+public class DeviceMemoryPlanTest extends CpuRuntimeTest {
     /** Host memory behind the {@link DeviceMemory} interface, counting what the runner asks of it. */
-    static final class CountingMemory implements DeviceMemory {
+    public static final class CountingMemory implements DeviceMemory {
         int allocations;
         int live;
         long liveBytes;

@@ -25,9 +25,9 @@ import org.junit.jupiter.api.Test;
  * The in-place contract of the device path, exercised on host memory: a kernel given only the
  * addresses of Q, K, V and O, and a runner that copies nothing between the segments and the kernel.
  */
-class InPlaceKernelStepsTest extends CpuRuntimeTest {
+public class InPlaceKernelStepsTest extends CpuRuntimeTest {
     /** A float32 kernel that reads and writes host addresses, computing with the CPU reference. */
-    static final class HostAddressKernel implements DeviceAttentionKernel {
+    public static final class HostAddressKernel implements DeviceAttentionKernel {
         int launches;
 
         @Override

@@ -53,4 +53,36 @@ class SwitchableAttentionStepsTest {
             }
         }
     }
+
+    @Test
+    void closingClosesEveryStepsThatWasUsedOnce() {
+        int[] closed = new int[2];
+        AttentionSteps a = counting(steps("cpu-reference"), closed, 0);
+        AttentionSteps b = counting(steps("cpu-sage-int8-fp16"), closed, 1);
+        SwitchableAttentionSteps switchable = new SwitchableAttentionSteps(a);
+        switchable.use(b);
+        switchable.use(a);
+        switchable.close();
+        assertArrayEquals(new int[] {1, 1}, closed);
+    }
+
+    private static AttentionSteps counting(AttentionSteps inner, int[] closed, int index) {
+        return new AttentionSteps() {
+            @Override
+            public String backendName() {
+                return inner.backendName();
+            }
+
+            @Override
+            public OrtTensor run(dev.sagestudio.models.onnx.AttentionNode node, OrtTensor q, OrtTensor k, OrtTensor v,
+                                 HostAttentionStep.CallSink sink, Transfers transfers) {
+                return inner.run(node, q, k, v, sink, transfers);
+            }
+
+            @Override
+            public void close() {
+                closed[index]++;
+            }
+        };
+    }
 }

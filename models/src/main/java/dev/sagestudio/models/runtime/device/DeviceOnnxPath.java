@@ -9,11 +9,16 @@ import dev.sagestudio.attention.gpu.GpuBackends;
 import dev.sagestudio.attention.gpu.GpuUnavailableException;
 import dev.sagestudio.models.onnx.PartitionPlan;
 import dev.sagestudio.models.runtime.AttentionSteps;
+import dev.sagestudio.models.runtime.DeviceAttentionKernel;
+import dev.sagestudio.models.runtime.DeviceMemory;
 import dev.sagestudio.models.runtime.InPlaceKernelSteps;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OrtRuntimeException;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.TensorMemory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * The zero-copy GPU path, assembled: our kernels' context (the device's primary context), one CUDA
@@ -27,17 +32,24 @@ public final class DeviceOnnxPath implements AutoCloseable {
     private final GpuBackends gpu;
     private final CudaStream stream;
     private final OrtRuntime runtime;
-    private final TensorMemory memory;
-    private final GpuDeviceKernel kernel;
     private final GpuAttentionBackend.Variant variant;
+    private final List<GpuOutputCheck> checks = new ArrayList<>();
+    private DeviceMemory deviceMemory;
+    private TensorMemory memory;
+    private DeviceAttentionKernel kernel;
+    /** Re-runs nodes whose quantized output was not finite: flash-fp16; none when the kernel is flash-fp16 itself. */
+    private DeviceAttentionKernel fullPrecision;
 
-    private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, TensorMemory memory,
-                           GpuAttentionBackend.Variant variant) {
+    private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, DeviceMemory deviceMemory,
+                           TensorMemory memory, GpuAttentionBackend.Variant variant) {
         this.gpu = gpu;
         this.variant = variant;
         this.kernel = new GpuDeviceKernel(gpu.backend(variant));
+        this.fullPrecision = variant.quantized()
+                ? new GpuDeviceKernel(gpu.backend(GpuAttentionBackend.Variant.FLASH_FP16)) : null;
         this.stream = stream;
         this.runtime = runtime;
+        this.deviceMemory = deviceMemory;
         this.memory = memory;
     }
 
@@ -63,9 +75,9 @@ public final class DeviceOnnxPath implements AutoCloseable {
         try {
             stream = gpu.context().createStream();
             runtime = OrtRuntime.cuda(device, stream.rawHandle(), threads);
-            TensorMemory memory = TensorMemory.device(new GpuDeviceMemory(gpu.context(), stream),
-                    OrtRuntime.cudaMemory(device), false);
-            return new DeviceOnnxPath(gpu, stream, runtime, memory, variant);
+            DeviceMemory deviceMemory = new GpuDeviceMemory(gpu.context(), stream);
+            TensorMemory memory = TensorMemory.device(deviceMemory, OrtRuntime.cudaMemory(device), false);
+            return new DeviceOnnxPath(gpu, stream, runtime, deviceMemory, memory, variant);
         } catch (RuntimeException e) {
             if (runtime != null) {
                 runtime.close();
@@ -81,10 +93,12 @@ public final class DeviceOnnxPath implements AutoCloseable {
     /**
      * {@code plan} on the device: segments on the CUDA EP, attention through our kernel, tensors in CUDA
      * memory. A step whose shape the kernel refuses (head dims other than 64 and 128) runs on the CPU
-     * reference with its inputs copied across, reported in {@code attention().fallbacks()}.
+     * reference with its inputs copied across, reported in {@code attention().fallbacks()}. Every attention
+     * output is checked for NaN/Inf on the device ({@link GpuOutputCheck}, one slot per attention node, read once
+     * per run); a quantized kernel's bad node is run again with flash-fp16 ({@link PartitionedModel#onNonFinite}).
      */
     public PartitionedModel partitioned(PartitionPlan plan) {
-        return new PartitionedModel(plan, steps(), runtime, memory);
+        return new PartitionedModel(plan, checkedSteps(plan, kernel, fullPrecision), runtime, memory);
     }
 
     /** {@code plan} on the device with the given attention steps (e.g. {@link #timingSteps} behind a switch). */
@@ -93,20 +107,41 @@ public final class DeviceOnnxPath implements AutoCloseable {
     }
 
     /**
-     * Steps with the GPU kernel of {@code backend} (any GPU backend, not only the one this path was opened for) on this
-     * path's stream and memory, the stream synchronized after each attention call: a run's attention time is what the
-     * kernels took on the GPU (not the time to queue them) and its ONNX Runtime time is the segments' own. For step
-     * timings; costs one wait per attention call (ONNX Runtime already waits at the end of every segment).
+     * The steps {@link #partitioned(PartitionPlan)} uses, for the GPU kernel of {@code backend} (any GPU backend, not
+     * only the one this path was opened for), with the stream synchronized after each attention call: a run's
+     * attention time is what the kernels took on the GPU (not the time to queue them) and its ONNX Runtime time is the
+     * segments' own. For step timings; costs one wait per attention call (ONNX Runtime already waits at the end of
+     * every segment).
      */
-    public InPlaceKernelSteps timingSteps(BackendDescriptor backend) {
+    public InPlaceKernelSteps timingSteps(PartitionPlan plan, BackendDescriptor backend) {
         GpuAttentionBackend.Variant v = backend.gpuVariant().orElseThrow(() -> new IllegalArgumentException(
                 "'" + backend.name() + "' is not a GPU attention backend"));
-        return new InPlaceKernelSteps(new GpuDeviceKernel(gpu.backend(v)), stream.rawHandle(), memory)
-                .withHostFallback(new ReferenceAttention()).waitingForEachCall(stream::synchronize);
+        DeviceAttentionKernel chosen = new GpuDeviceKernel(gpu.backend(v));
+        DeviceAttentionKernel rerun = v.quantized()
+                ? new GpuDeviceKernel(gpu.backend(GpuAttentionBackend.Variant.FLASH_FP16)) : null;
+        return checkedSteps(plan, chosen, rerun).waitingForEachCall(stream::synchronize);
     }
 
-    private InPlaceKernelSteps steps() {
-        return new InPlaceKernelSteps(kernel, stream.rawHandle(), memory).withHostFallback(new ReferenceAttention());
+    private InPlaceKernelSteps checkedSteps(PartitionPlan plan, DeviceAttentionKernel chosen,
+                                            DeviceAttentionKernel rerun) {
+        int attentionNodes = plan.attentionSteps().size();
+        checks.removeIf(GpuOutputCheck::isClosed); // closed with their models
+        GpuOutputCheck check = new GpuOutputCheck(gpu.context(), Math.max(1, attentionNodes));
+        checks.add(check); // closed here too if a model outlives this path's context
+        return new InPlaceKernelSteps(chosen, stream.rawHandle(), memory)
+                .withHostFallback(new ReferenceAttention()).withOutputCheck(check, rerun);
+    }
+
+    /**
+     * Puts {@code kernels} around every attention kernel and {@code memories} around the device memory that the
+     * models opened from now on use (instrumentation: counting, timing, or faults injected where the driver would
+     * raise them). Models opened earlier keep what they had.
+     */
+    public void interpose(UnaryOperator<DeviceAttentionKernel> kernels, UnaryOperator<DeviceMemory> memories) {
+        kernel = kernels.apply(kernel);
+        fullPrecision = fullPrecision == null ? null : kernels.apply(fullPrecision);
+        deviceMemory = memories.apply(deviceMemory);
+        memory = TensorMemory.device(deviceMemory, memory.ortMemory(), false);
     }
 
     /** The same kernel through its host API (uploads Q, K, V; downloads O), for work outside the device path. */
@@ -141,6 +176,8 @@ public final class DeviceOnnxPath implements AutoCloseable {
     @Override
     public void close() {
         try {
+            checks.forEach(GpuOutputCheck::close);
+            checks.clear();
             runtime.close();
             stream.synchronize();
             stream.close();

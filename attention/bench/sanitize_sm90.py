@@ -1,0 +1,93 @@
+"""Runs the Hopper Sage kernels (sage_int8_{fp16,fp8}_sm90_d{64,128}) on small shapes, for
+compute-sanitizer: no torch (ctypes on libcuda, numpy for the inputs), so the tool sees only these
+launches and starts in seconds. Each shape runs with fewer CTAs than tiles (the CTAs walk several
+tiles through one K/V ring) and, causal, with one CTA per tile; key tails, GQA and q_len != kv_len.
+The inputs are what the preprocessing kernels would produce (random INT8 Q/K with positive scales;
+fp16 V, or e4m3 V^T with per-channel scales); the outputs must be finite.
+
+    compute-sanitizer --tool memcheck python3 sanitize_sm90.py --fatbin F
+    (also --tool racecheck, --tool synccheck)
+"""
+import argparse
+import ctypes
+import sys
+
+import numpy as np
+
+from ssdriver import Module, cdiv, check, cuda
+
+cuda.cuMemAlloc_v2.argtypes = [ctypes.POINTER(ctypes.c_uint64), ctypes.c_size_t]
+cuda.cuMemcpyHtoD_v2.argtypes = [ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t]
+cuda.cuMemcpyDtoH_v2.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_size_t]
+cuda.cuMemFree_v2.argtypes = [ctypes.c_uint64]
+
+KERNELS = [f"sage_int8_{pv}_sm90_d{d}" for pv in ("fp16", "fp8") for d in (64, 128)]
+# (B, Hq, Hkv, Nq, Nk, causal, CTAs: None = one per tile)
+SHAPES = [(1, 2, 1, 200, 333, False, 2), (1, 2, 1, 200, 333, True, None), (1, 1, 1, 130, 65, False, 1)]
+
+
+def upload(a):
+    ptr = ctypes.c_uint64()
+    check(cuda.cuMemAlloc_v2(ctypes.byref(ptr), max(a.nbytes, 16)), "cuMemAlloc")
+    check(cuda.cuMemcpyHtoD_v2(ptr.value, a.ctypes.data, a.nbytes), "cuMemcpyHtoD")
+    return ptr.value
+
+
+def run(mod, name, shape, rng):
+    B, Hq, Hkv, Nq, Nk, causal, ctas = shape
+    D = int(name.rsplit("_d", 1)[1])
+    fp8 = "_fp8_" in name
+    NqP, NkP = cdiv(Nq, 128) * 128, cdiv(Nk, 64) * 64
+    q8 = rng.integers(-127, 128, (B, Hq, NqP, D), dtype=np.int8)
+    k8 = rng.integers(-127, 128, (B, Hkv, NkP, D), dtype=np.int8)
+    k8[:, :, Nk:] = 0  # pad rows are zero, as pre_quant_k_int8 writes them
+    qs = rng.uniform(1e-3, 4e-3, (B, Hq, NqP // 32)).astype(np.float32)
+    ks = rng.uniform(1e-3, 4e-3, (B, Hkv, NkP // 64)).astype(np.float32)
+    if fp8:  # e4m3 bytes without the NaN encodings (exponent and mantissa all ones)
+        v = rng.integers(0, 0x70, (B, Hkv, D, NkP), dtype=np.uint8) | (rng.integers(0, 2, (B, Hkv, D, NkP),
+                                                                                     dtype=np.uint8) << 7)
+        vs = rng.uniform(1e-3, 1e-2, (B, Hkv, D)).astype(np.float32)
+        vstr = {"v_sb": 0, "v_sh": 0, "v_sn": 0}
+    else:
+        v = rng.standard_normal((B, Hkv, Nk, D)).astype(np.float16)
+        vs = None
+        vstr = {"v_sb": Hkv * Nk * D, "v_sh": Nk * D, "v_sn": D}
+    o = np.full((B, Hq, Nq, D), np.nan, dtype=np.float16)
+    bufs = {k: upload(a) for k, a in {"q8": q8, "k8": k8, "qs": qs, "ks": ks, "v": v, "o": o}.items()}
+    bufs["vs"] = upload(vs) if fp8 else 0
+    tiles = (NqP // 128) * Hq * B
+    grid = (min(tiles, ctas or tiles), 1, 1)
+    mod.launch(name, grid, {**bufs, "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, "o_sb": Hq * Nq * D,
+                            "o_sh": Nq * D, "o_sn": D, **vstr, "causal": int(causal), "out_dtype": 1})
+    check(cuda.cuCtxSynchronize(), f"{name} {shape}")
+    check(cuda.cuMemcpyDtoH_v2(o.ctypes.data, bufs["o"], o.nbytes), "cuMemcpyDtoH")
+    for p in bufs.values():
+        if p:
+            cuda.cuMemFree_v2(p)
+    return int((~np.isfinite(o)).sum())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fatbin", required=True)
+    ap.add_argument("--manifest", default=None)
+    a = ap.parse_args()
+    check(cuda.cuInit(0), "cuInit")
+    dev, ctx = ctypes.c_int(), ctypes.c_void_p()
+    check(cuda.cuDeviceGet(ctypes.byref(dev), 0), "cuDeviceGet")
+    check(cuda.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev), "cuDevicePrimaryCtxRetain")
+    check(cuda.cuCtxSetCurrent(ctx), "cuCtxSetCurrent")
+    mod = Module(a.fatbin, a.manifest)
+    rng = np.random.default_rng(16)
+    bad = 0
+    for name in KERNELS:
+        for shape in SHAPES:
+            nonfinite = run(mod, name, shape, rng)
+            bad += nonfinite > 0
+            print(f"{name} B,Hq,Hkv,Nq,Nk,causal,CTAs={shape}: non-finite outputs {nonfinite}", flush=True)
+    print(f"sanitize_sm90: {len(KERNELS) * len(SHAPES)} launches, {bad} with non-finite outputs")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
