@@ -13,7 +13,10 @@
 # The exact calls are written to .gpu-bundle/ort-parts/CALLS.md (see docs/onnx-runtime.md).
 #
 #   usage: models/scripts/make-ort-gpu-bundle.sh [--allow-no-kernels]
-# Needs here: JDK 17+ with jmods, Maven (MAVEN_OFFLINE=1 for -o), nvcc for the kernels, xz, split.
+# KEEP_SM=90 keeps only the sm_90 (H100/H200) machine code of ONNX Runtime's CUDA EP library
+# (models/scripts/keep_cuda_arch.py): about 80 MB less that xz cannot pack, 4 fewer device calls; the
+# bundle then runs on sm_90 GPUs only. With KEEP_SM=90, PART_COUNT=6 makes 6 parts of ~17.8 MB (107 MB).
+# Needs here: JDK 17+ with jmods, Maven (MAVEN_OFFLINE=1 for -o), nvcc for the kernels, xz, split, python3.
 set -euo pipefail
 ALLOW=()
 if [[ "${1:-}" == "--allow-no-kernels" ]]; then ALLOW=(--allow-no-kernels); shift; fi
@@ -61,15 +64,23 @@ for jar in "$STAGE"/lib/onnxruntime-*-linux-x86_64-gpu.jar "$STAGE"/lib/dnnl-*-l
   (cd "$dir" && unzip -q "$jar")
   rm "$jar"
 done
+if [[ -n "${KEEP_SM:-}" ]]; then
+  python3 models/scripts/keep_cuda_arch.py "$(find "$STAGE"/lib/onnxruntime-*-linux-x86_64-gpu.d -name 'libonnxruntime_providers_cuda.so')" "$KEEP_SM"
+fi
 mkdir -p "$STAGE/tests/models-classes"
 cp -r models/target/test-classes/. "$STAGE/tests/models-classes/"
-cp models/scripts/run-ort-gpu-bundle.sh "$STAGE/"
+cp models/scripts/run-ort-gpu-bundle.sh models/scripts/unpack-ort-gpu-bundle.sh "$STAGE/"
 
-echo "[ort-bundle] packing and splitting into parts of at most $PART_MB MB"
+echo "[ort-bundle] packing and splitting into $([[ -n "${PART_COUNT:-}" ]] && echo "$PART_COUNT equal parts" \
+  || echo "parts of at most $PART_MB MB")"
 rm -rf "$PARTS"
 mkdir -p "$PARTS/all"
 tar -C "$(dirname "$STAGE")" -cf - "$(basename "$STAGE")" | xz -T0 -6 >"$PARTS/all/bundle.tar.xz"
-split -b "${PART_MB}MB" -d -a 2 "$PARTS/all/bundle.tar.xz" "$PARTS/all/bundle.tar.xz.part-"
+if [[ -n "${PART_COUNT:-}" ]]; then   # PART_COUNT=N: N parts of equal size instead of PART_MB each
+  split -n "$PART_COUNT" -d -a 2 "$PARTS/all/bundle.tar.xz" "$PARTS/all/bundle.tar.xz.part-"
+else
+  split -b "${PART_MB}MB" -d -a 2 "$PARTS/all/bundle.tar.xz" "$PARTS/all/bundle.tar.xz.part-"
+fi
 rm "$PARTS/all/bundle.tar.xz"
 (cd "$PARTS/all" && sha256sum bundle.tar.xz.part-* >SHA256SUMS)
 n=0

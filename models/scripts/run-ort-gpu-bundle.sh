@@ -19,29 +19,8 @@ CACHE=${ORT_CACHE:-/root/cache/ort}   # ORT_CACHE: only to rehearse the assembly
 OUTDIR=${OUT:-$CACHE/out}
 RESULTS=$OUTDIR/logs   # a device call returns at most 8 files: the logs travel packed
 mkdir -p "$CACHE" "$RESULTS"
-cp "$LAST"/* "$CACHE/" || { echo "cannot copy $LAST into $CACHE" >&2; exit 1; }
-cd "$CACHE"
-if ! sha256sum -c SHA256SUMS >"$RESULTS/parts.txt" 2>&1; then
-  echo "parts missing or damaged (was every earlier call run on this warm machine?):" >&2
-  cat "$RESULTS/parts.txt" >&2
-  ls -l "$CACHE" >&2
-  exit 1
-fi
-rm -rf bundle && mkdir bundle
-unxz_stream() {
-  if command -v xz >/dev/null; then xz -d; else
-    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)'
-  fi
-}
-cat bundle.tar.xz.part-* | unxz_stream | tar -x -C bundle || { echo "unpacking the bundle failed" >&2; exit 1; }
-B=$CACHE/bundle/sagestudio-ort-gpu
-JAVA=$B/jre/bin/java
-# lib/*.d: native jars unpacked by make-ort-gpu-bundle.sh (JavaCPP loads from folders too).
-CP=$(printf '%s:' "$B"/lib/*.jar "$B"/lib/*.d); CP=${CP%:}
-CONSOLE=$(ls "$B"/tests/junit-platform-console-standalone-*.jar)
-# ONNX Runtime's CUDA EP loads cuBLAS/cuBLASLt/cuFFT (CUDA 13 toolkit) and cuDNN 9 by name.
-export LD_LIBRARY_PATH=/usr/local/cuda/lib64:/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-JVM=(-Xmx16g -Djava.io.tmpdir=/tmp -Dorg.bytedeco.javacpp.cachedir=$CACHE/javacpp)
+# Sets B, JAVA, CP, CONSOLE, JVM and LD_LIBRARY_PATH.
+source "$(dirname "${BASH_SOURCE[0]}")/unpack-ort-gpu-bundle.sh" || exit 1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$RESULTS/gpu.txt" 2>&1
 
 "$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -Dsagestudio.bundled="$REPO/models/bundled" -jar "$CONSOLE" execute \

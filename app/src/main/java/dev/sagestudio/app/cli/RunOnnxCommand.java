@@ -87,11 +87,7 @@ public final class RunOnnxCommand implements Callable<Integer> {
         if (runs < 1) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1, got " + runs);
         }
-        boolean cuda = switch (ep.toLowerCase(Locale.ROOT)) {
-            case "cpu" -> false;
-            case "cuda" -> true;
-            default -> throw new ParameterException(spec.commandLine(), "--ep must be cpu or cuda, got '" + ep + "'");
-        };
+        boolean cuda = isCuda(ep, spec);
         try {
             if (attention.isGpu()) {
                 if (!cuda) {
@@ -236,7 +232,17 @@ public final class RunOnnxCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static double median(List<RunResult> results, ToLongFunction<RunResult> value) {
+    /** {@code --ep}: true for cuda, false for cpu, a usage error otherwise. */
+    static boolean isCuda(String ep, CommandSpec spec) {
+        return switch (ep.toLowerCase(Locale.ROOT)) {
+            case "cpu" -> false;
+            case "cuda" -> true;
+            default -> throw new ParameterException(spec.commandLine(), "--ep must be cpu or cuda, got '" + ep + "'");
+        };
+    }
+
+    /** The median of {@code value} over {@code results}, nanoseconds to milliseconds. */
+    static double median(List<RunResult> results, ToLongFunction<RunResult> value) {
         long[] v = results.stream().mapToLong(value).sorted().toArray();
         double mid = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2.0;
         return mid / 1e6;

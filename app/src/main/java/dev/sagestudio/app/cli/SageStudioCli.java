@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sagestudio", mixinStandardHelpOptions = true,
         description = "SageStudio: diffusion generation with quantized SageAttention kernels.",
         subcommands = {AccuracyCommand.class, GenerateCommand.class, CompareCommand.class, SweepCommand.class,
-            InspectCommand.class, RunOnnxCommand.class, BenchCommand.class, GpuInfoCommand.class,
+            InspectCommand.class, RunOnnxCommand.class, StepTimeCommand.class, BenchCommand.class, GpuInfoCommand.class,
             GpuBenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class})
 public final class SageStudioCli implements Runnable {
 

@@ -145,6 +145,7 @@ final class BundleValidator {
         Long latentW = settingsSound ? (long) s.width() / s.latentScale() : null;
         Long channels = settingsSound ? (long) s.channels() : null;
         Long frames = settingsSound ? (long) s.frames() : null;
+        Long latentFrames = settingsSound ? (long) spec.latentFrames() : null;
         Long height = settingsSound ? (long) s.height() : null;
         Long width = settingsSound ? (long) s.width() : null;
 
@@ -162,7 +163,7 @@ final class BundleValidator {
             component(w, d, Set.of("sample", "timestep", "encoder_hidden_states"), Set.of(), Set.of("model_output"),
                     false);
             Long[] sampleShape = video
-                    ? new Long[] {null, channels, frames, latentH, latentW}
+                    ? new Long[] {null, channels, latentFrames, latentH, latentW}
                     : new Long[] {null, channels, latentH, latentW};
             TensorSpec sample = role(d.inputs(), "sample");
             tensor(w + ".inputs.sample", sample, TensorDType.FLOAT32, sampleShape);
@@ -190,8 +191,18 @@ final class BundleValidator {
             var v = c.vaeDecoder();
             String w = "components.vaeDecoder";
             component(w, v, Set.of("latent"), Set.of(), Set.of("image"), true);
-            tensor(w + ".inputs.latent", role(v.inputs(), "latent"), TensorDType.FLOAT32, null, channels, latentH, latentW);
-            tensor(w + ".outputs.image", role(v.outputs(), "image"), TensorDType.FLOAT32, null, 3L, height, width);
+            TensorSpec latent = role(v.inputs(), "latent");
+            if (latent != null && rank(latent) == 5) {
+                clipDecoder(w, v, latent, video, settingsSound, channels, latentFrames, latentH, latentW, frames,
+                        height, width);
+            } else {
+                tensor(w + ".inputs.latent", latent, TensorDType.FLOAT32, null, channels, latentH, latentW);
+                tensor(w + ".outputs.image", role(v.outputs(), "image"), TensorDType.FLOAT32, null, 3L, height, width);
+                if (v.temporalScale() != null) {
+                    problems.add(w + ".temporalScale: only for a decoder of whole clips (a latent of rank 5,"
+                            + " [B, C, F, h, w])");
+                }
+            }
             if (v.scalingFactor() != null && !(v.scalingFactor() > 0 && Double.isFinite(v.scalingFactor()))) {
                 problems.add(w + ".scalingFactor: must be a finite number > 0, got " + v.scalingFactor());
             }
@@ -205,6 +216,33 @@ final class BundleValidator {
         }
     }
 
+    /**
+     * A video VAE decoder over whole clips (schemaVersion 2): latent [B, C, F_latent, h, w] to image [B, 3, F, H, W],
+     * F = (F_latent - 1) * temporalScale + 1.
+     */
+    private void clipDecoder(String w, Component v, TensorSpec latent, boolean video, boolean settingsSound,
+                             Long channels, Long latentFrames, Long latentH, Long latentW, Long frames, Long height,
+                             Long width) {
+        if (spec.schemaVersion() != null && spec.schemaVersion() < 2) {
+            problems.add(w + ".inputs.latent: a decoder of whole clips (rank 5) needs schemaVersion 2, the file"
+                    + " declares " + spec.schemaVersion());
+        }
+        if (!video) {
+            problems.add(w + ".inputs.latent: rank 5 ([B, C, F, h, w]) is for video models; kind is " + spec.kind());
+            return;
+        }
+        Integer scale = v.temporalScale();
+        if (scale != null && (scale < 1 || scale > 8)) {
+            problems.add(w + ".temporalScale: must be 1..8, got " + scale);
+        } else if (settingsSound && (frames - 1) % v.temporalScaleOrOne() != 0) {
+            problems.add("sample.frames: " + frames + " frames do not come out of a decoder with temporalScale "
+                    + v.temporalScaleOrOne() + " (frames - 1 must be a multiple of it, e.g. "
+                    + ((frames - 1) / v.temporalScaleOrOne() * v.temporalScaleOrOne() + 1) + ")");
+        }
+        tensor(w + ".inputs.latent", latent, TensorDType.FLOAT32, null, channels, latentFrames, latentH, latentW);
+        tensor(w + ".outputs.image", role(v.outputs(), "image"), TensorDType.FLOAT32, null, 3L, frames, height, width);
+    }
+
     private void component(String where, Component c, Set<String> requiredIn, Set<String> optionalIn,
             Set<String> outputs, boolean isVae) {
         file(where + ".file", c.file(), MAX_ONNX_BYTES);
@@ -212,6 +250,9 @@ final class BundleValidator {
         roles(where + ".outputs", c.outputs(), outputs, Set.of());
         if (!isVae && (c.scalingFactor() != null || c.shiftFactor() != null)) {
             problems.add(where + ": scalingFactor and shiftFactor belong to the vaeDecoder only");
+        }
+        if (!isVae && c.temporalScale() != null) {
+            problems.add(where + ": temporalScale belongs to the vaeDecoder only");
         }
         var names = new HashSet<String>();
         for (var map : List.of(c.inputs() == null ? Map.<String, TensorSpec>of() : c.inputs(),

@@ -101,13 +101,13 @@ public final class ModelBundle {
             throw new BundleException(label, "model.json must hold a JSON object");
         }
         JsonNode version = tree.get("schemaVersion");
+        String readable = "this SageStudio reads schemaVersion " + ModelSpec.SCHEMA_VERSIONS.stream()
+                .map(String::valueOf).collect(java.util.stream.Collectors.joining(" and "));
         if (version == null) {
-            throw new BundleException(label, "schemaVersion: missing (this SageStudio reads schemaVersion "
-                    + ModelSpec.SCHEMA_VERSION + ")");
+            throw new BundleException(label, "schemaVersion: missing (" + readable + ")");
         }
-        if (!version.isInt() || version.intValue() != ModelSpec.SCHEMA_VERSION) {
-            throw new BundleException(label, "schemaVersion " + version + " is not supported; this SageStudio reads"
-                    + " schemaVersion " + ModelSpec.SCHEMA_VERSION + " only");
+        if (!version.isInt() || !ModelSpec.SCHEMA_VERSIONS.contains(version.intValue())) {
+            throw new BundleException(label, "schemaVersion " + version + " is not supported; " + readable);
         }
         try {
             return MAPPER.treeToValue(tree, ModelSpec.class);

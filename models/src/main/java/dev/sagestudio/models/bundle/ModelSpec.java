@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The content of model.json, schemaVersion 1, exactly as docs/model-bundle.md describes it.
+ * The content of model.json, schemaVersion 1 or 2, exactly as docs/model-bundle.md describes it.
  * Fields are boxed so that a missing one is seen (null) and reported by {@link BundleValidator}.
  */
 public record ModelSpec(
@@ -33,8 +33,22 @@ public record ModelSpec(
         TrainingRecord training,
         ObjectNode extensions) {
 
-    /** The only schema version this code reads. */
-    public static final int SCHEMA_VERSION = 1;
+    /** The schema versions this code reads: 2 adds the latent video decoder ({@code vaeDecoder.temporalScale}). */
+    public static final List<Integer> SCHEMA_VERSIONS = List.of(1, 2);
+
+    /** The version the latest format features need. */
+    public static final int LATEST_SCHEMA_VERSION = 2;
+
+    /**
+     * Frames of the denoiser's sample: {@code sample.frames} (1 for images), or for a latent video decoder that
+     * expands time ({@code temporalScale} s > 1) {@code (frames - 1) / s + 1}, as causal video VAEs encode the first
+     * frame alone and every s following frames together.
+     */
+    public int latentFrames() {
+        int frames = sample().frames() == null ? 1 : sample().frames();
+        int scale = components().vaeDecoder() == null ? 1 : components().vaeDecoder().temporalScaleOrOne();
+        return (frames - 1) / scale + 1;
+    }
 
     /** What the model generates. */
     public enum Kind implements JsonName {
@@ -51,10 +65,16 @@ public record ModelSpec(
 
     /**
      * One ONNX graph. {@code inputs}/{@code outputs} map a role fixed by the format (e.g. "sample") to the
-     * graph's tensor. {@code scalingFactor}/{@code shiftFactor} only for the VAE decoder.
+     * graph's tensor. {@code scalingFactor}/{@code shiftFactor} only for the VAE decoder, {@code temporalScale}
+     * (schemaVersion 2) only for a video VAE decoder that decodes the whole clip in one call.
      */
     public record Component(String file, Map<String, TensorSpec> inputs, Map<String, TensorSpec> outputs,
-            Double scalingFactor, Double shiftFactor) {
+            Double scalingFactor, Double shiftFactor, Integer temporalScale) {
+
+        /** {@code temporalScale}, 1 where absent or not a positive number (the validator reports the latter). */
+        public int temporalScaleOrOne() {
+            return temporalScale == null || temporalScale < 1 ? 1 : temporalScale;
+        }
     }
 
     public record TensorSpec(String name, TensorDType dtype, List<Dim> shape) {

@@ -104,7 +104,8 @@ public final class DiffusionPipeline implements AutoCloseable {
         int h = s.height() / scale;
         int w = s.width() / scale;
         boolean video = spec.kind() == ModelSpec.Kind.VIDEO;
-        long[] sampleShape = video ? new long[] {s.channels(), frames, h, w} : new long[] {s.channels(), h, w};
+        int latentFrames = spec.latentFrames(); // fewer than frames where the VAE decoder expands time
+        long[] sampleShape = video ? new long[] {s.channels(), latentFrames, h, w} : new long[] {s.channels(), h, w};
         List<AutoCloseable> opened = new ArrayList<>();
         FidelityGuard fidelity = new FidelityGuard();
         List<String> guardedNodes = new ArrayList<>();
@@ -142,7 +143,8 @@ public final class DiffusionPipeline implements AutoCloseable {
                 vae.get().requireDeclared("components.vaeDecoder", bundle.vaeDecoderFile().get(),
                         spec.components().vaeDecoder());
             }
-            SampleDecoder decoder = new SampleDecoder(vae, spec.components().vaeDecoder(), s.channels(), frames, h, w,
+            SampleDecoder decoder = new SampleDecoder(vae, spec.components().vaeDecoder(), s.channels(), latentFrames, frames,
+                    h, w,
                     s.height(), s.width(), video);
             DenoisingLoop loop = chooseLoop(bundle, attention, den, denoiser);
             opened.add(loop);

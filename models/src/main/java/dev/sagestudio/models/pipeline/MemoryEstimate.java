@@ -31,7 +31,7 @@ final class MemoryEstimate {
         ModelSpec.SampleSpec s = bundle.spec().sample();
         long frames = s.frames() == null ? 1 : s.frames();
         long scale = s.latentScale() == null ? 1 : s.latentScale();
-        long sample = (long) s.channels() * frames * (s.height() / scale) * (s.width() / scale);
+        long sample = (long) s.channels() * bundle.spec().latentFrames() * (s.height() / scale) * (s.width() / scale);
         long picture = 3L * frames * s.height() * s.width();
         return 2 * graphs + 4L * (2 * 3 * sample + picture);
     }

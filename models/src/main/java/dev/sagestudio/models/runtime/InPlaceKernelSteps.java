@@ -33,6 +33,8 @@ public final class InPlaceKernelSteps implements AttentionSteps {
     private final AttentionBackend hostFallback;
     private final AttentionOutputCheck check;
     private final DeviceAttentionKernel fullPrecision;
+    /** Run after each enqueue and counted in the call's time; null: the call's time is only the time to queue it. */
+    private final Runnable waitForKernel;
     private final Map<String, String> fallbacks = Collections.synchronizedMap(new LinkedHashMap<>());
     /** The check's slot of each node, in the order the nodes first ran; what ran there since the last take. */
     private final Map<String, Integer> slots = new LinkedHashMap<>();
@@ -46,18 +48,19 @@ public final class InPlaceKernelSteps implements AttentionSteps {
 
     /** O allocated in {@code memory}, the memory the partitioned model keeps its tensors in. */
     public InPlaceKernelSteps(DeviceAttentionKernel kernel, long stream, TensorMemory memory) {
-        this(kernel, stream, memory, null, null, null);
+        this(kernel, stream, memory, null, null, null, null);
     }
 
     private InPlaceKernelSteps(DeviceAttentionKernel kernel, long stream, TensorMemory memory,
                                AttentionBackend hostFallback, AttentionOutputCheck check,
-                               DeviceAttentionKernel fullPrecision) {
+                               DeviceAttentionKernel fullPrecision, Runnable waitForKernel) {
         this.kernel = Objects.requireNonNull(kernel, "kernel");
         this.stream = stream;
         this.memory = Objects.requireNonNull(memory, "memory");
         this.hostFallback = hostFallback;
         this.check = check;
         this.fullPrecision = fullPrecision;
+        this.waitForKernel = waitForKernel;
     }
 
     /**
@@ -67,7 +70,17 @@ public final class InPlaceKernelSteps implements AttentionSteps {
      */
     public InPlaceKernelSteps withHostFallback(AttentionBackend backend) {
         return new InPlaceKernelSteps(kernel, stream, memory, Objects.requireNonNull(backend, "backend"), check,
-                fullPrecision);
+                fullPrecision, waitForKernel);
+    }
+
+    /**
+     * The same steps, each followed by {@code waitForStream} (e.g. a stream synchronize) inside its timed span, so
+     * that a call's time is the kernel's run time rather than the time to queue it: for step timings that split a
+     * step into attention and the rest. Costs one wait per attention call.
+     */
+    public InPlaceKernelSteps waitingForEachCall(Runnable waitForStream) {
+        return new InPlaceKernelSteps(kernel, stream, memory, hostFallback, check, fullPrecision,
+                Objects.requireNonNull(waitForStream, "waitForStream"));
     }
 
     /**
@@ -77,7 +90,7 @@ public final class InPlaceKernelSteps implements AttentionSteps {
      */
     public InPlaceKernelSteps withOutputCheck(AttentionOutputCheck check, DeviceAttentionKernel fullPrecision) {
         return new InPlaceKernelSteps(kernel, stream, memory, hostFallback, Objects.requireNonNull(check, "check"),
-                fullPrecision);
+                fullPrecision, waitForKernel);
     }
 
     @Override
@@ -155,6 +168,9 @@ public final class InPlaceKernelSteps implements AttentionSteps {
             long start = System.nanoTime();
             chosen.enqueue(shape, node.scale().orElse(shape.defaultScale()), q.address(), k.address(), v.address(),
                     out.address(), stream);
+            if (waitForKernel != null) {
+                waitForKernel.run();
+            }
             sink.accept(new HostAttentionStep.Call(node, shape, System.nanoTime() - start));
             return checked(node, chosen.name(), out);
         } catch (RuntimeException e) {

@@ -31,6 +31,8 @@ public final class OrtRuntime implements AutoCloseable {
     /** Where each session's optimized graph is saved (for counting ORT's own copies), or null. */
     private java.nio.file.Path optimizedModelFolder;
     private int sessionsOpened;
+    /** ONNX Runtime's {@code memory.enable_memory_arena_shrinkage} run option for this runtime's sessions, or null. */
+    private String arenaShrinkage;
 
     private OrtRuntime(ExecutionProvider provider, int threads, int cudaDevice, Optional<String> fallbackReason) {
         this(provider, threads, cudaDevice, 0, fallbackReason);
@@ -130,6 +132,17 @@ public final class OrtRuntime implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Every session opened from now on hands the memory its arena does not hold for a live tensor back at the end of
+     * each run (ONNX Runtime's {@code memory.enable_memory_arena_shrinkage}, for this runtime's device): each session
+     * has its own arena, which otherwise keeps the most its segment ever needed, summed over all segments. Costs new
+     * allocations in every run.
+     */
+    public synchronized OrtRuntime shrinkArenasAfterEachRun() {
+        this.arenaShrinkage = provider == ExecutionProvider.CUDA ? "gpu:" + cudaDevice : "cpu:0";
+        return this;
+    }
+
     /** The CUstream the CUDA EP was given, 0 if none (CPU runtime, or ORT's own stream). */
     public long cudaStream() {
         return cudaStream;
@@ -203,7 +216,9 @@ public final class OrtRuntime implements AutoCloseable {
                     options.AppendExecutionProvider_CUDA(cuda);
                 }
             }
+            String shrinkage;
             synchronized (this) {
+                shrinkage = arenaShrinkage;
                 if (optimizedModelFolder != null) {
                     java.nio.file.Files.createDirectories(optimizedModelFolder);
                     options.SetOptimizedModelFilePath(new BytePointer(
@@ -211,7 +226,7 @@ public final class OrtRuntime implements AutoCloseable {
                 }
             }
             Session session = new Session(env, data, bytes.length, options);
-            return new OrtSessionRunner(session, what);
+            return new OrtSessionRunner(session, what, shrinkage);
         } catch (RuntimeException e) {
             throw new OrtRuntimeException("ONNX Runtime could not load " + what + ": " + e.getMessage(), e);
         } catch (java.io.IOException e) {

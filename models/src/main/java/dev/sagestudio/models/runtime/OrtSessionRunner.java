@@ -21,10 +21,12 @@ public final class OrtSessionRunner implements AutoCloseable {
     private final String what;
     private final List<String> inputNames;
     private final List<String> outputNames;
+    private final String arenaShrinkage;
 
-    OrtSessionRunner(Session session, String what) {
+    OrtSessionRunner(Session session, String what, String arenaShrinkage) {
         this.session = session;
         this.what = what;
+        this.arenaShrinkage = arenaShrinkage;
         this.inputNames = names(session.GetInputNames());
         this.outputNames = names(session.GetOutputNames());
     }
@@ -64,7 +66,7 @@ public final class OrtSessionRunner implements AutoCloseable {
         try (PointerPointer<BytePointer> inNames = new PointerPointer<>(inputNames.toArray(new String[0]));
              PointerPointer<OrtValue> inValues = new PointerPointer<>(Math.max(n, 1));
              PointerPointer<BytePointer> outNames = new PointerPointer<>(wanted.toArray(new String[0]));
-             RunOptions options = new RunOptions()) {
+             RunOptions options = runOptions()) {
             for (int i = 0; i < n; i++) {
                 inValues.put(i, inputs.get(inputNames.get(i)).value().asOrtValue());
             }
@@ -100,7 +102,7 @@ public final class OrtSessionRunner implements AutoCloseable {
                         + inputs.keySet() + ")");
             }
         }
-        try (IoBinding binding = new IoBinding(session); RunOptions options = new RunOptions()) {
+        try (IoBinding binding = new IoBinding(session); RunOptions options = runOptions()) {
             for (String name : inputNames) {
                 binding.BindInput(name, inputs.get(name).value());
             }
@@ -120,6 +122,14 @@ public final class OrtSessionRunner implements AutoCloseable {
                 results.close();
             }
         }
+    }
+
+    private RunOptions runOptions() {
+        RunOptions options = new RunOptions();
+        if (arenaShrinkage != null) {
+            options.AddConfigEntry("memory.enable_memory_arena_shrinkage", arenaShrinkage);
+        }
+        return options;
     }
 
     /** Moves each value out of {@code results} into a tensor of its own. */

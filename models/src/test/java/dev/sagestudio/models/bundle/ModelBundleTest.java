@@ -65,9 +65,74 @@ class ModelBundleTest {
     }
 
     @Test
-    void anUnknownSchemaVersionIsRefusedNamingTheSupportedOne() {
-        bundle.json.put("schemaVersion", 2);
-        refused("schemaVersion 2 is not supported", "schemaVersion 1 only");
+    void anUnknownSchemaVersionIsRefusedNamingTheSupportedOnes() {
+        bundle.json.put("schemaVersion", 3);
+        refused("schemaVersion 3 is not supported", "schemaVersion 1 and 2");
+    }
+
+    @Test
+    void aSchemaOneBundleStillLoads() throws Exception {
+        var spec = bundle.video().load().spec();
+        assertEquals(1, spec.schemaVersion());
+        assertEquals(16, spec.latentFrames(), "without a clip decoder the denoiser sees every frame");
+    }
+
+    /**
+     * Schema 2: a 16-channel latent video of 21 latent frames at 1/8 of 480x832 that a causal video VAE decodes in one
+     * call into 81 frames (Wan 2.1's shapes, shrunk in space).
+     */
+    private void clipDecoder(int schemaVersion, int frames, int temporalScale) {
+        bundle.video();
+        bundle.json.put("schemaVersion", schemaVersion);
+        bundle.writeFile("vae_decoder.onnx", "x");
+        int latentFrames = (frames - 1) / temporalScale + 1;
+        bundle.at("/sample").put("frames", frames).put("channels", 16).put("latentScale", 8).put("fps", 16);
+        for (String role : new String[] {"inputs/sample", "outputs/model_output"}) {
+            ((ArrayNode) bundle.json.at("/components/denoiser/" + role + "/shape")).removeAll().add("B").add(16)
+                    .add(latentFrames).add(8).add(8);
+        }
+        ObjectNode vae = bundle.at("/components").putObject("vaeDecoder").put("file", "vae_decoder.onnx")
+                .put("temporalScale", temporalScale);
+        vae.putObject("inputs").putObject("latent").put("name", "z").put("dtype", "float32")
+                .putArray("shape").add(1).add(16).add(latentFrames).add(8).add(8);
+        vae.putObject("outputs").putObject("image").put("name", "video").put("dtype", "float32")
+                .putArray("shape").add(1).add(3).add(frames).add(64).add(64);
+    }
+
+    @Test
+    void schemaTwoDecodesWholeClipsThatExpandTime() throws Exception {
+        clipDecoder(2, 81, 4);
+        var spec = bundle.load().spec();
+        assertEquals(81, spec.sample().frames());
+        assertEquals(21, spec.latentFrames());
+        assertEquals(4, spec.components().vaeDecoder().temporalScale());
+    }
+
+    @Test
+    void aClipDecoderInASchemaOneBundleIsRefused() {
+        clipDecoder(1, 81, 4);
+        refused("components.vaeDecoder.inputs.latent: a decoder of whole clips (rank 5) needs schemaVersion 2");
+    }
+
+    @Test
+    void framesTheDecoderCannotMakeAreRefused() {
+        clipDecoder(2, 81, 4);
+        bundle.at("/sample").put("frames", 80);
+        refused("sample.frames: 80 frames do not come out of a decoder with temporalScale 4", "e.g. 77");
+    }
+
+    @Test
+    void aClipDecoderIsForVideoOnlyAndTemporalScaleForTheDecoderOnly() {
+        clipDecoder(2, 81, 4);
+        bundle.at("/components/denoiser").put("temporalScale", 2);
+        refused("components.denoiser: temporalScale belongs to the vaeDecoder only");
+    }
+
+    @Test
+    void aTemporalScaleOnAnImageDecoderIsRefused() {
+        clipDecoder(2, 81, 4);
+        ((ArrayNode) bundle.json.at("/components/vaeDecoder/inputs/latent/shape")).remove(2);
+        refused("components.vaeDecoder.temporalScale: only for a decoder of whole clips");
     }
 
     @Test

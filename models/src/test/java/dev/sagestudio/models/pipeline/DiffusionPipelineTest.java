@@ -452,6 +452,36 @@ class DiffusionPipelineTest {
         }
     }
 
+    @Test
+    void aSchemaTwoClipDecoderTurnsTwoLatentFramesIntoFive() throws Exception {
+        ModelBundle latent = ModelBundle.load(TinyBundle.videoWithClipDecoder(dir.resolve("clip-decoder")));
+        ModelBundle pixels = ModelBundle.load(TinyBundle.video(dir.resolve("pixel-video")));
+        GenerationRequest request = GenerationRequest.of("a spinning pizza", 3).withSteps(2);
+        GenerationResult decoded;
+        GenerationResult sampled;
+        try (DiffusionPipeline p = DiffusionPipeline.open(latent, AttentionResolver.resolve("cpu-reference", false), cpu)) {
+            decoded = p.generate(request);
+        }
+        try (DiffusionPipeline p = DiffusionPipeline.open(pixels, AttentionResolver.resolve("cpu-reference", false), cpu)) {
+            sampled = p.generate(request);
+        }
+        assertEquals(5, decoded.frames());
+        assertEquals(3 * 5 * 8 * 8, decoded.output().length);
+        // Same denoiser, noise and steps: the final sample is the pixel bundle's output; the decoder halves it
+        // (scalingFactor 2) and repeats latent frame 1 four times.
+        int plane = 8 * 8;
+        int[] latentFrameOf = {0, 1, 1, 1, 1};
+        for (int c = 0; c < 3; c++) {
+            for (int f = 0; f < 5; f++) {
+                for (int p = 0; p < plane; p++) {
+                    float expected = sampled.output()[(c * 2 + latentFrameOf[f]) * plane + p] / 2;
+                    assertEquals(expected, decoded.output()[(c * 5 + f) * plane + p], 1e-6,
+                            "channel " + c + ", frame " + f + ", pixel " + p);
+                }
+            }
+        }
+    }
+
     private static boolean differs(float[] a, float[] b) {
         for (int i = 0; i < a.length; i++) {
             if (Math.abs(a[i] - b[i]) > 1e-3) {

@@ -50,6 +50,39 @@ public final class TinyBundle {
         return write(dir, true, false);
     }
 
+    /**
+     * The 2-frame video bundle turned into schemaVersion 2 with a decoder of whole clips that expands time 4x, as
+     * causal video VAEs do: latent [1, 3, 2, 8, 8] → video [1, 3, 5, 8, 8], output frame 0 from latent frame 0 and
+     * frames 1..4 from latent frame 1 (a Gather over time), with {@code scalingFactor} 2 applied before it.
+     */
+    static Path videoWithClipDecoder(Path dir) {
+        write(dir, true, false);
+        TinyGraph g = new TinyGraph(31);
+        g.input("latent", 1, 3, 2, 8, 8);
+        g.graph().addNode(g.node("Gather", new String[] {"latent", g.int64s("frame_of_latent", 0, 1, 1, 1, 1)}, "video")
+                .addAttribute(TinyGraph.intAttr("axis", 2)));
+        g.output("video", 1, 3, 5, 8, 8);
+        try {
+            Files.write(dir.resolve("vae_decoder.onnx"), g.build().toByteArray());
+            String json = Files.readString(dir.resolve("model.json"))
+                    .replace("\"schemaVersion\": 1", "\"schemaVersion\": 2")
+                    .replace("\"frames\": 2,", "\"frames\": 5,")
+                    .replace("\n  },\n  \"tokenizer\"", """
+                            ,
+                                "vaeDecoder": {
+                                  "file": "vae_decoder.onnx", "scalingFactor": 2.0, "temporalScale": 4,
+                                  "inputs": {"latent": {"name": "latent", "dtype": "float32", "shape": [1, 3, 2, 8, 8]}},
+                                  "outputs": {"image": {"name": "video", "dtype": "float32", "shape": [1, 3, 5, 8, 8]}}
+                                }
+                              },
+                              "tokenizer\"""");
+            Files.writeString(dir.resolve("model.json"), json);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** An image bundle declaring epsilon prediction with a scaled-linear DDPM schedule, sampled by {@code scheduler}. */
     static Path epsilonImage(Path dir, String scheduler) {
         write(dir, false, false);

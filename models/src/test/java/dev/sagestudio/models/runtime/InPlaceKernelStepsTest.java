@@ -117,4 +117,34 @@ public class InPlaceKernelStepsTest extends CpuRuntimeTest {
             assertEquals(0, kernel.launches);
         }
     }
+
+    @Test
+    void stepsWaitingForEachCallCountTheWaitInTheCallsTime() {
+        TinyGraph g = new TinyGraph(33);
+        String x = g.input("x", 1, 6, 16);
+        String h = g.attentionBlock(x, 16, x, 16, Layer.self(2, 8).fourD());
+        h = g.attentionBlock(h, 16, h, 16, Layer.self(2, 8));
+        g.graph().addNode(g.node("Identity", new String[] {h}, "y"));
+        g.output("y", 1, 6, 16);
+        HostAddressKernel kernel = new HostAddressKernel();
+        int[] waits = {0};
+        Runnable slowStream = () -> {
+            waits[0]++;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        try (PartitionedModel partitioned = new PartitionedModel(GraphPartitioner.partition(g.model("waits")),
+                new InPlaceKernelSteps(kernel, 0).waitingForEachCall(slowStream), runtime)) {
+            RunResult r = partitioned.run(Map.of("x", PartitionedModelTest.randomInput(2, 1, 6, 16)));
+            assertEquals(2, waits[0], "one wait after each of the 2 kernel launches");
+            assertEquals(2, kernel.launches);
+            for (HostAttentionStep.Call call : r.attentionCalls()) {
+                assertTrue(call.backendNanos() >= 20_000_000L, call.backendNanos() + " ns");
+            }
+            assertTrue(r.attentionNanos() >= 40_000_000L);
+        }
+    }
 }

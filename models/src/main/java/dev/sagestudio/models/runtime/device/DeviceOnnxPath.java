@@ -8,6 +8,7 @@ import dev.sagestudio.attention.gpu.GpuAttentionBackend;
 import dev.sagestudio.attention.gpu.GpuBackends;
 import dev.sagestudio.attention.gpu.GpuUnavailableException;
 import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.runtime.AttentionSteps;
 import dev.sagestudio.models.runtime.DeviceAttentionKernel;
 import dev.sagestudio.models.runtime.DeviceMemory;
 import dev.sagestudio.models.runtime.InPlaceKernelSteps;
@@ -97,13 +98,38 @@ public final class DeviceOnnxPath implements AutoCloseable {
      * per run); a quantized kernel's bad node is run again with flash-fp16 ({@link PartitionedModel#onNonFinite}).
      */
     public PartitionedModel partitioned(PartitionPlan plan) {
+        return new PartitionedModel(plan, checkedSteps(plan, kernel, fullPrecision), runtime, memory);
+    }
+
+    /** {@code plan} on the device with the given attention steps (e.g. {@link #timingSteps} behind a switch). */
+    public PartitionedModel partitioned(PartitionPlan plan, AttentionSteps steps) {
+        return new PartitionedModel(plan, steps, runtime, memory);
+    }
+
+    /**
+     * The steps {@link #partitioned(PartitionPlan)} uses, for the GPU kernel of {@code backend} (any GPU backend, not
+     * only the one this path was opened for), with the stream synchronized after each attention call: a run's
+     * attention time is what the kernels took on the GPU (not the time to queue them) and its ONNX Runtime time is the
+     * segments' own. For step timings; costs one wait per attention call (ONNX Runtime already waits at the end of
+     * every segment).
+     */
+    public InPlaceKernelSteps timingSteps(PartitionPlan plan, BackendDescriptor backend) {
+        GpuAttentionBackend.Variant v = backend.gpuVariant().orElseThrow(() -> new IllegalArgumentException(
+                "'" + backend.name() + "' is not a GPU attention backend"));
+        DeviceAttentionKernel chosen = new GpuDeviceKernel(gpu.backend(v));
+        DeviceAttentionKernel rerun = v.quantized()
+                ? new GpuDeviceKernel(gpu.backend(GpuAttentionBackend.Variant.FLASH_FP16)) : null;
+        return checkedSteps(plan, chosen, rerun).waitingForEachCall(stream::synchronize);
+    }
+
+    private InPlaceKernelSteps checkedSteps(PartitionPlan plan, DeviceAttentionKernel chosen,
+                                            DeviceAttentionKernel rerun) {
         int attentionNodes = plan.attentionSteps().size();
         checks.removeIf(GpuOutputCheck::isClosed); // closed with their models
         GpuOutputCheck check = new GpuOutputCheck(gpu.context(), Math.max(1, attentionNodes));
         checks.add(check); // closed here too if a model outlives this path's context
-        InPlaceKernelSteps steps = new InPlaceKernelSteps(kernel, stream.rawHandle(), memory)
-                .withHostFallback(new ReferenceAttention()).withOutputCheck(check, fullPrecision);
-        return new PartitionedModel(plan, steps, runtime, memory);
+        return new InPlaceKernelSteps(chosen, stream.rawHandle(), memory)
+                .withHostFallback(new ReferenceAttention()).withOutputCheck(check, rerun);
     }
 
     /**

@@ -1,0 +1,356 @@
+package dev.sagestudio.app.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sagestudio.attention.catalog.BackendCatalog;
+import dev.sagestudio.attention.catalog.BackendDescriptor;
+import dev.sagestudio.attention.metrics.AccuracyMetrics;
+import dev.sagestudio.models.onnx.GraphPartitioner;
+import dev.sagestudio.models.onnx.OnnxModel;
+import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.runtime.ExecutionProvider;
+import dev.sagestudio.models.runtime.HostArray;
+import dev.sagestudio.models.runtime.OrtRuntime;
+import dev.sagestudio.models.runtime.OutputComparison;
+import dev.sagestudio.models.runtime.PartitionedModel;
+import dev.sagestudio.models.runtime.RandomInputs;
+import dev.sagestudio.models.runtime.RunResult;
+import dev.sagestudio.models.runtime.SwitchableAttentionSteps;
+import dev.sagestudio.models.runtime.WholeModel;
+import dev.sagestudio.models.runtime.device.DeviceMemoryPeak;
+import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code step-time <model.onnx>}: the time of one call of a graph (a denoiser step) per backend, with
+ * attention's share and the device memory it took — for graphs at real sizes, where run-onnx's
+ * side-by-side comparison would hold two copies of the model.
+ */
+@Command(name = "step-time", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Times one call of an ONNX graph (e.g. a denoiser step) once per backend, one after the other, each in"
+                    + " its own sessions: 'onnxruntime' runs the whole graph in ONNX Runtime, any other backend runs"
+                    + " the graph cut at its attention with that backend. Reports the median call time (inputs"
+                    + " copied in and outputs out included), the ONNX Runtime segments' and attention's parts of it,"
+                    + " and, with --ep cuda, the peak device memory in use above what was in use before the backend's"
+                    + " sessions opened. On the device path the stream is synchronized after each attention call, so"
+                    + " attention's part is the kernels' run time. Outputs are compared with the first backend's.",
+            "Inputs are generated: floating-point inputs seeded standard normal, integer inputs zeros.",
+            "Exit status: 0 every backend ran, 1 a backend failed (the others still run), 2 bad input."})
+public final class StepTimeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx file.")
+    Path model;
+
+    @Option(names = "--backends", paramLabel = "NAME", split = ",", description = "Backends, comma-separated, in"
+            + " order: onnxruntime, a host backend (--ep cpu) or a GPU kernel (--ep cuda) (default: onnxruntime and"
+            + " cpu-reference with --ep cpu; onnxruntime, flash-fp16, sage-int8-fp16 with --ep cuda).")
+    List<String> backends;
+
+    @Option(names = "--ep", paramLabel = "PROVIDER", description = "cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String ep = "cpu";
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Unmeasured calls first (default: ${DEFAULT-VALUE}).")
+    int warmup = 1;
+
+    @Option(names = "--runs", paramLabel = "N",
+            description = "Measured calls; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs = 3;
+
+    @Option(names = "--seed", description = "Seed of the generated inputs (default: ${DEFAULT-VALUE}).")
+    long seed = 1;
+
+    @Option(names = "--threads",
+            description = "ONNX Runtime intra-op threads, 0 for its default (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--dim", paramLabel = "NAME=VALUE",
+            description = "Value of a symbolic input dimension when inputs are generated (repeatable; others are 1).")
+    Map<String, Long> dims = new LinkedHashMap<>();
+
+    @Option(names = "--shrink-arenas", description = "ONNX Runtime hands memory its arenas hold for no live tensor"
+            + " back after every run (each segment is a session with its own arena, which otherwise keeps the most that"
+            + " segment ever needed): less memory, more allocations per step.")
+    boolean shrinkArenas;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
+    Path json;
+
+    /** One backend's figures; times in milliseconds, memory in bytes (null where not measured). */
+    public record Row(String backend, String provider, Double stepMs, Double minMs, Double maxMs, Double ortMs,
+                      Double attentionMs, Double attentionShare, Integer attentionCalls, List<String> fallbacks,
+                      List<String> nonFinite, Long peakDeviceBytes, Double cosineVsFirst, Double relL1VsFirst,
+                      String error) {
+    }
+
+    private record Timed(List<RunResult> runs, Long peakDeviceBytes, List<String> fallbacks, List<String> nonFinite,
+                         String provider) {
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        boolean cuda = RunOnnxCommand.isCuda(ep, spec);
+        if (runs < 1 || warmup < 0) {
+            throw new ParameterException(spec.commandLine(), "--runs must be at least 1 and --warmup at least 0");
+        }
+        List<String> names = backends != null ? backends : cuda
+                ? List.of(BackendCatalog.ONNX_RUNTIME, "flash-fp16", "sage-int8-fp16")
+                : List.of(BackendCatalog.ONNX_RUNTIME, "cpu-reference");
+        BackendCatalog catalog = BackendCatalog.standard();
+        for (String name : names) {
+            BackendDescriptor backend = catalog.find(name).orElseThrow(() -> new ParameterException(spec.commandLine(),
+                    "unknown backend '" + name + "'; backends: onnxruntime, " + catalog.substituteCpuNamesSummary()
+                            + ", " + catalog.gpuNames()));
+            if (!backend.runsInOnnxRuntime() && backend.isGpu() != cuda) {
+                throw new ParameterException(spec.commandLine(), "'" + name + "' runs "
+                        + (backend.isGpu() ? "on the device path: add --ep cuda" : "on the host: use --ep cpu"));
+            }
+        }
+        OnnxModel onnx = OnnxModel.load(model);
+        PartitionPlan plan = GraphPartitioner.partition(onnx);
+        Map<String, HostArray> inputs = RandomInputs.forModel(onnx, plan.graphInputs(), dims, seed);
+        out.println("model: " + model);
+        out.print(plan.describe());
+        inputs.forEach((name, array) -> out.println("input " + name + ": " + array.describe()));
+        out.flush();
+
+        List<Row> rows = new ArrayList<>();
+        Map<String, HostArray> firstOutputs = null;
+        boolean jsonFailed = false;
+        try (SharedDeviceSessions shared = new SharedDeviceSessions()) {
+            for (String name : names) {
+                if (!name.equals(BackendCatalog.ONNX_RUNTIME)) {
+                    plan.noAttentionWarning(name).ifPresent(err::println);
+                }
+                Instant started = Instant.now();
+                try {
+                    Timed timed = time(name, catalog.require(name), cuda, onnx, plan, inputs, shared);
+                    Map<String, HostArray> outputs = timed.runs().get(timed.runs().size() - 1).outputs();
+                    Double cosine = null;
+                    Double relL1 = null;
+                    if (firstOutputs == null) {
+                        firstOutputs = outputs;
+                    } else {
+                        for (AccuracyMetrics m : OutputComparison.compare(firstOutputs, outputs).values()) {
+                            cosine = cosine == null ? m.cosineSimilarity() : Math.min(cosine, m.cosineSimilarity());
+                            relL1 = relL1 == null ? m.relativeL1() : Math.max(relL1, m.relativeL1());
+                        }
+                    }
+                    Row row = row(name, timed, cosine, relL1);
+                    rows.add(row);
+                    out.printf(Locale.ROOT, "%s: median %.1f ms over %d call(s) (%.0f s with loading)%n", name,
+                            row.stepMs(), runs, Duration.between(started, Instant.now()).toMillis() / 1e3);
+                } catch (RuntimeException e) {
+                    String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+                    err.println("step-time " + name + ": " + reason);
+                    rows.add(new Row(name, null, null, null, null, null, null, null, null, List.of(), List.of(), null,
+                            null, null, reason));
+                }
+                out.flush();
+                err.flush();
+                // After each backend: a run stopped from outside keeps what was measured.
+                if (json != null && !writeJson(rows, inputs, err)) {
+                    jsonFailed = true;
+                }
+            }
+        }
+        printTable(out, rows, names.get(0));
+        if (jsonFailed) {
+            return 1;
+        }
+        return rows.stream().anyMatch(r -> r.error() != null) ? 1 : 0;
+    }
+
+    private boolean writeJson(List<Row> rows, Map<String, HostArray> inputs, PrintWriter err) {
+        try {
+            Map<String, Object> document = new LinkedHashMap<>();
+            document.put("model", model.toString());
+            document.put("inputs", inputs.entrySet().stream().collect(
+                    LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue().describe()), Map::putAll));
+            document.put("warmup", warmup);
+            document.put("runs", runs);
+            document.put("rows", rows);
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), document);
+            return true;
+        } catch (IOException e) {
+            err.println("step-time: cannot write " + json + ": " + e.getMessage());
+            return false;
+        }
+    }
+
+    private Timed time(String name, BackendDescriptor backend, boolean cuda, OnnxModel onnx, PartitionPlan plan,
+                       Map<String, HostArray> inputs, SharedDeviceSessions shared) {
+        if (backend.runsInOnnxRuntime()) {
+            shared.close(); // ONNX Runtime alone gets the device to itself
+            if (!cuda) {
+                try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
+                     WholeModel whole = WholeModel.open(onnx, runtime)) {
+                    return new Timed(repeat(whole::run, inputs), null, List.of(), List.of(),
+                            runtime.provider().toString());
+                }
+            }
+            try (DeviceMemoryPeak memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
+                 OrtRuntime runtime = configured(OrtRuntime.cudaOrCpu(0, threads))) {
+                if (runtime.provider() != ExecutionProvider.CUDA) {
+                    throw new IllegalStateException("ONNX Runtime's CUDA EP cannot start: "
+                            + runtime.fallbackReason().orElse("(no reason given)"));
+                }
+                try (WholeModel whole = WholeModel.open(onnx, runtime)) {
+                    List<RunResult> results = repeat(whole::run, inputs);
+                    return new Timed(results, memory.peakAboveStart(), List.of(), List.of(),
+                            runtime.provider().toString());
+                }
+            }
+        }
+        if (!cuda) {
+            try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
+                 PartitionedModel partitioned = new PartitionedModel(plan, backend.createCpu(), runtime)) {
+                return new Timed(repeat(partitioned::run, inputs), null, partitioned.attention().fallbacks(), List.of(),
+                        runtime.provider().toString());
+            }
+        }
+        PartitionedModel partitioned = shared.use(backend, plan, spec.commandLine().getErr());
+        List<RunResult> results = repeat(partitioned::run, inputs);
+        return new Timed(results, shared.memory.peakAboveStart(), partitioned.attention().fallbacks(),
+                List.copyOf(shared.nonFinite),
+                shared.device.runtime().provider().toString());
+    }
+
+    /**
+     * One device path and one set of ONNX Runtime sessions for every GPU backend of the run, the kernel switched
+     * between them: a model at real size takes about a minute to open. Its memory peak is counted from before the
+     * sessions opened, over every backend run on them so far.
+     */
+    private final class SharedDeviceSessions implements AutoCloseable {
+        DeviceMemoryPeak memory;
+        DeviceOnnxPath device;
+        SwitchableAttentionSteps steps;
+        PartitionedModel partitioned;
+        /** Attention outputs with NaN/Inf in the current backend's runs (a re-run at full precision costs time). */
+        final List<String> nonFinite = new ArrayList<>();
+
+        PartitionedModel use(BackendDescriptor backend, PartitionPlan plan, PrintWriter err) {
+            if (partitioned == null) {
+                try {
+                    memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
+                    device = DeviceOnnxPath.open(0, backend, threads);
+                    configured(device.runtime());
+                    err.println("device path: " + device.describe());
+                    steps = new SwitchableAttentionSteps(device.timingSteps(plan, backend));
+                    partitioned = device.partitioned(plan, steps);
+                    partitioned.onNonFinite((bad, reRunWith, stillBad) -> nonFinite.add(bad.node() + " ("
+                            + bad.backend() + ", " + bad.count() + " values)" + reRunWith.map(k -> ": re-run with " + k
+                            + (stillBad.isPresent() ? ", still not finite" : ", finite")).orElse("")));
+                } catch (RuntimeException e) {
+                    close();
+                    throw e;
+                }
+            }
+            steps.use(device.timingSteps(plan, backend));
+            nonFinite.clear();
+            return partitioned;
+        }
+
+        @Override
+        public void close() {
+            try (DeviceMemoryPeak m = memory; DeviceOnnxPath d = device; PartitionedModel p = partitioned) {
+                partitioned = null;
+                device = null;
+                memory = null;
+            }
+        }
+    }
+
+    private OrtRuntime configured(OrtRuntime runtime) {
+        return shrinkArenas ? runtime.shrinkArenasAfterEachRun() : runtime;
+    }
+
+    /**
+     * The warm-up calls, then the measured ones. Each call's time goes to stderr as it ends (the first call also
+     * creates the sessions), so a run stopped from outside still shows how far it got.
+     */
+    private List<RunResult> repeat(Function<Map<String, HostArray>, RunResult> call, Map<String, HostArray> inputs) {
+        PrintWriter err = spec.commandLine().getErr();
+        List<RunResult> results = new ArrayList<>();
+        for (int i = 0; i < warmup + runs; i++) {
+            long start = System.nanoTime();
+            RunResult result = call.apply(inputs);
+            boolean measured = i >= warmup;
+            err.printf(Locale.ROOT, "  %s call %d: %.1f ms%s%n", measured ? "measured" : "warm-up",
+                    measured ? i - warmup + 1 : i + 1, (System.nanoTime() - start) / 1e6,
+                    i == 0 ? " (sessions created on first use)" : "");
+            err.flush();
+            if (measured) {
+                results.add(result);
+            }
+        }
+        return results;
+    }
+
+    private static Row row(String name, Timed timed, Double cosine, Double relL1) {
+        List<RunResult> r = timed.runs();
+        double step = RunOnnxCommand.median(r, RunResult::totalNanos);
+        boolean whole = name.equals(BackendCatalog.ONNX_RUNTIME);
+        Double attention = whole ? null : RunOnnxCommand.median(r, RunResult::attentionNanos);
+        return new Row(name, timed.provider(), step,
+                r.stream().mapToLong(RunResult::totalNanos).min().orElseThrow() / 1e6,
+                r.stream().mapToLong(RunResult::totalNanos).max().orElseThrow() / 1e6,
+                whole ? null : RunOnnxCommand.median(r, RunResult::ortNanos), attention,
+                whole ? null : attention / step,
+                whole ? null : r.get(r.size() - 1).attentionCalls().size(), timed.fallbacks(), timed.nonFinite(),
+                timed.peakDeviceBytes(), cosine, relL1, null);
+    }
+
+    private static void printTable(PrintWriter out, List<Row> rows, String first) {
+        out.println();
+        out.printf(Locale.ROOT, "%-18s %11s %11s %11s %11s %7s %10s %12s %12s%n", "backend", "step ms", "ORT ms",
+                "attn ms", "attn share", "calls", "peak GiB", "cos vs 1st", "speed-up");
+        Double reference = rows.stream().filter(r -> r.backend().equals(first) && r.error() == null)
+                .map(Row::stepMs).findFirst().orElse(null);
+        for (Row r : rows) {
+            if (r.error() != null) {
+                out.printf(Locale.ROOT, "%-18s failed: %s%n", r.backend(), r.error());
+                continue;
+            }
+            out.printf(Locale.ROOT, "%-18s %11.2f %11s %11s %11s %7s %10s %12s %12s%n", r.backend(), r.stepMs(),
+                    format(r.ortMs(), "%.2f"), format(r.attentionMs(), "%.2f"),
+                    r.attentionShare() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * r.attentionShare()),
+                    r.attentionCalls() == null ? "-" : r.attentionCalls().toString(),
+                    r.peakDeviceBytes() == null ? "-"
+                            : String.format(Locale.ROOT, "%.2f", r.peakDeviceBytes() / (double) (1L << 30)),
+                    format(r.cosineVsFirst(), "%.6f"),
+                    reference == null ? "-" : String.format(Locale.ROOT, "%.2fx", reference / r.stepMs()));
+            r.fallbacks().forEach(f -> out.println("    fallback: " + f));
+            r.nonFinite().forEach(f -> out.println("    not finite (the run was repeated where a kernel could): " + f));
+        }
+        out.println("speed-up: the first backend's step time divided by this one's; attention share: attention's part"
+                + " of the step");
+        out.flush();
+    }
+
+    private static String format(Double value, String pattern) {
+        return value == null ? "-" : String.format(Locale.ROOT, pattern, value);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.sagestudio.app.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sagestudio.app.cli.OnnxCommandsTest.Outcome;
+import dev.sagestudio.models.onnx.TinyGraph;
+import dev.sagestudio.models.onnx.TinyGraph.Layer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StepTimeCommandTest {
+    @TempDir
+    Path dir;
+    Path model;
+
+    /** Two self-attention blocks at head dim 64, which the quantized emulator runs. */
+    @BeforeEach
+    void writeModel() throws Exception {
+        TinyGraph g = new TinyGraph(3);
+        String x = g.input("x", 1, 32, 128);
+        String h = g.attentionBlock(x, 128, x, 128, Layer.self(2, 64).fourD());
+        h = g.attentionBlock(h, 128, h, 128, Layer.self(2, 64));
+        g.graph().addNode(g.node("Identity", new String[] {h}, "y"));
+        g.output("y", 1, 32, 128);
+        model = Files.write(dir.resolve("two-blocks.onnx"), g.build().toByteArray());
+    }
+
+    @Test
+    void timesEachBackendAndComparesItsOutputWithTheFirst() throws Exception {
+        Path json = dir.resolve("steps.json");
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends",
+                "onnxruntime,cpu-reference,cpu-sage-int8-fp16", "--runs", "3", "--threads", "1", "--json", json.toString());
+        assertEquals(0, o.status(), o.err() + o.out());
+        assertTrue(o.out().contains("onnxruntime: median"), o.out());
+        JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
+        assertEquals(3, rows.size());
+        JsonNode whole = rows.get(0);
+        assertEquals("onnxruntime", whole.get("backend").asText());
+        assertTrue(whole.get("attentionMs").isNull(), "ONNX Runtime alone has no separate attention time");
+        assertTrue(whole.get("cosineVsFirst").isNull(), "the first backend is the reference");
+        for (int i = 1; i < 3; i++) {
+            JsonNode row = rows.get(i);
+            assertEquals(2, row.get("attentionCalls").asInt(), row.toString());
+            double share = row.get("attentionShare").asDouble();
+            assertTrue(share > 0 && share < 1, row.toString());
+            assertTrue(row.get("attentionMs").asDouble() <= row.get("stepMs").asDouble(), row.toString());
+            assertTrue(row.get("minMs").asDouble() <= row.get("stepMs").asDouble()
+                    && row.get("stepMs").asDouble() <= row.get("maxMs").asDouble(), row.toString());
+            assertTrue(row.get("peakDeviceBytes").isNull(), "no device memory on the CPU");
+        }
+        assertTrue(rows.get(1).get("cosineVsFirst").asDouble() > 0.99999, rows.get(1).toString());
+        double quantized = rows.get(2).get("cosineVsFirst").asDouble();
+        assertTrue(quantized > 0.9 && quantized < 1, rows.get(2).toString());
+        assertTrue(o.out().contains("speed-up"), o.out());
+    }
+
+    @Test
+    void arenasShrunkAfterEachRunComputeTheSame() throws Exception {
+        Path json = dir.resolve("shrunk.json");
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends",
+                "onnxruntime,cpu-reference", "--runs", "2", "--shrink-arenas", "--json", json.toString());
+        assertEquals(0, o.status(), o.err() + o.out());
+        JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
+        assertTrue(rows.get(1).get("cosineVsFirst").asDouble() > 0.99999, rows.toString());
+    }
+
+    @Test
+    void aGpuKernelWithoutTheDevicePathIsAUsageError() {
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends", "flash-fp16");
+        assertEquals(2, o.status(), o.out());
+        assertTrue(o.err().contains("'flash-fp16' runs on the device path: add --ep cuda"), o.err());
+    }
+
+    @Test
+    void aBackendThatFailsIsReportedAndTheOthersStillRun() throws Exception {
+        Path json = dir.resolve("steps.json");
+        // Head dim 64 with 2 heads of a 128-wide layer is fine; the emulator refuses head dim 32.
+        TinyGraph g = new TinyGraph(4);
+        String x = g.input("x", 1, 8, 64);
+        String h = g.attentionBlock(x, 64, x, 64, Layer.self(2, 32).fourD());
+        g.graph().addNode(g.node("Identity", new String[] {h}, "y"));
+        g.output("y", 1, 8, 64);
+        Path narrow = Files.write(dir.resolve("narrow.onnx"), g.build().toByteArray());
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), narrow.toString(), "--backends",
+                "cpu-sage-int8-fp16,onnxruntime", "--runs", "1", "--json", json.toString());
+        assertEquals(1, o.status(), o.err() + o.out());
+        assertTrue(o.err().contains("step-time cpu-sage-int8-fp16:"), o.err());
+        assertTrue(Files.exists(json), o.err());
+        JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
+        assertTrue(rows.get(0).get("error").asText().contains("head"), rows.toString());
+        assertNull(rows.get(0).get("stepMs").numberValue());
+        assertTrue(rows.get(1).get("stepMs").asDouble() > 0, rows.toString());
+    }
+}

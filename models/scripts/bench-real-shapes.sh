@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Speed at real shapes (issue 15) on the GPU machine, over the device calls that carry the ONNX GPU bundle
+# (models/scripts/make-ort-gpu-bundle.sh, KEEP_SM=90): the graphs are exported THERE (torch is there, no
+# Java), while the bundle's parts arrive, and timed by `sagestudio step-time` once the last part is in.
+# Everything it needs travels in one folder KIT next to this script: this script, unpack-ort-gpu-bundle.sh,
+# import/ (models/import/*.py) and training/export_onnx.py, diffusers' source as diffusers-src.tar.xz (never
+# committed), and optionally fatbin-check/ (a tiny CUDA program whose library went through
+# keep_cuda_arch.py: proof, in the first call, that a library trimmed that way still runs). The first call
+# also starts models/import/check_import.py in the background (CPU only): the importer's check on random
+# weights, whose PixArt bundle and reference step come back for the Java pipeline on the CPU.
+# FIRST_DIR: where diffusers-src.tar.xz and fatbin-check/ are, if not in KIT (they are needed in the first
+# call only, so later calls need not carry them).
+#
+#   bash KIT/bench-real-shapes.sh start PART_DIR [LAYERS]  first call: starts the exports in the background
+#                                                          (33 and 81 frames, in parallel), stores the part
+#   bash KIT/bench-real-shapes.sh part PART_DIR            calls 2..n-1: stores the part, shows the exports' progress
+#   bash KIT/bench-real-shapes.sh final PART_DIR [PLAN...] last call: unpacks the bundle, waits for each graph,
+#                                                          runs step-time; PLAN items are FRAMES:BACKENDS[:GRAPH],
+#                                                          GRAPH mha (default) or attention; then PyTorch's time;
+#                                                          then the importer check's results
+# STEP_RUNS: measured calls per backend (default 3); STEP_FLAGS: more step-time options (e.g.
+# --shrink-arenas); TORCH_TIMING="33 81": PyTorch's own step time last.
+# Results go to $OUT as they are made (results.tgz: step-time JSON and logs; gpu.txt; check_import.json and
+# pixart-bundle.tgz), so a call stopped at its limit still returns what was done.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PHASE=${1:?usage: bench-real-shapes.sh start|part|final PART_DIR ...}
+LAST=${2:?usage: bench-real-shapes.sh start|part|final PART_DIR ...}
+shift 2
+CACHE=${ORT_CACHE:-/root/cache/ort}   # ORT_CACHE, BENCH_WORK: only to rehearse on another machine
+WORK=${BENCH_WORK:-/root/cache/bench}
+OUTDIR=${OUT:-$WORK/out}
+mkdir -p "$CACHE" "$WORK/graphs" "$OUTDIR"
+export PYTHONPATH=$WORK/py PYTHONUNBUFFERED=1
+
+progress() {
+  for log in "$WORK"/export-*.log; do
+    [[ -f "$log" ]] && { echo "--- $(basename "$log"):"; tail -n 4 "$log" | cut -c1-300; }
+  done
+  ls -la "$WORK/graphs" 2>/dev/null | tail -n +2
+}
+
+case "$PHASE" in
+  start)
+    layers=${1:-30}
+    mkdir -p "$WORK/py"
+    FIRST=${FIRST_DIR:-$HERE}
+    tar -xJf "$FIRST/diffusers-src.tar.xz" -C "$WORK/py"
+    cp -r "$HERE/import" "$HERE/training" "$WORK/"
+    for frames in 33 81; do
+      setsid nohup python3 "$WORK/import/export_bench_graphs.py" "$WORK/graphs" --frames "$frames" --layers "$layers" \
+        >"$WORK/export-$frames.log" 2>&1 </dev/null &
+    done
+    setsid nohup python3 "$WORK/import/check_import.py" "$WORK/check" >"$WORK/check-import.log" 2>&1 </dev/null &
+    if [[ -x "$FIRST/fatbin-check/main" ]]; then
+      echo "library trimmed to sm_90 by keep_cuda_arch.py:"
+      LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$FIRST/fatbin-check/main"; echo "exit $?"
+    fi
+    cp "$LAST"/* "$CACHE/" && ls -l "$CACHE"
+    nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv
+    ;;
+  part)
+    cp "$LAST"/* "$CACHE/" && ls -l "$CACHE"
+    progress
+    ;;
+  final)
+    RESULTS=$WORK/results
+    mkdir -p "$RESULTS"
+    pack() {
+      cp "$WORK"/*.log "$RESULTS/" 2>/dev/null
+      cp "$WORK"/check/check_import.json "$WORK"/check/pixart-bundle.tgz "$OUTDIR/" 2>/dev/null
+      tar -C "$WORK" -czf "$OUTDIR/results.tgz" results
+    }
+    # Sets B, JAVA, CP, JVM and LD_LIBRARY_PATH.
+    source "$HERE/unpack-ort-gpu-bundle.sh" || exit 1
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$OUTDIR/gpu.txt"
+    # Packs every 15 s too: a call stopped at its limit returns what was written until then (the first
+    # real-size run, 2026-12-06, returned nothing: it packed only after each plan item).
+    (while sleep 15; do pack; done) &
+    packer=$!
+    trap 'kill $packer 2>/dev/null; pack' EXIT
+    status=0
+    for item in "${@:-81:flash-fp16,sage-int8-fp16,onnxruntime}"; do
+      IFS=: read -r frames backends graph <<<"$item"
+      suffix=$([[ "${graph:-mha}" == mha ]] && echo "-mha" || echo "")
+      model=$WORK/graphs/wan-${frames}f$suffix.onnx
+      waited=0
+      until [[ -f "$WORK/graphs/wan-${frames}f.onnx.done" ]]; do
+        if ! pgrep -f "export_bench_graphs.py $WORK/graphs --frames $frames " >/dev/null; then
+          echo "the export of $frames frames stopped without a graph:"; tail -n 20 "$WORK/export-$frames.log"
+          status=1; continue 2
+        fi
+        sleep 2; waited=$((waited + 2))
+      done
+      echo "== $(date -u +%H:%M:%S) $frames frames, ${graph:-mha} graph, $backends (waited ${waited} s for the export)"
+      name=step-${frames}f-${graph:-mha}-${backends//,/-}
+      (cd "$CACHE" && "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli step-time "$model" --ep cuda \
+        --backends "$backends" --warmup 1 --runs "${STEP_RUNS:-3}" ${STEP_FLAGS:-} --json "$RESULTS/$name.json") 2>&1 | tee "$RESULTS/$name.txt" \
+        | grep --line-buffered -v -E '^\s*(ONNX Runtime segment|attention step|[A-Z][a-z]{2} [0-9]{2}, [0-9]{4} |WARNING: \[onnxruntime\] ScatterND)' \
+        | cut -c1-400
+      [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+      pack
+    done
+    if [[ -n "${TORCH_TIMING:-}" ]]; then
+      echo "== PyTorch SDPA, same configuration and random weights"
+      python3 "$WORK/import/export_bench_graphs.py" --torch-timing --frames $TORCH_TIMING \
+        --json "$RESULTS/torch-sdpa.json" 2>&1 | tee "$RESULTS/torch-sdpa.txt" | tail -n 5
+      pack
+    fi
+    echo "== importer check (CPU, started in the first call):"
+    tail -n 12 "$WORK/check-import.log" | cut -c1-300
+    pack
+    exit $status
+    ;;
+  *)
+    echo "unknown phase $PHASE (start, part or final)" >&2; exit 2
+    ;;
+esac
