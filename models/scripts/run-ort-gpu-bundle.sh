@@ -8,7 +8,8 @@
 #      encoder (head dim 32, which our kernels lack: the reported host fallback) with flash-fp16,
 #   3. the CLI's generate (sage-int8-fp16) and compare (flash-fp16 vs sage-int8-fp16) on the device path,
 #      and compare on the bundled video model (2048-token spatio-temporal attention), each compare with its
-#      exported report (logs/compare-heart.html, logs/compare-rocket.html and their .json),
+#      exported report (logs/compare-heart.html, logs/compare-rocket.html and their .json), and the video
+#      compare once more with sage-int8-fp8 as B (logs/compare-rocket-fp8.html),
 # writing summary.txt, the two pictures and logs.tgz (every log) to $OUT (or /root/cache/ort/out).
 #
 #   usage: bash models/scripts/run-ort-gpu-bundle.sh .gpu-bundle/ort-parts/pNN
@@ -54,6 +55,10 @@ runs[compare]=$?
 cli compare "a rocket moving up, twemoji style" -m sage-emoji-t2v --seed 7 --a flash-fp16 --b sage-int8-fp16 \
   -o "$OUTDIR/compare-rocket.gif" --report "$RESULTS/compare-rocket.html" >"$RESULTS/compare-video.txt" 2>&1
 runs[compare-video]=$?
+# The same clip with FP8 P·V (issue 16's end-to-end target: PSNR >= 40 dB against flash-fp16).
+cli compare "a rocket moving up, twemoji style" -m sage-emoji-t2v --seed 7 --a flash-fp16 --b sage-int8-fp8 \
+  -o "$OUTDIR/compare-rocket-fp8.gif" --report "$RESULTS/compare-rocket-fp8.html" >"$RESULTS/compare-video-fp8.txt" 2>&1
+runs[compare-video-fp8]=$?
 
 {
   echo "GPU: $(tail -n +2 "$RESULTS/gpu.txt")"
@@ -66,13 +71,15 @@ runs[compare-video]=$?
     grep -E 'device path:|warning:|fallback:|^[a-z_0-9]+ +\[|ONNX Runtime alone|partitioned total|copies per run|copy nodes|Memcpy' \
       "$RESULTS/run-onnx-$run.txt" | cut -c1-300 | sed 's/^/  /'
   done
-  for run in generate compare compare-video; do
+  for run in generate compare compare-video compare-video-fp8; do
     echo "$run exit ${runs[$run]}:"
   done
   grep -v -E '^\s*$|denoising' "$RESULTS/generate-sage.txt" | cut -c1-300 | tail -12 | sed 's/^/  /'
   grep -v -E '^\s*$|denoising' "$RESULTS/compare.txt" | cut -c1-300 | tail -30 | sed 's/^/  /'
   echo "compare-video:"
   grep -v -E '^\s*$|denoising' "$RESULTS/compare-video.txt" | cut -c1-300 | tail -30 | sed 's/^/  /'
+  echo "compare-video-fp8:"
+  grep -v -E '^\s*$|denoising' "$RESULTS/compare-video-fp8.txt" | cut -c1-300 | tail -30 | sed 's/^/  /'
 } | tee "$OUTDIR/summary.txt"
 tar -C "$OUTDIR" -czf "$OUTDIR/logs.tgz" logs && rm -rf "$RESULTS"
-[[ $tests -eq 0 && ${runs[flash-fp16]} -eq 0 && ${runs[sage-int8-fp16]} -eq 0 && ${runs[generate]} -eq 0 && ${runs[compare]} -eq 0 && ${runs[compare-video]} -eq 0 ]]
+[[ $tests -eq 0 && ${runs[flash-fp16]} -eq 0 && ${runs[sage-int8-fp16]} -eq 0 && ${runs[generate]} -eq 0 && ${runs[compare]} -eq 0 && ${runs[compare-video]} -eq 0 && ${runs[compare-video-fp8]} -eq 0 ]]
