@@ -72,6 +72,10 @@ def inputs(frames, text_length, device="cpu"):
     return sample.to(device), timestep.to(device), text.to(device)
 
 
+# opset-23 Attention attributes whose default (0) means plain non-causal softmax attention.
+DEFAULT_ZERO_ATTENTION_ATTRIBUTES = ("is_causal", "softcap", "qk_matmul_output_mode")
+
+
 def attention_to_multihead(model):
     """Replaces every opset-23 `Attention` node over 4-D [B, H, N, D] Q/K/V (no mask, no cache, one output)
     by Transpose -> Reshape [B, N, H*D] -> com.microsoft::MultiHeadAttention(num_heads=H, scale) -> Reshape
@@ -99,7 +103,11 @@ def attention_to_multihead(model):
             continue
         heads, head_dim = q_shape[1], q_shape[3]
         scale = [a.f for a in n.attribute if a.name == "scale"]
-        unsupported = [a.name for a in n.attribute if a.name not in ("scale", "q_num_heads", "kv_num_heads")]
+        # torch's exporter writes is_causal, softcap and qk_matmul_output_mode on every node, at their
+        # defaults (0): only a non-default value asks for something MultiHeadAttention does not do. (The
+        # 2026-12-06 run replaced 0 nodes because any attribute beyond these three counted as unsupported.)
+        unsupported = [a.name for a in n.attribute if a.name not in ("scale", "q_num_heads", "kv_num_heads")
+                       and not (a.name in DEFAULT_ZERO_ATTENTION_ATTRIBUTES and a.i == 0 and a.f == 0.0)]
         if unsupported:
             nodes.append(n)
             continue

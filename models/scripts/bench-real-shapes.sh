@@ -92,6 +92,13 @@ case "$PHASE" in
         fi
         sleep 2; waited=$((waited + 2))
       done
+      # ONNX Runtime alone on a graph whose opset-23 Attention nodes were not rewritten runs them on the
+      # CPU: at 32k tokens that took the whole call (2026-12-06) and measured nothing.
+      if [[ ",$backends," == *,onnxruntime,* && "${graph:-mha}" == mha ]] \
+          && grep -q -- "-mha.onnx: 0 Attention nodes as" "$WORK/export-$frames.log"; then
+        echo "ONNX Runtime alone left out at $frames frames: no Attention node became MultiHeadAttention (its CPU fallback would take the call)"
+        backends=$(tr ',' '\n' <<<"$backends" | grep -v -x onnxruntime | paste -sd, -)
+      fi
       echo "== $(date -u +%H:%M:%S) $frames frames, ${graph:-mha} graph, $backends (waited ${waited} s for the export)"
       name=step-${frames}f-${graph:-mha}-${backends//,/-}
       (cd "$CACHE" && "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli step-time "$model" --ep cuda \
