@@ -305,6 +305,12 @@ public final class PartitionedModel implements AutoCloseable {
         return session;
     }
 
+    /** The ONNX Runtime sessions opened so far in segment order (one per segment and input types; opened on first use). */
+    List<OrtSessionRunner> openSessions() {
+        return sessions.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .flatMap(segment -> segment.getValue().values().stream()).toList();
+    }
+
     private String describeNodes(OrtSegment segment) {
         var graph = plan.model().graph();
         List<String> ops = new ArrayList<>();
