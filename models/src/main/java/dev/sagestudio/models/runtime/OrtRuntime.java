@@ -242,6 +242,16 @@ public final class OrtRuntime implements AutoCloseable {
         return sharedArena;
     }
 
+    /** The statistics of the allocator {@code session} computes with: this runtime's device memory's, or the host's. */
+    Map<String, String> computeAllocatorStats(OrtSessionRunner session) {
+        if (provider != ExecutionProvider.CUDA) {
+            return session.allocatorStats(hostMemory());
+        }
+        try (MemoryInfo memory = cudaMemory(cudaDevice)) {
+            return session.allocatorStats(memory);
+        }
+    }
+
     /** The CUstream the CUDA EP was given, 0 if none (CPU runtime, or ORT's own stream). */
     public long cudaStream() {
         return cudaStream;

@@ -15,6 +15,7 @@ import dev.sagestudio.models.onnx.TinyGraph.Layer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.onnxruntime.Session;
 import org.bytedeco.onnxruntime.SessionOptions;
@@ -62,6 +63,7 @@ class SharedArenaTest {
             for (OrtSessionRunner session : sessions) {
                 assertEquals(first, session.allocatorStats(OrtRuntime.hostMemory()));
             }
+            assertEquals(Optional.of(first), partitioned.sharedArenaStats());
             long before = numAllocs(first);
             partitioned.run(inputs);
             // The first segment's arena also counts what the later segments allocated in this run.
@@ -80,6 +82,7 @@ class SharedArenaTest {
         try (OrtRuntime runtime = OrtRuntime.cpu(1);
              PartitionedModel partitioned = new PartitionedModel(plan, new ReferenceAttention(), runtime)) {
             assertFalse(runtime.sharesOneArena());
+            assertEquals(Optional.empty(), partitioned.sharedArenaStats());
             partitioned.run(inputs);
             List<OrtSessionRunner> sessions = partitioned.openSessions();
             long firstBefore = numAllocs(sessions.get(0).allocatorStats(OrtRuntime.hostMemory()));
