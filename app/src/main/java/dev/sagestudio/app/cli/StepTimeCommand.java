@@ -113,9 +113,17 @@ public final class StepTimeCommand implements Callable<Integer> {
                          String provider, Long sharedArenaPeakBytes) {
     }
 
-    /** The most the segments' shared arena held at once (ONNX Runtime's MaxInUse), null without --shared-arena. */
-    private static Long sharedArenaPeak(PartitionedModel partitioned) {
-        return partitioned.sharedArenaStats().map(stats -> Long.parseLong(stats.get("MaxInUse"))).orElse(null);
+    /**
+     * The most the segments' shared arena held at once (ONNX Runtime's MaxInUse), null without --shared-arena or where
+     * ONNX Runtime gives no figure (said on stderr: the step's timing stands without it).
+     */
+    private Long sharedArenaPeak(PartitionedModel partitioned) {
+        try {
+            return partitioned.sharedArenaStats().map(stats -> Long.parseLong(stats.get("MaxInUse"))).orElse(null);
+        } catch (RuntimeException e) {
+            spec.commandLine().getErr().println("step-time: no figures for the shared arena: " + e.getMessage());
+            return null;
+        }
     }
 
     @Override
