@@ -166,7 +166,7 @@ public final class OrtRuntime implements AutoCloseable {
      * registered with ONNX Runtime's environment instead of an arena of its own ({@code CreateAndRegisterAllocator} for
      * the CPU, {@code CreateAndRegisterAllocatorV2("CUDAExecutionProvider", …)} for CUDA, and the session config entry
      * {@code session.use_env_allocators = 1}): a partitioned model's segments then reuse one another's freed blocks the
-     * way ONNX Runtime alone reuses them within its one session. Runtimes of the same device that share share the same
+     * way ONNX Runtime alone reuses them within its one session. All sharing runtimes of one device use the same
      * arena; it grows by what is asked (no limit but the device's) and keeps what it grew to until the last of them is
      * {@link #close() closed} and every session that used it too. Checked on the CPU only, not yet on a GPU.
      *
