@@ -19,7 +19,7 @@
 #                                                          GRAPH mha (default) or attention; then PyTorch's time;
 #                                                          then the importer check's results
 # STEP_RUNS: measured calls per backend (default 3); STEP_FLAGS: more step-time options (e.g.
-# --shrink-arenas); TORCH_TIMING="33 81": PyTorch's own step time last.
+# --shrink-arenas or --shared-arena); TORCH_TIMING="33 81": PyTorch's own step time last.
 # Results go to $OUT as they are made (results.tgz: step-time JSON and logs; gpu.txt; check_import.json and
 # pixart-bundle.tgz), so a call stopped at its limit still returns what was done.
 set -uo pipefail

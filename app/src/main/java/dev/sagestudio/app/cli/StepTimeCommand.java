@@ -93,18 +93,37 @@ public final class StepTimeCommand implements Callable<Integer> {
             + " segment ever needed): less memory, more allocations per step.")
     boolean shrinkArenas;
 
+    @Option(names = "--shared-arena", description = "The segments' ONNX Runtime sessions allocate from ONE arena"
+            + " registered in ONNX Runtime's environment (session.use_env_allocators) instead of one each, so they reuse"
+            + " one another's freed memory as ONNX Runtime alone does in its one session. Cut graphs only. Checked on"
+            + " the CPU, not yet run on a GPU.")
+    boolean sharedArena;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
     Path json;
 
     /** One backend's figures; times in milliseconds, memory in bytes (null where not measured). */
     public record Row(String backend, String provider, Double stepMs, Double minMs, Double maxMs, Double ortMs,
                       Double attentionMs, Double attentionShare, Integer attentionCalls, List<String> fallbacks,
-                      List<String> nonFinite, Long peakDeviceBytes, Double cosineVsFirst, Double relL1VsFirst,
-                      String error) {
+                      List<String> nonFinite, Long peakDeviceBytes, Long sharedArenaPeakBytes, Double cosineVsFirst,
+                      Double relL1VsFirst, String error) {
     }
 
     private record Timed(List<RunResult> runs, Long peakDeviceBytes, List<String> fallbacks, List<String> nonFinite,
-                         String provider) {
+                         String provider, Long sharedArenaPeakBytes) {
+    }
+
+    /**
+     * The most the segments' shared arena held at once (ONNX Runtime's MaxInUse), null without --shared-arena or where
+     * ONNX Runtime gives no figure (said on stderr: the step's timing stands without it).
+     */
+    private Long sharedArenaPeak(PartitionedModel partitioned) {
+        try {
+            return partitioned.sharedArenaStats().map(stats -> Long.parseLong(stats.get("MaxInUse"))).orElse(null);
+        } catch (RuntimeException e) {
+            spec.commandLine().getErr().println("step-time: no figures for the shared arena: " + e.getMessage());
+            return null;
+        }
     }
 
     @Override
@@ -132,6 +151,9 @@ public final class StepTimeCommand implements Callable<Integer> {
         PartitionPlan plan = GraphPartitioner.partition(onnx);
         Map<String, HostArray> inputs = RandomInputs.forModel(onnx, plan.graphInputs(), dims, seed);
         out.println("model: " + model);
+        if (sharedArena) {
+            out.println("ONNX Runtime segments: one arena shared by all sessions (--shared-arena; not yet run on a GPU)");
+        }
         out.print(plan.describe());
         inputs.forEach((name, array) -> out.println("input " + name + ": " + array.describe()));
         out.flush();
@@ -165,7 +187,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                 } catch (RuntimeException e) {
                     String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
                     err.println("step-time " + name + ": " + reason);
-                    rows.add(new Row(name, null, null, null, null, null, null, null, null, List.of(), List.of(), null,
+                    rows.add(new Row(name, null, null, null, null, null, null, null, null, List.of(), List.of(), null, null,
                             null, null, reason));
                 }
                 out.flush();
@@ -191,6 +213,8 @@ public final class StepTimeCommand implements Callable<Integer> {
                     LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue().describe()), Map::putAll));
             document.put("warmup", warmup);
             document.put("runs", runs);
+            document.put("shrinkArenas", shrinkArenas);
+            document.put("sharedArena", sharedArena);
             document.put("rows", rows);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), document);
             return true;
@@ -208,7 +232,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                 try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
                      WholeModel whole = WholeModel.open(onnx, runtime)) {
                     return new Timed(repeat(whole::run, inputs), null, List.of(), List.of(),
-                            runtime.provider().toString());
+                            runtime.provider().toString(), null);
                 }
             }
             try (DeviceMemoryPeak memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
@@ -220,22 +244,22 @@ public final class StepTimeCommand implements Callable<Integer> {
                 try (WholeModel whole = WholeModel.open(onnx, runtime)) {
                     List<RunResult> results = repeat(whole::run, inputs);
                     return new Timed(results, memory.peakAboveStart(), List.of(), List.of(),
-                            runtime.provider().toString());
+                            runtime.provider().toString(), null);
                 }
             }
         }
         if (!cuda) {
-            try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
+            try (OrtRuntime runtime = configuredForSegments(OrtRuntime.cpu(threads));
                  PartitionedModel partitioned = new PartitionedModel(plan, backend.createCpu(), runtime)) {
                 return new Timed(repeat(partitioned::run, inputs), null, partitioned.attention().fallbacks(), List.of(),
-                        runtime.provider().toString());
+                        runtime.provider().toString(), sharedArenaPeak(partitioned));
             }
         }
         PartitionedModel partitioned = shared.use(backend, plan, spec.commandLine().getErr());
         List<RunResult> results = repeat(partitioned::run, inputs);
         return new Timed(results, shared.memory.peakAboveStart(), partitioned.attention().fallbacks(),
                 List.copyOf(shared.nonFinite),
-                shared.device.runtime().provider().toString());
+                shared.device.runtime().provider().toString(), sharedArenaPeak(partitioned));
     }
 
     /**
@@ -256,7 +280,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                 try {
                     memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
                     device = DeviceOnnxPath.open(0, backend, threads);
-                    configured(device.runtime());
+                    configuredForSegments(device.runtime());
                     err.println("device path: " + device.describe());
                     steps = new SwitchableAttentionSteps(device.timingSteps(plan, backend));
                     partitioned = device.partitioned(plan, steps);
@@ -285,6 +309,12 @@ public final class StepTimeCommand implements Callable<Integer> {
 
     private OrtRuntime configured(OrtRuntime runtime) {
         return shrinkArenas ? runtime.shrinkArenasAfterEachRun() : runtime;
+    }
+
+    /** As {@link #configured}, and sharing one arena if asked: ONNX Runtime alone has only one session to begin with. */
+    private OrtRuntime configuredForSegments(OrtRuntime runtime) {
+        configured(runtime);
+        return sharedArena ? runtime.shareOneArena() : runtime;
     }
 
     /**
@@ -320,7 +350,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                 whole ? null : RunOnnxCommand.median(r, RunResult::ortNanos), attention,
                 whole ? null : attention / step,
                 whole ? null : r.get(r.size() - 1).attentionCalls().size(), timed.fallbacks(), timed.nonFinite(),
-                timed.peakDeviceBytes(), cosine, relL1, null);
+                timed.peakDeviceBytes(), timed.sharedArenaPeakBytes(), cosine, relL1, null);
     }
 
     private static void printTable(PrintWriter out, List<Row> rows, String first) {
@@ -342,6 +372,10 @@ public final class StepTimeCommand implements Callable<Integer> {
                             : String.format(Locale.ROOT, "%.2f", r.peakDeviceBytes() / (double) (1L << 30)),
                     format(r.cosineVsFirst(), "%.6f"),
                     reference == null ? "-" : String.format(Locale.ROOT, "%.2fx", reference / r.stepMs()));
+            if (r.sharedArenaPeakBytes() != null) {
+                out.printf(Locale.ROOT, "    shared arena: at most %.3f GiB in use (ONNX Runtime's MaxInUse since it"
+                        + " was created)%n", r.sharedArenaPeakBytes() / (double) (1L << 30));
+            }
             r.fallbacks().forEach(f -> out.println("    fallback: " + f));
             r.nonFinite().forEach(f -> out.println("    not finite (the run was repeated where a kernel could): " + f));
         }

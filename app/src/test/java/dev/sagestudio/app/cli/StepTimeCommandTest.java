@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class StepTimeCommandTest {
     @TempDir
@@ -61,14 +63,22 @@ class StepTimeCommandTest {
         assertTrue(o.out().contains("speed-up"), o.out());
     }
 
-    @Test
-    void arenasShrunkAfterEachRunComputeTheSame() throws Exception {
-        Path json = dir.resolve("shrunk.json");
+    @ParameterizedTest
+    @ValueSource(strings = {"--shrink-arenas", "--shared-arena"})
+    void arenaOptionsComputeTheSame(String option) throws Exception {
+        Path json = dir.resolve("arenas.json");
         Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends",
-                "onnxruntime,cpu-reference", "--runs", "2", "--shrink-arenas", "--json", json.toString());
+                "onnxruntime,cpu-reference", "--runs", "2", option, "--json", json.toString());
         assertEquals(0, o.status(), o.err() + o.out());
-        JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
+        JsonNode document = new ObjectMapper().readTree(json.toFile());
+        assertTrue(document.get(option.equals("--shared-arena") ? "sharedArena" : "shrinkArenas").asBoolean(),
+                document.toString());
+        JsonNode rows = document.get("rows");
         assertTrue(rows.get(1).get("cosineVsFirst").asDouble() > 0.99999, rows.toString());
+        boolean shared = option.equals("--shared-arena");
+        assertEquals(shared, rows.get(1).get("sharedArenaPeakBytes").asLong() > 0, rows.get(1).toString());
+        assertTrue(rows.get(0).get("sharedArenaPeakBytes").isNull(), "ONNX Runtime alone keeps its one arena");
+        assertEquals(shared, o.out().contains("shared arena: at most"), o.out());
     }
 
     @Test

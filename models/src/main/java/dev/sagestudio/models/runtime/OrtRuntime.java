@@ -1,15 +1,19 @@
 package dev.sagestudio.models.runtime;
 
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.onnxruntime.ArenaCfg;
 import org.bytedeco.onnxruntime.MemoryInfo;
 import org.bytedeco.onnxruntime.Env;
 import org.bytedeco.onnxruntime.OrtCUDAProviderOptions;
 import org.bytedeco.onnxruntime.Session;
 import org.bytedeco.onnxruntime.SessionOptions;
+import org.bytedeco.onnxruntime.StringStringMap;
 import org.bytedeco.onnxruntime.global.onnxruntime;
 
 /**
@@ -18,9 +22,17 @@ import org.bytedeco.onnxruntime.global.onnxruntime;
  * whose {@link #fallbackReason()} names what was missing — never a silent switch.
  */
 public final class OrtRuntime implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(OrtRuntime.class.getName());
     private static Env env;
     private static OrtLog log;
     private static MemoryInfo hostMemory;
+    /**
+     * Per device ({@code cpu}, {@code cuda:N}) with an arena registered in the environment: how many open runtimes
+     * share it. The last one to close unregisters it; sessions still open keep it alive until they close.
+     */
+    private static final Map<String, Integer> sharedArenaUsers = new HashMap<>();
+    /** ONNX Runtime's {@code ArenaExtendStrategy::kSameAsRequested}: grow by what is asked, not to the next power of two. */
+    private static final int ARENA_GROWS_AS_REQUESTED = 1;
 
     private final ExecutionProvider provider;
     private final int threads;
@@ -33,6 +45,8 @@ public final class OrtRuntime implements AutoCloseable {
     private int sessionsOpened;
     /** ONNX Runtime's {@code memory.enable_memory_arena_shrinkage} run option for this runtime's sessions, or null. */
     private String arenaShrinkage;
+    /** Whether this runtime's sessions allocate from the environment's arena ({@code session.use_env_allocators}). */
+    private boolean sharedArena;
 
     private OrtRuntime(ExecutionProvider provider, int threads, int cudaDevice, Optional<String> fallbackReason) {
         this(provider, threads, cudaDevice, 0, fallbackReason);
@@ -88,11 +102,15 @@ public final class OrtRuntime implements AutoCloseable {
     }
 
     private static String cudaFailure(int device, Throwable e, List<String> logged) {
-        String detail = logged.isEmpty() ? "" : " [ONNX Runtime: " + String.join(" | ", logged) + "]";
         return "ONNX Runtime's CUDA execution provider could not be started on device " + device + ": "
-                + e.getMessage() + detail + " (it needs the org.bytedeco:onnxruntime linux-x86_64-gpu natives, build with"
+                + e.getMessage() + quoted(logged) + " (it needs the org.bytedeco:onnxruntime linux-x86_64-gpu natives, build with"
                 + " -Donnxruntime.classifier=linux-x86_64-gpu, an NVIDIA driver, and cuBLAS/cuBLASLt 13, cuFFT 12"
                 + " (CUDA 13) and cuDNN 9 on the library path)";
+    }
+
+    /** What ONNX Runtime logged about a failure, to append to our message ("" if nothing). */
+    private static String quoted(List<String> logged) {
+        return logged.isEmpty() ? "" : " [ONNX Runtime: " + String.join(" | ", logged) + "]";
     }
 
     /**
@@ -141,6 +159,97 @@ public final class OrtRuntime implements AutoCloseable {
     public synchronized OrtRuntime shrinkArenasAfterEachRun() {
         this.arenaShrinkage = provider == ExecutionProvider.CUDA ? "gpu:" + cudaDevice : "cpu:0";
         return this;
+    }
+
+    /**
+     * Every session opened from now on allocates this runtime's device memory (host memory on the CPU) from ONE arena
+     * registered with ONNX Runtime's environment instead of an arena of its own ({@code CreateAndRegisterAllocator} for
+     * the CPU, {@code CreateAndRegisterAllocatorV2("CUDAExecutionProvider", …)} for CUDA, and the session config entry
+     * {@code session.use_env_allocators = 1}): a partitioned model's segments then reuse one another's freed blocks the
+     * way ONNX Runtime alone reuses them within its one session. All sharing runtimes of one device use the same
+     * arena; it grows by what is asked (no limit but the device's) and keeps what it grew to until the last of them is
+     * {@link #close() closed} and every session that used it too. Checked on the CPU only, not yet on a GPU.
+     *
+     * @throws OrtRuntimeException if ONNX Runtime cannot create the arena (e.g. the CUDA EP's libraries are missing)
+     */
+    public synchronized OrtRuntime shareOneArena() {
+        if (!sharedArena) {
+            registerSharedArena(provider, cudaDevice);
+            this.sharedArena = true;
+        }
+        return this;
+    }
+
+    private static String arenaKey(ExecutionProvider provider, int device) {
+        return provider == ExecutionProvider.CUDA ? "cuda:" + device : "cpu";
+    }
+
+    private static synchronized void registerSharedArena(ExecutionProvider provider, int device) {
+        String key = arenaKey(provider, device);
+        int users = sharedArenaUsers.getOrDefault(key, 0);
+        if (users == 0) {
+            long mark = log.mark();
+            try (ArenaCfg arena = new ArenaCfg(0, ARENA_GROWS_AS_REQUESTED, -1, -1)) {
+                if (provider == ExecutionProvider.CUDA) {
+                    try (MemoryInfo memory = cudaArenaMemory(device);
+                         StringStringMap options = new StringStringMap();
+                         BytePointer name = new BytePointer("device_id");
+                         BytePointer value = new BytePointer(Integer.toString(device))) {
+                        options.put(name, value);
+                        env.CreateAndRegisterAllocatorV2("CUDAExecutionProvider", memory.asOrtMemoryInfo(), options,
+                                arena.asOrtArenaCfg());
+                    }
+                } else {
+                    env.CreateAndRegisterAllocator(hostMemory().asOrtMemoryInfo(), arena.asOrtArenaCfg());
+                }
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                throw new OrtRuntimeException("ONNX Runtime could not create the shared " + key + " arena: "
+                        + e.getMessage() + quoted(log.since(mark)), e);
+            }
+        }
+        sharedArenaUsers.put(key, users + 1);
+    }
+
+    private static synchronized void releaseSharedArena(ExecutionProvider provider, int device) {
+        String key = arenaKey(provider, device);
+        int users = sharedArenaUsers.get(key) - 1;
+        if (users > 0) {
+            sharedArenaUsers.put(key, users);
+            return;
+        }
+        sharedArenaUsers.remove(key);
+        try {
+            if (provider == ExecutionProvider.CUDA) {
+                try (MemoryInfo memory = cudaArenaMemory(device)) {
+                    env.UnregisterAllocator(memory.asOrtMemoryInfo());
+                }
+            } else {
+                env.UnregisterAllocator(hostMemory().asOrtMemoryInfo());
+            }
+        } catch (RuntimeException e) {
+            // Closing must not fail over this: the arena then stays registered (and its memory held) until the process ends.
+            LOG.log(System.Logger.Level.WARNING, "ONNX Runtime could not unregister the shared " + key + " arena: "
+                    + e.getMessage());
+        }
+    }
+
+    private static MemoryInfo cudaArenaMemory(int device) {
+        return new MemoryInfo("Cuda", onnxruntime.OrtArenaAllocator, device, onnxruntime.OrtMemTypeDefault);
+    }
+
+    /** Whether sessions opened now allocate from the environment's shared arena ({@link #shareOneArena()}). */
+    public synchronized boolean sharesOneArena() {
+        return sharedArena;
+    }
+
+    /** The statistics of the allocator {@code session} computes with: this runtime's device memory's, or the host's. */
+    Map<String, String> computeAllocatorStats(OrtSessionRunner session) {
+        if (provider != ExecutionProvider.CUDA) {
+            return session.allocatorStats(hostMemory());
+        }
+        try (MemoryInfo memory = cudaMemory(cudaDevice)) {
+            return session.allocatorStats(memory);
+        }
     }
 
     /** The CUstream the CUDA EP was given, 0 if none (CPU runtime, or ORT's own stream). */
@@ -219,6 +328,9 @@ public final class OrtRuntime implements AutoCloseable {
             String shrinkage;
             synchronized (this) {
                 shrinkage = arenaShrinkage;
+                if (sharedArena) {
+                    options.AddConfigEntry("session.use_env_allocators", "1");
+                }
                 if (optimizedModelFolder != null) {
                     java.nio.file.Files.createDirectories(optimizedModelFolder);
                     options.SetOptimizedModelFilePath(new BytePointer(
@@ -238,8 +350,15 @@ public final class OrtRuntime implements AutoCloseable {
         }
     }
 
+    /**
+     * The environment is process-wide and lives as long as the process; sessions are closed by their owners. A runtime
+     * that {@link #shareOneArena() shares the arena} gives up its share: the last one unregisters it.
+     */
     @Override
-    public void close() {
-        // The environment is process-wide and lives as long as the process; sessions are closed by their owners.
+    public synchronized void close() {
+        if (sharedArena) {
+            sharedArena = false;
+            releaseSharedArena(provider, cudaDevice);
+        }
     }
 }

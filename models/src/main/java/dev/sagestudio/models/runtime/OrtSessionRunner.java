@@ -6,11 +6,14 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerPointer;
+import org.bytedeco.onnxruntime.Allocator;
 import org.bytedeco.onnxruntime.IoBinding;
+import org.bytedeco.onnxruntime.KeyValuePairs;
 import org.bytedeco.onnxruntime.MemoryInfo;
 import org.bytedeco.onnxruntime.OrtValue;
 import org.bytedeco.onnxruntime.RunOptions;
 import org.bytedeco.onnxruntime.Session;
+import org.bytedeco.onnxruntime.StringStringMap;
 import org.bytedeco.onnxruntime.StringVector;
 import org.bytedeco.onnxruntime.Value;
 import org.bytedeco.onnxruntime.ValueVector;
@@ -154,6 +157,25 @@ public final class OrtSessionRunner implements AutoCloseable {
             throw e;
         }
         return out;
+    }
+
+    /**
+     * The figures ONNX Runtime keeps for the allocator this session takes {@code memory} from (for an arena:
+     * {@code NumAllocs}, {@code InUse}, {@code MaxInUse}, {@code TotalAllocated}, …; empty for an allocator without
+     * statistics). Sessions that share one arena report the same figures, including each other's allocations.
+     */
+    public Map<String, String> allocatorStats(MemoryInfo memory) {
+        try (Allocator allocator = new Allocator(session, memory.asOrtMemoryInfo());
+             KeyValuePairs stats = allocator.GetStats();
+             StringStringMap pairs = stats.GetKeyValuePairs()) {
+            Map<String, String> out = new java.util.TreeMap<>();
+            for (StringStringMap.Iterator it = pairs.begin(); !it.equals(pairs.end()); it = it.increment()) {
+                out.put(it.first().getString(), it.second().getString());
+            }
+            return out;
+        } catch (RuntimeException e) {
+            throw new OrtRuntimeException("ONNX Runtime has no allocator statistics for " + what + ": " + e.getMessage(), e);
+        }
     }
 
     /** Runs and returns every output. */

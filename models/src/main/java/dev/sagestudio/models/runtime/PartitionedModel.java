@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -303,6 +304,24 @@ public final class PartitionedModel implements AutoCloseable {
             byTypes.put(key, session);
         }
         return session;
+    }
+
+    /**
+     * The statistics of the one arena the segments' sessions share ({@link OrtRuntime#shareOneArena()}), e.g.
+     * {@code MaxInUse}: the most it has held at once since it was created; empty if they do not share one or none has
+     * opened yet.
+     */
+    public Optional<Map<String, String>> sharedArenaStats() {
+        if (!runtime.sharesOneArena()) {
+            return Optional.empty();
+        }
+        return openSessions().stream().findFirst().map(runtime::computeAllocatorStats);
+    }
+
+    /** The ONNX Runtime sessions opened so far in segment order (one per segment and input types; opened on first use). */
+    List<OrtSessionRunner> openSessions() {
+        return sessions.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .flatMap(segment -> segment.getValue().values().stream()).toList();
     }
 
     private String describeNodes(OrtSegment segment) {
