@@ -361,7 +361,9 @@ final class BundleValidator {
         if (timeIds != null && text.combine() != TextCombine.SDXL) {
             problems.add(w + ".inputs." + TIME_IDS + ": size conditioning is for sdxl only");
         } else {
-            tensor(w + ".inputs." + TIME_IDS, timeIds, TensorDType.FLOAT32, null, (long) TIME_ID_COUNT);
+            tensor(w + ".inputs." + TIME_IDS, timeIds, TensorDType.FLOAT32, null, null);
+            dimEquals(w + ".inputs." + TIME_IDS + ".shape[1]", timeIds, 2, 1, (long) TIME_ID_COUNT,
+                    "SDXL's size conditioning (original size, crop, target size) has this many numbers");
         }
     }
 

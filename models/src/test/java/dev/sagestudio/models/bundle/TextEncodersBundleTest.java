@@ -236,7 +236,8 @@ class TextEncodersBundleTest {
         refused("components.denoiser.inputs.time_ids: size conditioning is for sdxl only");
         sdxl();
         denoiserInput("time_ids", 5);
-        refused("components.denoiser.inputs.time_ids.shape[1]: is 5");
+        refused("components.denoiser.inputs.time_ids.shape[1]: is 5 but SDXL's size conditioning (original size, crop,"
+                + " target size) has this many numbers: 6");
         sdxl();
         bundle.at("/components/textEncoders").put("zerosForEmptyNegative", true);
         bundle.at("/components/textEncoders").put("combine", "sd3");
