@@ -95,7 +95,8 @@ public final class InspectCommand implements Callable<Integer> {
         if (Files.exists(path.resolve("model.json"))) {
             // A model bundle: its validated components, in pipeline order.
             ModelBundle bundle = ModelBundle.load(path);
-            List<Path> components = new ArrayList<>(List.of(bundle.textEncoderFile(), bundle.denoiserFile()));
+            List<Path> components = new ArrayList<>(bundle.textEncoderFiles());
+            components.add(bundle.denoiserFile());
             bundle.vaeDecoderFile().ifPresent(components::add);
             return components;
         }

@@ -5,6 +5,10 @@ import dev.sagestudio.models.bundle.ModelSpec.Dim;
 import dev.sagestudio.models.bundle.ModelSpec.Kind;
 import dev.sagestudio.models.bundle.ModelSpec.TensorDType;
 import dev.sagestudio.models.bundle.ModelSpec.TensorSpec;
+import dev.sagestudio.models.bundle.ModelSpec.TextCombine;
+import dev.sagestudio.models.bundle.ModelSpec.TextEncoderSpec;
+import dev.sagestudio.models.bundle.ModelSpec.TextEncoders;
+import dev.sagestudio.models.bundle.ModelSpec.TokenizerSpec;
 import dev.sagestudio.models.scheduler.BetaSchedule;
 import dev.sagestudio.models.scheduler.PredictionType;
 import dev.sagestudio.models.scheduler.SchedulerName;
@@ -25,6 +29,9 @@ final class BundleValidator {
     static final long MAX_LICENSE_BYTES = 1L << 20;
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     private static final Set<Integer> LATENT_SCALES = Set.of(1, 2, 4, 8, 16);
+    private static final String POOLED_INPUT = ModelSpec.POOLED_TEXT_ROLE;
+    private static final String TIME_IDS = ModelSpec.TIME_IDS_ROLE;
+    private static final int TIME_ID_COUNT = ModelSpec.TIME_ID_COUNT;
 
     private final Path root;
     private final ModelSpec spec;
@@ -56,8 +63,12 @@ final class BundleValidator {
         if (required("sample", spec.sample())) {
             sample();
         }
-        if (required("tokenizer", spec.tokenizer())) {
-            tokenizer();
+        boolean severalEncoders = spec.components() != null && spec.components().textEncoders() != null;
+        if (severalEncoders && spec.tokenizer() != null) {
+            problems.add("tokenizer: not used with components.textEncoders, where each encoder names its own"
+                    + " tokenizer; remove it");
+        } else if (!severalEncoders && required("tokenizer", spec.tokenizer())) {
+            tokenizer("tokenizer", spec.tokenizer());
         }
         // Fixed dims are compared with sample and tokenizer settings only when those are sound.
         boolean settingsSound = problems.size() == before;
@@ -114,33 +125,36 @@ final class BundleValidator {
         }
     }
 
-    private void tokenizer() {
-        var t = spec.tokenizer();
-        file("tokenizer.file", t.file(), MAX_TOKENIZER_BYTES);
-        range("tokenizer.maxLength", t.maxLength(), 1, 4096);
+    /** Checks the tokenizer object at {@code where}; its {@code maxLength} if that is sound, else null. */
+    private Long tokenizer(String where, TokenizerSpec t) {
+        file(where + ".file", t.file(), MAX_TOKENIZER_BYTES);
+        int before = problems.size();
+        range(where + ".maxLength", t.maxLength(), 1, 4096);
+        Long maxLength = problems.size() == before ? (long) t.maxLength() : null;
         if (t.padId() == null || t.padId() < 0) {
-            problems.add("tokenizer.padId: must be a token id >= 0, got " + t.padId());
+            problems.add(where + ".padId: must be a token id >= 0, got " + t.padId());
         }
-        TokenizerVocabulary vocabulary = files.containsKey("tokenizer.file")
-                ? TokenizerVocabulary.read(files.get("tokenizer.file")) : null;
+        TokenizerVocabulary vocabulary = files.containsKey(where + ".file")
+                ? TokenizerVocabulary.read(files.get(where + ".file")) : null;
         if (vocabulary != null) {
-            problems.addAll(vocabulary.overlongAddedTokens("tokenizer.file " + t.file()));
+            problems.addAll(vocabulary.overlongAddedTokens(where + ".file " + t.file()));
             if (t.padId() != null && t.padId() >= 0) {
                 vocabulary.size().ifPresent(size -> {
                     if (t.padId() >= size) {
-                        problems.add("tokenizer.padId: " + t.padId() + " is not in the vocabulary of " + t.file()
+                        problems.add(where + ".padId: " + t.padId() + " is not in the vocabulary of " + t.file()
                                 + " (ids 0.." + (size - 1) + ")");
                     }
                 });
             }
         }
+        return maxLength;
     }
 
     private void components(boolean settingsSound) {
         var c = spec.components();
         var s = spec.sample();
         boolean video = spec.kind() == Kind.VIDEO;
-        Long t = settingsSound ? (long) spec.tokenizer().maxLength() : null;
+        Long t = settingsSound && spec.tokenizer() != null ? (long) spec.tokenizer().maxLength() : null;
         Long latentH = settingsSound ? (long) s.height() / s.latentScale() : null;
         Long latentW = settingsSound ? (long) s.width() / s.latentScale() : null;
         Long channels = settingsSound ? (long) s.channels() : null;
@@ -149,10 +163,17 @@ final class BundleValidator {
         Long height = settingsSound ? (long) s.height() : null;
         Long width = settingsSound ? (long) s.width() : null;
 
-        if (required("components.textEncoder", c.textEncoder())) {
+        TextShape combined = null;
+        if (c.textEncoders() != null) {
+            if (c.textEncoder() != null) {
+                problems.add("components.textEncoder: not allowed next to components.textEncoders; list every"
+                        + " encoder there");
+            }
+            combined = textEncoders(c.textEncoders());
+        } else if (required("components.textEncoder", c.textEncoder())) {
             var te = c.textEncoder();
             String w = "components.textEncoder";
-            component(w, te, Set.of("input_ids"), Set.of("attention_mask"), Set.of("hidden_states"), false);
+            component(w, te, Set.of("input_ids"), Set.of("attention_mask"), Set.of("hidden_states"), Set.of(), false);
             tensor(w + ".inputs.input_ids", role(te.inputs(), "input_ids"), TensorDType.INT64, null, t);
             tensor(w + ".inputs.attention_mask", role(te.inputs(), "attention_mask"), TensorDType.INT64, null, t);
             tensor(w + ".outputs.hidden_states", role(te.outputs(), "hidden_states"), TensorDType.FLOAT32, null, t, null);
@@ -160,8 +181,8 @@ final class BundleValidator {
         if (required("components.denoiser", c.denoiser())) {
             var d = c.denoiser();
             String w = "components.denoiser";
-            component(w, d, Set.of("sample", "timestep", "encoder_hidden_states"), Set.of(), Set.of("model_output"),
-                    false);
+            component(w, d, Set.of("sample", "timestep", "encoder_hidden_states"), Set.of(POOLED_INPUT, TIME_IDS),
+                    Set.of("model_output"), Set.of(), false);
             Long[] sampleShape = video
                     ? new Long[] {null, channels, latentFrames, latentH, latentW}
                     : new Long[] {null, channels, latentH, latentW};
@@ -169,7 +190,17 @@ final class BundleValidator {
             tensor(w + ".inputs.sample", sample, TensorDType.FLOAT32, sampleShape);
             tensor(w + ".inputs.timestep", role(d.inputs(), "timestep"), TensorDType.FLOAT32, (Long) null);
             TensorSpec ehs = role(d.inputs(), "encoder_hidden_states");
-            tensor(w + ".inputs.encoder_hidden_states", ehs, TensorDType.FLOAT32, null, t, null);
+            if (combined != null) {
+                combinedTextInputs(w, d, ehs, combined);
+            } else {
+                tensor(w + ".inputs.encoder_hidden_states", ehs, TensorDType.FLOAT32, null, t, null);
+                for (String role : List.of(POOLED_INPUT, TIME_IDS)) {
+                    if (role(d.inputs(), role) != null) {
+                        problems.add(w + ".inputs." + role + ": only for several text encoders"
+                                + " (components.textEncoders, schemaVersion 2)");
+                    }
+                }
+            }
             TensorSpec out = role(d.outputs(), "model_output");
             tensor(w + ".outputs.model_output", out, TensorDType.FLOAT32, sampleShape);
             if (sample != null && out != null && sample.shape() != null && !sample.shape().equals(out.shape())) {
@@ -190,7 +221,7 @@ final class BundleValidator {
         if (c.vaeDecoder() != null) {
             var v = c.vaeDecoder();
             String w = "components.vaeDecoder";
-            component(w, v, Set.of("latent"), Set.of(), Set.of("image"), true);
+            component(w, v, Set.of("latent"), Set.of(), Set.of("image"), Set.of(), true);
             TensorSpec latent = role(v.inputs(), "latent");
             if (latent != null && rank(latent) == 5) {
                 clipDecoder(w, v, latent, video, settingsSound, channels, latentFrames, latentH, latentW, frames,
@@ -214,6 +245,145 @@ final class BundleValidator {
                     + "sample.channels must be 3 and sample.latentScale 1 (got " + s.channels() + " and "
                     + s.latentScale() + ")");
         }
+    }
+
+    /** What the text stage hands the denoiser, per prompt: fixed sizes where known, null where dynamic or unsound. */
+    private record TextShape(TextCombine combine, Long length, Long width, Long pooledWidth) {
+    }
+
+    /** One encoder's fixed output sizes (null where dynamic or unsound). */
+    private record EncoderShape(Long length, Long width, Long pooledWidth, boolean pooled) {
+    }
+
+    /**
+     * Several text encoders (schemaVersion 2): each encoder as a component with its own tokenizer, then the
+     * combination rule's needs (how many encoders, which give a pooled output, which sizes must agree).
+     */
+    private TextShape textEncoders(TextEncoders te) {
+        String w = "components.textEncoders";
+        if (spec.schemaVersion() != null && spec.schemaVersion() < 2) {
+            problems.add(w + ": several text encoders need schemaVersion 2, the file declares "
+                    + spec.schemaVersion());
+        }
+        required(w + ".combine", te.combine());
+        if (Boolean.TRUE.equals(te.zerosForEmptyNegative()) && te.combine() == TextCombine.SD3) {
+            problems.add(w + ".zerosForEmptyNegative: sd3 encodes the empty negative prompt (only sdxl may zero it)");
+        }
+        if (te.encoders() == null) {
+            problems.add(w + ".encoders: missing");
+            return new TextShape(te.combine(), null, null, null);
+        }
+        List<EncoderShape> shapes = new ArrayList<>();
+        for (int i = 0; i < te.encoders().size(); i++) {
+            shapes.add(textEncoder(w + ".encoders[" + i + "]", te.encoders().get(i)));
+        }
+        if (te.combine() == null) {
+            return new TextShape(null, null, null, null);
+        }
+        int needed = te.combine() == TextCombine.SD3 ? 3 : 2;
+        if (shapes.size() != needed) {
+            problems.add(w + ".encoders: " + te.combine().jsonName() + " combines " + needed + " encoders ("
+                    + (needed == 3 ? "CLIP-L, CLIP-G, T5" : "CLIP-L, CLIP-G") + ", in this order), got "
+                    + shapes.size());
+            return new TextShape(te.combine(), null, null, null);
+        }
+        EncoderShape l = shapes.get(0);
+        EncoderShape g = shapes.get(1);
+        String rule = te.combine().jsonName();
+        // CLIP-L's and CLIP-G's states are joined token by token, so both read the same number of tokens
+        if (l.length() != null && g.length() != null && !l.length().equals(g.length())) {
+            problems.add(w + ".encoders[1].tokenizer.maxLength: " + rule + " joins CLIP-L's and CLIP-G's states token"
+                    + " by token, so both need the same length; got " + l.length() + " and " + g.length());
+        }
+        Long clipWidth = sum(l.width(), g.width());
+        if (te.combine() == TextCombine.SDXL) {
+            if (l.pooled()) {
+                problems.add(w + ".encoders[0].outputs.pooled: sdxl uses CLIP-G's pooled output only; remove it");
+            }
+            pooledRequired(w + ".encoders[1]", g, rule + " gives the denoiser CLIP-G's pooled output");
+            return new TextShape(te.combine(), l.length(), clipWidth, g.pooledWidth());
+        }
+        EncoderShape t5 = shapes.get(2);
+        pooledRequired(w + ".encoders[0]", l, rule + " concatenates CLIP-L's and CLIP-G's pooled outputs");
+        pooledRequired(w + ".encoders[1]", g, rule + " concatenates CLIP-L's and CLIP-G's pooled outputs");
+        if (t5.pooled()) {
+            problems.add(w + ".encoders[2].outputs.pooled: sd3 does not use T5's pooled output; remove it");
+        }
+        if (clipWidth != null && t5.width() != null && clipWidth > t5.width()) {
+            problems.add(w + ".encoders[2].outputs.hidden_states.shape[2]: sd3 zero-pads CLIP-L + CLIP-G ("
+                    + clipWidth + " features) to T5's width, which must be at least that; got " + t5.width());
+        }
+        return new TextShape(te.combine(), sum(l.length(), t5.length()), t5.width(),
+                sum(l.pooledWidth(), g.pooledWidth()));
+    }
+
+    private EncoderShape textEncoder(String where, TextEncoderSpec e) {
+        if (e == null) {
+            problems.add(where + ": is null");
+            return new EncoderShape(null, null, null, false);
+        }
+        Long t = required(where + ".tokenizer", e.tokenizer()) ? tokenizer(where + ".tokenizer", e.tokenizer()) : null;
+        Component c = e.asComponent();
+        component(where, c, Set.of("input_ids"), Set.of("attention_mask"), Set.of("hidden_states"), Set.of("pooled"),
+                false);
+        tensor(where + ".inputs.input_ids", role(c.inputs(), "input_ids"), TensorDType.INT64, null, t);
+        tensor(where + ".inputs.attention_mask", role(c.inputs(), "attention_mask"), TensorDType.INT64, null, t);
+        TensorSpec hidden = role(c.outputs(), "hidden_states");
+        tensor(where + ".outputs.hidden_states", hidden, TensorDType.FLOAT32, null, t, null);
+        TensorSpec pooled = role(c.outputs(), "pooled");
+        tensor(where + ".outputs.pooled", pooled, TensorDType.FLOAT32, null, null);
+        return new EncoderShape(t, fixedDim(hidden, 3, 2), fixedDim(pooled, 2, 1), pooled != null);
+    }
+
+    private void pooledRequired(String where, EncoderShape e, String why) {
+        if (!e.pooled()) {
+            problems.add(where + ".outputs.pooled: missing; " + why);
+        }
+    }
+
+    /** The denoiser's text inputs against what the combined encoders give. */
+    private void combinedTextInputs(String w, Component d, TensorSpec ehs, TextShape text) {
+        String rule = text.combine() == null ? "the combined text encoders" : text.combine().jsonName();
+        tensor(w + ".inputs.encoder_hidden_states", ehs, TensorDType.FLOAT32, null, null, null);
+        dimEquals(w + ".inputs.encoder_hidden_states.shape[1]", ehs, 3, 1, text.length(),
+                rule + " gives this many tokens per prompt");
+        dimEquals(w + ".inputs.encoder_hidden_states.shape[2]", ehs, 3, 2, text.width(),
+                rule + " gives this many features per token");
+        TensorSpec pooled = role(d.inputs(), POOLED_INPUT);
+        if (pooled == null && d.inputs() != null) {
+            problems.add(w + ".inputs." + POOLED_INPUT + ": missing; the text encoders give a pooled embedding ("
+                    + rule + ")");
+        }
+        tensor(w + ".inputs." + POOLED_INPUT, pooled, TensorDType.FLOAT32, null, null);
+        dimEquals(w + ".inputs." + POOLED_INPUT + ".shape[1]", pooled, 2, 1, text.pooledWidth(),
+                rule + " gives a pooled embedding of this width");
+        TensorSpec timeIds = role(d.inputs(), TIME_IDS);
+        if (timeIds != null && text.combine() != TextCombine.SDXL) {
+            problems.add(w + ".inputs." + TIME_IDS + ": size conditioning is for sdxl only");
+        } else {
+            tensor(w + ".inputs." + TIME_IDS, timeIds, TensorDType.FLOAT32, null, null);
+            dimEquals(w + ".inputs." + TIME_IDS + ".shape[1]", timeIds, 2, 1, (long) TIME_ID_COUNT,
+                    "SDXL's size conditioning (original size, crop, target size) has this many numbers");
+        }
+    }
+
+    private void dimEquals(String where, TensorSpec t, int rank, int axis, Long expected, String why) {
+        Long actual = fixedDim(t, rank, axis);
+        if (actual != null && expected != null && !actual.equals(expected)) {
+            problems.add(where + ": is " + actual + " but " + why + ": " + expected);
+        }
+    }
+
+    /** Dimension {@code axis} of {@code t} where it has rank {@code rank} and the dimension is fixed, else null. */
+    private static Long fixedDim(TensorSpec t, int rank, int axis) {
+        if (t == null || rank(t) != rank || t.shape().get(axis) == null || !t.shape().get(axis).isFixed()) {
+            return null;
+        }
+        return t.shape().get(axis).size();
+    }
+
+    private static Long sum(Long a, Long b) {
+        return a == null || b == null ? null : a + b;
     }
 
     /**
@@ -244,10 +414,10 @@ final class BundleValidator {
     }
 
     private void component(String where, Component c, Set<String> requiredIn, Set<String> optionalIn,
-            Set<String> outputs, boolean isVae) {
+            Set<String> outputs, Set<String> optionalOut, boolean isVae) {
         file(where + ".file", c.file(), MAX_ONNX_BYTES);
         roles(where + ".inputs", c.inputs(), requiredIn, optionalIn);
-        roles(where + ".outputs", c.outputs(), outputs, Set.of());
+        roles(where + ".outputs", c.outputs(), outputs, optionalOut);
         if (!isVae && (c.scalingFactor() != null || c.shiftFactor() != null)) {
             problems.add(where + ": scalingFactor and shiftFactor belong to the vaeDecoder only");
         }

@@ -27,6 +27,8 @@ import dev.sagestudio.models.scheduler.TimestepSpacing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
@@ -157,8 +159,40 @@ public final class ModelBundle {
         return spec;
     }
 
+    /** The single text encoder's graph; null where the bundle lists several ({@link #textEncoders()} has them all). */
     public Path textEncoderFile() {
         return files.get("components.textEncoder.file");
+    }
+
+    /**
+     * One text encoder with its tokenizer, resolved.
+     *
+     * @param where the field that declares it, for messages ("components.textEncoders.encoders[1]")
+     */
+    public record TextEncoder(String where, ModelSpec.Component component, Path file, ModelSpec.TokenizerSpec tokenizer,
+                              Path tokenizerFile) {
+    }
+
+    /** Every text encoder in the order the combination rule reads them: the single one, or each of several. */
+    public List<TextEncoder> textEncoders() {
+        var several = spec.components().textEncoders();
+        if (several == null) {
+            return List.of(new TextEncoder("components.textEncoder", spec.components().textEncoder(),
+                    textEncoderFile(), spec.tokenizer(), tokenizerFile()));
+        }
+        List<TextEncoder> out = new ArrayList<>();
+        for (int i = 0; i < several.encoders().size(); i++) {
+            String where = "components.textEncoders.encoders[" + i + "]";
+            ModelSpec.TextEncoderSpec e = several.encoders().get(i);
+            out.add(new TextEncoder(where, e.asComponent(), files.get(where + ".file"), e.tokenizer(),
+                    files.get(where + ".tokenizer.file")));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The graph files of every text encoder. */
+    public List<Path> textEncoderFiles() {
+        return textEncoders().stream().map(TextEncoder::file).toList();
     }
 
     public Path denoiserFile() {
@@ -169,6 +203,7 @@ public final class ModelBundle {
         return Optional.ofNullable(files.get("components.vaeDecoder.file"));
     }
 
+    /** The single text encoder's tokenizer; null where the bundle lists several text encoders. */
     public Path tokenizerFile() {
         return files.get("tokenizer.file");
     }

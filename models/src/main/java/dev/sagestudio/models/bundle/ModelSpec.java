@@ -33,8 +33,20 @@ public record ModelSpec(
         TrainingRecord training,
         ObjectNode extensions) {
 
-    /** The schema versions this code reads: 2 adds the latent video decoder ({@code vaeDecoder.temporalScale}). */
+    /**
+     * The schema versions this code reads: 2 adds the latent video decoder ({@code vaeDecoder.temporalScale}) and
+     * several text encoders ({@code components.textEncoders}).
+     */
     public static final List<Integer> SCHEMA_VERSIONS = List.of(1, 2);
+
+    /** The denoiser's input role for the pooled text embedding of several text encoders (schemaVersion 2). */
+    public static final String POOLED_TEXT_ROLE = "pooled_text_embeds";
+
+    /** The denoiser's input role for SDXL's size conditioning (schemaVersion 2, {@code combine: sdxl}). */
+    public static final String TIME_IDS_ROLE = "time_ids";
+
+    /** SDXL's size conditioning per prompt: original height, width; crop top, left; target height, width. */
+    public static final int TIME_ID_COUNT = 6;
 
     /** The version the latest format features need. */
     public static final int LATEST_SCHEMA_VERSION = 2;
@@ -60,7 +72,46 @@ public record ModelSpec(
         FLOAT32, FLOAT16, INT64, INT32
     }
 
-    public record Components(Component textEncoder, Component denoiser, Component vaeDecoder) {
+    /**
+     * The graphs. The prompt is encoded either by one {@code textEncoder} (with the top-level {@code tokenizer}) or,
+     * from schemaVersion 2, by several {@code textEncoders} whose outputs are combined.
+     */
+    public record Components(Component textEncoder, TextEncoders textEncoders, Component denoiser,
+            Component vaeDecoder) {
+    }
+
+    /**
+     * Several text encoders (schemaVersion 2), each with its own tokenizer, and the rule that combines their outputs
+     * into the denoiser's {@code encoder_hidden_states} and {@code pooled_text_embeds}.
+     *
+     * @param zerosForEmptyNegative an empty negative prompt gives all-zero text inputs instead of encoding "" (SDXL's
+     *                              {@code force_zeros_for_empty_prompt})
+     */
+    public record TextEncoders(TextCombine combine, List<TextEncoderSpec> encoders, Boolean zerosForEmptyNegative) {
+    }
+
+    /**
+     * One of several text encoders: roles {@code input_ids} (and optional {@code attention_mask}) in,
+     * {@code hidden_states} (per token) and optional {@code pooled} out.
+     */
+    public record TextEncoderSpec(String file, TokenizerSpec tokenizer, Map<String, TensorSpec> inputs,
+            Map<String, TensorSpec> outputs) {
+
+        /** As a {@link Component}, the shape the single-encoder code reads. */
+        public Component asComponent() {
+            return new Component(file, inputs, outputs, null, null, null);
+        }
+    }
+
+    /** How the outputs of several text encoders become the denoiser's text inputs (as diffusers' pipelines do). */
+    public enum TextCombine implements JsonName {
+        /**
+         * Stable Diffusion 3: encoders CLIP-L, CLIP-G, T5. Per token: [L | G] on the feature axis, zero-padded to T5's
+         * width, then T5's tokens appended on the sequence axis. Pooled: [L pooled | G pooled].
+         */
+        SD3,
+        /** Stable Diffusion XL: encoders CLIP-L, CLIP-G. Per token: [L | G] on the feature axis. Pooled: G's. */
+        SDXL
     }
 
     /**

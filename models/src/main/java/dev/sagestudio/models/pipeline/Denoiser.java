@@ -1,5 +1,6 @@
 package dev.sagestudio.models.pipeline;
 
+import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.bundle.ModelSpec.Component;
 import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.RunResult;
@@ -8,6 +9,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The denoiser graph: (x_t, t, text) → ε, v or velocity. Several text conditions for one sample (classifier-free
@@ -47,14 +49,18 @@ public final class Denoiser implements AutoCloseable {
     private final Component spec;
     private final long[] sampleShape;
     private final boolean batchOfOne;
+    private final float[] timeIds;
 
     /**
      * @param sampleShape one sample's shape without the batch: [C, h, w] or [C, F, h, w]
+     * @param timeIds     the size conditioning every prompt gets where the graph takes {@code time_ids} (SDXL), else
+     *                    ignored
      */
-    Denoiser(GraphComponent graph, Component spec, long[] sampleShape) {
+    Denoiser(GraphComponent graph, Component spec, long[] sampleShape, float[] timeIds) {
         this.graph = graph;
         this.spec = spec;
         this.sampleShape = sampleShape.clone();
+        this.timeIds = timeIds.clone();
         var batch = spec.inputs().get("sample").shape().get(0);
         this.batchOfOne = batch.isFixed() && batch.size() == 1;
     }
@@ -83,11 +89,18 @@ public final class Denoiser implements AutoCloseable {
     }
 
     /**
-     * The model output for {@code sample} at {@code timestep} under each of {@code contexts} ([T, C_txt] each).
+     * SDXL's size conditioning for an image generated at its full size, uncropped (diffusers' defaults):
+     * original size, crop top-left, target size.
+     */
+    static float[] sizeConditioning(int height, int width) {
+        return new float[] {height, width, 0, 0, height, width};
+    }
+
+    /**
+     * The model output for {@code sample} at {@code timestep} under each of {@code contexts}.
      * {@code between} runs between separate calls (the pipeline checks cancellation there).
      */
-    public Prediction predict(float[] sample, float timestep, List<float[]> contexts, int textLength, int textWidth,
-                              Runnable between) {
+    public Prediction predict(float[] sample, float timestep, List<TextCondition> contexts, Runnable between) {
         if (sample.length != sampleSize()) {
             throw new IllegalArgumentException("sample has " + sample.length + " values, the denoiser takes "
                     + Arrays.toString(sampleShape) + " = " + sampleSize());
@@ -99,33 +112,26 @@ public final class Denoiser implements AutoCloseable {
                 if (i > 0) {
                     between.run();
                 }
-                RunResult run = runBatch(List.of(contexts.get(i)), sample, timestep, textLength, textWidth);
+                RunResult run = runBatch(List.of(contexts.get(i)), sample, timestep);
                 runs.add(run);
                 outputs.addAll(split(run, 1));
             }
         } else {
-            RunResult run = runBatch(contexts, sample, timestep, textLength, textWidth);
+            RunResult run = runBatch(contexts, sample, timestep);
             runs.add(run);
             outputs.addAll(split(run, contexts.size()));
         }
         return new Prediction(outputs, runs);
     }
 
-    private RunResult runBatch(List<float[]> contexts, float[] sample, float timestep, int textLength, int textWidth) {
+    private RunResult runBatch(List<TextCondition> contexts, float[] sample, float timestep) {
         int b = contexts.size();
         int n = sample.length;
         float[] samples = new float[b * n];
         float[] timesteps = new float[b];
-        int ctx = textLength * textWidth;
-        float[] text = new float[b * ctx];
         for (int i = 0; i < b; i++) {
             System.arraycopy(sample, 0, samples, i * n, n);
             timesteps[i] = timestep;
-            if (contexts.get(i).length != ctx) {
-                throw new IllegalArgumentException("text condition has " + contexts.get(i).length + " values, expected "
-                        + textLength + " x " + textWidth);
-            }
-            System.arraycopy(contexts.get(i), 0, text, i * ctx, ctx);
         }
         long[] shape = new long[sampleShape.length + 1];
         shape[0] = b;
@@ -133,9 +139,50 @@ public final class Denoiser implements AutoCloseable {
         Map<String, HostArray> inputs = new LinkedHashMap<>();
         inputs.put(spec.inputs().get("sample").name(), GraphComponent.float32(shape, samples));
         inputs.put(spec.inputs().get("timestep").name(), GraphComponent.float32(new long[] {b}, timesteps));
-        inputs.put(spec.inputs().get("encoder_hidden_states").name(),
-                GraphComponent.float32(new long[] {b, textLength, textWidth}, text));
+        inputs.putAll(textInputs(contexts));
         return graph.run(inputs);
+    }
+
+    /**
+     * The graph's text inputs for {@code contexts} as one batch, by graph input name: {@code encoder_hidden_states}
+     * [B, T, C], and where the graph takes them {@code pooled_text_embeds} [B, P] and {@code time_ids} [B, 6].
+     */
+    Map<String, HostArray> textInputs(List<TextCondition> contexts) {
+        int b = contexts.size();
+        TextCondition first = contexts.get(0);
+        Map<String, HostArray> inputs = new LinkedHashMap<>();
+        inputs.put(spec.inputs().get("encoder_hidden_states").name(), GraphComponent.float32(
+                new long[] {b, first.length(), first.width()}, stacked(contexts, TextCondition::hiddenStates)));
+        var pooled = spec.inputs().get(ModelSpec.POOLED_TEXT_ROLE);
+        if (pooled != null) {
+            float[] all = stacked(contexts, TextCondition::pooled);
+            inputs.put(pooled.name(), GraphComponent.float32(new long[] {b, all.length / b}, all));
+        }
+        var sizes = spec.inputs().get(ModelSpec.TIME_IDS_ROLE);
+        if (sizes != null) {
+            inputs.put(sizes.name(), GraphComponent.float32(new long[] {b, timeIds.length},
+                    stacked(contexts, c -> timeIds)));
+        }
+        return inputs;
+    }
+
+    /** {@code part} of every context one after the other; every context's part must have the first one's size. */
+    private static float[] stacked(List<TextCondition> contexts, Function<TextCondition, float[]> part) {
+        float[] first = part.apply(contexts.get(0));
+        if (first == null) {
+            throw new IllegalArgumentException("the denoiser takes a pooled text embedding but the text encoders gave"
+                    + " none");
+        }
+        float[] out = new float[contexts.size() * first.length];
+        for (int i = 0; i < contexts.size(); i++) {
+            float[] values = part.apply(contexts.get(i));
+            if (values == null || values.length != first.length) {
+                throw new IllegalArgumentException("text condition " + i + " has "
+                        + (values == null ? "no" : values.length) + " values where the first has " + first.length);
+            }
+            System.arraycopy(values, 0, out, i * first.length, first.length);
+        }
+        return out;
     }
 
     private List<float[]> split(RunResult run, int b) {

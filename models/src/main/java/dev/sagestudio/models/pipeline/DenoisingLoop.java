@@ -22,9 +22,7 @@ interface DenoisingLoop extends AutoCloseable {
      * @param noise         the generation's noise source (the initial sample was drawn from it; ancestral samplers
      *                      draw more)
      * @param initial       the initial sample (one, without batch), already scaled by the scheduler
-     * @param contexts      one [T, C] text state each: conditional, then unconditional when guided
-     * @param textLength    T
-     * @param textWidth     C
+     * @param contexts      one text condition each: conditional, then unconditional when guided
      * @param guidance      the guidance scale; 1 means unguided (one context)
      * @param previewEvery  decode a preview of the predicted clean sample every this many steps (and at the last);
      *                      0 for none
@@ -36,7 +34,7 @@ interface DenoisingLoop extends AutoCloseable {
      *                      (the fidelity guard)
      */
     record Context(Scheduler scheduler, String schedulerName, SeededNoise noise, float[] initial,
-                   List<float[]> contexts, int textLength, int textWidth, double guidance, int previewEvery,
+                   List<TextCondition> contexts, double guidance, int previewEvery,
                    ProgressListener listener, CancellationToken cancel, long start, UnaryOperator<float[]> decode,
                    StepWatch watch) {
 

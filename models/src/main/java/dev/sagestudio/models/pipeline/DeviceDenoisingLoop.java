@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The denoising loop with the sample on the GPU: x_t, the text states and the denoiser's outputs stay in device
@@ -42,13 +43,17 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
     private final long[] sampleShape;
     private final Map<Integer, OrtSessionRunner> stepGraphs = new HashMap<>();
     private final HostDenoisingLoop hostLoop;
+    private final Function<List<TextCondition>, Map<String, HostArray>> textInputs;
 
     /**
-     * @param hostLoop runs the requests whose scheduler step is not an affine map
+     * @param textInputs the denoiser's text inputs for a batch of conditions, by graph input name
+     *                   ({@link Denoiser#textInputs}); uploaded once per generation
+     * @param hostLoop   runs the requests whose scheduler step is not an affine map
      */
     DeviceDenoisingLoop(PartitionedModel denoiser, Component spec, OrtRuntime runtime, long[] sampleShape,
-                        HostDenoisingLoop hostLoop) {
+                        Function<List<TextCondition>, Map<String, HostArray>> textInputs, HostDenoisingLoop hostLoop) {
         this.denoiser = denoiser;
+        this.textInputs = textInputs;
         this.hostLoop = hostLoop;
         this.spec = spec;
         this.runtime = runtime;
@@ -85,9 +90,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
     private Outcome runResident(Context c) {
         Scheduler scheduler = c.scheduler();
         float[] initial = c.initial();
-        List<float[]> contexts = c.contexts();
-        int textLength = c.textLength();
-        int textWidth = c.textWidth();
+        List<TextCondition> contexts = c.contexts();
         double guidance = c.guided() ? c.guidance() : 1;
         ProgressListener listener = c.listener();
         CancellationToken cancel = c.cancel();
@@ -98,11 +101,12 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
         List<StepTiming> timings = new ArrayList<>(steps);
         long attentionCalls = 0;
         try {
-            float[] text = new float[batch * textLength * textWidth];
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(contexts.get(b), 0, text, b * textLength * textWidth, textLength * textWidth);
+            Map<String, OrtTensor> text = new LinkedHashMap<>();
+            for (var e : textInputs.apply(contexts).entrySet()) {
+                OrtTensor tensor = memory.upload(e.getValue());
+                held.add(tensor);
+                text.put(e.getKey(), tensor);
             }
-            OrtTensor textStates = upload(new long[] {batch, textLength, textWidth}, text, held);
             float[] batched = new float[batch * initial.length];
             for (int b = 0; b < batch; b++) {
                 System.arraycopy(initial, 0, batched, b * initial.length, initial.length);
@@ -121,7 +125,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
                 inputs.put(spec.inputs().get("sample").name(), xBatch);
                 inputs.put(spec.inputs().get("timestep").name(), upload(new long[] {batch}, rowTimesteps,
                         stepTensors));
-                inputs.put(spec.inputs().get("encoder_hidden_states").name(), textStates);
+                inputs.putAll(text);
                 long uploadedBytes = 4L * batch;
                 RunResult figures;
                 Map<String, OrtTensor> produced;

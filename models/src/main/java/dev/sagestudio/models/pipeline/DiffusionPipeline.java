@@ -110,13 +110,8 @@ public final class DiffusionPipeline implements AutoCloseable {
         FidelityGuard fidelity = new FidelityGuard();
         List<String> guardedNodes = new ArrayList<>();
         try {
-            PromptTokenizer tokenizer = PromptTokenizer.forBundle(bundle);
-            opened.add(tokenizer);
             String outsideLoop = "the chosen backend runs the denoiser's attention";
-            GraphComponent text = GraphComponent.whole("text encoder", bundle.textEncoderFile(), runtime, outsideLoop);
-            opened.add(text);
-            text.requireDeclared("components.textEncoder", bundle.textEncoderFile(), spec.components().textEncoder());
-            TextEmbedder embedder = new TextEmbedder(tokenizer, text, spec.components().textEncoder());
+            TextEmbedder embedder = textEmbedder(bundle, runtime, outsideLoop, opened);
             GraphComponent den;
             if (attention.isOnnxRuntime()) {
                 den = GraphComponent.whole("denoiser", bundle.denoiserFile(), runtime, "--backend "
@@ -134,7 +129,8 @@ public final class DiffusionPipeline implements AutoCloseable {
             }
             opened.add(den);
             den.requireDeclared("components.denoiser", bundle.denoiserFile(), spec.components().denoiser());
-            Denoiser denoiser = new Denoiser(den, spec.components().denoiser(), sampleShape);
+            Denoiser denoiser = new Denoiser(den, spec.components().denoiser(), sampleShape,
+                    Denoiser.sizeConditioning(s.height(), s.width()));
             Optional<GraphComponent> vae = Optional.empty();
             if (bundle.vaeDecoderFile().isPresent()) {
                 vae = Optional.of(GraphComponent.whole("VAE decoder", bundle.vaeDecoderFile().get(), runtime,
@@ -162,6 +158,28 @@ public final class DiffusionPipeline implements AutoCloseable {
         }
     }
 
+    /** Every text encoder with its tokenizer, opened (each added to {@code opened} for closing on failure). */
+    private static TextEmbedder textEmbedder(ModelBundle bundle, OrtRuntime runtime, String outsideLoop,
+                                             List<AutoCloseable> opened) throws IOException {
+        List<ModelBundle.TextEncoder> declared = bundle.textEncoders();
+        List<TextEmbedder.Encoder> encoders = new ArrayList<>();
+        for (int i = 0; i < declared.size(); i++) {
+            ModelBundle.TextEncoder e = declared.get(i);
+            ModelSpec.TokenizerSpec t = e.tokenizer();
+            PromptTokenizer tokenizer = PromptTokenizer.open(e.tokenizerFile(), t.maxLength(), t.padId(),
+                    Boolean.TRUE.equals(t.lowercase()));
+            opened.add(tokenizer);
+            String role = declared.size() == 1 ? "text encoder" : "text encoder " + (i + 1);
+            GraphComponent graph = GraphComponent.whole(role, e.file(), runtime, outsideLoop);
+            opened.add(graph);
+            graph.requireDeclared(e.where(), e.file(), e.component());
+            encoders.add(new TextEmbedder.Encoder(e.where(), tokenizer, graph, e.component()));
+        }
+        ModelSpec.TextEncoders several = bundle.spec().components().textEncoders();
+        return new TextEmbedder(encoders, several == null ? null : several.combine(),
+                several != null && Boolean.TRUE.equals(several.zerosForEmptyNegative()));
+    }
+
     /**
      * The loop for this pipeline, decided once: the sample-resident loop where the denoiser runs on the device path
      * and takes a batch of 2 (guidance in one call), else the host loop (saying why the sample leaves the device
@@ -182,7 +200,7 @@ public final class DiffusionPipeline implements AutoCloseable {
 
     private static DeviceDenoisingLoop residentLoop(ModelBundle bundle, Denoiser denoiser, OrtRuntime stepRuntime) {
         return new DeviceDenoisingLoop(denoiser.graph().partitionedModel().orElseThrow(),
-                bundle.spec().components().denoiser(), stepRuntime, denoiser.sampleShape(),
+                bundle.spec().components().denoiser(), stepRuntime, denoiser.sampleShape(), denoiser::textInputs,
                 new HostDenoisingLoop(denoiser, Optional.empty()));
     }
 
@@ -261,11 +279,11 @@ public final class DiffusionPipeline implements AutoCloseable {
         List<String> notes = new ArrayList<>();
         TextEmbedder.Embedding cond = embedder.embed(request.prompt());
         note(notes, "prompt", cond.tokens());
-        List<float[]> contexts = new ArrayList<>(List.of(cond.hiddenStates()));
+        List<TextCondition> contexts = new ArrayList<>(List.of(cond.condition()));
         if (settings.guidance() != 1.0) {
-            TextEmbedder.Embedding uncond = embedder.embed(settings.negativePrompt());
+            TextEmbedder.Embedding uncond = embedder.embedNegative(settings.negativePrompt(), cond);
             note(notes, "negative prompt", uncond.tokens());
-            contexts.add(uncond.hiddenStates());
+            contexts.add(uncond.condition());
         }
         long textNanos = System.nanoTime() - start;
         // 3. prepare the noise
@@ -273,7 +291,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         float[] initial = initialSample(noise, settings.scheduler());
         // 4. the loop
         DenoisingLoop.Outcome outcome = loop.run(new DenoisingLoop.Context(settings.scheduler(),
-                settings.config().name().jsonName(), noise, initial, contexts, cond.length(), cond.hiddenSize(),
+                settings.config().name().jsonName(), noise, initial, contexts,
                 settings.guidance(), request.previewEvery(), listener, cancel, start, decoder::decode,
                 new DenoisingLoop.StepWatch() {
                     @Override
@@ -351,16 +369,22 @@ public final class DiffusionPipeline implements AutoCloseable {
                 loop.describe());
     }
 
-    private static void note(List<String> notes, String which, PromptTokenizer.Tokens tokens) {
-        if (tokens.truncated()) {
-            notes.add(which + " truncated: " + tokens.originalLength() + " tokens, the model reads the first "
-                    + tokens.length());
+    /** Truncation and unknown pieces, per text encoder's tokenizer (named where there are several). */
+    private void note(List<String> notes, String which, List<PromptTokenizer.Tokens> perEncoder) {
+        for (int i = 0; i < perEncoder.size(); i++) {
+            PromptTokenizer.Tokens tokens = perEncoder.get(i);
+            String label = embedder.graphs().size() == 1 ? which : which + " (text encoder " + (i + 1) + ")";
+            if (tokens.truncated()) {
+                notes.add(label + " truncated: " + tokens.originalLength() + " tokens, the model reads the first "
+                        + tokens.length());
+            }
+            tokens.unknownNote().ifPresent(n -> notes.add(label + ": " + n));
         }
-        tokens.unknownNote().ifPresent(n -> notes.add(which + ": " + n));
     }
 
     private List<GraphComponent> graphs() {
-        List<GraphComponent> all = new ArrayList<>(List.of(embedder.graph(), denoiser.graph()));
+        List<GraphComponent> all = new ArrayList<>(embedder.graphs());
+        all.add(denoiser.graph());
         decoder.graph().ifPresent(all::add);
         return all;
     }

@@ -50,7 +50,7 @@ final class HostDenoisingLoop implements DenoisingLoop {
             long t0 = System.nanoTime();
             final int done = i;
             Denoiser.Prediction p = denoiser.predict(scheduler.scaleModelInput(x, i), timesteps[i], c.contexts(),
-                    c.textLength(), c.textWidth(), () -> c.cancel().throwIfCancelled(done, steps));
+                    () -> c.cancel().throwIfCancelled(done, steps));
             long t1 = System.nanoTime();
             float[] out = c.guided() ? ClassifierFreeGuidance.combine(p.outputs().get(0), p.outputs().get(1),
                     c.guidance()) : p.outputs().get(0);

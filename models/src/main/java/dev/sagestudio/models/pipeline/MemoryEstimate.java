@@ -61,7 +61,7 @@ final class MemoryEstimate {
     }
 
     private static List<Path> graphFiles(ModelBundle bundle) {
-        return Stream.concat(Stream.of(bundle.textEncoderFile(), bundle.denoiserFile()),
+        return Stream.concat(Stream.concat(bundle.textEncoderFiles().stream(), Stream.of(bundle.denoiserFile())),
                 bundle.vaeDecoderFile().stream()).toList();
     }
 

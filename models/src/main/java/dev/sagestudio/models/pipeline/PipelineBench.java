@@ -41,12 +41,12 @@ public final class PipelineBench {
                 double guidance = request.guidanceScale() != null ? request.guidanceScale()
                         : bundle.spec().defaults().guidanceScale();
                 TextEmbedder.Embedding cond = p.textEmbedder().embed(request.prompt());
-                List<float[]> contexts = new ArrayList<>(List.of(cond.hiddenStates()));
+                List<TextCondition> contexts = new ArrayList<>(List.of(cond.condition()));
                 if (guidance != 1.0) {
                     String negative = request.negativePrompt() != null ? request.negativePrompt()
                             : bundle.spec().defaults().negativePrompt() == null ? ""
                             : bundle.spec().defaults().negativePrompt();
-                    contexts.add(p.textEmbedder().embed(negative).hiddenStates());
+                    contexts.add(p.textEmbedder().embedNegative(negative, cond).condition());
                 }
                 Scheduler scheduler = p.schedulerConfig(request).create();
                 scheduler.setTimesteps(request.steps() != null ? request.steps() : bundle.spec().defaults().steps());
@@ -58,7 +58,7 @@ public final class PipelineBench {
                 for (int i = 0; i < warmup + runs; i++) {
                     long t0 = System.nanoTime();
                     Denoiser.Prediction pr = p.denoiser().predict(input, scheduler.timesteps()[0], contexts,
-                            cond.length(), cond.hiddenSize(), () -> { });
+                            () -> { });
                     long t = System.nanoTime() - t0;
                     if (i >= warmup) {
                         total[i - warmup] = t;

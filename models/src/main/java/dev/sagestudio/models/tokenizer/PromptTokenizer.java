@@ -90,9 +90,16 @@ public final class PromptTokenizer implements AutoCloseable {
         return new PromptTokenizer(tokenizerJson, maxLength, padId, lowercase);
     }
 
-    /** The tokenizer a validated bundle declares. */
+    /**
+     * The tokenizer a validated bundle with one text encoder declares (a bundle with several names one per encoder:
+     * {@link ModelBundle#textEncoders()}).
+     */
     public static PromptTokenizer forBundle(ModelBundle bundle) throws IOException {
         var spec = bundle.spec().tokenizer();
+        if (spec == null) {
+            throw new IllegalArgumentException(bundle.spec().name() + " has several text encoders, each with its own"
+                    + " tokenizer (components.textEncoders)");
+        }
         return open(bundle.tokenizerFile(), spec.maxLength(), spec.padId(), Boolean.TRUE.equals(spec.lowercase()));
     }
 

@@ -79,8 +79,8 @@ class DiffusionPipelineTest {
         float[] noise = new SeededNoise(7).next(3 * 8 * 8);
         Denoiser d = reference.denoiser();
         float t = 1000f;
-        float[] c = d.predict(noise, t, List.of(cond.hiddenStates()), 8, 16, () -> { }).outputs().get(0);
-        float[] u = d.predict(noise, t, List.of(uncond.hiddenStates()), 8, 16, () -> { }).outputs().get(0);
+        float[] c = d.predict(noise, t, List.of(cond.condition()), () -> { }).outputs().get(0);
+        float[] u = d.predict(noise, t, List.of(uncond.condition()), () -> { }).outputs().get(0);
         for (int i = 0; i < noise.length; i++) {
             double expected = noise[i] - (u[i] + scale * (c[i] - u[i]));
             // the pipeline batches cond and uncond in one run; batch and single runs agree to float rounding

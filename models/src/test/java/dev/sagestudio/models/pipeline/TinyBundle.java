@@ -157,10 +157,19 @@ public final class TinyBundle {
 
     /** Denoiser for a sample of shape {@code sample} (batch first; -1 = dynamic). */
     static ModelProto denoiser(long[] sample) {
+        return denoiser(sample, TEXT_LENGTH, TEXT_WIDTH, 0, false);
+    }
+
+    /**
+     * Denoiser reading text states [B, textLength, textWidth]; with {@code pooledWidth} > 0 also
+     * {@code pooled_text_embeds} [B, pooledWidth], and with {@code sizes} {@code time_ids} [B, 6], each projected to
+     * the model width and added to every token, as SD3's and SDXL's denoisers add them to the timestep embedding.
+     */
+    static ModelProto denoiser(long[] sample, long textLength, long textWidth, long pooledWidth, boolean sizes) {
         TinyGraph g = new TinyGraph(23);
         g.input("sample", sample);
         g.input("timestep", sample[0]);
-        g.input("encoder_hidden_states", sample[0], TEXT_LENGTH, TEXT_WIDTH);
+        g.input("encoder_hidden_states", sample[0], textLength, textWidth);
         // [B, 3, ...] -> [B, 3, N] -> [B, N, 3] -> [B, N, WIDTH]
         String flat = g.op("Reshape", "sample", g.int64s("to_tokens", 0, 3, -1));
         String tokens = transpose(g, flat);
@@ -169,8 +178,18 @@ public final class TinyBundle {
         String t = g.op("Unsqueeze", "timestep", g.int64s("axes_t", 1, 2));
         String temb = g.op("Sin", g.op("Mul", t, g.weight("w_t", 0.003f, 1, 1, WIDTH)));
         h = g.op("Add", h, temb);
+        if (pooledWidth > 0) {
+            g.input("pooled_text_embeds", sample[0], pooledWidth);
+            String pooled = g.op("MatMul", "pooled_text_embeds", g.weight("w_pooled", 1.0f, pooledWidth, WIDTH));
+            if (sizes) {
+                g.input("time_ids", sample[0], 6);
+                // sizes are in pixels (8 here): scaled down so that they shift the tokens as much as the pooled text
+                pooled = g.op("Add", pooled, g.op("MatMul", "time_ids", g.weight("w_sizes", 0.05f, 6, WIDTH)));
+            }
+            h = g.op("Add", h, g.op("Unsqueeze", pooled, g.int64s("axes_pooled", 1)));
+        }
         h = g.attentionBlock(h, WIDTH, h, WIDTH, Layer.self(1, HEAD_DIM));
-        h = g.attentionBlock(h, WIDTH, "encoder_hidden_states", TEXT_WIDTH, Layer.self(1, HEAD_DIM));
+        h = g.attentionBlock(h, WIDTH, "encoder_hidden_states", textWidth, Layer.self(1, HEAD_DIM));
         h = g.mlp(h, WIDTH);
         String o = g.op("MatMul", h, g.weight("w_out", 0.3f, WIDTH, 3));
         String back = transpose(g, o);
