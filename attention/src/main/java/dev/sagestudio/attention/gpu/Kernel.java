@@ -3,6 +3,7 @@ package dev.sagestudio.attention.gpu;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUresult;
 import jcuda.driver.JCudaDriver;
 
 /**
@@ -60,15 +61,27 @@ public final class Kernel {
         }
         context.makeCurrent();
         allowDynamicShared(sharedBytes);
-        String call = "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + blockX
-                + "x" + blockY + "x" + blockZ + ", " + sharedBytes + " B shared)";
         // The entry's one parameter: the struct's bytes, copied by the driver at the call.
         Pointer kernelParams = Pointer.to(Pointer.to(params.bytes()));
-        Cuda.check(JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
-                stream.handle(), kernelParams, null), call + " with " + params);
-        if (SYNC_EACH_LAUNCH) {
-            Cuda.check(JCudaDriver.cuStreamSynchronize(stream.handle()), "cuStreamSynchronize after " + call);
+        int launched = JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes,
+                stream.handle(), kernelParams, null);
+        // The messages are built only on failure: a launch is on every attention call's path, and describing the
+        // parameter struct formats all of its fields.
+        if (launched != CUresult.CUDA_SUCCESS) {
+            Cuda.check(launched, describe(gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes) + " with " + params);
         }
+        if (SYNC_EACH_LAUNCH) {
+            int synced = JCudaDriver.cuStreamSynchronize(stream.handle());
+            if (synced != CUresult.CUDA_SUCCESS) {
+                Cuda.check(synced, "cuStreamSynchronize after "
+                        + describe(gridX, gridY, gridZ, blockX, blockY, blockZ, sharedBytes));
+            }
+        }
+    }
+
+    private String describe(int gridX, int gridY, int gridZ, int blockX, int blockY, int blockZ, int sharedBytes) {
+        return "cuLaunchKernel(" + name + ", grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + blockX + "x"
+                + blockY + "x" + blockZ + ", " + sharedBytes + " B shared)";
     }
 
     private synchronized void allowDynamicShared(int sharedBytes) {
