@@ -21,7 +21,7 @@
 # STEP_RUNS: measured calls per backend (default 3); STEP_FLAGS: more step-time options (e.g.
 # --shrink-arenas or --shared-arena); TORCH_TIMING="33 81": PyTorch's own step time last.
 # Results go to $OUT as they are made (results.tgz: step-time JSON and logs; gpu.txt; check_import.json and
-# pixart-bundle.tgz), so a call stopped at its limit still returns what was done.
+# <pipeline>-bundle.tgz), so a call stopped at its limit still returns what was done.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PHASE=${1:?usage: bench-real-shapes.sh start|part|final PART_DIR ...}
@@ -68,7 +68,8 @@ case "$PHASE" in
     mkdir -p "$RESULTS"
     pack() {
       cp "$WORK"/*.log "$RESULTS/" 2>/dev/null
-      cp "$WORK"/check/check_import.json "$WORK"/check/pixart-bundle.tgz "$OUTDIR/" 2>/dev/null
+      # the importer check's JSON and each small bundle with its reference run (pixart, sd3, sdxl, wan21)
+      cp "$WORK"/check/check_import.json "$WORK"/check/*-bundle.tgz "$OUTDIR/" 2>/dev/null
       tar -C "$WORK" -czf "$OUTDIR/results.tgz" results
     }
     # Sets B, JAVA, CP, JVM and LD_LIBRARY_PATH.
