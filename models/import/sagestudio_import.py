@@ -186,6 +186,7 @@ def export_component(module, args, input_names, output_names, path, dynamic_batc
     float32 where it is used). One file when the weights stay under 1 GiB, else external data next to
     it. Falls back to a fixed batch of 1 where a dynamic batch does not export. Returns what was done."""
     import onnx
+    module.eval()  # the wrappers too (the wrapped models are in eval mode already)
     batch = torch.export.Dim("B", min=1, max=64)
     staging = path + ".export"  # exporters may write many weight files; only the final graph stays
 
