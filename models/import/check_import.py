@@ -520,8 +520,8 @@ def check_sdxl(work, out, result):
     clip_l, clip_g = tiny_clip(False), tiny_clip(True, projection=32)
     # SDXL's layout in small: no attention in the first level, then 64-wide heads (attention_head_dim counts heads).
     unet = UNet2DConditionModel(sample_size=8, in_channels=4, out_channels=4, layers_per_block=1,
-                                block_out_channels=(64, 128), down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=(1, 2),
+                                block_out_channels=(32, 64), down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=(1, 1),
                                 transformer_layers_per_block=(1, 2), cross_attention_dim=64, use_linear_projection=True,
                                 addition_embed_type="text_time", addition_time_embed_dim=8,
                                 projection_class_embeddings_input_dim=32 + 6 * 8)
