@@ -637,6 +637,29 @@ def main(out):
             with open(os.path.join(out, "check_import.json"), "w") as f:
                 json.dump(RESULTS, f, indent=2, default=str)
     print(json.dumps(RESULTS, indent=1, default=str)[:8000])
+    print(summary(RESULTS), flush=True)
+
+
+def summary(results):
+    """One line per pipeline: each stage's verdict (pass, FAIL, error), the last lines of the log."""
+    lines = []
+    for name, r in results.items():
+        if not isinstance(r, dict):
+            continue
+        verdicts = []
+        for stage_name, v in r.items():
+            if not isinstance(v, dict):
+                continue
+            if "error" in v:
+                verdicts.append(f"{stage_name} ERROR")
+            elif "pass" in v:
+                verdicts.append(f"{stage_name} {'pass' if v['pass'] else 'FAIL'}")
+            elif stage_name == "replay":
+                verdicts += [f"replay.{k} {'pass' if x.get('pass') else 'FAIL'}" for k, x in v.items()
+                             if isinstance(x, dict) and "pass" in x]
+        head = f"{name}: " + ("ERROR " + r["error"][:120] + "; " if "error" in r else "")
+        lines.append(head + ", ".join(verdicts))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
