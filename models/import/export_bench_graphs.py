@@ -249,6 +249,8 @@ def export(args):
     os.makedirs(args.out, exist_ok=True)
     if args.model:
         for name in args.model:
+            if os.path.exists(os.path.join(args.out, f"{name}.onnx.failed")):
+                os.remove(os.path.join(args.out, f"{name}.onnx.failed"))
             try:
                 export_image_model(args, name)
             except Exception as e:  # noqa: BLE001 - the next model still exports; the runner reports this one
@@ -281,13 +283,18 @@ def export_image_model(args, name):
     from sagestudio_import import drop_noop_squeezes
     from export_onnx import pad_attention_head_dim_in
     start = time.time()
-    wrapper, names, shapes = IMAGE_MODELS[name]()
-    path = os.path.join(args.out, f"{name}.onnx")
-    program = torch.onnx.export(wrapper, image_inputs(shapes), None, dynamo=True, opset_version=23,
-                                input_names=names, output_names=["model_output"])
-    program.save(path, external_data=True)
-    del program
-    print(f"  exported {name}.onnx in {time.time() - start:.0f} s", flush=True)
+    path = os.path.join(os.path.abspath(args.out), f"{name}.onnx")
+    if args.reuse_export and os.path.exists(path + ".data"):
+        print(f"  {name}.onnx: the export already made is used again", flush=True)
+    else:
+        wrapper, names, shapes = IMAGE_MODELS[name]()
+        program = torch.onnx.export(wrapper, image_inputs(shapes), None, dynamo=True, opset_version=23,
+                                    input_names=names, output_names=["model_output"])
+        program.save(path, external_data=True)
+        del program, wrapper
+        print(f"  exported {name}.onnx in {time.time() - start:.0f} s", flush=True)
+    # onnx resolves the external weights file against the working directory when it infers shapes.
+    os.chdir(os.path.dirname(path))
     model = onnx.load(path, load_external_data=False)
     squeezes = drop_noop_squeezes(model)
     write_multihead_variant(path, copy.deepcopy(model))
@@ -341,6 +348,8 @@ def main():
     p.add_argument("--text-length", type=int, default=512)
     p.add_argument("--model", nargs="+", choices=sorted(IMAGE_MODELS),
                    help="image denoisers at 1024x1024 instead of Wan")
+    p.add_argument("--reuse-export", action="store_true",
+                   help="with --model: rewrite a graph exported earlier (OUT/<name>.onnx and its .data) again")
     p.add_argument("--torch-timing", action="store_true")
     p.add_argument("--json", help="with --torch-timing: save the rows here")
     args = p.parse_args()
