@@ -8,6 +8,7 @@ import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.onnx.SliceScatterRewrite;
 import dev.sagestudio.models.runtime.ExecutionProvider;
 import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.OrtProfileSummary;
@@ -102,6 +103,11 @@ public final class StepTimeCommand implements Callable<Integer> {
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
     Path json;
+
+    @Option(names = "--rewrite-whole-graph", description = "Give 'onnxruntime' (ONNX Runtime alone) the graph with the"
+            + " rewrites SageStudio applies before cutting it (e.g. slow ScatterNDs as Concat + Gather), instead of the"
+            + " graph as exported: what ONNX Runtime alone gains from them.")
+    boolean rewriteWholeGraph;
 
     @Option(names = "--ort-profile", paramLabel = "DIR", description = "Also record ONNX Runtime's own profile of every"
             + " session (each node's kernel time and execution provider) under DIR/<backend>, and print where ONNX"
@@ -223,6 +229,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             document.put("runs", runs);
             document.put("shrinkArenas", shrinkArenas);
             document.put("sharedArena", sharedArena);
+            document.put("rewriteWholeGraph", rewriteWholeGraph);
             document.put("rows", rows);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), document);
             return true;
@@ -238,7 +245,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             shared.close(); // ONNX Runtime alone gets the device to itself
             if (!cuda) {
                 try (OrtRuntime runtime = profiled(configured(OrtRuntime.cpu(threads)), name);
-                     WholeModel whole = WholeModel.open(onnx, runtime)) {
+                     WholeModel whole = WholeModel.open(wholeGraph(onnx), runtime)) {
                     return new Timed(repeat(whole::run, inputs), null, List.of(), List.of(),
                             runtime.provider().toString(), null);
                 }
@@ -249,7 +256,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                     throw new IllegalStateException("ONNX Runtime's CUDA EP cannot start: "
                             + runtime.fallbackReason().orElse("(no reason given)"));
                 }
-                try (WholeModel whole = WholeModel.open(onnx, runtime)) {
+                try (WholeModel whole = WholeModel.open(wholeGraph(onnx), runtime)) {
                     List<RunResult> results = repeat(whole::run, inputs);
                     return new Timed(results, memory.peakAboveStart(), List.of(), List.of(),
                             runtime.provider().toString(), null);
@@ -313,6 +320,16 @@ public final class StepTimeCommand implements Callable<Integer> {
                 memory = null;
             }
         }
+    }
+
+    /** The graph ONNX Runtime alone runs: as exported, or with --rewrite-whole-graph as the partitioner rewrites it. */
+    private OnnxModel wholeGraph(OnnxModel onnx) {
+        if (!rewriteWholeGraph) {
+            return onnx;
+        }
+        SliceScatterRewrite.Result rewrite = SliceScatterRewrite.apply(onnx);
+        rewrite.describe().ifPresent(d -> spec.commandLine().getOut().println("onnxruntime: graph rewrite: " + d));
+        return rewrite.model();
     }
 
     /** The folder under --ort-profile of the GPU backends' shared sessions. */
