@@ -9,6 +9,7 @@ import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
 import dev.sagestudio.models.onnx.SliceScatterRewrite;
+import dev.sagestudio.models.runtime.AttentionSteps;
 import dev.sagestudio.models.runtime.ExecutionProvider;
 import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.OrtProfileSummary;
@@ -104,6 +105,12 @@ public final class StepTimeCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
     Path json;
 
+    @Option(names = "--pipelined", description = "GPU backends: measure the step as the app runs it, every segment"
+            + " and attention call queued on the stream without waiting for it (ONNX Runtime's"
+            + " disable_synchronize_execution_providers), so the CPU prepares the next call while the GPU computes."
+            + " The step time is then the only figure: ONNX Runtime's and attention's parts are not separable.")
+    boolean pipelined;
+
     @Option(names = "--rewrite-whole-graph", description = "Give 'onnxruntime' (ONNX Runtime alone) the graph with the"
             + " rewrites SageStudio applies before cutting it (e.g. slow ScatterNDs as Concat + Gather), instead of the"
             + " graph as exported: what ONNX Runtime alone gains from them.")
@@ -144,6 +151,9 @@ public final class StepTimeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean cuda = RunOnnxCommand.isCuda(ep, spec);
+        if (pipelined && !cuda) {
+            throw new ParameterException(spec.commandLine(), "--pipelined is for the GPU backends' device path: add --ep cuda");
+        }
         if (runs < 1 || warmup < 0) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1 and --warmup at least 0");
         }
@@ -193,7 +203,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                             relL1 = relL1 == null ? m.relativeL1() : Math.max(relL1, m.relativeL1());
                         }
                     }
-                    Row row = row(name, timed, cosine, relL1);
+                    Row row = row(name, timed, cosine, relL1, pipelined && cuda);
                     rows.add(row);
                     out.printf(Locale.ROOT, "%s: median %.1f ms over %d call(s) (%.0f s with loading)%n", name,
                             row.stepMs(), runs, Duration.between(started, Instant.now()).toMillis() / 1e3);
@@ -230,6 +240,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             document.put("shrinkArenas", shrinkArenas);
             document.put("sharedArena", sharedArena);
             document.put("rewriteWholeGraph", rewriteWholeGraph);
+            document.put("pipelined", pipelined);
             document.put("rows", rows);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), document);
             return true;
@@ -296,8 +307,11 @@ public final class StepTimeCommand implements Callable<Integer> {
                     memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
                     device = DeviceOnnxPath.open(0, backend, threads);
                     profiled(configuredForSegments(device.runtime()), DEVICE_PATH_PROFILE);
+                    if (pipelined) {
+                        device.runtime().queueRunsWithoutWaiting();
+                    }
                     err.println("device path: " + device.describe());
-                    steps = new SwitchableAttentionSteps(device.timingSteps(plan, backend));
+                    steps = new SwitchableAttentionSteps(stepsFor(plan, backend));
                     partitioned = device.partitioned(plan, steps);
                     partitioned.onNonFinite((bad, reRunWith, stillBad) -> nonFinite.add(bad.node() + " ("
                             + bad.backend() + ", " + bad.count() + " values)" + reRunWith.map(k -> ": re-run with " + k
@@ -307,9 +321,13 @@ public final class StepTimeCommand implements Callable<Integer> {
                     throw e;
                 }
             }
-            steps.use(device.timingSteps(plan, backend));
+            steps.use(stepsFor(plan, backend));
             nonFinite.clear();
             return partitioned;
+        }
+
+        private AttentionSteps stepsFor(PartitionPlan plan, BackendDescriptor backend) {
+            return pipelined ? device.steps(plan, backend) : device.timingSteps(plan, backend);
         }
 
         @Override
@@ -386,10 +404,11 @@ public final class StepTimeCommand implements Callable<Integer> {
         return results;
     }
 
-    private static Row row(String name, Timed timed, Double cosine, Double relL1) {
+    private static Row row(String name, Timed timed, Double cosine, Double relL1, boolean pipelined) {
         List<RunResult> r = timed.runs();
         double step = RunOnnxCommand.median(r, RunResult::totalNanos);
-        boolean whole = name.equals(BackendCatalog.ONNX_RUNTIME);
+        // Pipelined, a segment's or attention call's own clock says when it was queued, not what it cost.
+        boolean whole = name.equals(BackendCatalog.ONNX_RUNTIME) || pipelined;
         Double attention = whole ? null : RunOnnxCommand.median(r, RunResult::attentionNanos);
         return new Row(name, timed.provider(), step,
                 r.stream().mapToLong(RunResult::totalNanos).min().orElseThrow() / 1e6,

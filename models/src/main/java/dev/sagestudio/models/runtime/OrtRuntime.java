@@ -47,6 +47,8 @@ public final class OrtRuntime implements AutoCloseable {
     private int sessionsProfiled;
     /** ONNX Runtime's {@code memory.enable_memory_arena_shrinkage} run option for this runtime's sessions, or null. */
     private String arenaShrinkage;
+    /** Whether sessions' runs return once queued on the stream ({@link #queueRunsWithoutWaiting()}). */
+    private boolean queueOnly;
     /** Whether this runtime's sessions allocate from the environment's arena ({@code session.use_env_allocators}). */
     private boolean sharedArena;
 
@@ -159,6 +161,22 @@ public final class OrtRuntime implements AutoCloseable {
      */
     public synchronized OrtRuntime profileSessionsIn(java.nio.file.Path folder) {
         this.profileFolder = folder;
+        return this;
+    }
+
+    /**
+     * Every session opened from now on returns from a run once its kernels are queued on this runtime's CUDA stream
+     * ({@code disable_synchronize_execution_providers}) instead of waiting for them: the CPU prepares the next segment
+     * and its attention call while the GPU still computes, as ONNX Runtime alone does within its one session. Only
+     * for the device path, where attention kernels, copies and the next segments all work on that same stream, in
+     * order; a copy to the host waits for everything before it.
+     */
+    public synchronized OrtRuntime queueRunsWithoutWaiting() {
+        if (provider != ExecutionProvider.CUDA || cudaStream == 0) {
+            throw new IllegalStateException("runs may skip the wait only on the CUDA EP with our own stream, where every"
+                    + " reader of a segment's outputs works on that stream");
+        }
+        this.queueOnly = true;
         return this;
     }
 
@@ -338,8 +356,10 @@ public final class OrtRuntime implements AutoCloseable {
                 }
             }
             String shrinkage;
+            boolean queue;
             synchronized (this) {
                 shrinkage = arenaShrinkage;
+                queue = queueOnly;
                 if (sharedArena) {
                     options.AddConfigEntry("session.use_env_allocators", "1");
                 }
@@ -355,7 +375,7 @@ public final class OrtRuntime implements AutoCloseable {
                 }
             }
             Session session = new Session(env, data, bytes.length, options);
-            return new OrtSessionRunner(session, what, shrinkage);
+            return new OrtSessionRunner(session, what, shrinkage, queue);
         } catch (RuntimeException e) {
             throw new OrtRuntimeException("ONNX Runtime could not load " + what + ": " + e.getMessage(), e);
         } catch (java.io.IOException e) {
