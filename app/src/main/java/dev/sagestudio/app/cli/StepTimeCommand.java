@@ -8,8 +8,11 @@ import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.onnx.SliceScatterRewrite;
+import dev.sagestudio.models.runtime.AttentionSteps;
 import dev.sagestudio.models.runtime.ExecutionProvider;
 import dev.sagestudio.models.runtime.HostArray;
+import dev.sagestudio.models.runtime.OrtProfileSummary;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OutputComparison;
 import dev.sagestudio.models.runtime.PartitionedModel;
@@ -102,6 +105,23 @@ public final class StepTimeCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
     Path json;
 
+    @Option(names = "--pipelined", description = "GPU backends: measure the step as the app runs it, every segment"
+            + " and attention call queued on the stream without waiting for it (ONNX Runtime's"
+            + " disable_synchronize_execution_providers), so the CPU prepares the next call while the GPU computes."
+            + " The step time is then the only figure: ONNX Runtime's and attention's parts are not separable.")
+    boolean pipelined;
+
+    @Option(names = "--rewrite-whole-graph", description = "Give 'onnxruntime' (ONNX Runtime alone) the graph with the"
+            + " rewrites SageStudio applies before cutting it (e.g. slow ScatterNDs as Concat + Gather), instead of the"
+            + " graph as exported: what ONNX Runtime alone gains from them.")
+    boolean rewriteWholeGraph;
+
+    @Option(names = "--ort-profile", paramLabel = "DIR", description = "Also record ONNX Runtime's own profile of every"
+            + " session (each node's kernel time and execution provider) under DIR/<backend>, and print where ONNX"
+            + " Runtime's time goes per operator type. The GPU backends share their sessions: their profile is"
+            + " DIR/device-path, over all of their runs.")
+    Path ortProfile;
+
     /** One backend's figures; times in milliseconds, memory in bytes (null where not measured). */
     public record Row(String backend, String provider, Double stepMs, Double minMs, Double maxMs, Double ortMs,
                       Double attentionMs, Double attentionShare, Integer attentionCalls, List<String> fallbacks,
@@ -131,6 +151,9 @@ public final class StepTimeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean cuda = RunOnnxCommand.isCuda(ep, spec);
+        if (pipelined && !cuda) {
+            throw new ParameterException(spec.commandLine(), "--pipelined is for the GPU backends' device path: add --ep cuda");
+        }
         if (runs < 1 || warmup < 0) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1 and --warmup at least 0");
         }
@@ -180,7 +203,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                             relL1 = relL1 == null ? m.relativeL1() : Math.max(relL1, m.relativeL1());
                         }
                     }
-                    Row row = row(name, timed, cosine, relL1);
+                    Row row = row(name, timed, cosine, relL1, pipelined && cuda);
                     rows.add(row);
                     out.printf(Locale.ROOT, "%s: median %.1f ms over %d call(s) (%.0f s with loading)%n", name,
                             row.stepMs(), runs, Duration.between(started, Instant.now()).toMillis() / 1e3);
@@ -199,6 +222,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             }
         }
         printTable(out, rows, names.get(0));
+        printProfiles(out, err);
         if (jsonFailed) {
             return 1;
         }
@@ -215,6 +239,8 @@ public final class StepTimeCommand implements Callable<Integer> {
             document.put("runs", runs);
             document.put("shrinkArenas", shrinkArenas);
             document.put("sharedArena", sharedArena);
+            document.put("rewriteWholeGraph", rewriteWholeGraph);
+            document.put("pipelined", pipelined);
             document.put("rows", rows);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), document);
             return true;
@@ -229,19 +255,19 @@ public final class StepTimeCommand implements Callable<Integer> {
         if (backend.runsInOnnxRuntime()) {
             shared.close(); // ONNX Runtime alone gets the device to itself
             if (!cuda) {
-                try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
-                     WholeModel whole = WholeModel.open(onnx, runtime)) {
+                try (OrtRuntime runtime = profiled(configured(OrtRuntime.cpu(threads)), name);
+                     WholeModel whole = WholeModel.open(wholeGraph(onnx), runtime)) {
                     return new Timed(repeat(whole::run, inputs), null, List.of(), List.of(),
                             runtime.provider().toString(), null);
                 }
             }
             try (DeviceMemoryPeak memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
-                 OrtRuntime runtime = configured(OrtRuntime.cudaOrCpu(0, threads))) {
+                 OrtRuntime runtime = profiled(configured(OrtRuntime.cudaOrCpu(0, threads)), name)) {
                 if (runtime.provider() != ExecutionProvider.CUDA) {
                     throw new IllegalStateException("ONNX Runtime's CUDA EP cannot start: "
                             + runtime.fallbackReason().orElse("(no reason given)"));
                 }
-                try (WholeModel whole = WholeModel.open(onnx, runtime)) {
+                try (WholeModel whole = WholeModel.open(wholeGraph(onnx), runtime)) {
                     List<RunResult> results = repeat(whole::run, inputs);
                     return new Timed(results, memory.peakAboveStart(), List.of(), List.of(),
                             runtime.provider().toString(), null);
@@ -249,7 +275,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             }
         }
         if (!cuda) {
-            try (OrtRuntime runtime = configuredForSegments(OrtRuntime.cpu(threads));
+            try (OrtRuntime runtime = profiled(configuredForSegments(OrtRuntime.cpu(threads)), name);
                  PartitionedModel partitioned = new PartitionedModel(plan, backend.createCpu(), runtime)) {
                 return new Timed(repeat(partitioned::run, inputs), null, partitioned.attention().fallbacks(), List.of(),
                         runtime.provider().toString(), sharedArenaPeak(partitioned));
@@ -280,9 +306,12 @@ public final class StepTimeCommand implements Callable<Integer> {
                 try {
                     memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
                     device = DeviceOnnxPath.open(0, backend, threads);
-                    configuredForSegments(device.runtime());
+                    profiled(configuredForSegments(device.runtime()), DEVICE_PATH_PROFILE);
+                    if (pipelined) {
+                        device.runtime().queueRunsWithoutWaiting();
+                    }
                     err.println("device path: " + device.describe());
-                    steps = new SwitchableAttentionSteps(device.timingSteps(plan, backend));
+                    steps = new SwitchableAttentionSteps(stepsFor(plan, backend));
                     partitioned = device.partitioned(plan, steps);
                     partitioned.onNonFinite((bad, reRunWith, stillBad) -> nonFinite.add(bad.node() + " ("
                             + bad.backend() + ", " + bad.count() + " values)" + reRunWith.map(k -> ": re-run with " + k
@@ -292,9 +321,13 @@ public final class StepTimeCommand implements Callable<Integer> {
                     throw e;
                 }
             }
-            steps.use(device.timingSteps(plan, backend));
+            steps.use(stepsFor(plan, backend));
             nonFinite.clear();
             return partitioned;
+        }
+
+        private AttentionSteps stepsFor(PartitionPlan plan, BackendDescriptor backend) {
+            return pipelined ? device.steps(plan, backend) : device.timingSteps(plan, backend);
         }
 
         @Override
@@ -305,6 +338,38 @@ public final class StepTimeCommand implements Callable<Integer> {
                 memory = null;
             }
         }
+    }
+
+    /** The graph ONNX Runtime alone runs: as exported, or with --rewrite-whole-graph as the partitioner rewrites it. */
+    private OnnxModel wholeGraph(OnnxModel onnx) {
+        if (!rewriteWholeGraph) {
+            return onnx;
+        }
+        SliceScatterRewrite.Result rewrite = SliceScatterRewrite.apply(onnx);
+        rewrite.describe().ifPresent(d -> spec.commandLine().getOut().println("onnxruntime: graph rewrite: " + d));
+        return rewrite.model();
+    }
+
+    /** The folder under --ort-profile of the GPU backends' shared sessions. */
+    static final String DEVICE_PATH_PROFILE = "device-path";
+
+    private OrtRuntime profiled(OrtRuntime runtime, String folder) {
+        return ortProfile == null ? runtime : runtime.profileSessionsIn(ortProfile.resolve(folder));
+    }
+
+    /** Each profile folder's summary, once its sessions are closed (ONNX Runtime writes a profile on closing). */
+    private void printProfiles(PrintWriter out, PrintWriter err) {
+        if (ortProfile == null || !java.nio.file.Files.isDirectory(ortProfile)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> folders = java.nio.file.Files.list(ortProfile)) {
+            for (Path folder : folders.filter(java.nio.file.Files::isDirectory).sorted().toList()) {
+                out.println(folder.getFileName() + ": " + OrtProfileSummary.of(folder).describe(15));
+            }
+        } catch (IOException | RuntimeException e) {
+            err.println("step-time: cannot summarise the ONNX Runtime profiles in " + ortProfile + ": " + e.getMessage());
+        }
+        out.flush();
     }
 
     private OrtRuntime configured(OrtRuntime runtime) {
@@ -339,10 +404,11 @@ public final class StepTimeCommand implements Callable<Integer> {
         return results;
     }
 
-    private static Row row(String name, Timed timed, Double cosine, Double relL1) {
+    private static Row row(String name, Timed timed, Double cosine, Double relL1, boolean pipelined) {
         List<RunResult> r = timed.runs();
         double step = RunOnnxCommand.median(r, RunResult::totalNanos);
-        boolean whole = name.equals(BackendCatalog.ONNX_RUNTIME);
+        // Pipelined, a segment's or attention call's own clock says when it was queued, not what it cost.
+        boolean whole = name.equals(BackendCatalog.ONNX_RUNTIME) || pipelined;
         Double attention = whole ? null : RunOnnxCommand.median(r, RunResult::attentionNanos);
         return new Row(name, timed.provider(), step,
                 r.stream().mapToLong(RunResult::totalNanos).min().orElseThrow() / 1e6,

@@ -43,8 +43,12 @@ public final class OrtRuntime implements AutoCloseable {
     /** Where each session's optimized graph is saved (for counting ORT's own copies), or null. */
     private java.nio.file.Path optimizedModelFolder;
     private int sessionsOpened;
+    private java.nio.file.Path profileFolder;
+    private int sessionsProfiled;
     /** ONNX Runtime's {@code memory.enable_memory_arena_shrinkage} run option for this runtime's sessions, or null. */
     private String arenaShrinkage;
+    /** Whether sessions' runs return once queued on the stream ({@link #queueRunsWithoutWaiting()}). */
+    private boolean queueOnly;
     /** Whether this runtime's sessions allocate from the environment's arena ({@code session.use_env_allocators}). */
     private boolean sharedArena;
 
@@ -147,6 +151,32 @@ public final class OrtRuntime implements AutoCloseable {
      */
     public synchronized OrtRuntime saveOptimizedModelsIn(java.nio.file.Path folder) {
         this.optimizedModelFolder = folder;
+        return this;
+    }
+
+    /**
+     * Every session opened from now on records ONNX Runtime's own profile (each node's kernel time and the execution
+     * provider that ran it) into {@code folder}, as {@code profile-N_<date>.json} in Chrome's trace format, written when
+     * the session closes: where a graph's time goes inside ONNX Runtime, which our step figures cannot show.
+     */
+    public synchronized OrtRuntime profileSessionsIn(java.nio.file.Path folder) {
+        this.profileFolder = folder;
+        return this;
+    }
+
+    /**
+     * Every session opened from now on returns from a run once its kernels are queued on this runtime's CUDA stream
+     * ({@code disable_synchronize_execution_providers}) instead of waiting for them: the CPU prepares the next segment
+     * and its attention call while the GPU still computes, as ONNX Runtime alone does within its one session. Only
+     * for the device path, where attention kernels, copies and the next segments all work on that same stream, in
+     * order; a copy to the host waits for everything before it.
+     */
+    public synchronized OrtRuntime queueRunsWithoutWaiting() {
+        if (provider != ExecutionProvider.CUDA || cudaStream == 0) {
+            throw new IllegalStateException("runs may skip the wait only on the CUDA EP with our own stream, where every"
+                    + " reader of a segment's outputs works on that stream");
+        }
+        this.queueOnly = true;
         return this;
     }
 
@@ -326,10 +356,17 @@ public final class OrtRuntime implements AutoCloseable {
                 }
             }
             String shrinkage;
+            boolean queue;
             synchronized (this) {
                 shrinkage = arenaShrinkage;
+                queue = queueOnly;
                 if (sharedArena) {
                     options.AddConfigEntry("session.use_env_allocators", "1");
+                }
+                if (profileFolder != null) {
+                    java.nio.file.Files.createDirectories(profileFolder);
+                    options.EnableProfiling(new BytePointer(
+                            profileFolder.resolve("profile-" + (++sessionsProfiled)).toString()));
                 }
                 if (optimizedModelFolder != null) {
                     java.nio.file.Files.createDirectories(optimizedModelFolder);
@@ -338,12 +375,11 @@ public final class OrtRuntime implements AutoCloseable {
                 }
             }
             Session session = new Session(env, data, bytes.length, options);
-            return new OrtSessionRunner(session, what, shrinkage);
+            return new OrtSessionRunner(session, what, shrinkage, queue);
         } catch (RuntimeException e) {
             throw new OrtRuntimeException("ONNX Runtime could not load " + what + ": " + e.getMessage(), e);
         } catch (java.io.IOException e) {
-            throw new OrtRuntimeException("cannot create the folder for optimized graphs " + optimizedModelFolder
-                    + ": " + e.getMessage(), e);
+            throw new OrtRuntimeException("cannot create the folder for optimized graphs or profiles: " + e.getMessage(), e);
         } finally {
             data.close();
             options.close();
