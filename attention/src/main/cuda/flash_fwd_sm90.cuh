@@ -133,10 +133,10 @@ struct FlashSm90Consumer {
 
   // The ping-pong of sage_int8_sm90.cuh (named barriers 1, 2); no-ops without it.
   __device__ __forceinline__ void wait_turn() const {
-    if constexpr (Tr::PING_PONG) named_bar_sync(1 + wg, Tr::THREADS);
+    if constexpr (Tr::PINGPONG) named_bar_sync(1 + wg, Tr::THREADS);
   }
   __device__ __forceinline__ void pass_turn() const {
-    if constexpr (Tr::PING_PONG) named_bar_arrive(2 - wg, Tr::THREADS);
+    if constexpr (Tr::PINGPONG) named_bar_arrive(2 - wg, Tr::THREADS);
   }
 
   __device__ __forceinline__ void begin_tile(const Sm90Tile& tile, int qbuf) {
@@ -266,7 +266,7 @@ __device__ __forceinline__ void flash_fwd_sm90(const FlashParams& p, char* smem)
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kSm90ConsumerRegs));
 
   FlashSm90Consumer<T, D, CAUSAL> c(sm, tid, p.softmax_scale);
-  if (Tr::PING_PONG && c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
+  if (Tr::PINGPONG && c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
   int f0 = 0;  // flat index of the tile's first block
 #pragma unroll 1
   for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {

@@ -75,7 +75,7 @@ struct Sm90SageTraits {
 // in 128-byte-swizzled 64-column panels. K and V have rings of their own: a K stage is released
 // as soon as its Q·K^T has run, a V stage after its P·V, so the producer refills K a block earlier
 // than one shared ring would let it. D = 128: 2 Q buffers (64 KiB) + 2 K + 2 V stages (128 KiB);
-// D = 64: 4 stages each. PING_PONG: the two compute warpgroups take turns issuing their MMAs
+// D = 64: 4 stages each. PINGPONG: the two compute warpgroups take turns issuing their MMAs
 // (sage_int8_sm90.cuh); measured for the Sage FP16 kernel as a gain at D = 128 and a loss at D = 64
 // (attention/bench/NOTES.md, run 13b), so D = 64 runs without it.
 template <int D>
@@ -84,7 +84,7 @@ struct Sm90FlashTraits {
   static constexpr int NT = BN / 8, DT = D / 8;
   static constexpr int PANEL_COLS = 64;  // 16-bit elements per 128-byte swizzled panel row
   static constexpr int K_STAGES = D == 128 ? 2 : 4, V_STAGES = K_STAGES;
-  static constexpr bool PING_PONG = D == 128;
+  static constexpr bool PINGPONG = D == 128;
   static constexpr int Q_BYTES = BM * D * 2, K_BYTES = BN * D * 2, V_BYTES = BN * D * 2;
   static constexpr int BARS = (2 * K_STAGES + 2 * V_STAGES + 4) * 8;  // full + empty per stage and per Q buffer
   static constexpr int SMEM = 2 * Q_BYTES + K_STAGES * K_BYTES + V_STAGES * V_BYTES + 1024 + BARS;
