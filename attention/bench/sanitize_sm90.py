@@ -1,13 +1,11 @@
-"""Runs the Hopper wgmma kernels (sage_int8_{fp16,fp8}_sm90_d{64,128}, flash_fwd_{f16,bf16}_sm90_d{64,128}) on
-small shapes, for
+"""Runs the Hopper Sage kernels (sage_int8_{fp16,fp8}_sm90_d{64,128}) on small shapes, for
 compute-sanitizer: no torch (ctypes on libcuda, numpy for the inputs), so the tool sees only these
 launches and starts in seconds. Each shape runs with fewer CTAs than tiles (the CTAs walk several
 tiles through one K/V ring) and, causal, with one CTA per tile; key tails, GQA and q_len != kv_len.
-The Sage inputs are what the preprocessing kernels would produce (random INT8 Q/K with positive scales;
-fp16 V, or e4m3 V^T with per-channel scales), the flash inputs random fp16 / bf16 Q, K, V (NHD: strided
-rows); the outputs must be finite.
+The inputs are what the preprocessing kernels would produce (random INT8 Q/K with positive scales;
+fp16 V, or e4m3 V^T with per-channel scales); the outputs must be finite.
 
-    compute-sanitizer --tool memcheck python3 sanitize_sm90.py --fatbin F [--family sage|flash]
+    compute-sanitizer --tool memcheck python3 sanitize_sm90.py --fatbin F
     (also --tool racecheck, --tool synccheck)
 """
 import argparse
@@ -23,8 +21,7 @@ cuda.cuMemcpyHtoD_v2.argtypes = [ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size
 cuda.cuMemcpyDtoH_v2.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_size_t]
 cuda.cuMemFree_v2.argtypes = [ctypes.c_uint64]
 
-KERNELS = {"sage": [f"sage_int8_{pv}_sm90_d{d}" for pv in ("fp16", "fp8") for d in (64, 128)],
-           "flash": [f"flash_fwd_{dt}_sm90_d{d}" for dt in ("f16", "bf16") for d in (64, 128)]}
+KERNELS = [f"sage_int8_{pv}_sm90_d{d}" for pv in ("fp16", "fp8") for d in (64, 128)]
 # (B, Hq, Hkv, Nq, Nk, causal, CTAs: None = one per tile)
 SHAPES = [(1, 2, 1, 200, 333, False, 2), (1, 2, 1, 200, 333, True, None), (1, 1, 1, 130, 65, False, 1)]
 
@@ -36,51 +33,7 @@ def upload(a):
     return ptr.value
 
 
-def to_bf16_bits(x):
-    """float32 array -> bfloat16 bit patterns (uint16, round to nearest even)."""
-    u = x.astype(np.float32).view(np.uint32)
-    return ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype(np.uint16)
-
-
-def launch_and_count(mod, name, grid, values, bufs, o, shape):
-    """Launches, copies o back, frees the buffers; returns the number of non-finite outputs."""
-    mod.launch(name, grid, values)
-    check(cuda.cuCtxSynchronize(), f"{name} {shape}")
-    check(cuda.cuMemcpyDtoH_v2(o.ctypes.data, bufs["o"], o.nbytes), "cuMemcpyDtoH")
-    for p in bufs.values():
-        if p:
-            cuda.cuMemFree_v2(p)
-    return int((~np.isfinite(o)).sum())
-
-
-def run_flash(mod, name, shape, rng):
-    """flash_fwd_*_sm90: Q, K, V, O stored NHD [B, N, H, D] (token stride H·D)."""
-    B, Hq, Hkv, Nq, Nk, causal, ctas = shape
-    D = int(name.rsplit("_d", 1)[1])
-    bf16 = "_bf16_" in name
-
-    def tensor(n, h):
-        x = rng.standard_normal((B, n, h, D)).astype(np.float32)
-        return to_bf16_bits(x) if bf16 else x.astype(np.float16)
-
-    q, k, v = tensor(Nq, Hq), tensor(Nk, Hkv), tensor(Nk, Hkv)
-    o = np.full((B, Nq, Hq, D), np.nan, dtype=np.float16)
-    bufs = {key: upload(a) for key, a in {"q": q, "k": k, "v": v, "o": o}.items()}
-
-    def nhd(prefix, n, h):
-        return {prefix + "_sb": n * h * D, prefix + "_sh": D, prefix + "_sn": h * D}
-
-    tiles = cdiv(Nq, 128) * Hq * B
-    grid = (min(tiles, ctas or tiles), 1, 1)
-    values = {**bufs, "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, **nhd("q", Nq, Hq), **nhd("k", Nk, Hkv),
-              **nhd("v", Nk, Hkv), **nhd("o", Nq, Hq), "softmax_scale": D ** -0.5, "causal": int(causal),
-              "out_dtype": 1}
-    return launch_and_count(mod, name, grid, values, bufs, o, shape)
-
-
 def run(mod, name, shape, rng):
-    if name.startswith("flash_"):
-        return run_flash(mod, name, shape, rng)
     B, Hq, Hkv, Nq, Nk, causal, ctas = shape
     D = int(name.rsplit("_d", 1)[1])
     fp8 = "_fp8_" in name
@@ -104,18 +57,21 @@ def run(mod, name, shape, rng):
     bufs["vs"] = upload(vs) if fp8 else 0
     tiles = (NqP // 128) * Hq * B
     grid = (min(tiles, ctas or tiles), 1, 1)
-    values = {**bufs, "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, "o_sb": Hq * Nq * D, "o_sh": Nq * D,
-              "o_sn": D, **vstr, "causal": int(causal), "out_dtype": 1}
-    return launch_and_count(mod, name, grid, values, bufs, o, shape)
+    mod.launch(name, grid, {**bufs, "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, "o_sb": Hq * Nq * D,
+                            "o_sh": Nq * D, "o_sn": D, **vstr, "causal": int(causal), "out_dtype": 1})
+    check(cuda.cuCtxSynchronize(), f"{name} {shape}")
+    check(cuda.cuMemcpyDtoH_v2(o.ctypes.data, bufs["o"], o.nbytes), "cuMemcpyDtoH")
+    for p in bufs.values():
+        if p:
+            cuda.cuMemFree_v2(p)
+    return int((~np.isfinite(o)).sum())
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fatbin", required=True)
     ap.add_argument("--manifest", default=None)
-    ap.add_argument("--family", choices=["sage", "flash", "all"], default="all")
     a = ap.parse_args()
-    kernels = [k for fam, names in KERNELS.items() if a.family in (fam, "all") for k in names]
     check(cuda.cuInit(0), "cuInit")
     dev, ctx = ctypes.c_int(), ctypes.c_void_p()
     check(cuda.cuDeviceGet(ctypes.byref(dev), 0), "cuDeviceGet")
@@ -124,12 +80,12 @@ def main():
     mod = Module(a.fatbin, a.manifest)
     rng = np.random.default_rng(16)
     bad = 0
-    for name in kernels:
+    for name in KERNELS:
         for shape in SHAPES:
             nonfinite = run(mod, name, shape, rng)
             bad += nonfinite > 0
             print(f"{name} B,Hq,Hkv,Nq,Nk,causal,CTAs={shape}: non-finite outputs {nonfinite}", flush=True)
-    print(f"sanitize_sm90: {len(kernels) * len(SHAPES)} launches, {bad} with non-finite outputs")
+    print(f"sanitize_sm90: {len(KERNELS) * len(SHAPES)} launches, {bad} with non-finite outputs")
     sys.exit(1 if bad else 0)
 
 
