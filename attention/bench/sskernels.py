@@ -13,6 +13,8 @@ LOG2E = 1.4426950408889634
 SMS = torch.cuda.get_device_properties(0).multi_processor_count if torch.cuda.is_available() else 0
 SM90 = "sage-int8-fp16-sm90"  # same preprocessing and numerics as sage-int8-fp16, wgmma kernel
 SM90_FP8 = "sage-int8-fp8-sm90"  # same preprocessing as sage-int8-fp8, wgmma kernel with FP8 P·V
+FLASH_SM90 = "flash-fp16-sm90"  # flash-fp16's wgmma kernel (flash_fwd_*_sm90_d*); "flash-fp16" = the mma.sync one
+FLASH = ("flash-fp16", FLASH_SM90)
 DT = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
 OUT = {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2}
 
@@ -69,7 +71,7 @@ class Plan:
         NqP, NkP = cdiv(Nq, 128) * 128, cdiv(Nk, 64) * 64
         self.NqP, self.NkP = NqP, NkP
         self.rows_per_scale, self.smooth = rows_per_scale, smooth
-        if backend == "flash-fp16":
+        if backend in FLASH:
             if self.dt == "f32":
                 self.q16 = torch.empty(B, Hq, Nq, D, dtype=torch.float16, device=dev)
                 self.k16 = torch.empty(B, Hkv, Nk, D, dtype=torch.float16, device=dev)
@@ -92,7 +94,7 @@ class Plan:
 
     def preprocess(self):
         ks, dt = self.ks, self.dt
-        if self.backend == "flash-fp16":
+        if self.backend in FLASH:
             if dt == "f32":
                 self.to_f16(self.q, self.q16)
                 self.to_f16(self.k, self.k16)
@@ -117,11 +119,14 @@ class Plan:
         grid = (self.NqP // 128, Hq, B)
         common = {"o": P(o), "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, **strides("o", o),
                   "causal": int(self.causal), "out_dtype": OUT[o.dtype]}
-        if self.backend == "flash-fp16":
+        if self.backend in FLASH:
+            arch = "_sm90" if self.backend == FLASH_SM90 else ""
             if self.dt == "f32":
-                q, k, v, name = self.q16, self.k16, self.v16, f"flash_fwd_f16_d{D}"
+                q, k, v, name = self.q16, self.k16, self.v16, f"flash_fwd_f16{arch}_d{D}"
             else:
-                q, k, v, name = self.q, self.k, self.v, f"flash_fwd_{self.dt}_d{D}"
+                q, k, v, name = self.q, self.k, self.v, f"flash_fwd_{self.dt}{arch}_d{D}"
+            if self.backend == FLASH_SM90:
+                grid = self.sm90_launch_grid(grid)
             ks.launch(name, grid, {**common, "q": P(q), "k": P(k), "v": P(v), **strides("q", q), **strides("k", k),
                                    **strides("v", v), "softmax_scale": self.scale})
             return
@@ -133,12 +138,18 @@ class Plan:
         kind = {"sage-int8-fp16acc": "fp16acc", SM90: "fp16_sm90", "sage-int8-fp8": "fp8",
                 SM90_FP8: "fp8_sm90"}.get(self.backend, "fp16")
         name = f"sage_int8_{kind}_d{D}"
-        if self.backend in (SM90, SM90_FP8) and self.sm90_grid != "tiles":
-            tiles = grid[0] * grid[1] * grid[2]
-            cap = SMS if self.sm90_grid == "persistent" else int(self.sm90_grid)
-            grid = (min(tiles, cap), 1, 1)
+        if self.backend in (SM90, SM90_FP8):
+            grid = self.sm90_launch_grid(grid)
         ks.launch(name, grid, {**common, "q8": P(self.q8), "qs": P(self.qs), "k8": P(self.k8), "ks": P(self.kscale),
                                "v": P(v), "vs": P(vs), **vstr})
+
+    def sm90_launch_grid(self, tile_grid):
+        """The grid of a wgmma entry (any grid, ABI.md §3) for self.sm90_grid, from the one-CTA-per-tile grid."""
+        if self.sm90_grid == "tiles":
+            return tile_grid
+        tiles = tile_grid[0] * tile_grid[1] * tile_grid[2]
+        cap = SMS if self.sm90_grid == "persistent" else int(self.sm90_grid)
+        return (min(tiles, cap), 1, 1)
 
     def run(self):
         self.preprocess()

@@ -51,6 +51,8 @@ std::vector<Entry> entries() {
   for (const char* dt : {"f16", "bf16"}) {
     e.push_back({std::string("flash_fwd_") + dt + "_d64", "FlashParams", FlashTraits<64>::THREADS, FlashTraits<64>::SMEM, 80});
     e.push_back({std::string("flash_fwd_") + dt + "_d128", "FlashParams", FlashTraits<128>::THREADS, FlashTraits<128>::SMEM, 80});
+    e.push_back({std::string("flash_fwd_") + dt + "_sm90_d64", "FlashParams", Sm90FlashTraits<64>::BLOCK, Sm90FlashTraits<64>::SMEM, 90});
+    e.push_back({std::string("flash_fwd_") + dt + "_sm90_d128", "FlashParams", Sm90FlashTraits<128>::BLOCK, Sm90FlashTraits<128>::SMEM, 90});
   }
   e.push_back({"sage_int8_fp16_d64", "SageParams", SageTraits<64, kPvF16F32>::THREADS, SageTraits<64, kPvF16F32>::SMEM, 80});
   e.push_back({"sage_int8_fp16_d128", "SageParams", SageTraits<128, kPvF16F32>::THREADS, SageTraits<128, kPvF16F32>::SMEM, 80});

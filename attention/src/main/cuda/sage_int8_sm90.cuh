@@ -116,7 +116,9 @@ template <int BM, int BN, bool CAUSAL>
 struct Sm90TileScheduler {
   int nq, tiles, ncta, cta, Hq, Hkv, Nk;
 
-  __device__ __forceinline__ explicit Sm90TileScheduler(const SageParams& p)
+  // Params: SageParams or FlashParams (the flash kernel of flash_fwd_sm90.cuh walks the same tiles).
+  template <class Params>
+  __device__ __forceinline__ explicit Sm90TileScheduler(const Params& p)
       : nq(cdiv(p.Nq, BM)), tiles(cdiv(p.Nq, BM) * p.Hq * p.B), ncta(gridDim.x * gridDim.y * gridDim.z),
         cta(blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z)), Hq(p.Hq), Hkv(p.Hkv), Nk(p.Nk) {}
 

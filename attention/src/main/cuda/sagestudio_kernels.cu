@@ -6,6 +6,7 @@
 #include "params.cuh"
 #include "preprocess.cuh"
 #include "flash_fwd_sm80.cuh"
+#include "flash_fwd_sm90.cuh"
 #include "sage_int8_sm80.cuh"
 #include "sage_int8_sm90.cuh"
 #include "finite_check.cuh"
@@ -89,6 +90,22 @@ SS_FLASH_ENTRY(f16, __half, 64)
 SS_FLASH_ENTRY(f16, __half, 128)
 SS_FLASH_ENTRY(bf16, __nv_bfloat16, 64)
 SS_FLASH_ENTRY(bf16, __nv_bfloat16, 128)
+
+// flash_fwd_<dt>_sm90_d*: the same FlashParams and numerics on Hopper wgmma (flash_fwd_sm90.cuh), any grid
+// (one CTA per SM from the Java side). As the Sage sm90 entries: only the sm_90a SASS has them, every
+// other target's entry traps (manifest min_cc 90).
+#define SS_FLASH_SM90_ENTRY(SUF, T, HD)                                                                     \
+  extern "C" __global__ void __launch_bounds__(ss::Sm90FlashTraits<HD>::BLOCK, 1)                          \
+      flash_fwd_##SUF##_sm90_d##HD(const __grid_constant__ ss::FlashParams p) {                             \
+    extern __shared__ __align__(128) char smem[];                                                           \
+    if (p.causal) ss::flash_fwd_sm90<T, HD, true>(p, smem);                                                 \
+    else ss::flash_fwd_sm90<T, HD, false>(p, smem);                                                         \
+  }
+
+SS_FLASH_SM90_ENTRY(f16, __half, 64)
+SS_FLASH_SM90_ENTRY(f16, __half, 128)
+SS_FLASH_SM90_ENTRY(bf16, __nv_bfloat16, 64)
+SS_FLASH_SM90_ENTRY(bf16, __nv_bfloat16, 128)
 
 // ---------------------------------------------------------------- SageAttention (mma.sync)
 #define SS_SAGE_ENTRY(NAME, PV, HD)                                                                         \

@@ -24,7 +24,10 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
 
     /** The kernels this backend can be. */
     public enum Variant {
-        /** FlashAttention-2-style fp16 (bf16 for bf16 inputs) kernel: the full-precision side of comparisons. */
+        /**
+         * Full-precision flash attention in fp16 (bf16 for bf16 inputs), the full-precision side of comparisons:
+         * a wgmma kernel on Hopper (compute capability 9.0), a FlashAttention-2-style mma.sync kernel elsewhere.
+         */
         FLASH_FP16("flash-fp16"),
         /** SageAttention: INT8 QK^T with smoothed K, FP16 PV accumulated in FP32. */
         SAGE_INT8_FP16("sage-int8-fp16"),
@@ -57,6 +60,7 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
     private CudaStream hostStream;
     private boolean closed;
     private final java.util.Set<Integer> loggedKernel = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Map<Integer, Boolean> hasSm90Kernel = new java.util.concurrent.ConcurrentHashMap<>();
 
     private GpuAttentionBackend(GpuContext context, Variant variant) {
         this.context = context;
@@ -114,12 +118,11 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
     /**
      * The attention kernel (its {@code extern "C"} entry, ABI.md) that this backend launches for
      * {@code headDim} on this context's device; preprocessing kernels are not named. For reports and
-     * logs: on Hopper the Sage variants with a wgmma kernel run {@code sage_int8_*_sm90_d*}.
+     * logs: on Hopper the variants with a wgmma kernel run {@code *_sm90_d*} ({@code flash-fp16}: the
+     * entry of each input dtype).
      */
     public String attentionKernel(int headDim) {
-        KernelModule kernels = context.kernels();
-        String entry = attentionKernel(variant, context.device(), headDim,
-                sm90Entry(variant, headDim).map(kernels::hasKernel).orElse(false));
+        String entry = attentionKernel(variant, context.device(), headDim, moduleHasSm90(headDim));
         if (loggedKernel.add(headDim)) {
             LOG.log(System.Logger.Level.INFO, variant.backendName() + " D=" + headDim + " runs kernel " + entry
                     + " on " + context.device().name() + " (compute capability "
@@ -134,25 +137,35 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
      * capability 9.0 exactly, when the module has them.
      */
     static String attentionKernel(Variant variant, DeviceInfo device, int headDim, boolean moduleHasSm90) {
-        Optional<String> sm90 = sm90Entry(variant, headDim);
-        if (sm90.isPresent() && device.smArchitecture() == 90 && moduleHasSm90) {
-            return sm90.get();
-        }
+        boolean sm90 = runsSm90(variant, device, moduleHasSm90);
         return switch (variant) {
-            case FLASH_FP16 -> "flash_fwd_f16_d" + headDim + " (flash_fwd_bf16_d" + headDim + " for bf16 inputs)";
-            case SAGE_INT8_FP16 -> "sage_int8_fp16_d" + headDim;
+            case FLASH_FP16 -> flashEntry(DType.FP16, sm90, headDim) + " (" + flashEntry(DType.BF16, sm90, headDim)
+                    + " for bf16 inputs)";
+            case SAGE_INT8_FP16 -> "sage_int8_fp16" + (sm90 ? "_sm90" : "") + "_d" + headDim;
             case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + headDim;
-            case SAGE_INT8_FP8 -> "sage_int8_fp8_d" + headDim;
+            case SAGE_INT8_FP8 -> "sage_int8_fp8" + (sm90 ? "_sm90" : "") + "_d" + headDim;
         };
     }
 
-    /** The Hopper wgmma entry of {@code variant}, if it has one. */
-    private static Optional<String> sm90Entry(Variant variant, int headDim) {
-        return switch (variant) {
-            case SAGE_INT8_FP16 -> Optional.of("sage_int8_fp16_sm90_d" + headDim);
-            case SAGE_INT8_FP8 -> Optional.of("sage_int8_fp8_sm90_d" + headDim);
-            default -> Optional.empty();
+    /** Whether {@code variant} runs its Hopper wgmma kernel on {@code device} (fp16acc has none). */
+    private static boolean runsSm90(Variant variant, DeviceInfo device, boolean moduleHasSm90) {
+        return variant != Variant.SAGE_INT8_FP16ACC && device.smArchitecture() == 90 && moduleHasSm90;
+    }
+
+    /** The flash entry for inputs of {@code dtype} (fp32 inputs run the fp16 one after conversion). */
+    private static String flashEntry(DType dtype, boolean sm90, int headDim) {
+        return "flash_fwd_" + (dtype == DType.BF16 ? "bf16" : "f16") + (sm90 ? "_sm90" : "") + "_d" + headDim;
+    }
+
+    /** Whether this build's module holds the wgmma kernel of this variant (a build may predate it). */
+    private boolean moduleHasSm90(int headDim) {
+        String probe = switch (variant) {
+            case FLASH_FP16 -> flashEntry(DType.FP16, true, headDim);
+            case SAGE_INT8_FP16 -> "sage_int8_fp16_sm90_d" + headDim;
+            case SAGE_INT8_FP8 -> "sage_int8_fp8_sm90_d" + headDim;
+            case SAGE_INT8_FP16ACC -> null;
         };
+        return probe != null && hasSm90Kernel.computeIfAbsent(headDim, d -> context.kernels().hasKernel(probe));
     }
 
     // ------------------------------------------------------------------ host API
@@ -321,11 +334,13 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
 
     /** The entry {@link #attendPrepared} launches for these inputs. */
     private String attentionEntry(Prepared p) {
-        return switch (variant) {
-            case FLASH_FP16 -> "flash_fwd_" + (p.q.dtype() == DType.BF16 ? "bf16" : "f16") + "_d" + p.headDim;
-            case SAGE_INT8_FP16, SAGE_INT8_FP8 -> attentionKernel(p.headDim);
-            case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + p.headDim;
-        };
+        if (variant == Variant.FLASH_FP16) {
+            if (!loggedKernel.contains(p.headDim)) {
+                attentionKernel(p.headDim); // logs the choice once per head dim
+            }
+            return flashEntry(p.q.dtype(), runsSm90(variant, context.device(), moduleHasSm90(p.headDim)), p.headDim);
+        }
+        return attentionKernel(p.headDim);
     }
 
     /**
@@ -338,14 +353,10 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         Kernel kernel = context.kernels().kernel(entry);
         int qBlocks = cdiv(p.qLen, 128);
         int outDtype = outDTypeCode(o.dtype());
-        if (variant == Variant.FLASH_FP16) {
-            kernel.launch(qBlocks, p.qHeads, p.batch, stream,
-                    KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype));
-            return;
-        }
-        KernelParams.Packed params = KernelParams.sage(p.q8, p.qScale, p.k8, p.kScale,
-                variant == Variant.SAGE_INT8_FP8 ? null : p.v, p.vFp8, p.vScale, o, p.batch, p.qHeads, p.kvHeads,
-                p.qLen, p.kvLen, causal, outDtype);
+        KernelParams.Packed params = variant == Variant.FLASH_FP16
+                ? KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype)
+                : KernelParams.sage(p.q8, p.qScale, p.k8, p.kScale, variant == Variant.SAGE_INT8_FP8 ? null : p.v,
+                        p.vFp8, p.vScale, o, p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen, causal, outDtype);
         if (entry.contains("_sm90_")) {
             long tiles = (long) qBlocks * p.qHeads * p.batch;
             kernel.launch((int) Math.max(1, Math.min(tiles, maxCtas)), 1, 1, stream, params);
