@@ -3,7 +3,7 @@
 // softmax_scale·log2 e), exp2 online softmax in fp32, then P·V with P from registers (the QK
 // accumulator layout is the A-fragment layout, no shuffles) in one of two modes (traits PV):
 //   kPvF16F32  FP16 P, FP16 V read N-major, wgmma m64nDk16, fp32 accumulation   (sage_int8_fp16_sm90)
-//   kPvFp8     P·448 in e4m3 (the 448 folded into the exp2), per-channel e4m3 V^T read K-major (pre_quant_v_fp8's token order
+//   kPvFp8     P·448 in e4m3 (the 448 folded into the exp2), per-channel e4m3 V^T read K-major (pre_sage_quant's token order
 //              matches the register layout of P), wgmma m64nDk32 e4m3; two-level accumulation: each
 //              128-key block accumulates in its own registers (the tensor core keeps ~22 bits while
 //              accumulating FP8 products), then is added to the fp32 output accumulator; V scale
@@ -266,8 +266,13 @@ struct Sm90Consumer {
   // Warpgroup ping-pong: the warpgroups take turns issuing their MMAs (named barriers 1, 2), so one
   // warpgroup's softmax runs while the other's MMAs own the tensor cores. Warpgroup g waits on
   // barrier 1+g, then hands the turn over on barrier 2-g (128 + 128 threads).
-  __device__ __forceinline__ void wait_turn() const { named_bar_sync(1 + wg, Tr::THREADS); }
-  __device__ __forceinline__ void pass_turn() const { named_bar_arrive(2 - wg, Tr::THREADS); }
+  // Without ping-pong (traits PINGPONG false) both warpgroups issue as soon as they are ready.
+  __device__ __forceinline__ void wait_turn() const {
+    if constexpr (Tr::PINGPONG) named_bar_sync(1 + wg, Tr::THREADS);
+  }
+  __device__ __forceinline__ void pass_turn() const {
+    if constexpr (Tr::PINGPONG) named_bar_arrive(2 - wg, Tr::THREADS);
+  }
 
   __device__ __forceinline__ void begin_tile(const SageParams& p, const Sm90Tile& T, int NqP, int qbuf) {
     ksb = p.ks + ((long long)T.b * p.Hkv + T.hk) * cdiv(p.Nk, 64);
@@ -404,7 +409,7 @@ struct Sm90Consumer {
   }
 
   // P of this block as the A operand of the next P·V: fp16 pairs, or P·448 as e4m3 quadruples
-  // (keys 2t, 2t+1, 8+2t, 9+2t of each 16: the order pre_quant_v_fp8 gives V's tokens).
+  // (keys 2t, 2t+1, 8+2t, 9+2t of each 16: the order pre_sage_quant gives V's tokens).
   __device__ __forceinline__ void pack_p(const float (&s)[1][NT][4]) {
     if constexpr (FP8) {
 #pragma unroll
@@ -471,7 +476,7 @@ __device__ __forceinline__ void sage_fwd_sm90(const SageParams& p, char* smem) {
 
   Sm90Consumer<D, CAUSAL, PV> c(sm, tid);
   const int NqP = sched.nq * Tr::BM;
-  if (c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
+  if (Tr::PINGPONG && c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
   int f0 = 0;  // flat index of the tile's first block
 #pragma unroll 1
   for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {
