@@ -48,10 +48,15 @@ def strides(prefix, t):
     return {prefix + "_sb": t.stride(0), prefix + "_sh": t.stride(1), prefix + "_sn": t.stride(2)}
 
 
-def pre(src, out, in_aux=None, out_scale=None, mul=1.0, rows_per_scale=0):
-    """PreParams of a pre_* entry (ABI.md §1 says which pointer is what)."""
-    return {"in": P(src), "in_aux": P(in_aux), "out": P(out), "out_scale": P(out_scale), **view(src), "mul": mul,
-            "rows_per_scale": rows_per_scale}
+def pre(src, out):
+    """PreParams of pre_to_f16_* (ABI.md §1)."""
+    return {"in": P(src), "in_aux": 0, "out": P(out), "out_scale": 0, **view(src), "mul": 1.0, "rows_per_scale": 0}
+
+
+def stat_splits(Nk):
+    """Token ranges per (batch, kv-head) that pre_sage_stats reduces in parallel (ABI.md §1); the Java side
+    (GpuAttentionBackend.statSplits) uses the same rule, so both give the same K mean bits."""
+    return min(8, cdiv(Nk, 1024))
 
 
 class Plan:
@@ -82,6 +87,8 @@ class Plan:
             self.qs = torch.empty(B, Hq, NqP // 32, dtype=torch.float32, device=dev)
             self.k8 = torch.empty(B, Hkv, NkP, D, dtype=torch.int8, device=dev)
             self.kscale = torch.empty(B, Hkv, NkP // 64, dtype=torch.float32, device=dev)
+            self.splits = stat_splits(Nk)
+            self.partials = torch.empty(B * Hkv * self.splits * D * 12, dtype=torch.uint8, device=dev)
             if backend in ("sage-int8-fp8", SM90_FP8):
                 self.vs = torch.empty(B, Hkv, D, dtype=torch.float32, device=dev)
                 self.vt8 = torch.empty(B, Hkv, D, NkP, dtype=torch.uint8, device=dev)
@@ -100,17 +107,17 @@ class Plan:
                 self.to_f16(self.k, self.k16)
                 self.to_f16(self.v, self.v16)
             return
-        B, Hq, Hkv = self.B, self.Hq, self.Hkv
-        if self.smooth:
-            ks.launch(f"pre_k_mean_{dt}", (Hkv, B, 1), pre(self.k, self.km))
-        ks.launch(f"pre_quant_q_int8_{dt}", (self.NqP // 128, Hq, B),
-                  pre(self.q, self.q8, out_scale=self.qs, mul=self.scale * LOG2E, rows_per_scale=self.rows_per_scale))
-        ks.launch(f"pre_quant_k_int8_{dt}", (self.NkP // 64, Hkv, B),
-                  pre(self.k, self.k8, in_aux=self.km if self.smooth else None, out_scale=self.kscale))
-        if self.backend in ("sage-int8-fp8", SM90_FP8):
-            ks.launch(f"pre_v_fp8_scale_{dt}", (Hkv, B, 1), pre(self.v, self.vs))
-            ks.launch(f"pre_quant_v_fp8_{dt}", (self.NkP // 64, Hkv, B), pre(self.v, self.vt8, in_aux=self.vs))
-        elif dt != "f16":
+        B, Hq, Hkv, D = self.B, self.Hq, self.Hkv, self.D
+        fp8 = self.backend in ("sage-int8-fp8", SM90_FP8)
+        params = {"q": P(self.q), "k": P(self.k), "v": P(self.v), "q8": P(self.q8), "qs": P(self.qs),
+                  "k8": P(self.k8), "ks": P(self.kscale), "km": P(self.km if self.smooth else None),
+                  "vt8": P(self.vt8 if fp8 else None), "vs": P(self.vs if fp8 else None), "partials": P(self.partials),
+                  "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": self.Nq, "Nk": self.Nk, "D": D, **strides("q", self.q),
+                  **strides("k", self.k), **strides("v", self.v), "mul": self.scale * LOG2E,
+                  "rows_per_scale": self.rows_per_scale, "splits": self.splits}
+        ks.launch(f"pre_sage_stats_{dt}", (self.splits + Hq // Hkv * (self.NqP // 128), Hkv, B), params)
+        ks.launch(f"pre_sage_quant_{dt}", (self.NkP // 64, Hkv, B), params)
+        if not fp8 and dt != "f16":
             self.to_f16(self.v, self.v16)
 
     def attention(self):

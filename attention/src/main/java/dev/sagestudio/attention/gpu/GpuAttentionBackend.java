@@ -293,28 +293,38 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         }
         long nqPadded = cdiv(nq, 128) * 128L;
         long nkPadded = cdiv(nk, 64) * 64L;
-        DeviceBuffer kMean = workspace.buffer("kMean", (long) batch * hkv * d * 4);
-        DeviceBuffer q8 = workspace.buffer("q8", batch * hq * nqPadded * d);
-        DeviceBuffer qScale = workspace.buffer("qScale", batch * hq * (nqPadded / 32) * 4);
-        DeviceBuffer k8 = workspace.buffer("k8", batch * hkv * nkPadded * d);
-        DeviceBuffer kScale = workspace.buffer("kScale", batch * hkv * (nkPadded / 64) * 4);
-
-        kernels.kernel("pre_k_mean_" + dt).launch(hkv, batch, 1, stream, pre(k, null, kMean, null));
-        kernels.kernel("pre_quant_q_int8_" + dt).launch((int) (nqPadded / 128), hq, batch, stream,
-                KernelParams.pre(q, null, q8, qScale, (float) (softmaxScale * LOG2_E), 32));
-        kernels.kernel("pre_quant_k_int8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
-                pre(k, kMean, k8, kScale));
-
-        if (variant == Variant.SAGE_INT8_FP8) {
-            DeviceBuffer vScale = workspace.buffer("vScale", (long) batch * hkv * d * 4);
-            DeviceBuffer vFp8 = workspace.buffer("vFp8", batch * hkv * d * nkPadded);
-            kernels.kernel("pre_v_fp8_scale_" + dt).launch(hkv, batch, 1, stream, pre(v, null, vScale, null));
-            kernels.kernel("pre_quant_v_fp8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
-                    pre(v, vScale, vFp8, null));
-            return new Prepared(variant, q, k, softmaxScale, null, null, null, q8, qScale, k8, kScale, vFp8, vScale);
+        boolean fp8 = variant == Variant.SAGE_INT8_FP8;
+        int splits = statSplits(nk);
+        KernelParams.SagePrepOutputs out = new KernelParams.SagePrepOutputs(
+                workspace.buffer("q8", batch * hq * nqPadded * d),
+                workspace.buffer("qScale", batch * hq * (nqPadded / 32) * 4),
+                workspace.buffer("k8", batch * hkv * nkPadded * d),
+                workspace.buffer("kScale", batch * hkv * (nkPadded / 64) * 4),
+                workspace.buffer("kMean", (long) batch * hkv * d * 4),
+                fp8 ? workspace.buffer("vFp8", batch * hkv * d * nkPadded) : null,
+                fp8 ? workspace.buffer("vScale", (long) batch * hkv * d * 4) : null,
+                workspace.buffer("statPartials", (long) batch * hkv * splits * d * 12), splits);
+        KernelParams.Packed params = KernelParams.sagePrep(q, k, v, out, (float) (softmaxScale * LOG2_E), 32);
+        // Q's quantization rides in the statistics launch (it needs no statistics): ABI.md §1.
+        kernels.kernel("pre_sage_stats_" + dt).launch(splits + hq / hkv * (int) (nqPadded / 128), hkv, batch, stream,
+                params);
+        kernels.kernel("pre_sage_quant_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream, params);
+        if (fp8) {
+            return new Prepared(variant, q, k, softmaxScale, null, null, null, out.q8(), out.qScale(), out.k8(),
+                    out.kScale(), out.vt8(), out.vScale());
         }
         DeviceTensor v16 = v.dtype() == DType.FP16 ? v : toFp16(kernels, v, workspace.buffer("v16", bytes16(v)), stream);
-        return new Prepared(variant, q, k, softmaxScale, null, null, v16, q8, qScale, k8, kScale, null, null);
+        return new Prepared(variant, q, k, softmaxScale, null, null, v16, out.q8(), out.qScale(), out.k8(),
+                out.kScale(), null, null);
+    }
+
+    /**
+     * Token ranges per (batch, kv-head) that {@code pre_sage_stats} reduces in parallel: one per 1024 keys, at
+     * most 8 (more blocks for short sequences and few heads; the quantization launch combines the ranges, so
+     * more would cost it reads). attention/bench/sskernels.py uses the same rule, so both give the same K mean.
+     */
+    static int statSplits(int kvLen) {
+        return Math.min(8, cdiv(kvLen, 1024));
     }
 
     /** Runs the attention kernel itself on prepared inputs, writing {@code o} (Q's extents; any dtype/layout). */
@@ -369,14 +379,8 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         int n = src.tokens();
         int d = src.headDim();
         kernels.kernel("pre_to_f16_" + suffix(src.dtype())).launch(cdiv((long) n * d, 2048), src.heads(),
-                src.batch(), stream, pre(src, null, target, null));
+                src.batch(), stream, KernelParams.toFp16(src, target));
         return new DeviceTensor(target, DType.FP16, Layout.HND, src.batch(), src.heads(), n, d);
-    }
-
-    /** Parameters of a preprocessing kernel that takes no multiplier (ABI.md §1). */
-    private static KernelParams.Packed pre(DeviceTensor in, DeviceBuffer inAux, DeviceBuffer out,
-                                           DeviceBuffer outScale) {
-        return KernelParams.pre(in, inAux, out, outScale, 1f, 0);
     }
 
     private void validateInputs(DeviceTensor q, DeviceTensor k, DeviceTensor v, double softmaxScale) {
