@@ -60,7 +60,7 @@ public final class SliceScatterRewrite {
         int rewritten = 0;
         Set<String> replacedIndices = new HashSet<>();
         for (NodeProto node : graph.getNodeList()) {
-            Optional<long[]> map = sliceMap(node, constants, values);
+            Optional<long[]> map = sliceMap(node, indicesOf(node, graph, constants, model), values);
             if (map.isEmpty()) {
                 out.addNode(node);
                 continue;
@@ -98,7 +98,45 @@ public final class SliceScatterRewrite {
      * For a ScatterND this rewrite takes: for each slice of the output along the first axis, the slice of
      * Concat(data, updates) it comes from.
      */
-    private static Optional<long[]> sliceMap(NodeProto node, ConstantValues constants, ValueTable values) {
+    /**
+     * A ScatterND's indices if they are a constant: in the file, or in its external data (torch's exporter writes
+     * every initializer there, the 64 indices of a rotary embedding included).
+     */
+    private static Optional<ConstantValues.Constant> indicesOf(NodeProto node, GraphProto graph,
+                                                               ConstantValues constants, OnnxModel model) {
+        if (!node.getOpType().equals("ScatterND") || node.getInputCount() < 2) {
+            return Optional.empty();
+        }
+        String name = node.getInput(1);
+        Optional<ConstantValues.Constant> inFile = constants.get(name, MAX_SLICES);
+        if (inFile.isPresent()) {
+            return inFile;
+        }
+        for (TensorProto t : graph.getInitializerList()) {
+            if (t.getName().equals(name) && ExternalData.isExternal(t) && t.getDataType() == ElementTypes.INT64
+                    && t.getDimsCount() == 2 && t.getDims(1) == 1 && t.getDims(0) <= MAX_SLICES) {
+                ExternalData.Location at = ExternalData.locate(t, model.folder());
+                byte[] bytes = new byte[(int) (8 * t.getDims(0))];
+                try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(at.file())) {
+                    ByteBuffer target = ByteBuffer.wrap(bytes);
+                    while (target.hasRemaining()) {
+                        if (file.read(target, at.offset() + target.position()) < 0) {
+                            return Optional.empty();
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    return Optional.empty(); // ONNX Runtime will say what is wrong with the file when it loads it
+                }
+                return ConstantValues.read(t.toBuilder().clearExternalData()
+                        .setDataLocation(TensorProto.DataLocation.DEFAULT)
+                        .setRawData(com.google.protobuf.ByteString.copyFrom(bytes)).build());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<long[]> sliceMap(NodeProto node, Optional<ConstantValues.Constant> indices,
+                                             ValueTable values) {
         if (!node.getOpType().equals("ScatterND") || !OnnxModel.normalizeDomain(node.getDomain()).isEmpty()
                 || node.getInputCount() != 3 || node.getOutputCount() != 1) {
             return Optional.empty();
@@ -108,7 +146,6 @@ public final class SliceScatterRewrite {
                 return Optional.empty();
             }
         }
-        Optional<ConstantValues.Constant> indices = constants.get(node.getInput(1), MAX_SLICES);
         Optional<Long> slices = values.get(node.getInput(0)).filter(d -> d.rank() >= 1).flatMap(d -> d.dim(0));
         if (indices.isEmpty() || slices.isEmpty() || indices.get().dims().length != 2 || indices.get().dims()[1] != 1
                 || slices.get() < 1 || slices.get() > MAX_SLICES) {

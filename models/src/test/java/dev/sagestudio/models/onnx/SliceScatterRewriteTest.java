@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sagestudio.models.onnx.proto.Onnx.AttributeProto;
 import dev.sagestudio.models.onnx.proto.Onnx.NodeProto;
+import dev.sagestudio.models.onnx.proto.Onnx.TensorProto;
 import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.WholeModel;
@@ -111,6 +112,33 @@ class SliceScatterRewriteTest {
         for (int slice = 0; slice < 8; slice++) {
             assertEquals((slice % 2 == 0 ? 1000 : 2000) + 5 * (slice / 2), got[slice * 5], "slice " + slice);
         }
+    }
+
+    @Test
+    void indicesInTheExternalDataFileAreReadThere(@org.junit.jupiter.api.io.TempDir Path folder) throws Exception {
+        // torch's dynamo exporter writes every initializer to the external data file, the indices included (the
+        // H200 run of 2026-12-06 rewrote nothing in the Wan graphs until this was read).
+        java.nio.ByteBuffer data = java.nio.ByteBuffer.allocate(24).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        data.putLong(0).putLong(5).putLong(2);
+        java.nio.file.Files.write(folder.resolve("weights.data"), data.array());
+        TensorProto external = TensorProto.newBuilder().setName("at").setDataType(ElementTypes.INT64).addDims(3)
+                .addDims(1).setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                .addExternalData(entry("location", "weights.data")).addExternalData(entry("offset", "0"))
+                .addExternalData(entry("length", "24")).build();
+        OnnxGraphBuilder g = graph(6, 3, 2).input("updates", ElementTypes.FLOAT, 3, 3, 2).initializer(external)
+                .node(scatter("data", "at", "updates", "y"));
+        OnnxModel raw = OnnxModel.of(g.build("tests"), folder, "external indices");
+        SliceScatterRewrite.Result result = SliceScatterRewrite.apply(raw);
+
+        assertEquals(1, result.rewritten());
+        Map<String, HostArray> inputs = Map.of("data", floats(new long[] {6, 3, 2}, 1),
+                "updates", floats(new long[] {3, 3, 2}, 2));
+        assertArrayEquals(run(raw, inputs), run(result.model(), inputs));
+    }
+
+    private static dev.sagestudio.models.onnx.proto.Onnx.StringStringEntryProto entry(String key, String value) {
+        return dev.sagestudio.models.onnx.proto.Onnx.StringStringEntryProto.newBuilder().setKey(key).setValue(value)
+                .build();
     }
 
     @Test
