@@ -1,8 +1,9 @@
 """model.json for imported bundles (docs/model-bundle.md), without torch: the scheduler mapping, the
 component entries and the top-level object, so the part of the importer that SageStudio's BundleLoader
 reads can be tested on a machine without torch (models/import/test_bundle_json.py writes the fixtures
-that ImportedBundlesTest loads). Also SageStudio's seeded noise, so a reference run in Python starts from
-the latents a `--seed` gives in Java.
+that ImportedBundlesTest loads). Also what check_import.py needs to mirror SageStudio's runtime: the text
+combination rules (sd3, sdxl) and SageStudio's seeded noise, so a reference run in Python starts from the
+latents a `--seed` gives in Java.
 """
 import json
 import math
@@ -160,6 +161,21 @@ def write_model_json(out, bundle):
     with open(os.path.join(out, "model.json"), "w") as f:
         json.dump(bundle, f, indent=2)
         f.write("\n")
+
+
+def combine_text(rule, states, pooled, zeros=False):
+    """The denoiser's text inputs from several encoders' outputs (each [B, T_i, C_i], pooled [B, P_i] or None),
+    by the bundle's rule as docs/model-bundle.md defines it (diffusers' StableDiffusion3Pipeline and
+    StableDiffusionXLPipeline): (encoder_hidden_states, pooled_text_embeds). `zeros`: SDXL's all-zero
+    negative (zerosForEmptyNegative with an empty negative prompt)."""
+    if rule == "sd3":
+        clip = np.concatenate(states[:2], axis=-1)
+        clip = np.pad(clip, ((0, 0), (0, 0), (0, states[2].shape[-1] - clip.shape[-1])))
+        return np.concatenate([clip, states[2]], axis=1), np.concatenate(pooled[:2], axis=-1)
+    if rule == "sdxl":
+        combined, pool = np.concatenate(states, axis=-1), pooled[1]
+        return (np.zeros_like(combined), np.zeros_like(pool)) if zeros else (combined, pool)
+    raise ValueError(f"unknown combination rule {rule}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -273,17 +273,11 @@ def encode_with_bundle(bundle_dir, bundle, prompt):
         outs = session(os.path.join(bundle_dir, e["file"])).run(None, feeds)
         states.append(outs[0])
         pooled.append(outs[1] if "pooled" in e["outputs"] else None)
-    rule = several["combine"] if several else None
-    if rule == "sd3":
-        clip = np.concatenate(states[:2], axis=-1)
-        clip = np.pad(clip, ((0, 0), (0, 0), (0, states[2].shape[-1] - clip.shape[-1])))
-        return np.concatenate([clip, states[2]], axis=1), np.concatenate(pooled[:2], axis=-1), ids_used
-    if rule == "sdxl":
-        combined, pool = np.concatenate(states, axis=-1), pooled[1]
-        if several.get("zerosForEmptyNegative") and prompt == "":
-            combined, pool = np.zeros_like(combined), np.zeros_like(pool)
-        return combined, pool, ids_used
-    return states[0], None, ids_used
+    if not several:
+        return states[0], None, ids_used
+    zeros = bool(several.get("zerosForEmptyNegative")) and prompt == ""
+    combined, pool = bj.combine_text(several["combine"], states, pooled, zeros)
+    return combined, pool, ids_used
 
 
 # Which captured tensor feeds which denoiser role, per pipeline (the pipelines call their models differently).

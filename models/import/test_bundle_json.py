@@ -134,6 +134,26 @@ class SchedulerTest(unittest.TestCase):
         self.assertEqual(["steps_offset 1 is not carried over (SageStudio uses 0)"], notes)
 
 
+class CombineTextTest(unittest.TestCase):
+    """The rules of docs/model-bundle.md ("textEncoders") on small arrays whose values say where they came from."""
+
+    def test_sd3_puts_clip_l_and_g_side_by_side_pads_them_to_t5s_width_and_appends_t5s_tokens(self):
+        clip_l, clip_g, t5 = np.full((1, 2, 3), 1.0), np.full((1, 2, 4), 2.0), np.full((1, 5, 9), 3.0)
+        states, pooled = bj.combine_text("sd3", [clip_l, clip_g, t5], [np.full((1, 3), 4.0), np.full((1, 4), 5.0), None])
+        self.assertEqual((1, 2 + 5, 9), states.shape)
+        np.testing.assert_array_equal([1, 1, 1, 2, 2, 2, 2, 0, 0], states[0, 0])
+        np.testing.assert_array_equal(np.full(9, 3.0), states[0, 2])
+        np.testing.assert_array_equal([4, 4, 4, 5, 5, 5, 5], pooled[0])
+
+    def test_sdxl_concatenates_features_takes_clip_gs_pooled_and_zeros_an_empty_negative(self):
+        clip_l, clip_g = np.full((1, 2, 3), 1.0), np.full((1, 2, 4), 2.0)
+        states, pooled = bj.combine_text("sdxl", [clip_l, clip_g], [None, np.full((1, 4), 5.0)])
+        np.testing.assert_array_equal([1, 1, 1, 2, 2, 2, 2], states[0, 1])
+        np.testing.assert_array_equal([5, 5, 5, 5], pooled[0])
+        states, pooled = bj.combine_text("sdxl", [clip_l, clip_g], [None, np.full((1, 4), 5.0)], zeros=True)
+        self.assertFalse(states.any() or pooled.any())
+
+
 class SeededNoiseTest(unittest.TestCase):
     def test_the_first_values_are_those_of_javas_seeded_noise(self):
         # dev.sagestudio.models.noise.SeededNoise(42).fill(new float[6]) and (-7); the first 4,096 values of
