@@ -143,8 +143,8 @@ class ImporterGlueTest(unittest.TestCase):
         sys.modules.clear()
         sys.modules.update(cls.saved_modules)
 
-    def run_importer(self, fixture):
-        index, parts = released_folders()[fixture]
+    def run_importer(self, fixture, folders=None, args=()):
+        index, parts = folders or released_folders()[fixture]
         folder = os.path.join(self.work, fixture)
         for sub, config in parts.items():
             os.makedirs(os.path.join(folder, sub))
@@ -156,7 +156,7 @@ class ImporterGlueTest(unittest.TestCase):
             json.dump(index, f)
         self.exports.clear()
         out = os.path.join(self.work, fixture + "-bundle")
-        self.assertEqual(0, self.imp.main([folder, out]))
+        self.assertEqual(0, self.imp.main([folder, out, *args]))
         return read(os.path.join(out, "model.json")), {e["file"]: e for e in self.exports}, out
 
     def assert_model_json_is_the_fixture(self, fixture, written):
@@ -190,6 +190,26 @@ class ImporterGlueTest(unittest.TestCase):
         self.assertEqual("WanVaeDecoderExport", exports["vae_decoder.onnx"]["wrapper"])
         self.assertEqual({"latent": [1, 16, 21, 60, 104]}, exports["vae_decoder.onnx"]["inputs"])
         self.assertEqual({"input_ids": [2, 512], "attention_mask": [2, 512]}, exports["text_encoder.onnx"]["inputs"])
+
+    def test_pixart_sigma_writes_what_the_importer_wrote_before_schema_2_but_for_the_tokenizers_folder(self):
+        # The small PixArt-Sigma of check_import.py, whose bundle from the importer's earlier version ran on the H100
+        # machine (committed under bundles/imported-random/, where its denoiser matches PyTorch in Java).
+        index = {"_class_name": "PixArtSigmaPipeline"}
+        parts = {"transformer": {"sample_size": 8, "patch_size": 2, "in_channels": 4, "out_channels": 8, "num_layers": 2,
+                                 "attention_head_dim": 72, "num_attention_heads": 2},
+                 "vae": {"block_out_channels": [32, 32, 32, 32], "latent_channels": 4, "scaling_factor": 0.18215},
+                 "text_encoder": {"d_model": 32, "vocab_size": 64}, "tokenizer": {"pad": 0, "vocab": 63},
+                 "scheduler": {"_class_name": "DPMSolverMultistepScheduler"}}
+        written, exports, _ = self.run_importer("pixart-sigma-random", (index, parts),
+                                                ["--max-length", "16", "--name", "pixart-sigma-random"])
+        before = read(os.path.join(FIXTURES, "..", "imported-random", "pixart-sigma-random", "model.json"))
+        self.assertEqual("tokenizer.json", before["tokenizer"]["file"])
+        before["tokenizer"]["file"] = "tokenizer/tokenizer.json"
+        for key in ("schemaVersion", "name", "description", "kind", "components", "tokenizer", "prediction",
+                    "scheduler", "defaults", "sample", "output", "license"):
+            self.assertEqual(before[key], written[key], key)
+        self.assertEqual({"sample": [2, 4, 8, 8], "timestep": [2], "encoder_hidden_states": [2, 16, 32]},
+                         exports["denoiser.onnx"]["inputs"])
 
     def test_a_two_stage_wan_2_2_folder_is_refused_before_anything_is_exported(self):
         index, parts = released_folders()["wan21-t2v-1.3b"]
