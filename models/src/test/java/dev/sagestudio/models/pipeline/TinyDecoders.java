@@ -20,7 +20,7 @@ import java.nio.file.Path;
  * The receptive field of an output pixel spans 1.75 latent pixels each side (1 for the first convolution, ½ and ¼ for
  * the two after the upsamplings), so a tile is exact where it is at least 2 latent pixels inside.
  */
-final class TinyDecoders {
+public final class TinyDecoders {
     static final int SCALE = 4;
     static final int CHANNELS = 3;
     /** The bundles' latent height and width. */
@@ -69,7 +69,7 @@ final class TinyDecoders {
     }
 
     /** {@link TinyBundle}'s image bundle at 64×64 pixels from a 16×16 latent, with the decoder {@link #image}. */
-    static Path imageBundle(Path dir) {
+    public static Path imageBundle(Path dir) {
         TinyBundle.image(dir, false);
         return withDecoder(dir, image(0, 0), false, """
                 "vaeDecoder": {
@@ -83,7 +83,7 @@ final class TinyDecoders {
      * {@link TinyBundle}'s 2-frame video turned into a schemaVersion-2 latent video: 2 latent frames of 16×16 decoded
      * by {@link #clip} into 5 frames of 64×64.
      */
-    static Path videoBundle(Path dir) {
+    public static Path videoBundle(Path dir) {
         TinyBundle.video(dir);
         return withDecoder(dir, clip(2, 4), true, """
                 "vaeDecoder": {
