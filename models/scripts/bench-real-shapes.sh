@@ -12,14 +12,23 @@
 # call only, so later calls need not carry them).
 #
 #   bash KIT/bench-real-shapes.sh start PART_DIR [LAYERS]  first call: starts the exports in the background
-#                                                          (33 and 81 frames, in parallel), stores the part
+#                                                          (Wan at 33 and 81 frames, and IMAGE_MODELS, in
+#                                                          parallel), stores the part
 #   bash KIT/bench-real-shapes.sh part PART_DIR            calls 2..n-1: stores the part, shows the exports' progress
 #   bash KIT/bench-real-shapes.sh final PART_DIR [PLAN...] last call: unpacks the bundle, waits for each graph,
-#                                                          runs step-time; PLAN items are FRAMES:BACKENDS[:GRAPH],
-#                                                          GRAPH mha (default) or attention; then PyTorch's time;
-#                                                          then the importer check's results
+#                                                          runs step-time; PLAN items are NAME:BACKENDS[:GRAPH[:FLAGS]],
+#                                                          NAME a frame count of Wan (33, 81) or an image model
+#                                                          (pixart-sigma-1024, sd35-medium-1024, sdxl-1024), GRAPH
+#                                                          mha (default) or attention, FLAGS step-time options
+#                                                          for this item (e.g. --shared-arena); then PyTorch's time;
+#                                                          then the importer check's results. PART_DIR may be
+#                                                          the cache folder in a later `final` call on the same
+#                                                          warm machine: the unpacked bundle is used again
 # STEP_RUNS: measured calls per backend (default 3); STEP_FLAGS: more step-time options (e.g.
-# --shrink-arenas or --shared-arena); TORCH_TIMING="33 81": PyTorch's own step time last.
+# --shrink-arenas or --shared-arena); TORCH_TIMING="33 81" / TORCH_MODELS="sdxl-1024 ...": PyTorch's own step
+# time last. ORT_PROFILE=1: step-time --ort-profile for every item (the per-operator summary goes into the item's
+# .txt; the raw profiles stay on the machine under $WORK/profiles). IMAGE_MODELS (start; default all three, "" for none): groups of image models to export, one
+# background export per group, groups separated by ";" (default "pixart-sigma-1024 sd35-medium-1024;sdxl-1024").
 # Results go to $OUT as they are made (results.tgz: step-time JSON and logs; gpu.txt; check_import.json and
 # pixart-bundle.tgz), so a call stopped at its limit still returns what was done.
 set -uo pipefail
@@ -51,6 +60,13 @@ case "$PHASE" in
       setsid nohup python3 "$WORK/import/export_bench_graphs.py" "$WORK/graphs" --frames "$frames" --layers "$layers" \
         >"$WORK/export-$frames.log" 2>&1 </dev/null &
     done
+    IFS=';' read -r -a groups <<<"${IMAGE_MODELS-pixart-sigma-1024 sd35-medium-1024;sdxl-1024}"
+    for group in "${groups[@]}"; do
+      [[ -n "${group// /}" ]] || continue
+      # shellcheck disable=SC2086  # a group is a space-separated list of model names
+      setsid nohup python3 "$WORK/import/export_bench_graphs.py" "$WORK/graphs" --model $group \
+        >"$WORK/export-${group%% *}.log" 2>&1 </dev/null &
+    done
     setsid nohup python3 "$WORK/import/check_import.py" "$WORK/check" >"$WORK/check-import.log" 2>&1 </dev/null &
     if [[ -x "$FIRST/fatbin-check/main" ]]; then
       echo "library trimmed to sm_90 by keep_cuda_arch.py:"
@@ -81,13 +97,16 @@ case "$PHASE" in
     trap 'kill $packer 2>/dev/null; pack' EXIT
     status=0
     for item in "${@:-81:flash-fp16,sage-int8-fp16,onnxruntime}"; do
-      IFS=: read -r frames backends graph <<<"$item"
+      IFS=: read -r name backends graph flags <<<"$item"
+      [[ "$name" =~ ^[0-9]+$ ]] && name=wan-${name}f   # a frame count: the Wan graph of that many frames
       suffix=$([[ "${graph:-mha}" == mha ]] && echo "-mha" || echo "")
-      model=$WORK/graphs/wan-${frames}f$suffix.onnx
+      model=$WORK/graphs/$name$suffix.onnx
       waited=0
-      until [[ -f "$WORK/graphs/wan-${frames}f.onnx.done" ]]; do
-        if ! pgrep -f "export_bench_graphs.py $WORK/graphs --frames $frames " >/dev/null; then
-          echo "the export of $frames frames stopped without a graph:"; tail -n 20 "$WORK/export-$frames.log"
+      until [[ -f "$WORK/graphs/$name.onnx.done" ]]; do
+        if [[ -f "$WORK/graphs/$name.onnx.failed" ]] || ! pgrep -f "export_bench_graphs.py $WORK/graphs" >/dev/null; then
+          echo "the export of $name stopped without a graph:"
+          cat "$WORK/graphs/$name.onnx.failed" 2>/dev/null | cut -c1-2000
+          tail -n 20 "$WORK"/export-*.log | cut -c1-300
           status=1; continue 2
         fi
         sleep 2; waited=$((waited + 2))
@@ -95,14 +114,16 @@ case "$PHASE" in
       # ONNX Runtime alone on a graph whose opset-23 Attention nodes were not rewritten runs them on the
       # CPU: at 32k tokens that took the whole call (2026-12-06) and measured nothing.
       if [[ ",$backends," == *,onnxruntime,* && "${graph:-mha}" == mha ]] \
-          && grep -q -- "-mha.onnx: 0 Attention nodes as" "$WORK/export-$frames.log"; then
-        echo "ONNX Runtime alone left out at $frames frames: no Attention node became MultiHeadAttention (its CPU fallback would take the call)"
+          && cat "$WORK"/export-*.log | grep -q -- "$name-mha.onnx: 0 Attention nodes as"; then
+        echo "ONNX Runtime alone left out on $name: no Attention node became MultiHeadAttention (its CPU fallback would take the call)"
         backends=$(tr ',' '\n' <<<"$backends" | grep -v -x onnxruntime | paste -sd, -)
       fi
-      echo "== $(date -u +%H:%M:%S) $frames frames, ${graph:-mha} graph, $backends (waited ${waited} s for the export)"
-      name=step-${frames}f-${graph:-mha}-${backends//,/-}
+      echo "== $(date -u +%H:%M:%S) $name, ${graph:-mha} graph, $backends ${flags:-} (waited ${waited} s for the export)"
+      tag=${flags//--/}; tag=${tag// /-}
+      result=step-$name-${graph:-mha}-${backends//,/-}${tag:+-$tag}
       (cd "$CACHE" && "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli step-time "$model" --ep cuda \
-        --backends "$backends" --warmup 1 --runs "${STEP_RUNS:-3}" ${STEP_FLAGS:-} --json "$RESULTS/$name.json") 2>&1 | tee "$RESULTS/$name.txt" \
+        --backends "$backends" --warmup 1 --runs "${STEP_RUNS:-3}" ${STEP_FLAGS:-} ${flags:-} \
+        ${ORT_PROFILE:+--ort-profile "$WORK/profiles/$result"} --json "$RESULTS/$result.json") 2>&1 | tee "$RESULTS/$result.txt" \
         | grep --line-buffered -v -E '^\s*(ONNX Runtime segment|attention step|[A-Z][a-z]{2} [0-9]{2}, [0-9]{4} |WARNING: \[onnxruntime\] ScatterND)' \
         | cut -c1-400
       [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
@@ -112,6 +133,13 @@ case "$PHASE" in
       echo "== PyTorch SDPA, same configuration and random weights"
       python3 "$WORK/import/export_bench_graphs.py" --torch-timing --frames $TORCH_TIMING \
         --json "$RESULTS/torch-sdpa.json" 2>&1 | tee "$RESULTS/torch-sdpa.txt" | tail -n 5
+      pack
+    fi
+    if [[ -n "${TORCH_MODELS:-}" ]]; then
+      echo "== PyTorch SDPA, image models, same configurations and random weights"
+      # shellcheck disable=SC2086
+      python3 "$WORK/import/export_bench_graphs.py" --torch-timing --model $TORCH_MODELS \
+        --json "$RESULTS/torch-sdpa-images.json" 2>&1 | tee "$RESULTS/torch-sdpa-images.txt" | tail -n 5
       pack
     fi
     echo "== importer check (CPU, started in the first call):"

@@ -2,8 +2,12 @@
 # the device calls: moves the last part ($LAST) next to the earlier ones in $CACHE, checks every part
 # against SHA256SUMS (into $RESULTS/parts.txt), unpacks the bundle, and sets B (its folder), JAVA, CP (the
 # class path), CONSOLE (the JUnit console jar), JVM (options) and LD_LIBRARY_PATH (CUDA 13 and cuDNN 9).
+# A later call on the same warm machine may give LAST=$CACHE: the bundle unpacked by an earlier call is
+# used again as it is when its parts' checksums still match.
 # Returns 1, saying why, where a part is missing or damaged.
-cp "$LAST"/* "$CACHE/" || { echo "cannot copy $LAST into $CACHE" >&2; return 1; }
+if [[ "$(cd "$LAST" && pwd -P)" != "$(cd "$CACHE" && pwd -P)" ]]; then
+  cp "$LAST"/* "$CACHE/" || { echo "cannot copy $LAST into $CACHE" >&2; return 1; }
+fi
 cd "$CACHE"
 if ! sha256sum -c SHA256SUMS >"$RESULTS/parts.txt" 2>&1; then
   echo "parts missing or damaged (was every earlier call run on this warm machine?):" >&2
@@ -11,13 +15,16 @@ if ! sha256sum -c SHA256SUMS >"$RESULTS/parts.txt" 2>&1; then
   ls -l "$CACHE" >&2
   return 1
 fi
-rm -rf bundle && mkdir bundle
-unxz_stream() {
-  if command -v xz >/dev/null; then xz -d; else
-    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)'
-  fi
-}
-cat bundle.tar.xz.part-* | unxz_stream | tar -x -C bundle || { echo "unpacking the bundle failed" >&2; return 1; }
+if ! cmp -s SHA256SUMS bundle/.unpacked-from 2>/dev/null; then
+  rm -rf bundle && mkdir bundle
+  unxz_stream() {
+    if command -v xz >/dev/null; then xz -d; else
+      python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)'
+    fi
+  }
+  cat bundle.tar.xz.part-* | unxz_stream | tar -x -C bundle || { echo "unpacking the bundle failed" >&2; return 1; }
+  cp SHA256SUMS bundle/.unpacked-from
+fi
 B=$CACHE/bundle/sagestudio-ort-gpu
 JAVA=$B/jre/bin/java
 # lib/*.d: native jars unpacked by make-ort-gpu-bundle.sh (JavaCPP loads from folders too).

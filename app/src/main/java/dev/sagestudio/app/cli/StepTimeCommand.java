@@ -13,6 +13,7 @@ import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
 import dev.sagestudio.models.runtime.ExecutionProvider;
 import dev.sagestudio.models.runtime.HostArray;
+import dev.sagestudio.models.runtime.OrtProfileSummary;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OutputComparison;
 import dev.sagestudio.models.runtime.PartitionedModel;
@@ -104,6 +105,12 @@ public final class StepTimeCommand implements Callable<Integer> {
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
     Path json;
+
+    @Option(names = "--ort-profile", paramLabel = "DIR", description = "Also record ONNX Runtime's own profile of every"
+            + " session (each node's kernel time and execution provider) under DIR/<backend>, and print where ONNX"
+            + " Runtime's time goes per operator type. The GPU backends share their sessions: their profile is"
+            + " DIR/device-path, over all of their runs.")
+    Path ortProfile;
 
     /**
      * One backend's figures; times in milliseconds, memory in bytes (null where not measured); {@code
@@ -209,6 +216,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             }
         }
         printTable(out, rows, names.get(0));
+        printProfiles(out, err);
         if (jsonFailed) {
             return 1;
         }
@@ -243,14 +251,14 @@ public final class StepTimeCommand implements Callable<Integer> {
         if (backend.runsInOnnxRuntime()) {
             shared.close(); // ONNX Runtime alone gets the device to itself
             if (!cuda) {
-                try (OrtRuntime runtime = configured(OrtRuntime.cpu(threads));
+                try (OrtRuntime runtime = profiled(configured(OrtRuntime.cpu(threads)), name);
                      WholeModel whole = WholeModel.open(onnx, runtime)) {
                     return new Timed(repeat(whole::run, inputs), null, List.of(), List.of(),
                             runtime.provider().toString(), null);
                 }
             }
             try (DeviceMemoryPeak memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
-                 OrtRuntime runtime = configured(OrtRuntime.cudaOrCpu(0, threads))) {
+                 OrtRuntime runtime = profiled(configured(OrtRuntime.cudaOrCpu(0, threads)), name)) {
                 if (runtime.provider() != ExecutionProvider.CUDA) {
                     throw new IllegalStateException("ONNX Runtime's CUDA EP cannot start: "
                             + runtime.fallbackReason().orElse("(no reason given)"));
@@ -263,7 +271,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             }
         }
         if (!cuda) {
-            try (OrtRuntime runtime = configuredForSegments(OrtRuntime.cpu(threads));
+            try (OrtRuntime runtime = profiled(configuredForSegments(OrtRuntime.cpu(threads)), name);
                  PartitionedModel partitioned = new PartitionedModel(plan, backend.createCpu(), runtime)) {
                 return new Timed(repeat(partitioned::run, inputs), null, partitioned.attention().fallbacks(), List.of(),
                         runtime.provider().toString(), sharedArenaPeak(partitioned));
@@ -294,7 +302,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                 try {
                     memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
                     device = DeviceOnnxPath.open(0, backend, threads);
-                    configuredForSegments(device.runtime());
+                    profiled(configuredForSegments(device.runtime()), DEVICE_PATH_PROFILE);
                     err.println("device path: " + device.describe());
                     steps = new SwitchableAttentionSteps(device.timingSteps(plan, backend));
                     partitioned = device.partitioned(plan, steps);
@@ -319,6 +327,28 @@ public final class StepTimeCommand implements Callable<Integer> {
                 memory = null;
             }
         }
+    }
+
+    /** The folder under --ort-profile of the GPU backends' shared sessions. */
+    static final String DEVICE_PATH_PROFILE = "device-path";
+
+    private OrtRuntime profiled(OrtRuntime runtime, String folder) {
+        return ortProfile == null ? runtime : runtime.profileSessionsIn(ortProfile.resolve(folder));
+    }
+
+    /** Each profile folder's summary, once its sessions are closed (ONNX Runtime writes a profile on closing). */
+    private void printProfiles(PrintWriter out, PrintWriter err) {
+        if (ortProfile == null || !java.nio.file.Files.isDirectory(ortProfile)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> folders = java.nio.file.Files.list(ortProfile)) {
+            for (Path folder : folders.filter(java.nio.file.Files::isDirectory).sorted().toList()) {
+                out.println(folder.getFileName() + ": " + OrtProfileSummary.of(folder).describe(15));
+            }
+        } catch (IOException | RuntimeException e) {
+            err.println("step-time: cannot summarise the ONNX Runtime profiles in " + ortProfile + ": " + e.getMessage());
+        }
+        out.flush();
     }
 
     private OrtRuntime configured(OrtRuntime runtime) {

@@ -87,6 +87,19 @@ class StepTimeCommandTest {
     }
 
     @Test
+    void ortProfileSaysWhereOnnxRuntimesTimeGoesPerBackend() throws Exception {
+        Path profiles = dir.resolve("profiles");
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends",
+                "onnxruntime,cpu-reference", "--runs", "2", "--threads", "1", "--ort-profile", profiles.toString());
+        assertEquals(0, o.status(), o.err() + o.out());
+        // ONNX Runtime alone: one session; the partitioned model: one per segment.
+        assertTrue(o.out().contains("onnxruntime: ONNX Runtime profile: 1 session(s)"), o.out());
+        assertTrue(o.out().matches("(?s).*cpu-reference: ONNX Runtime profile: [2-9] session\\(s\\).*"), o.out());
+        assertTrue(o.out().contains("MatMul"), o.out());
+        assertTrue(Files.list(profiles.resolve("onnxruntime")).anyMatch(p -> p.toString().endsWith(".json")));
+    }
+
+    @Test
     void aGpuKernelWithoutTheDevicePathIsAUsageError() {
         Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends", "flash-fp16");
         assertEquals(2, o.status(), o.out());
