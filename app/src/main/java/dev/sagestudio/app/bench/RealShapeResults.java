@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 /**
  * The committed denoiser step times at the shapes real users run ({@code models/bench/results/real-shapes-*.json},
  * packaged into the app at build time): each file is a {@code sagestudio step-time --json} document — one graph, one
- * row per backend — read here as one {@link Table}.
+ * row per backend — or an array of them, each read here as one {@link Table}.
  */
 public final class RealShapeResults {
 
@@ -109,16 +109,27 @@ public final class RealShapeResults {
             for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".json"))
                     .sorted(Comparator.comparing(f -> f.getFileName().toString())).toList()) {
                 try (InputStream in = Files.newInputStream(file)) {
-                    tables.add(read(in, file.getFileName().toString()));
+                    tables.addAll(read(in, file.getFileName().toString()));
                 }
             }
         }
         return tables;
     }
 
-    /** One step-time document; {@code source} names it in messages and in the table. */
-    public static Table read(InputStream json, String source) throws IOException {
-        JsonNode doc = MAPPER.readTree(json);
+    /**
+     * A step-time document, or an array of them (several graphs in one file), in order; {@code source} names the file
+     * in messages and in the tables.
+     */
+    public static List<Table> read(InputStream json, String source) throws IOException {
+        JsonNode root = MAPPER.readTree(json);
+        List<Table> tables = new ArrayList<>();
+        for (JsonNode doc : root != null && root.isArray() ? root : java.util.Collections.singletonList(root)) {
+            tables.add(table(doc, source));
+        }
+        return tables;
+    }
+
+    private static Table table(JsonNode doc, String source) throws IOException {
         if (doc == null || !doc.path("rows").isArray() || !doc.path("model").isTextual()) {
             throw new IOException(source + " is not a step-time --json document (it needs \"model\" and \"rows\")");
         }

@@ -83,6 +83,14 @@ class RealShapeResultsTest {
     }
 
     @Test
+    void aFileMayHoldSeveralDocumentsInAnArray() throws Exception {
+        List<RealShapeResults.Table> tables = RealShapeResults.read(stream("[" + WAN_81.replace("wan-81f", "wan-33f")
+                + ", " + WAN_81 + "]"), "real-shapes-wan.json");
+        assertEquals(List.of("wan-33f-mha", "wan-81f-mha"), tables.stream().map(RealShapeResults.Table::model)
+                .toList());
+    }
+
+    @Test
     void somethingElseIsRefusedWithTheFileNamed() {
         IOException e = assertThrows(IOException.class, () -> read("[{\"gpu\": \"H100\"}]", "records.json"));
         assertTrue(e.getMessage().startsWith("records.json is not a step-time --json document"), e.getMessage());
@@ -118,6 +126,12 @@ class RealShapeResultsTest {
     }
 
     static RealShapeResults.Table read(String json, String source) throws IOException {
-        return RealShapeResults.read(new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8)), source);
+        List<RealShapeResults.Table> tables = RealShapeResults.read(stream(json), source);
+        assertEquals(1, tables.size());
+        return tables.get(0);
+    }
+
+    private static ByteArrayInputStream stream(String json) {
+        return new ByteArrayInputStream(json.getBytes(StandardCharsets.UTF_8));
     }
 }
