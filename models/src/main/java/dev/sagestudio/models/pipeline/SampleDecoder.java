@@ -153,9 +153,10 @@ public final class SampleDecoder implements AutoCloseable {
                 float[] out = tiles.decode(latent, channels, latentFrames, latentHeight, latentWidth,
                         height / latentHeight, video ? frames : 1, this::decodeRegion);
                 lastNote = Optional.of(String.format(Locale.ROOT, "VAE decode tiled: %d tile(s) of at most %d×%d"
-                                + " latent pixels, overlap %d, blended linearly%s, because %s",
-                        tiles.count(latentHeight, latentWidth), tile, tile, tiles.overlap(),
-                        video && isClipDecoder() ? " (each tile the whole clip)" : "", why));
+                                + " latent pixels%s, overlap %d, blended linearly%s, because %s",
+                        tiles.count(latentHeight, latentWidth), tile, tile, tile < options.tileLatent()
+                                ? " (smaller than the " + options.tileLatent() + " asked for, so that one fits)" : "",
+                        tiles.overlap(), video && isClipDecoder() ? " (each tile the whole clip)" : "", why));
                 return out;
             } catch (RuntimeException e) {
                 if (!OutOfMemoryMessages.isOutOfMemory(e) || tile <= MIN_TILE) {

@@ -154,7 +154,8 @@ class TiledVaeDecodeTest {
         // one 16×16 tile: 2 × 4 B × 8 channels × 64 × 64 pixels = 256 KiB; one 8×8 tile: 64 KiB
         decoder.options(new DecodeOptions(100L << 10, 16, 4));
         decoder.decode(LatentTilesTest.random(3 * H * W, 5));
-        assertTrue(decoder.lastNote().orElseThrow().contains("of at most 8×8 latent pixels, overlap 2"),
+        assertTrue(decoder.lastNote().orElseThrow().contains("of at most 8×8 latent pixels (smaller than the 16 asked"
+                + " for, so that one fits), overlap 2"),
                 decoder.lastNote().get());
     }
 
