@@ -34,13 +34,18 @@ public final class RealShapeResults {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
+    /** A results file's name with a date and a card after it: {@code <what>-<yyyy-mm-dd>-<card>.json}. */
+    private static final java.util.regex.Pattern DATED_NAME = java.util.regex.Pattern.compile(
+            ".*-\\d{4}-\\d{2}-\\d{2}-([^/]+)\\.json");
+
     private RealShapeResults() {
     }
 
     /**
      * One step-time document.
      *
-     * @param device the card it ran on ({@code device} of the document; null where the file does not say)
+     * @param device the card it ran on ({@code device} of the document, else the card the file's name gives after its
+     *               date; null where neither says)
      * @param model  the graph's file name without {@code .onnx}
      * @param tokens the longest attention sequence our backends ran (null where the file does not say)
      * @param sample the denoiser's sample input as the document describes it, e.g. {@code float16 [1, 16, 21, 60, 104]}
@@ -145,8 +150,17 @@ public final class RealShapeResults {
         }
         String model = Path.of(doc.get("model").asText()).getFileName().toString().replaceFirst("\\.onnx$", "");
         String sample = doc.path("inputs").path("sample").asText(null);
-        return new Table(doc.hasNonNull("device") ? doc.get("device").asText() : null, model, tokens, sample, source,
-                rows);
+        return new Table(doc.hasNonNull("device") ? doc.get("device").asText() : cardInName(source), model, tokens,
+                sample, source, rows);
+    }
+
+    /**
+     * The card a results file names after its date, as the results folder names its files
+     * ({@code import-check-2026-12-06-H100.json}): for documents written before step-time recorded the device.
+     */
+    static String cardInName(String fileName) {
+        java.util.regex.Matcher m = DATED_NAME.matcher(fileName);
+        return m.matches() ? m.group(1) : null;
     }
 
     private static Double number(JsonNode row, String field) {

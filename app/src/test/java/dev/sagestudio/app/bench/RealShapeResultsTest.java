@@ -80,6 +80,11 @@ class RealShapeResultsTest {
         assertNull(t.device());
         assertNull(t.tokens());
         assertEquals("wan-81f-mha", t.model());
+        // the results folder's naming, <what>-<date>-<card>.json, names the card instead
+        assertEquals("H100", read(older, "real-shapes-wan-81f-2026-12-06-H100.json").device());
+        assertEquals("NVIDIA H100 80GB HBM3", read(WAN_81, "real-shapes-2026-12-06-H200.json").device(),
+                "the document's own device comes first");
+        assertNull(RealShapeResults.cardInName("real-shapes-wan-81f.json"));
     }
 
     @Test
