@@ -5,6 +5,7 @@ backend name ends in '+quant'. Rounds alternate old/new so clock drift hits both
 
     python3 ab_builds.py --old-dir DIR_WITH_OLD_sskernels.py --old-fatbin F --new-fatbin F \
         [--old-backends sage-int8-fp16-sm90] [--new-backends sage-int8-fp16-sm90,sage-int8-fp8-sm90] \
+        [--variant label=fatbin ... --variant-backends sage-int8-fp8-sm90] \
         [--dims 128 --seqs 4096,8192,16384 --causal 0,1 --rounds 2] --out ab.json
 """
 import argparse
@@ -54,16 +55,19 @@ def time_ours(mod, kernels, backend, B, H, N, D, causal):
 
 
 def check_variants(builds, B, H, N=1000, D=128):
-    """Each build's output against the 'new' build's on one shape: a variant must agree to rounding."""
+    """Each build's output (the old one's too) against the 'new' build's on one shape: a variant must agree to
+    rounding."""
     q, k, v = (torch.randn(B, H, N, D, dtype=torch.float16, device="cuda") for _ in range(3))
     outs = {}
-    for build, mod, ks, backends in builds[1:]:
+    for build, mod, ks, backends in builds:
         for be in [b for b in backends.split(",") if b and not b.endswith("+quant")]:
             o = torch.empty_like(q)
             mod.Plan(ks, be, q, k, v, o, False, 1 / math.sqrt(D)).run()
             outs[(build, be)] = o.float()
     torch.cuda.synchronize()
     for (build, be), o in outs.items():
+        if ("new", be) not in outs:
+            continue
         ref = outs[("new", be)]
         rel = ((o - ref).abs().sum() / ref.abs().sum()).item()
         print(f"check {build}:{be} vs new: finite={bool(torch.isfinite(o).all())} rel-L1={rel:.2e}")
@@ -80,6 +84,7 @@ def main():
                          "timed with --new-backends")
     ap.add_argument("--old-backends", default="sage-int8-fp16-sm90")
     ap.add_argument("--new-backends", default="sage-int8-fp16-sm90,sage-int8-fp8-sm90")
+    ap.add_argument("--variant-backends", default=None, help="what the --variant builds time (default: --new-backends)")
     ap.add_argument("--peers", default="torch-flash,torch-efficient,torch-cudnn")
     ap.add_argument("--dims", default="128")
     ap.add_argument("--seqs", default="4096,8192,16384")
@@ -97,7 +102,7 @@ def main():
     builds = [("old", OLD, old_k, a.old_backends), ("new", NEW, new_k, a.new_backends)]
     for v in a.variant:
         label, path = v.split("=", 1)
-        builds.append((label, NEW, NEW.Kernels(path), a.new_backends))
+        builds.append((label, NEW, NEW.Kernels(path), a.variant_backends or a.new_backends))
     runs = [(build, mod, ks, b) for build, mod, ks, backends in builds for b in backends.split(",") if b]
     check_variants(builds, B, H)
     recs = []

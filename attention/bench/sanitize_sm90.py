@@ -1,6 +1,7 @@
-"""Runs the Hopper Sage kernels (sage_int8_{fp16,fp8}_sm90_d{64,128}) on small shapes, for
-compute-sanitizer: no torch (ctypes on libcuda, numpy for the inputs), so the tool sees only these
-launches and starts in seconds. Each shape runs with fewer CTAs than tiles (the CTAs walk several
+"""Runs the Hopper Sage kernels (sage_int8_{fp16,fp8}_sm90_d{64,128}) and the two-launch Sage
+preprocessing (pre_sage_stats_f16, pre_sage_quant_f16) on small shapes, for compute-sanitizer: no
+torch (ctypes on libcuda, numpy for the inputs), so the tool sees only these launches and starts in
+seconds. Each shape runs with fewer CTAs than tiles (the CTAs walk several
 tiles through one K/V ring) and, causal, with one CTA per tile; key tails, GQA and q_len != kv_len.
 The inputs are what the preprocessing kernels would produce (random INT8 Q/K with positive scales;
 fp16 V, or e4m3 V^T with per-channel scales); the outputs must be finite.
@@ -40,7 +41,7 @@ def run(mod, name, shape, rng):
     NqP, NkP = cdiv(Nq, 128) * 128, cdiv(Nk, 64) * 64
     q8 = rng.integers(-127, 128, (B, Hq, NqP, D), dtype=np.int8)
     k8 = rng.integers(-127, 128, (B, Hkv, NkP, D), dtype=np.int8)
-    k8[:, :, Nk:] = 0  # pad rows are zero, as pre_quant_k_int8 writes them
+    k8[:, :, Nk:] = 0  # pad rows are zero, as pre_sage_quant writes them
     qs = rng.uniform(1e-3, 4e-3, (B, Hq, NqP // 32)).astype(np.float32)
     ks = rng.uniform(1e-3, 4e-3, (B, Hkv, NkP // 64)).astype(np.float32)
     if fp8:  # e4m3 bytes without the NaN encodings (exponent and mantissa all ones)
@@ -67,6 +68,40 @@ def run(mod, name, shape, rng):
     return int((~np.isfinite(o)).sum())
 
 
+# (B, Hq, Hkv, Nq, Nk): GQA, token tails, several statistics splits (Nk > 1024), q_len != kv_len
+PREP_SHAPES = [(1, 4, 2, 200, 2100), (2, 1, 1, 1, 65)]
+
+
+def run_prep(mod, D, shape, rng):
+    """Both preprocessing launches (fp16 inputs, smoothing, FP8 V); returns the count of non-finite or
+    non-positive scales and K means that differ from numpy's by more than fp16 rounding."""
+    B, Hq, Hkv, Nq, Nk = shape
+    NqP, NkP = cdiv(Nq, 128) * 128, cdiv(Nk, 64) * 64
+    splits = min(8, cdiv(Nk, 1024))
+    q = rng.standard_normal((B, Hq, Nq, D)).astype(np.float16)
+    k = (rng.standard_normal((B, Hkv, Nk, D)) + 4 * rng.standard_normal((1, 1, 1, D))).astype(np.float16)
+    v = rng.standard_normal((B, Hkv, Nk, D)).astype(np.float16)
+    outs = {"q8": np.zeros((B, Hq, NqP, D), np.int8), "qs": np.zeros((B, Hq, NqP // 32), np.float32),
+            "k8": np.zeros((B, Hkv, NkP, D), np.int8), "ks": np.zeros((B, Hkv, NkP // 64), np.float32),
+            "km": np.zeros((B, Hkv, D), np.float32), "vt8": np.zeros((B, Hkv, D, NkP), np.uint8),
+            "vs": np.zeros((B, Hkv, D), np.float32), "partials": np.zeros(B * Hkv * splits * D * 12, np.uint8)}
+    bufs = {name: upload(a) for name, a in {"q": q, "k": k, "v": v, **outs}.items()}
+    params = {**bufs, "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, "D": D, "mul": 0.127, "rows_per_scale": 32,
+              "splits": splits}
+    for t, (n, h) in (("q", (Nq, Hq)), ("k", (Nk, Hkv)), ("v", (Nk, Hkv))):
+        params.update({f"{t}_sb": h * n * D, f"{t}_sh": n * D, f"{t}_sn": D})
+    mod.launch("pre_sage_stats_f16", (splits + Hq // Hkv * (NqP // 128), Hkv, B), params)
+    mod.launch("pre_sage_quant_f16", (NkP // 64, Hkv, B), params)
+    check(cuda.cuCtxSynchronize(), f"pre_sage D={D} {shape}")
+    for name in ("qs", "ks", "km", "vs"):
+        check(cuda.cuMemcpyDtoH_v2(outs[name].ctypes.data, bufs[name], outs[name].nbytes), "cuMemcpyDtoH")
+    for p in bufs.values():
+        cuda.cuMemFree_v2(p)
+    km_ref = k.astype(np.float64).mean(axis=2).astype(np.float16).astype(np.float32)
+    bad = sum(int((~np.isfinite(outs[n]) | (outs[n] <= 0)).sum()) for n in ("qs", "ks", "vs"))
+    return bad + int((np.abs(outs["km"] - km_ref) > 1e-3 * np.abs(km_ref).clip(1e-3)).sum())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fatbin", required=True)
@@ -85,7 +120,13 @@ def main():
             nonfinite = run(mod, name, shape, rng)
             bad += nonfinite > 0
             print(f"{name} B,Hq,Hkv,Nq,Nk,causal,CTAs={shape}: non-finite outputs {nonfinite}", flush=True)
-    print(f"sanitize_sm90: {len(KERNELS) * len(SHAPES)} launches, {bad} with non-finite outputs")
+    for D in (64, 128):
+        for shape in PREP_SHAPES:
+            wrong = run_prep(mod, D, shape, rng)
+            bad += wrong > 0
+            print(f"pre_sage_stats/quant_f16 D={D} B,Hq,Hkv,Nq,Nk={shape}: bad scales or K means {wrong}", flush=True)
+    print(f"sanitize_sm90: {len(KERNELS) * len(SHAPES)} attention launches and {2 * 2 * len(PREP_SHAPES)} "
+          f"preprocessing launches, {bad} with non-finite outputs or wrong statistics")
     sys.exit(1 if bad else 0)
 
 

@@ -25,6 +25,15 @@ def check(rc, what):
         raise RuntimeError(f"{what} failed: {name.value.decode() if name.value else rc}")
 
 
+def primary_context(ordinal=0):
+    """Makes device `ordinal`'s primary context current on this thread (for callers without torch)."""
+    check(_cuda.cuInit(0), "cuInit")
+    dev, ctx = ctypes.c_int(), ctypes.c_void_p()
+    check(_cuda.cuDeviceGet(ctypes.byref(dev), ordinal), "cuDeviceGet")
+    check(_cuda.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev), "cuDevicePrimaryCtxRetain")
+    check(_cuda.cuCtxSetCurrent(ctx), "cuCtxSetCurrent")
+
+
 FORMATS = {"ptr": "Q", "i32": "i", "i64": "q", "f32": "f"}
 
 

@@ -13,6 +13,8 @@ LOG2E = 1.4426950408889634
 SMS = torch.cuda.get_device_properties(0).multi_processor_count if torch.cuda.is_available() else 0
 SM90 = "sage-int8-fp16-sm90"  # same preprocessing and numerics as sage-int8-fp16, wgmma kernel
 SM90_FP8 = "sage-int8-fp8-sm90"  # same preprocessing as sage-int8-fp8, wgmma kernel with FP8 P·V
+FLASH_SM90 = "flash-fp16-sm90"  # flash-fp16's wgmma kernel (flash_fwd_*_sm90_d*); "flash-fp16" = the mma.sync one
+FLASH = ("flash-fp16", FLASH_SM90)
 DT = {torch.float32: "f32", torch.float16: "f16", torch.bfloat16: "bf16"}
 OUT = {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2}
 
@@ -46,10 +48,15 @@ def strides(prefix, t):
     return {prefix + "_sb": t.stride(0), prefix + "_sh": t.stride(1), prefix + "_sn": t.stride(2)}
 
 
-def pre(src, out, in_aux=None, out_scale=None, mul=1.0, rows_per_scale=0):
-    """PreParams of a pre_* entry (ABI.md §1 says which pointer is what)."""
-    return {"in": P(src), "in_aux": P(in_aux), "out": P(out), "out_scale": P(out_scale), **view(src), "mul": mul,
-            "rows_per_scale": rows_per_scale}
+def pre(src, out):
+    """PreParams of pre_to_f16_* (ABI.md §1)."""
+    return {"in": P(src), "in_aux": 0, "out": P(out), "out_scale": 0, **view(src), "mul": 1.0, "rows_per_scale": 0}
+
+
+def stat_splits(Nk):
+    """Token ranges per (batch, kv-head) that pre_sage_stats reduces in parallel (ABI.md §1); the Java side
+    (GpuAttentionBackend.statSplits) uses the same rule, so both give the same K mean bits."""
+    return min(8, cdiv(Nk, 1024))
 
 
 class Plan:
@@ -69,7 +76,7 @@ class Plan:
         NqP, NkP = cdiv(Nq, 128) * 128, cdiv(Nk, 64) * 64
         self.NqP, self.NkP = NqP, NkP
         self.rows_per_scale, self.smooth = rows_per_scale, smooth
-        if backend == "flash-fp16":
+        if backend in FLASH:
             if self.dt == "f32":
                 self.q16 = torch.empty(B, Hq, Nq, D, dtype=torch.float16, device=dev)
                 self.k16 = torch.empty(B, Hkv, Nk, D, dtype=torch.float16, device=dev)
@@ -80,6 +87,8 @@ class Plan:
             self.qs = torch.empty(B, Hq, NqP // 32, dtype=torch.float32, device=dev)
             self.k8 = torch.empty(B, Hkv, NkP, D, dtype=torch.int8, device=dev)
             self.kscale = torch.empty(B, Hkv, NkP // 64, dtype=torch.float32, device=dev)
+            self.splits = stat_splits(Nk)
+            self.partials = torch.empty(B * Hkv * self.splits * D * 12, dtype=torch.uint8, device=dev)
             if backend in ("sage-int8-fp8", SM90_FP8):
                 self.vs = torch.empty(B, Hkv, D, dtype=torch.float32, device=dev)
                 self.vt8 = torch.empty(B, Hkv, D, NkP, dtype=torch.uint8, device=dev)
@@ -92,23 +101,23 @@ class Plan:
 
     def preprocess(self):
         ks, dt = self.ks, self.dt
-        if self.backend == "flash-fp16":
+        if self.backend in FLASH:
             if dt == "f32":
                 self.to_f16(self.q, self.q16)
                 self.to_f16(self.k, self.k16)
                 self.to_f16(self.v, self.v16)
             return
-        B, Hq, Hkv = self.B, self.Hq, self.Hkv
-        if self.smooth:
-            ks.launch(f"pre_k_mean_{dt}", (Hkv, B, 1), pre(self.k, self.km))
-        ks.launch(f"pre_quant_q_int8_{dt}", (self.NqP // 128, Hq, B),
-                  pre(self.q, self.q8, out_scale=self.qs, mul=self.scale * LOG2E, rows_per_scale=self.rows_per_scale))
-        ks.launch(f"pre_quant_k_int8_{dt}", (self.NkP // 64, Hkv, B),
-                  pre(self.k, self.k8, in_aux=self.km if self.smooth else None, out_scale=self.kscale))
-        if self.backend in ("sage-int8-fp8", SM90_FP8):
-            ks.launch(f"pre_v_fp8_scale_{dt}", (Hkv, B, 1), pre(self.v, self.vs))
-            ks.launch(f"pre_quant_v_fp8_{dt}", (self.NkP // 64, Hkv, B), pre(self.v, self.vt8, in_aux=self.vs))
-        elif dt != "f16":
+        B, Hq, Hkv, D = self.B, self.Hq, self.Hkv, self.D
+        fp8 = self.backend in ("sage-int8-fp8", SM90_FP8)
+        params = {"q": P(self.q), "k": P(self.k), "v": P(self.v), "q8": P(self.q8), "qs": P(self.qs),
+                  "k8": P(self.k8), "ks": P(self.kscale), "km": P(self.km if self.smooth else None),
+                  "vt8": P(self.vt8 if fp8 else None), "vs": P(self.vs if fp8 else None), "partials": P(self.partials),
+                  "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": self.Nq, "Nk": self.Nk, "D": D, **strides("q", self.q),
+                  **strides("k", self.k), **strides("v", self.v), "mul": self.scale * LOG2E,
+                  "rows_per_scale": self.rows_per_scale, "splits": self.splits}
+        ks.launch(f"pre_sage_stats_{dt}", (self.splits + Hq // Hkv * (self.NqP // 128), Hkv, B), params)
+        ks.launch(f"pre_sage_quant_{dt}", (self.NkP // 64, Hkv, B), params)
+        if not fp8 and dt != "f16":
             self.to_f16(self.v, self.v16)
 
     def attention(self):
@@ -117,11 +126,14 @@ class Plan:
         grid = (self.NqP // 128, Hq, B)
         common = {"o": P(o), "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, **strides("o", o),
                   "causal": int(self.causal), "out_dtype": OUT[o.dtype]}
-        if self.backend == "flash-fp16":
+        if self.backend in FLASH:
+            arch = "_sm90" if self.backend == FLASH_SM90 else ""
             if self.dt == "f32":
-                q, k, v, name = self.q16, self.k16, self.v16, f"flash_fwd_f16_d{D}"
+                q, k, v, name = self.q16, self.k16, self.v16, f"flash_fwd_f16{arch}_d{D}"
             else:
-                q, k, v, name = self.q, self.k, self.v, f"flash_fwd_{self.dt}_d{D}"
+                q, k, v, name = self.q, self.k, self.v, f"flash_fwd_{self.dt}{arch}_d{D}"
+            if self.backend == FLASH_SM90:
+                grid = self.sm90_launch_grid(grid)
             ks.launch(name, grid, {**common, "q": P(q), "k": P(k), "v": P(v), **strides("q", q), **strides("k", k),
                                    **strides("v", v), "softmax_scale": self.scale})
             return
@@ -133,12 +145,18 @@ class Plan:
         kind = {"sage-int8-fp16acc": "fp16acc", SM90: "fp16_sm90", "sage-int8-fp8": "fp8",
                 SM90_FP8: "fp8_sm90"}.get(self.backend, "fp16")
         name = f"sage_int8_{kind}_d{D}"
-        if self.backend in (SM90, SM90_FP8) and self.sm90_grid != "tiles":
-            tiles = grid[0] * grid[1] * grid[2]
-            cap = SMS if self.sm90_grid == "persistent" else int(self.sm90_grid)
-            grid = (min(tiles, cap), 1, 1)
+        if self.backend in (SM90, SM90_FP8):
+            grid = self.sm90_launch_grid(grid)
         ks.launch(name, grid, {**common, "q8": P(self.q8), "qs": P(self.qs), "k8": P(self.k8), "ks": P(self.kscale),
                                "v": P(v), "vs": P(vs), **vstr})
+
+    def sm90_launch_grid(self, tile_grid):
+        """The grid of a wgmma entry (any grid, ABI.md §3) for self.sm90_grid, from the one-CTA-per-tile grid."""
+        if self.sm90_grid == "tiles":
+            return tile_grid
+        tiles = tile_grid[0] * tile_grid[1] * tile_grid[2]
+        cap = SMS if self.sm90_grid == "persistent" else int(self.sm90_grid)
+        return (min(tiles, cap), 1, 1)
 
     def run(self):
         self.preprocess()

@@ -154,7 +154,10 @@ def sdxl_1024():
         use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=256,
         projection_class_embeddings_input_dim=2816), "SDXL UNet config")
     names = ["sample", "timestep", "encoder_hidden_states", "pooled_text_embeds", "time_ids"]
-    shapes = [(1, 4, 128, 128), (1,), (1, 77, 2048), (1, 1280), (1, 6)]
+    # The pooled embeddings in float32: diffusers concatenates them with the float32 time-id embedding (torch
+    # promotes fp16 + fp32 to fp32), and torch 2.11's exporter writes that Concat without the Cast, which ONNX
+    # Runtime refuses ("Type parameter (T) of Optype (Concat) bound to different types", H100 run of 2026-12-06).
+    shapes = [(1, 4, 128, 128), (1,), (1, 77, 2048), ((1, 1280), torch.float32), (1, 6)]
     return SDXLDenoiser(model), names, shapes
 
 
@@ -162,10 +165,12 @@ IMAGE_MODELS = {"pixart-sigma-1024": pixart_sigma_1024, "sd35-medium-1024": sd35
 
 
 def image_inputs(shapes, device="cpu"):
+    """Random inputs in fp16, or in the dtype a shape is paired with as `(shape, dtype)`."""
     g = torch.Generator().manual_seed(1024)
-    tensors = [torch.randn(*shape, generator=g) for shape in shapes]
-    tensors[1] = torch.full(shapes[1], 500.0)  # the timestep
-    return tuple(t.half().to(device) for t in tensors)
+    typed = [s if len(s) == 2 and isinstance(s[1], torch.dtype) else (s, torch.float16) for s in shapes]
+    tensors = [torch.randn(*shape, generator=g).to(dtype) for shape, dtype in typed]
+    tensors[1] = torch.full(typed[1][0], 500.0, dtype=typed[1][1])  # the timestep
+    return tuple(t.to(device) for t in tensors)
 
 
 # opset-23 Attention attributes whose default (0) means plain non-causal softmax attention.

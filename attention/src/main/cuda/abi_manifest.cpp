@@ -42,15 +42,14 @@ std::vector<Entry> entries() {
   for (const char* dt : {"f32", "f16", "bf16"}) {
     const std::string s(dt);
     e.push_back({"pre_to_f16_" + s, "PreParams", PreTraits::THREADS, 0, 80});
-    e.push_back({"pre_k_mean_" + s, "PreParams", PreTraits::THREADS, 0, 80});
-    e.push_back({"pre_quant_q_int8_" + s, "PreParams", PreTraits::QUANT_THREADS, 0, 80});
-    e.push_back({"pre_quant_k_int8_" + s, "PreParams", PreTraits::QUANT_THREADS, 0, 80});
-    e.push_back({"pre_v_fp8_scale_" + s, "PreParams", PreTraits::THREADS, 0, 80});
-    e.push_back({"pre_quant_v_fp8_" + s, "PreParams", PreTraits::THREADS, 0, 80});
+    e.push_back({"pre_sage_stats_" + s, "SagePrepParams", PreTraits::QUANT_THREADS, 0, 80});
+    e.push_back({"pre_sage_quant_" + s, "SagePrepParams", PreTraits::QUANT_THREADS, 0, 80});
   }
   for (const char* dt : {"f16", "bf16"}) {
     e.push_back({std::string("flash_fwd_") + dt + "_d64", "FlashParams", FlashTraits<64>::THREADS, FlashTraits<64>::SMEM, 80});
     e.push_back({std::string("flash_fwd_") + dt + "_d128", "FlashParams", FlashTraits<128>::THREADS, FlashTraits<128>::SMEM, 80});
+    e.push_back({std::string("flash_fwd_") + dt + "_sm90_d64", "FlashParams", Sm90FlashTraits<64>::BLOCK, Sm90FlashTraits<64>::SMEM, 90});
+    e.push_back({std::string("flash_fwd_") + dt + "_sm90_d128", "FlashParams", Sm90FlashTraits<128>::BLOCK, Sm90FlashTraits<128>::SMEM, 90});
   }
   e.push_back({"sage_int8_fp16_d64", "SageParams", SageTraits<64, kPvF16F32>::THREADS, SageTraits<64, kPvF16F32>::SMEM, 80});
   e.push_back({"sage_int8_fp16_d128", "SageParams", SageTraits<128, kPvF16F32>::THREADS, SageTraits<128, kPvF16F32>::SMEM, 80});
@@ -78,6 +77,22 @@ int main() {
                 SS_FIELD(PreParams, N, "i32"), SS_FIELD(PreParams, D, "i32"), SS_FIELD(PreParams, sb, "i64"),
                 SS_FIELD(PreParams, sh, "i64"), SS_FIELD(PreParams, sn, "i64"), SS_FIELD(PreParams, mul, "f32"),
                 SS_FIELD(PreParams, rows_per_scale, "i32")},
+               false);
+  print_struct("SagePrepParams", sizeof(ss::SagePrepParams), alignof(ss::SagePrepParams),
+               {SS_FIELD(SagePrepParams, q, "ptr"), SS_FIELD(SagePrepParams, k, "ptr"), SS_FIELD(SagePrepParams, v, "ptr"),
+                SS_FIELD(SagePrepParams, q8, "ptr"), SS_FIELD(SagePrepParams, qs, "ptr"),
+                SS_FIELD(SagePrepParams, k8, "ptr"), SS_FIELD(SagePrepParams, ks, "ptr"),
+                SS_FIELD(SagePrepParams, km, "ptr"), SS_FIELD(SagePrepParams, vt8, "ptr"),
+                SS_FIELD(SagePrepParams, vs, "ptr"), SS_FIELD(SagePrepParams, partials, "ptr"),
+                SS_FIELD(SagePrepParams, B, "i32"), SS_FIELD(SagePrepParams, Hq, "i32"),
+                SS_FIELD(SagePrepParams, Hkv, "i32"), SS_FIELD(SagePrepParams, Nq, "i32"),
+                SS_FIELD(SagePrepParams, Nk, "i32"), SS_FIELD(SagePrepParams, D, "i32"),
+                SS_FIELD(SagePrepParams, q_sb, "i64"), SS_FIELD(SagePrepParams, q_sh, "i64"),
+                SS_FIELD(SagePrepParams, q_sn, "i64"), SS_FIELD(SagePrepParams, k_sb, "i64"),
+                SS_FIELD(SagePrepParams, k_sh, "i64"), SS_FIELD(SagePrepParams, k_sn, "i64"),
+                SS_FIELD(SagePrepParams, v_sb, "i64"), SS_FIELD(SagePrepParams, v_sh, "i64"),
+                SS_FIELD(SagePrepParams, v_sn, "i64"), SS_FIELD(SagePrepParams, mul, "f32"),
+                SS_FIELD(SagePrepParams, rows_per_scale, "i32"), SS_FIELD(SagePrepParams, splits, "i32")},
                false);
   print_struct("FlashParams", sizeof(ss::FlashParams), alignof(ss::FlashParams),
                {SS_FIELD(FlashParams, q, "ptr"), SS_FIELD(FlashParams, k, "ptr"), SS_FIELD(FlashParams, v, "ptr"),

@@ -10,14 +10,8 @@
 
 namespace ss {
 
-// Preprocessing (pre_*): one strided input view [B,H,N,D] (the entry's dtype), an optional second
-// input and up to two outputs. Which pointer means what, per entry:
-//   pre_to_f16         in = x,  out = fp16 HND copy
-//   pre_k_mean         in = k,  out = K mean (fp32 [B,H,D])
-//   pre_quant_q_int8   in = q,  out = q8, out_scale = qs; mul, rows_per_scale
-//   pre_quant_k_int8   in = k,  in_aux = K mean (or null: no smoothing), out = k8, out_scale = ks
-//   pre_v_fp8_scale    in = v,  out = vs (fp32 [B,H,D])
-//   pre_quant_v_fp8    in = v,  in_aux = vs, out = vt8
+// pre_to_f16: one strided input view [B,H,N,D] (the entry's dtype) in = x, out = its fp16 HND copy
+// (in_aux, out_scale, mul and rows_per_scale are not read).
 struct PreParams {
   const void* in;
   const float* in_aux;
@@ -27,6 +21,28 @@ struct PreParams {
   long long sb, sh, sn;
   float mul;
   int rows_per_scale;
+};
+
+// The Sage preprocessing in two launches, pre_sage_stats_* then pre_sage_quant_* (ABI.md §1): Q, K,
+// V views of the entry's dtype in; INT8 Q/K with scales, the K mean and, when vt8 is set, FP8 V^T
+// with its per-channel scales out. km null: no smoothing (K quantized as it is); vt8 null: V is left
+// alone (vs ignored). partials: workspace that carries the per-split statistics between the launches.
+struct SagePrepParams {
+  const void* q;
+  const void* k;
+  const void* v;
+  int8_t* q8;
+  float* qs;
+  int8_t* k8;
+  float* ks;
+  float* km;
+  uint8_t* vt8;
+  float* vs;
+  void* partials;
+  int B, Hq, Hkv, Nq, Nk, D;
+  long long q_sb, q_sh, q_sn, k_sb, k_sh, k_sn, v_sb, v_sh, v_sn;
+  float mul;
+  int rows_per_scale, splits;
 };
 
 // flash_fwd_*: fp16/bf16 Q, K, V with any strides; O in out_dtype.

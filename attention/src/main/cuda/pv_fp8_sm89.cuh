@@ -1,7 +1,7 @@
 // FP8 PV for the sm_89 / sm_120 path (SageAttention2): P·448 rounded to e4m3 (the static scale
 // uses the whole e4m3 range, P <= 1), V per-channel scaled e4m3 stored transposed [D][64 tokens]
 // with the token order permuted so the m16n8k32 A-fragment of P comes straight from the S
-// accumulator registers (ABI.md, pre_quant_v_fp8). Two-level accumulation: each 64-key block is
+// accumulator registers (ABI.md, pre_sage_quant). Two-level accumulation: each 64-key block is
 // accumulated by the mma into a fresh fp32 accumulator (the tensor core keeps fewer mantissa bits
 // than fp32 while accumulating), then added to the fp32 output accumulator with an FADD.
 // The V scale and 1/448 are applied once in the epilogue.

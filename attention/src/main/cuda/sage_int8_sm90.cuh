@@ -3,7 +3,7 @@
 // softmax_scale·log2 e), exp2 online softmax in fp32, then P·V with P from registers (the QK
 // accumulator layout is the A-fragment layout, no shuffles) in one of two modes (traits PV):
 //   kPvF16F32  FP16 P, FP16 V read N-major, wgmma m64nDk16, fp32 accumulation   (sage_int8_fp16_sm90)
-//   kPvFp8     P·448 in e4m3 (the 448 folded into the exp2), per-channel e4m3 V^T read K-major (pre_quant_v_fp8's token order
+//   kPvFp8     P·448 in e4m3 (the 448 folded into the exp2), per-channel e4m3 V^T read K-major (pre_sage_quant's token order
 //              matches the register layout of P), wgmma m64nDk32 e4m3; two-level accumulation: each
 //              128-key block accumulates in its own registers (the tensor core keeps ~22 bits while
 //              accumulating FP8 products), then is added to the fp32 output accumulator; V scale
@@ -20,11 +20,13 @@
 // warpgroup; warp w of compute warpgroup g owns rows 64g+16w..+15, inside one 32-row Q-scale
 // group. Keys in blocks of 128 (two 64-key K scales: columns 0-63 and 64-127). The producer streams
 // Q (two buffers) and K/V blocks (a STAGES-deep ring) with 16-byte cp.async, synchronized by
-// mbarriers. The P·V of block j-1 runs on the tensor cores while the softmax of block j runs on the
-// ALUs (issue QK(j), issue PV(j-1), wait for QK(j) only), and the two compute warpgroups take turns
-// issuing their MMAs (ping-pong), so one's softmax runs under the other's MMAs. The alternatives (no
-// overlap, one __syncthreads per block, no ping-pong, copies by the compute warps) were measured
-// slower on the H100 and removed (attention/bench/NOTES.md, runs 4-6 and 9).
+// mbarriers. Each warpgroup issues QK(j) and PV(j-1) together and waits for QK(j) first; ptxas moves
+// the wait for PV(j-1) above the softmax of block j (its accumulators are folded and rescaled right
+// after it), so the P·V overlaps only the score conversion. At D = 128 the two compute warpgroups take
+// turns issuing their MMAs (ping-pong), so one's softmax runs under the other's MMAs. The
+// alternatives (no overlap, one __syncthreads per block, ping-pong at D = 64, copies by the compute
+// warps, and a forced softmax-under-P·V order with the fold inside the warpgroup's turn) were measured
+// slower on the H100 and removed (attention/bench/NOTES.md, runs 4-6, 9, 13 and 14).
 #pragma once
 #include "attn_common.cuh"
 #include "params.cuh"
@@ -116,7 +118,9 @@ template <int BM, int BN, bool CAUSAL>
 struct Sm90TileScheduler {
   int nq, tiles, ncta, cta, Hq, Hkv, Nk;
 
-  __device__ __forceinline__ explicit Sm90TileScheduler(const SageParams& p)
+  // Params: SageParams or FlashParams (the flash kernel of flash_fwd_sm90.cuh walks the same tiles).
+  template <class Params>
+  __device__ __forceinline__ explicit Sm90TileScheduler(const Params& p)
       : nq(cdiv(p.Nq, BM)), tiles(cdiv(p.Nq, BM) * p.Hq * p.B), ncta(gridDim.x * gridDim.y * gridDim.z),
         cta(blockIdx.x + gridDim.x * (blockIdx.y + gridDim.y * blockIdx.z)), Hq(p.Hq), Hkv(p.Hkv), Nk(p.Nk) {}
 
@@ -249,7 +253,7 @@ struct Sm90Consumer {
   float pv[1][FP8 ? DT : 1][4];  // FP8: the pending block's P·V (first accumulation level)
   float m[1][2], l[1][2];
   // The running max's change at the last softmax (alpha = 2^(m_old - m_new) per row, changed = any row
-  // of the warp moved): applied to the output before the next P·V is issued (carry_over).
+  // of the warp moved): applied to the output once the previous P·V has landed and been folded in.
   float alpha[1][2];
   bool changed;
   uint32_t pa[BN / PV_K][4];  // P of the block whose P·V is pending
@@ -266,8 +270,13 @@ struct Sm90Consumer {
   // Warpgroup ping-pong: the warpgroups take turns issuing their MMAs (named barriers 1, 2), so one
   // warpgroup's softmax runs while the other's MMAs own the tensor cores. Warpgroup g waits on
   // barrier 1+g, then hands the turn over on barrier 2-g (128 + 128 threads).
-  __device__ __forceinline__ void wait_turn() const { named_bar_sync(1 + wg, Tr::THREADS); }
-  __device__ __forceinline__ void pass_turn() const { named_bar_arrive(2 - wg, Tr::THREADS); }
+  // Without ping-pong (traits PINGPONG false) both warpgroups issue as soon as they are ready.
+  __device__ __forceinline__ void wait_turn() const {
+    if constexpr (Tr::PINGPONG) named_bar_sync(1 + wg, Tr::THREADS);
+  }
+  __device__ __forceinline__ void pass_turn() const {
+    if constexpr (Tr::PINGPONG) named_bar_arrive(2 - wg, Tr::THREADS);
+  }
 
   __device__ __forceinline__ void begin_tile(const SageParams& p, const Sm90Tile& T, int NqP, int qbuf) {
     ksb = p.ks + ((long long)T.b * p.Hkv + T.hk) * cdiv(p.Nk, 64);
@@ -280,12 +289,6 @@ struct Sm90Consumer {
       for (int e = 0; e < 4; ++e) acc[0][dj][e] = 0.f;
     m[0][0] = m[0][1] = -INFINITY;
     l[0][0] = l[0][1] = 0.f;
-    if constexpr (FP8) {  // the first carry_over of the tile folds this in: no P·V before block 0
-#pragma unroll
-      for (int dj = 0; dj < DT; ++dj)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) pv[0][dj][e] = 0.f;
-    }
   }
 
   __device__ __forceinline__ void pin_pv_operands() {
@@ -310,22 +313,6 @@ struct Sm90Consumer {
         if constexpr (D == 128) wgmma_m64n128k16_f16_rs(acc[0], pa[kb], dv + kb * (16 * 128 >> 4));
         else wgmma_m64n64k16_f16_rs(acc[0], pa[kb], dv + kb * (16 * 128 >> 4));
       }
-    }
-  }
-
-  // Before the P·V of block j-1 is issued (no P·V is in flight then): FP8 folds the landed P·V of
-  // block j-2 into the fp32 accumulator (the second level), scaled to block j-1's running max (the
-  // accumulator itself was rescaled right after that softmax); FP16 rescales the accumulator, which
-  // the P·V of block j-1 then adds to. As in FlashAttention-3, only the packing of P follows the
-  // wait for the P·V.
-  __device__ __forceinline__ void carry_over() {
-    if constexpr (FP8) {
-#pragma unroll
-      for (int dj = 0; dj < DT; ++dj)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) acc[0][dj][e] = fmaf(pv[0][dj][e], alpha[0][e >> 1], acc[0][dj][e]);
-    } else if (changed) {
-      rescale_o<1, DT>(acc, alpha);
     }
   }
 
@@ -364,8 +351,6 @@ struct Sm90Consumer {
     }
     wgmma_commit();
     if constexpr (!FIRST) {
-      carry_over();  // runs under QK(j)
-      wgmma_fence();
       issue_pv((fj - 1) % STAGES);
       wgmma_commit();
       pass_turn();
@@ -386,25 +371,21 @@ struct Sm90Consumer {
     if (n0 + BN > Nk || (CAUSAL && n0 + BN - 1 > wrow0)) mask_scores<1, NT, CAUSAL>(s, wrow0, n0, Nk, lane);
 
     changed = sm90_online_softmax<NT>(s, qscale * ks_lo, qscale * ks_hi, FP8 ? kLog2Fp8Max : 0.f, m, l, alpha);
-    // A branch between the softmax and the wait below: when the two share a basic block, ptxas
-    // hoists the wait above the whole softmax (seen in v10's SASS: WARPGROUP.DEPBAR before the first
-    // MUFU.EX2), which serializes P·V(j-1) and softmax(j). FP8: the accumulator is not under the P·V,
-    // so it moves to the new max here. FP16 (the accumulator is under the P·V) has nothing to do in
-    // it; a zero-length nanosleep keeps the branch from being optimized away.
-    if (changed) {
-      if constexpr (FP8) rescale_o<1, DT>(acc, alpha);
-      else __nanosleep(0);
-    }
+    // ptxas hoists this wait above the softmax (same basic block). Forcing the softmax under the P·V
+    // instead (a branch between the two, the fold moved before the P·V issue, inside the warpgroup's
+    // turn: v11) measured 2-5 % slower than this order (run 14).
     if constexpr (!FIRST) {
       wgmma_wait<0>();  // PV(j-1) has landed in acc (FP8: in pv); its A operand pa is free again
       pin_pv_operands();
       mbar_arrive(sm.empty_bar((fj - 1) % STAGES));  // this thread is done with block j-1
+      fold_pv();
     }
+    if (changed) rescale_o<1, DT>(acc, alpha);
     pack_p(s);
   }
 
   // P of this block as the A operand of the next P·V: fp16 pairs, or P·448 as e4m3 quadruples
-  // (keys 2t, 2t+1, 8+2t, 9+2t of each 16: the order pre_quant_v_fp8 gives V's tokens).
+  // (keys 2t, 2t+1, 8+2t, 9+2t of each 16: the order pre_sage_quant gives V's tokens).
   __device__ __forceinline__ void pack_p(const float (&s)[1][NT][4]) {
     if constexpr (FP8) {
 #pragma unroll
@@ -431,7 +412,6 @@ struct Sm90Consumer {
   __device__ __forceinline__ void epilogue(const SageParams& p, const Sm90Tile& T, int last_fj, bool more) {
     pin_pv_operands();
     wait_turn();
-    carry_over();
     wgmma_fence();
     issue_pv(last_fj % STAGES);
     wgmma_commit();
@@ -471,7 +451,7 @@ __device__ __forceinline__ void sage_fwd_sm90(const SageParams& p, char* smem) {
 
   Sm90Consumer<D, CAUSAL, PV> c(sm, tid);
   const int NqP = sched.nq * Tr::BM;
-  if (c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
+  if (Tr::PINGPONG && c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
   int f0 = 0;  // flat index of the tile's first block
 #pragma unroll 1
   for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {

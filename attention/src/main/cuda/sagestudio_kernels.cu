@@ -6,6 +6,7 @@
 #include "params.cuh"
 #include "preprocess.cuh"
 #include "flash_fwd_sm80.cuh"
+#include "flash_fwd_sm90.cuh"
 #include "sage_int8_sm80.cuh"
 #include "sage_int8_sm90.cuh"
 #include "finite_check.cuh"
@@ -25,42 +26,13 @@ using ss::View;
   SS_ENTRY(SS_PRE_THREADS, pre_to_f16_##SUF, PreParams) {                                                  \
     ss::to_f16<T>(static_cast<const T*>(p.in), static_cast<__half*>(p.out), SS_VIEW);                      \
   }                                                                                                        \
-  SS_ENTRY(SS_PRE_THREADS, pre_k_mean_##SUF, PreParams) {                                                  \
-    __shared__ float red[2048];                                                                            \
-    const T* k = static_cast<const T*>(p.in);                                                              \
-    float* km = static_cast<float*>(p.out);                                                                \
-    if (p.D == 128) ss::channel_reduce<T, false, 128>(k, km, SS_VIEW, red);                                \
-    else ss::channel_reduce<T, false, 64>(k, km, SS_VIEW, red);                                            \
+  SS_ENTRY(SS_QUANT_THREADS, pre_sage_stats_##SUF, SagePrepParams) {                                       \
+    if (p.D == 128) ss::sage_stats<T, 128, SS_QUANT_THREADS>(p);                                           \
+    else ss::sage_stats<T, 64, SS_QUANT_THREADS>(p);                                                       \
   }                                                                                                        \
-  SS_ENTRY(SS_PRE_THREADS, pre_v_fp8_scale_##SUF, PreParams) {                                             \
-    __shared__ float red[2048];                                                                            \
-    const T* v = static_cast<const T*>(p.in);                                                              \
-    float* vs = static_cast<float*>(p.out);                                                                \
-    if (p.D == 128) ss::channel_reduce<T, true, 128>(v, vs, SS_VIEW, red);                                 \
-    else ss::channel_reduce<T, true, 64>(v, vs, SS_VIEW, red);                                             \
-  }                                                                                                        \
-  SS_ENTRY(SS_QUANT_THREADS, pre_quant_q_int8_##SUF, PreParams) {                                          \
-    const int n_pad = ss::cdiv(p.N, 128) * 128;                                                            \
-    const T* q = static_cast<const T*>(p.in);                                                              \
-    int8_t* q8 = static_cast<int8_t*>(p.out);                                                              \
-    if (p.D == 128)                                                                                        \
-      ss::quant_int8_block<T, 128, 128>(q, nullptr, q8, p.out_scale, SS_VIEW, p.mul, p.rows_per_scale == 32, n_pad); \
-    else                                                                                                   \
-      ss::quant_int8_block<T, 64, 128>(q, nullptr, q8, p.out_scale, SS_VIEW, p.mul, p.rows_per_scale == 32, n_pad); \
-  }                                                                                                        \
-  SS_ENTRY(SS_QUANT_THREADS, pre_quant_k_int8_##SUF, PreParams) {                                          \
-    const int n_pad = ss::cdiv(p.N, 64) * 64;                                                              \
-    const T* k = static_cast<const T*>(p.in);                                                              \
-    int8_t* k8 = static_cast<int8_t*>(p.out);                                                              \
-    if (p.D == 128) ss::quant_int8_block<T, 128, 64>(k, p.in_aux, k8, p.out_scale, SS_VIEW, 1.f, false, n_pad); \
-    else ss::quant_int8_block<T, 64, 64>(k, p.in_aux, k8, p.out_scale, SS_VIEW, 1.f, false, n_pad);        \
-  }                                                                                                        \
-  SS_ENTRY(SS_PRE_THREADS, pre_quant_v_fp8_##SUF, PreParams) {                                             \
-    const int n_pad = ss::cdiv(p.N, 64) * 64;                                                              \
-    const T* v = static_cast<const T*>(p.in);                                                              \
-    uint8_t* vt8 = static_cast<uint8_t*>(p.out);                                                           \
-    if (p.D == 128) ss::quant_v_fp8<T, 128>(v, p.in_aux, vt8, SS_VIEW, n_pad);                             \
-    else ss::quant_v_fp8<T, 64>(v, p.in_aux, vt8, SS_VIEW, n_pad);                                         \
+  SS_ENTRY(SS_QUANT_THREADS, pre_sage_quant_##SUF, SagePrepParams) {                                       \
+    if (p.D == 128) ss::sage_quant<T, 128, SS_QUANT_THREADS>(p);                                           \
+    else ss::sage_quant<T, 64, SS_QUANT_THREADS>(p);                                                       \
   }
 
 SS_PRE_ENTRIES(f32, float)
@@ -89,6 +61,22 @@ SS_FLASH_ENTRY(f16, __half, 64)
 SS_FLASH_ENTRY(f16, __half, 128)
 SS_FLASH_ENTRY(bf16, __nv_bfloat16, 64)
 SS_FLASH_ENTRY(bf16, __nv_bfloat16, 128)
+
+// flash_fwd_<dt>_sm90_d*: the same FlashParams and numerics on Hopper wgmma (flash_fwd_sm90.cuh), any grid
+// (one CTA per SM from the Java side). As the Sage sm90 entries: only the sm_90a SASS has them, every
+// other target's entry traps (manifest min_cc 90).
+#define SS_FLASH_SM90_ENTRY(SUF, T, HD)                                                                     \
+  extern "C" __global__ void __launch_bounds__(ss::Sm90FlashTraits<HD>::BLOCK, 1)                          \
+      flash_fwd_##SUF##_sm90_d##HD(const __grid_constant__ ss::FlashParams p) {                             \
+    extern __shared__ __align__(128) char smem[];                                                           \
+    if (p.causal) ss::flash_fwd_sm90<T, HD, true>(p, smem);                                                 \
+    else ss::flash_fwd_sm90<T, HD, false>(p, smem);                                                         \
+  }
+
+SS_FLASH_SM90_ENTRY(f16, __half, 64)
+SS_FLASH_SM90_ENTRY(f16, __half, 128)
+SS_FLASH_SM90_ENTRY(bf16, __nv_bfloat16, 64)
+SS_FLASH_SM90_ENTRY(bf16, __nv_bfloat16, 128)
 
 // ---------------------------------------------------------------- SageAttention (mma.sync)
 #define SS_SAGE_ENTRY(NAME, PV, HD)                                                                         \

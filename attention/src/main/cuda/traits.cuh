@@ -56,7 +56,7 @@ struct SageTraits : TileShape {
 // buffers (a persistent CTA loads the next tile's Q during the current one). The tiles start on
 // 1024-byte boundaries (the wgmma swizzle atoms), hence the 1 KiB of slack: the kernel rounds the
 // dynamic shared-memory base up. PV: kPvF16F32 (fp16 V [BN][D], MN-major) or kPvFp8 (e4m3 V^T
-// [D][BN], K-major, as pre_quant_v_fp8 writes it). 4 stages: 3 measured the same within noise
+// [D][BN], K-major, as pre_sage_quant writes it). 4 stages: 3 measured the same within noise
 // (NOTES.md, run 4); 5 do not fit at D = 128 with fp16 V.
 template <int D, int PV = kPvF16F32>
 struct Sm90SageTraits {
@@ -64,10 +64,34 @@ struct Sm90SageTraits {
   static constexpr int BM = 128, BN = 128, WGS = 2, THREADS = 128 * WGS, BLOCK = THREADS + 128, WM = 64;
   static constexpr int NT = BN / 8, DT = D / 8;
   static constexpr int STAGES = 4;
+  // Warpgroup ping-pong (the two compute warpgroups take turns issuing their MMAs): pays at D = 128,
+  // costs at D = 64, where the P·V is short and the turn-taking only adds waits (NOTES.md, run 13b
+  // and run 14).
+  static constexpr bool PINGPONG = D == 128;
   static constexpr int Q_BYTES = BM * D, K_BYTES = BN * D, V_BYTES = BN * D * (PV == kPvFp8 ? 1 : 2);
   static constexpr int STAGE_BYTES = K_BYTES + V_BYTES;
   static constexpr int BARS = (2 * STAGES + 4) * 8;  // full + empty mbarrier per stage and per Q buffer
   static constexpr int SMEM = 2 * Q_BYTES + STAGES * STAGE_BYTES + 1024 + BARS;
+};
+
+// flash-fp16 / bf16 on Hopper wgmma (flash_fwd_sm90.cuh): the CTA of Sm90SageTraits (2 compute
+// warpgroups × 64 query rows, a producer warpgroup, 128-key blocks), with 16-bit Q, K and V, all
+// in 128-byte-swizzled 64-column panels. K and V have rings of their own: a K stage is released
+// as soon as its Q·K^T has run, a V stage after its P·V, so the producer refills K a block earlier
+// than one shared ring would let it. D = 128: 2 Q buffers (64 KiB) + 2 K + 2 V stages (128 KiB);
+// D = 64: 4 stages each. PINGPONG: the two compute warpgroups take turns issuing their MMAs
+// (sage_int8_sm90.cuh); measured for the Sage FP16 kernel as a gain at D = 128 and a loss at D = 64
+// (attention/bench/NOTES.md, run 13b), so D = 64 runs without it.
+template <int D>
+struct Sm90FlashTraits {
+  static constexpr int BM = 128, BN = 128, WGS = 2, THREADS = 128 * WGS, BLOCK = THREADS + 128, WM = 64;
+  static constexpr int NT = BN / 8, DT = D / 8;
+  static constexpr int PANEL_COLS = 64;  // 16-bit elements per 128-byte swizzled panel row
+  static constexpr int K_STAGES = D == 128 ? 2 : 4, V_STAGES = K_STAGES;
+  static constexpr bool PINGPONG = D == 128;
+  static constexpr int Q_BYTES = BM * D * 2, K_BYTES = BN * D * 2, V_BYTES = BN * D * 2;
+  static constexpr int BARS = (2 * K_STAGES + 2 * V_STAGES + 4) * 8;  // full + empty per stage and per Q buffer
+  static constexpr int SMEM = 2 * Q_BYTES + K_STAGES * K_BYTES + V_STAGES * V_BYTES + 1024 + BARS;
 };
 
 }  // namespace ss

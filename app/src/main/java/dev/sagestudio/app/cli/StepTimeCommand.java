@@ -11,6 +11,8 @@ import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.onnx.SliceScatterRewrite;
+import dev.sagestudio.models.runtime.AttentionSteps;
 import dev.sagestudio.models.runtime.ExecutionProvider;
 import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.OrtProfileSummary;
@@ -100,11 +102,22 @@ public final class StepTimeCommand implements Callable<Integer> {
     @Option(names = "--shared-arena", description = "The segments' ONNX Runtime sessions allocate from ONE arena"
             + " registered in ONNX Runtime's environment (session.use_env_allocators) instead of one each, so they reuse"
             + " one another's freed memory as ONNX Runtime alone does in its one session. Cut graphs only. Checked on"
-            + " the CPU, not yet run on a GPU.")
+            + " the CPU and on an H100.")
     boolean sharedArena;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
     Path json;
+
+    @Option(names = "--pipelined", description = "GPU backends: measure the step as the app runs it, every segment"
+            + " and attention call queued on the stream without waiting for it (ONNX Runtime's"
+            + " disable_synchronize_execution_providers), so the CPU prepares the next call while the GPU computes."
+            + " The step time is then the only figure: ONNX Runtime's and attention's parts are not separable.")
+    boolean pipelined;
+
+    @Option(names = "--rewrite-whole-graph", description = "Give 'onnxruntime' (ONNX Runtime alone) the graph with the"
+            + " rewrites SageStudio applies before cutting it (e.g. slow ScatterNDs as Concat + Gather), instead of the"
+            + " graph as exported: what ONNX Runtime alone gains from them.")
+    boolean rewriteWholeGraph;
 
     @Option(names = "--ort-profile", paramLabel = "DIR", description = "Also record ONNX Runtime's own profile of every"
             + " session (each node's kernel time and execution provider) under DIR/<backend>, and print where ONNX"
@@ -145,6 +158,9 @@ public final class StepTimeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean cuda = RunOnnxCommand.isCuda(ep, spec);
+        if (pipelined && !cuda) {
+            throw new ParameterException(spec.commandLine(), "--pipelined is for the GPU backends' device path: add --ep cuda");
+        }
         if (runs < 1 || warmup < 0) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1 and --warmup at least 0");
         }
@@ -168,7 +184,7 @@ public final class StepTimeCommand implements Callable<Integer> {
         Map<String, HostArray> inputs = RandomInputs.forModel(onnx, plan.graphInputs(), dims, seed);
         out.println("model: " + model);
         if (sharedArena) {
-            out.println("ONNX Runtime segments: one arena shared by all sessions (--shared-arena; not yet run on a GPU)");
+            out.println("ONNX Runtime segments: one arena shared by all sessions (--shared-arena)");
         }
         out.print(plan.describe());
         inputs.forEach((name, array) -> out.println("input " + name + ": " + array.describe()));
@@ -196,7 +212,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                             relL1 = relL1 == null ? m.relativeL1() : Math.max(relL1, m.relativeL1());
                         }
                     }
-                    Row row = row(name, timed, cosine, relL1);
+                    Row row = row(name, timed, cosine, relL1, pipelined && cuda);
                     rows.add(row);
                     out.printf(Locale.ROOT, "%s: median %.1f ms over %d call(s) (%.0f s with loading)%n", name,
                             row.stepMs(), runs, Duration.between(started, Instant.now()).toMillis() / 1e3);
@@ -237,6 +253,8 @@ public final class StepTimeCommand implements Callable<Integer> {
             document.put("runs", runs);
             document.put("shrinkArenas", shrinkArenas);
             document.put("sharedArena", sharedArena);
+            document.put("rewriteWholeGraph", rewriteWholeGraph);
+            document.put("pipelined", pipelined);
             document.put("rows", rows);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), document);
             return true;
@@ -252,7 +270,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             shared.close(); // ONNX Runtime alone gets the device to itself
             if (!cuda) {
                 try (OrtRuntime runtime = profiled(configured(OrtRuntime.cpu(threads)), name);
-                     WholeModel whole = WholeModel.open(onnx, runtime)) {
+                     WholeModel whole = WholeModel.open(wholeGraph(onnx), runtime)) {
                     return new Timed(repeat(whole::run, inputs), null, List.of(), List.of(),
                             runtime.provider().toString(), null);
                 }
@@ -263,7 +281,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                     throw new IllegalStateException("ONNX Runtime's CUDA EP cannot start: "
                             + runtime.fallbackReason().orElse("(no reason given)"));
                 }
-                try (WholeModel whole = WholeModel.open(onnx, runtime)) {
+                try (WholeModel whole = WholeModel.open(wholeGraph(onnx), runtime)) {
                     List<RunResult> results = repeat(whole::run, inputs);
                     return new Timed(results, memory.peakAboveStart(), List.of(), List.of(),
                             runtime.provider().toString(), null);
@@ -303,8 +321,11 @@ public final class StepTimeCommand implements Callable<Integer> {
                     memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
                     device = DeviceOnnxPath.open(0, backend, threads);
                     profiled(configuredForSegments(device.runtime()), DEVICE_PATH_PROFILE);
+                    if (pipelined) {
+                        device.runtime().queueRunsWithoutWaiting();
+                    }
                     err.println("device path: " + device.describe());
-                    steps = new SwitchableAttentionSteps(device.timingSteps(plan, backend));
+                    steps = new SwitchableAttentionSteps(stepsFor(plan, backend));
                     partitioned = device.partitioned(plan, steps);
                     partitioned.onNonFinite((bad, reRunWith, stillBad) -> nonFinite.add(bad.node() + " ("
                             + bad.backend() + ", " + bad.count() + " values)" + reRunWith.map(k -> ": re-run with " + k
@@ -314,9 +335,13 @@ public final class StepTimeCommand implements Callable<Integer> {
                     throw e;
                 }
             }
-            steps.use(device.timingSteps(plan, backend));
+            steps.use(stepsFor(plan, backend));
             nonFinite.clear();
             return partitioned;
+        }
+
+        private AttentionSteps stepsFor(PartitionPlan plan, BackendDescriptor backend) {
+            return pipelined ? device.steps(plan, backend) : device.timingSteps(plan, backend);
         }
 
         @Override
@@ -327,6 +352,16 @@ public final class StepTimeCommand implements Callable<Integer> {
                 memory = null;
             }
         }
+    }
+
+    /** The graph ONNX Runtime alone runs: as exported, or with --rewrite-whole-graph as the partitioner rewrites it. */
+    private OnnxModel wholeGraph(OnnxModel onnx) {
+        if (!rewriteWholeGraph) {
+            return onnx;
+        }
+        SliceScatterRewrite.Result rewrite = SliceScatterRewrite.apply(onnx);
+        rewrite.describe().ifPresent(d -> spec.commandLine().getOut().println("onnxruntime: graph rewrite: " + d));
+        return rewrite.model();
     }
 
     /** The folder under --ort-profile of the GPU backends' shared sessions. */
@@ -383,10 +418,11 @@ public final class StepTimeCommand implements Callable<Integer> {
         return results;
     }
 
-    private static Row row(String name, Timed timed, Double cosine, Double relL1) {
+    private static Row row(String name, Timed timed, Double cosine, Double relL1, boolean pipelined) {
         List<RunResult> r = timed.runs();
         double step = RunOnnxCommand.median(r, RunResult::totalNanos);
-        boolean whole = name.equals(BackendCatalog.ONNX_RUNTIME);
+        // Pipelined, a segment's or attention call's own clock says when it was queued, not what it cost.
+        boolean whole = name.equals(BackendCatalog.ONNX_RUNTIME) || pipelined;
         Double attention = whole ? null : RunOnnxCommand.median(r, RunResult::attentionNanos);
         return new Row(name, timed.provider(), step,
                 r.stream().mapToLong(RunResult::totalNanos).min().orElseThrow() / 1e6,

@@ -100,6 +100,14 @@ class StepTimeCommandTest {
     }
 
     @Test
+    void pipelinedStepsAreForTheDevicePathOnly() {
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends", "onnxruntime",
+                "--pipelined");
+        assertEquals(2, o.status(), o.out());
+        assertTrue(o.err().contains("--pipelined is for the GPU backends' device path: add --ep cuda"), o.err());
+    }
+
+    @Test
     void aGpuKernelWithoutTheDevicePathIsAUsageError() {
         Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends", "flash-fp16");
         assertEquals(2, o.status(), o.out());

@@ -141,7 +141,8 @@ public final class BackendCatalog {
                     + config.describe(), () -> new SageAttentionEmulator(config)));
         }
         entries.add(gpu(Variant.FLASH_FP16, ReferenceAttention.NAME, 80,
-                "FlashAttention-2-style fp16 (bf16 for bf16 inputs) kernel: full precision"));
+                "full-precision flash attention in fp16 (bf16 for bf16 inputs): on Hopper (compute capability 9.0)"
+                        + " the wgmma kernel flash_fwd_*_sm90, elsewhere the FlashAttention-2-style mma.sync kernel"));
         entries.add(gpu(Variant.SAGE_INT8_FP16, SageConfig.defaults().backendName(), 80,
                 "SageAttention: INT8 QK^T with smoothed K, FP16 PV accumulated in FP32"));
         entries.add(gpu(Variant.SAGE_INT8_FP16ACC, new SageConfig(true, Granularity.PER_BLOCK,

@@ -24,7 +24,10 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
 
     /** The kernels this backend can be. */
     public enum Variant {
-        /** FlashAttention-2-style fp16 (bf16 for bf16 inputs) kernel: the full-precision side of comparisons. */
+        /**
+         * Full-precision flash attention in fp16 (bf16 for bf16 inputs), the full-precision side of comparisons:
+         * a wgmma kernel on Hopper (compute capability 9.0), a FlashAttention-2-style mma.sync kernel elsewhere.
+         */
         FLASH_FP16("flash-fp16"),
         /** SageAttention: INT8 QK^T with smoothed K, FP16 PV accumulated in FP32. */
         SAGE_INT8_FP16("sage-int8-fp16"),
@@ -57,6 +60,7 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
     private CudaStream hostStream;
     private boolean closed;
     private final java.util.Set<Integer> loggedKernel = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Map<Integer, Boolean> hasSm90Kernel = new java.util.concurrent.ConcurrentHashMap<>();
 
     private GpuAttentionBackend(GpuContext context, Variant variant) {
         this.context = context;
@@ -114,12 +118,11 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
     /**
      * The attention kernel (its {@code extern "C"} entry, ABI.md) that this backend launches for
      * {@code headDim} on this context's device; preprocessing kernels are not named. For reports and
-     * logs: on Hopper the Sage variants with a wgmma kernel run {@code sage_int8_*_sm90_d*}.
+     * logs: on Hopper the variants with a wgmma kernel run {@code *_sm90_d*} ({@code flash-fp16}: the
+     * entry of each input dtype).
      */
     public String attentionKernel(int headDim) {
-        KernelModule kernels = context.kernels();
-        String entry = attentionKernel(variant, context.device(), headDim,
-                sm90Entry(variant, headDim).map(kernels::hasKernel).orElse(false));
+        String entry = attentionKernel(variant, context.device(), headDim, moduleHasSm90(headDim));
         if (loggedKernel.add(headDim)) {
             LOG.log(System.Logger.Level.INFO, variant.backendName() + " D=" + headDim + " runs kernel " + entry
                     + " on " + context.device().name() + " (compute capability "
@@ -134,25 +137,35 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
      * capability 9.0 exactly, when the module has them.
      */
     static String attentionKernel(Variant variant, DeviceInfo device, int headDim, boolean moduleHasSm90) {
-        Optional<String> sm90 = sm90Entry(variant, headDim);
-        if (sm90.isPresent() && device.smArchitecture() == 90 && moduleHasSm90) {
-            return sm90.get();
-        }
+        boolean sm90 = runsSm90(variant, device, moduleHasSm90);
         return switch (variant) {
-            case FLASH_FP16 -> "flash_fwd_f16_d" + headDim + " (flash_fwd_bf16_d" + headDim + " for bf16 inputs)";
-            case SAGE_INT8_FP16 -> "sage_int8_fp16_d" + headDim;
+            case FLASH_FP16 -> flashEntry(DType.FP16, sm90, headDim) + " (" + flashEntry(DType.BF16, sm90, headDim)
+                    + " for bf16 inputs)";
+            case SAGE_INT8_FP16 -> "sage_int8_fp16" + (sm90 ? "_sm90" : "") + "_d" + headDim;
             case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + headDim;
-            case SAGE_INT8_FP8 -> "sage_int8_fp8_d" + headDim;
+            case SAGE_INT8_FP8 -> "sage_int8_fp8" + (sm90 ? "_sm90" : "") + "_d" + headDim;
         };
     }
 
-    /** The Hopper wgmma entry of {@code variant}, if it has one. */
-    private static Optional<String> sm90Entry(Variant variant, int headDim) {
-        return switch (variant) {
-            case SAGE_INT8_FP16 -> Optional.of("sage_int8_fp16_sm90_d" + headDim);
-            case SAGE_INT8_FP8 -> Optional.of("sage_int8_fp8_sm90_d" + headDim);
-            default -> Optional.empty();
+    /** Whether {@code variant} runs its Hopper wgmma kernel on {@code device} (fp16acc has none). */
+    private static boolean runsSm90(Variant variant, DeviceInfo device, boolean moduleHasSm90) {
+        return variant != Variant.SAGE_INT8_FP16ACC && device.smArchitecture() == 90 && moduleHasSm90;
+    }
+
+    /** The flash entry for inputs of {@code dtype} (fp32 inputs run the fp16 one after conversion). */
+    private static String flashEntry(DType dtype, boolean sm90, int headDim) {
+        return "flash_fwd_" + (dtype == DType.BF16 ? "bf16" : "f16") + (sm90 ? "_sm90" : "") + "_d" + headDim;
+    }
+
+    /** Whether this build's module holds the wgmma kernel of this variant (a build may predate it). */
+    private boolean moduleHasSm90(int headDim) {
+        String probe = switch (variant) {
+            case FLASH_FP16 -> flashEntry(DType.FP16, true, headDim);
+            case SAGE_INT8_FP16 -> "sage_int8_fp16_sm90_d" + headDim;
+            case SAGE_INT8_FP8 -> "sage_int8_fp8_sm90_d" + headDim;
+            case SAGE_INT8_FP16ACC -> null;
         };
+        return probe != null && hasSm90Kernel.computeIfAbsent(headDim, d -> context.kernels().hasKernel(probe));
     }
 
     // ------------------------------------------------------------------ host API
@@ -280,28 +293,38 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         }
         long nqPadded = cdiv(nq, 128) * 128L;
         long nkPadded = cdiv(nk, 64) * 64L;
-        DeviceBuffer kMean = workspace.buffer("kMean", (long) batch * hkv * d * 4);
-        DeviceBuffer q8 = workspace.buffer("q8", batch * hq * nqPadded * d);
-        DeviceBuffer qScale = workspace.buffer("qScale", batch * hq * (nqPadded / 32) * 4);
-        DeviceBuffer k8 = workspace.buffer("k8", batch * hkv * nkPadded * d);
-        DeviceBuffer kScale = workspace.buffer("kScale", batch * hkv * (nkPadded / 64) * 4);
-
-        kernels.kernel("pre_k_mean_" + dt).launch(hkv, batch, 1, stream, pre(k, null, kMean, null));
-        kernels.kernel("pre_quant_q_int8_" + dt).launch((int) (nqPadded / 128), hq, batch, stream,
-                KernelParams.pre(q, null, q8, qScale, (float) (softmaxScale * LOG2_E), 32));
-        kernels.kernel("pre_quant_k_int8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
-                pre(k, kMean, k8, kScale));
-
-        if (variant == Variant.SAGE_INT8_FP8) {
-            DeviceBuffer vScale = workspace.buffer("vScale", (long) batch * hkv * d * 4);
-            DeviceBuffer vFp8 = workspace.buffer("vFp8", batch * hkv * d * nkPadded);
-            kernels.kernel("pre_v_fp8_scale_" + dt).launch(hkv, batch, 1, stream, pre(v, null, vScale, null));
-            kernels.kernel("pre_quant_v_fp8_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream,
-                    pre(v, vScale, vFp8, null));
-            return new Prepared(variant, q, k, softmaxScale, null, null, null, q8, qScale, k8, kScale, vFp8, vScale);
+        boolean fp8 = variant == Variant.SAGE_INT8_FP8;
+        int splits = statSplits(nk);
+        KernelParams.SagePrepOutputs out = new KernelParams.SagePrepOutputs(
+                workspace.buffer("q8", batch * hq * nqPadded * d),
+                workspace.buffer("qScale", batch * hq * (nqPadded / 32) * 4),
+                workspace.buffer("k8", batch * hkv * nkPadded * d),
+                workspace.buffer("kScale", batch * hkv * (nkPadded / 64) * 4),
+                workspace.buffer("kMean", (long) batch * hkv * d * 4),
+                fp8 ? workspace.buffer("vFp8", batch * hkv * d * nkPadded) : null,
+                fp8 ? workspace.buffer("vScale", (long) batch * hkv * d * 4) : null,
+                workspace.buffer("statPartials", (long) batch * hkv * splits * d * 12), splits);
+        KernelParams.Packed params = KernelParams.sagePrep(q, k, v, out, (float) (softmaxScale * LOG2_E), 32);
+        // Q's quantization rides in the statistics launch (it needs no statistics): ABI.md §1.
+        kernels.kernel("pre_sage_stats_" + dt).launch(splits + hq / hkv * (int) (nqPadded / 128), hkv, batch, stream,
+                params);
+        kernels.kernel("pre_sage_quant_" + dt).launch((int) (nkPadded / 64), hkv, batch, stream, params);
+        if (fp8) {
+            return new Prepared(variant, q, k, softmaxScale, null, null, null, out.q8(), out.qScale(), out.k8(),
+                    out.kScale(), out.vt8(), out.vScale());
         }
         DeviceTensor v16 = v.dtype() == DType.FP16 ? v : toFp16(kernels, v, workspace.buffer("v16", bytes16(v)), stream);
-        return new Prepared(variant, q, k, softmaxScale, null, null, v16, q8, qScale, k8, kScale, null, null);
+        return new Prepared(variant, q, k, softmaxScale, null, null, v16, out.q8(), out.qScale(), out.k8(),
+                out.kScale(), null, null);
+    }
+
+    /**
+     * Token ranges per (batch, kv-head) that {@code pre_sage_stats} reduces in parallel: one per 1024 keys, at
+     * most 8 (more blocks for short sequences and few heads; the quantization launch combines the ranges, so
+     * more would cost it reads). attention/bench/sskernels.py uses the same rule, so both give the same K mean.
+     */
+    static int statSplits(int kvLen) {
+        return Math.min(8, cdiv(kvLen, 1024));
     }
 
     /** Runs the attention kernel itself on prepared inputs, writing {@code o} (Q's extents; any dtype/layout). */
@@ -321,11 +344,13 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
 
     /** The entry {@link #attendPrepared} launches for these inputs. */
     private String attentionEntry(Prepared p) {
-        return switch (variant) {
-            case FLASH_FP16 -> "flash_fwd_" + (p.q.dtype() == DType.BF16 ? "bf16" : "f16") + "_d" + p.headDim;
-            case SAGE_INT8_FP16, SAGE_INT8_FP8 -> attentionKernel(p.headDim);
-            case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + p.headDim;
-        };
+        if (variant == Variant.FLASH_FP16) {
+            if (!loggedKernel.contains(p.headDim)) {
+                attentionKernel(p.headDim); // logs the choice once per head dim
+            }
+            return flashEntry(p.q.dtype(), runsSm90(variant, context.device(), moduleHasSm90(p.headDim)), p.headDim);
+        }
+        return attentionKernel(p.headDim);
     }
 
     /**
@@ -338,14 +363,10 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         Kernel kernel = context.kernels().kernel(entry);
         int qBlocks = cdiv(p.qLen, 128);
         int outDtype = outDTypeCode(o.dtype());
-        if (variant == Variant.FLASH_FP16) {
-            kernel.launch(qBlocks, p.qHeads, p.batch, stream,
-                    KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype));
-            return;
-        }
-        KernelParams.Packed params = KernelParams.sage(p.q8, p.qScale, p.k8, p.kScale,
-                variant == Variant.SAGE_INT8_FP8 ? null : p.v, p.vFp8, p.vScale, o, p.batch, p.qHeads, p.kvHeads,
-                p.qLen, p.kvLen, causal, outDtype);
+        KernelParams.Packed params = variant == Variant.FLASH_FP16
+                ? KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype)
+                : KernelParams.sage(p.q8, p.qScale, p.k8, p.kScale, variant == Variant.SAGE_INT8_FP8 ? null : p.v,
+                        p.vFp8, p.vScale, o, p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen, causal, outDtype);
         if (entry.contains("_sm90_")) {
             long tiles = (long) qBlocks * p.qHeads * p.batch;
             kernel.launch((int) Math.max(1, Math.min(tiles, maxCtas)), 1, 1, stream, params);
@@ -358,14 +379,8 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         int n = src.tokens();
         int d = src.headDim();
         kernels.kernel("pre_to_f16_" + suffix(src.dtype())).launch(cdiv((long) n * d, 2048), src.heads(),
-                src.batch(), stream, pre(src, null, target, null));
+                src.batch(), stream, KernelParams.toFp16(src, target));
         return new DeviceTensor(target, DType.FP16, Layout.HND, src.batch(), src.heads(), n, d);
-    }
-
-    /** Parameters of a preprocessing kernel that takes no multiplier (ABI.md §1). */
-    private static KernelParams.Packed pre(DeviceTensor in, DeviceBuffer inAux, DeviceBuffer out,
-                                           DeviceBuffer outScale) {
-        return KernelParams.pre(in, inAux, out, outScale, 1f, 0);
     }
 
     private void validateInputs(DeviceTensor q, DeviceTensor k, DeviceTensor v, double softmaxScale) {

@@ -35,7 +35,10 @@ public final class GpuBackends implements AutoCloseable {
             throw e;
         }
         GpuBackends opened = new GpuBackends(context);
-        if (!context.device().hasNativeFp8MmaSync() && context.device().smArchitecture() >= 89) {
+        // On sm_90 a build with the wgmma kernels runs FP8 P·V natively (sage_int8_fp8_sm90_*): nothing emulated.
+        boolean wgmmaFp8 = context.device().smArchitecture() == 90
+                && context.kernels().hasKernel("sage_int8_fp8_sm90_d128");
+        if (!context.device().hasNativeFp8MmaSync() && context.device().smArchitecture() >= 89 && !wgmmaFp8) {
             LOG.log(System.Logger.Level.INFO, () -> "sage-int8-fp8 on " + context.device().name() + " (sm_"
                     + context.device().smArchitecture() + "): FP8 mma.sync is not native on this architecture and"
                     + " runs emulated; expect it to be slower than sage-int8-fp16 here");

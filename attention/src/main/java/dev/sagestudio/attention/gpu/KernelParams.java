@@ -85,12 +85,21 @@ public final class KernelParams {
         return (x + to - 1) / to * to;
     }
 
-    /** Preprocessing kernels {@code pre_*}: one tensor view in (ABI.md §1 says which pointer is what). */
+    /** {@code pre_to_f16_*}: one tensor view in, its fp16 copy out (ABI.md §1). */
     static final Layout PRE = new Layout("PreParams",
             Type.PTR, "in", Type.PTR, "in_aux", Type.PTR, "out", Type.PTR, "out_scale",
             Type.I32, "B", Type.I32, "H", Type.I32, "N", Type.I32, "D",
             Type.I64, "sb", Type.I64, "sh", Type.I64, "sn",
             Type.F32, "mul", Type.I32, "rows_per_scale");
+
+    /** {@code pre_sage_stats_*} and {@code pre_sage_quant_*}: the Sage preprocessing in two launches (ABI.md §1). */
+    static final Layout SAGE_PREP = new Layout("SagePrepParams",
+            Type.PTR, "q", Type.PTR, "k", Type.PTR, "v", Type.PTR, "q8", Type.PTR, "qs", Type.PTR, "k8", Type.PTR, "ks",
+            Type.PTR, "km", Type.PTR, "vt8", Type.PTR, "vs", Type.PTR, "partials",
+            Type.I32, "B", Type.I32, "Hq", Type.I32, "Hkv", Type.I32, "Nq", Type.I32, "Nk", Type.I32, "D",
+            Type.I64, "q_sb", Type.I64, "q_sh", Type.I64, "q_sn", Type.I64, "k_sb", Type.I64, "k_sh", Type.I64, "k_sn",
+            Type.I64, "v_sb", Type.I64, "v_sh", Type.I64, "v_sn",
+            Type.F32, "mul", Type.I32, "rows_per_scale", Type.I32, "splits");
 
     /** {@code flash_fwd_*}. */
     static final Layout FLASH = new Layout("FlashParams",
@@ -111,7 +120,7 @@ public final class KernelParams {
     static final Layout FINITE_CHECK = new Layout("FiniteCheckParams",
             Type.PTR, "x", Type.PTR, "result", Type.I64, "n");
 
-    static final List<Layout> LAYOUTS = List.of(PRE, FLASH, SAGE, FINITE_CHECK);
+    static final List<Layout> LAYOUTS = List.of(PRE, SAGE_PREP, FLASH, SAGE, FINITE_CHECK);
 
     /** The bytes of one struct being filled; {@link #bytes()} refuses while a field is unset. */
     static final class Packed {
@@ -196,13 +205,31 @@ public final class KernelParams {
 
     // ------------------------------------------------------------------ the kernel families
 
-    /** {@code PreParams} for a {@code pre_*} entry reading the view {@code in}. */
-    static Packed pre(DeviceTensor in, DeviceBuffer inAux, DeviceBuffer out, DeviceBuffer outScale, float mul,
-                      int rowsPerScale) {
-        return PRE.pack().ptr("in", in.buffer()).ptr("in_aux", inAux).ptr("out", out).ptr("out_scale", outScale)
+    /** {@code PreParams} for {@code pre_to_f16_*}: the view {@code in} to fp16 HND at {@code out}. */
+    static Packed toFp16(DeviceTensor in, DeviceBuffer out) {
+        return PRE.pack().ptr("in", in.buffer()).ptr("in_aux", null).ptr("out", out).ptr("out_scale", null)
                 .i32("B", in.batch()).i32("H", in.heads()).i32("N", in.tokens()).i32("D", in.headDim())
                 .i64("sb", in.batchStride()).i64("sh", in.headStride()).i64("sn", in.tokenStride())
-                .f32("mul", mul).i32("rows_per_scale", rowsPerScale);
+                .f32("mul", 1f).i32("rows_per_scale", 0);
+    }
+
+    /** Outputs and workspace of the Sage preprocessing; {@code kMean} null = no smoothing, {@code vt8} null = V left alone. */
+    record SagePrepOutputs(DeviceBuffer q8, DeviceBuffer qScale, DeviceBuffer k8, DeviceBuffer kScale,
+                           DeviceBuffer kMean, DeviceBuffer vt8, DeviceBuffer vScale, DeviceBuffer partials,
+                           int splits) {}
+
+    /** {@code SagePrepParams}: q, k, v in the entry's dtype; {@code mul} = softmax_scale·log2(e) as a float. */
+    static Packed sagePrep(DeviceTensor q, DeviceTensor k, DeviceTensor v, SagePrepOutputs out, float mul,
+                           int rowsPerScale) {
+        Packed p = SAGE_PREP.pack().ptr("q", q.buffer()).ptr("k", k.buffer()).ptr("v", v.buffer())
+                .ptr("q8", out.q8()).ptr("qs", out.qScale()).ptr("k8", out.k8()).ptr("ks", out.kScale())
+                .ptr("km", out.kMean()).ptr("vt8", out.vt8()).ptr("vs", out.vScale()).ptr("partials", out.partials())
+                .i32("B", q.batch()).i32("Hq", q.heads()).i32("Hkv", k.heads()).i32("Nq", q.tokens())
+                .i32("Nk", k.tokens()).i32("D", q.headDim());
+        strides(p, "q", q);
+        strides(p, "k", k);
+        strides(p, "v", v);
+        return p.f32("mul", mul).i32("rows_per_scale", rowsPerScale).i32("splits", out.splits());
     }
 
     /** {@code FlashParams}: q, k, v in the entry's dtype; o in {@code outDtype} (ABI.md codes). */

@@ -42,6 +42,20 @@ class GpuArgumentsTest {
     }
 
     @Test
+    void flashRunsItsWgmmaKernelOnComputeCapability90OnlyAndNamesTheEntryOfEachDtype() {
+        for (int d : new int[] {64, 128}) {
+            assertEquals("flash_fwd_f16_sm90_d" + d + " (flash_fwd_bf16_sm90_d" + d + " for bf16 inputs)",
+                    GpuAttentionBackend.attentionKernel(Variant.FLASH_FP16, H100, d, true));
+            assertEquals("flash_fwd_f16_d" + d + " (flash_fwd_bf16_d" + d + " for bf16 inputs)",
+                    GpuAttentionBackend.attentionKernel(Variant.FLASH_FP16, H100, d, false));
+            for (DeviceInfo other : new DeviceInfo[] {A100, L40}) {
+                assertEquals("flash_fwd_f16_d" + d + " (flash_fwd_bf16_d" + d + " for bf16 inputs)",
+                        GpuAttentionBackend.attentionKernel(Variant.FLASH_FP16, other, d, true));
+            }
+        }
+    }
+
+    @Test
     void headDimsOtherThan64And128AreRefusedWithTheReason() {
         Optional<String> reason = GpuAttentionBackend.shapeUnsupportedReason(Variant.SAGE_INT8_FP16, H100, 96, 1, 8);
         assertTrue(reason.orElseThrow().contains("head dim 96"), reason.toString());

@@ -114,7 +114,7 @@ class HopperSageKernelGpuTest {
     }
 
     /** The backend's preprocessing, then attention kernel {@code entry} with at most {@code maxCtas} CTAs. */
-    private static float[] run(GpuAttentionBackend sage, AttentionRequest r, String entry, int maxCtas) {
+    static float[] run(GpuAttentionBackend sage, AttentionRequest r, String entry, int maxCtas) {
         GpuContext context = sage.context();
         HostTensor q = r.q();
         try (CudaStream stream = context.createStream();

@@ -68,6 +68,9 @@ class KernelParamsTest {
         assertEquals(136, KernelParams.SAGE.size());
         assertEquals(56, offsetOf(KernelParams.FLASH, "q_sb"));
         assertEquals(80, KernelParams.PRE.size());
+        // 11 pointers and 6 ints end at 112, already 8-aligned for q_sb; mul, rows_per_scale, splits pad to 200.
+        assertEquals(112, offsetOf(KernelParams.SAGE_PREP, "q_sb"));
+        assertEquals(200, KernelParams.SAGE_PREP.size());
         assertEquals(16, offsetOf(KernelParams.FINITE_CHECK, "n"));
         assertEquals(24, KernelParams.FINITE_CHECK.size());
     }
@@ -87,6 +90,17 @@ class KernelParamsTest {
         assertEquals(32, b.getInt(76));
         assertThrows(IllegalArgumentException.class, () -> KernelParams.PRE.pack().i64("B", 1));
         assertThrows(IllegalArgumentException.class, () -> KernelParams.PRE.pack().i32("nope", 1));
+    }
+
+    @Test
+    void thePreprocessingSplitsEachHeadsKeysIntoRangesOfAbout1024UpToEight() {
+        // the same rule as attention/bench/sskernels.py's stat_splits: both give the same K mean bits
+        assertEquals(1, GpuAttentionBackend.statSplits(1));
+        assertEquals(1, GpuAttentionBackend.statSplits(1024));
+        assertEquals(2, GpuAttentionBackend.statSplits(1025));
+        assertEquals(4, GpuAttentionBackend.statSplits(4096));
+        assertEquals(8, GpuAttentionBackend.statSplits(8192));
+        assertEquals(8, GpuAttentionBackend.statSplits(32768));
     }
 
     private static int offsetOf(KernelParams.Layout layout, String field) {

@@ -28,7 +28,9 @@ public final class GraphPartitioner {
     }
 
     public static PartitionPlan partition(OnnxModel scanned) {
-        AttentionScan scan = AttentionNodes.scan(scanned);
+        // Rewrites that make ONNX Runtime's part faster and compute the same values (listed in the plan).
+        SliceScatterRewrite.Result rewrite = SliceScatterRewrite.apply(scanned);
+        AttentionScan scan = AttentionNodes.scan(rewrite.model());
         OnnxModel model = scan.model(); // with any nodes added to lay out substituted attention's inputs
         GraphProto graph = model.graph();
         List<AttentionNode> attention = scan.attention();
@@ -139,7 +141,7 @@ public final class GraphPartitioner {
             steps.add(segment(model, segmentIndex++, group, reads, initializers, neededAfter.get(g), values));
         }
         return new PartitionPlan(model, List.copyOf(attention), scan.unmatched(), List.copyOf(steps),
-                List.copyOf(graphInputs), graphOutputs);
+                List.copyOf(graphInputs), graphOutputs, rewrite.describe().stream().toList());
     }
 
     private static OrtSegment segment(OnnxModel model, int index, List<Integer> nodes, List<List<String>> reads,

@@ -11,10 +11,11 @@ import java.util.List;
  * @param unmatched what looked like attention but was not recognized, with the reason
  * @param graphInputs the inputs the caller must provide (graph inputs that are not initializers)
  * @param graphOutputs the graph's outputs in declaration order
+ * @param rewrites what was rewritten in the graph before it was cut (same values, faster in ONNX Runtime)
  */
 public record PartitionPlan(OnnxModel model, List<AttentionNode> attentionNodes, List<UnmatchedAttention> unmatched,
                             List<Step> steps,
-                            List<String> graphInputs, List<String> graphOutputs) {
+                            List<String> graphInputs, List<String> graphOutputs, List<String> rewrites) {
 
     public long segmentCount() {
         return steps.stream().filter(s -> s instanceof OrtSegment).count();
@@ -44,6 +45,9 @@ public record PartitionPlan(OnnxModel model, List<AttentionNode> attentionNodes,
         StringBuilder out = new StringBuilder();
         out.append(steps.size()).append(" step(s): ").append(segmentCount()).append(" ONNX Runtime segment(s), ")
                 .append(attentionSteps().size()).append(" attention step(s)\n");
+        for (String rewrite : rewrites) {
+            out.append("  graph rewrite: ").append(rewrite).append('\n');
+        }
         for (Step step : steps) {
             out.append("  ").append(step.describe()).append('\n');
         }

@@ -25,11 +25,18 @@ public final class OrtSessionRunner implements AutoCloseable {
     private final List<String> inputNames;
     private final List<String> outputNames;
     private final String arenaShrinkage;
+    /** Whether a run returns once its work is queued on the CUDA stream, without waiting for it. */
+    private final boolean queueOnly;
 
     OrtSessionRunner(Session session, String what, String arenaShrinkage) {
+        this(session, what, arenaShrinkage, false);
+    }
+
+    OrtSessionRunner(Session session, String what, String arenaShrinkage, boolean queueOnly) {
         this.session = session;
         this.what = what;
         this.arenaShrinkage = arenaShrinkage;
+        this.queueOnly = queueOnly;
         this.inputNames = names(session.GetInputNames());
         this.outputNames = names(session.GetOutputNames());
     }
@@ -131,6 +138,9 @@ public final class OrtSessionRunner implements AutoCloseable {
         RunOptions options = new RunOptions();
         if (arenaShrinkage != null) {
             options.AddConfigEntry("memory.enable_memory_arena_shrinkage", arenaShrinkage);
+        }
+        if (queueOnly) {
+            options.AddConfigEntry("disable_synchronize_execution_providers", "1");
         }
         return options;
     }

@@ -114,12 +114,20 @@ public final class DeviceOnnxPath implements AutoCloseable {
      * every segment).
      */
     public InPlaceKernelSteps timingSteps(PartitionPlan plan, BackendDescriptor backend) {
+        return steps(plan, backend).waitingForEachCall(stream::synchronize);
+    }
+
+    /**
+     * The steps {@link #partitioned(PartitionPlan)} uses, for the GPU kernel of {@code backend} (any GPU backend, not
+     * only the one this path was opened for): each attention call is queued on the stream and not waited for.
+     */
+    public InPlaceKernelSteps steps(PartitionPlan plan, BackendDescriptor backend) {
         GpuAttentionBackend.Variant v = backend.gpuVariant().orElseThrow(() -> new IllegalArgumentException(
                 "'" + backend.name() + "' is not a GPU attention backend"));
         DeviceAttentionKernel chosen = new GpuDeviceKernel(gpu.backend(v));
         DeviceAttentionKernel rerun = v.quantized()
                 ? new GpuDeviceKernel(gpu.backend(GpuAttentionBackend.Variant.FLASH_FP16)) : null;
-        return checkedSteps(plan, chosen, rerun).waitingForEachCall(stream::synchronize);
+        return checkedSteps(plan, chosen, rerun);
     }
 
     private InPlaceKernelSteps checkedSteps(PartitionPlan plan, DeviceAttentionKernel chosen,
