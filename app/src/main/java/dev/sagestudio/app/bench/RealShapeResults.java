@@ -21,8 +21,8 @@ import java.util.stream.Stream;
 
 /**
  * The committed denoiser step times at the shapes real users run ({@code models/bench/results/real-shapes-*.json},
- * packaged into the app at build time): each file is a {@code sagestudio step-time --json} document — one graph, one
- * row per backend — or an array of them, each read here as one {@link Table}.
+ * packaged into the app at build time): {@code sagestudio step-time --json} documents — one graph, one row per
+ * backend — alone, in an array, or gathered in a collection ({@link #read}), each read here as one {@link Table}.
  */
 public final class RealShapeResults {
 
@@ -31,6 +31,12 @@ public final class RealShapeResults {
 
     /** The backend the speed-up column is measured against, as the targets are. */
     public static final String BASELINE = "flash-fp16";
+
+    /** The backend name of PyTorch's own step time in a collection. */
+    public static final String PYTORCH = "PyTorch eager";
+
+    /** The fields that name the card a document or a collection ran on, in the order they are looked for. */
+    private static final List<String> CARD_FIELDS = List.of("device", "card");
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -42,17 +48,23 @@ public final class RealShapeResults {
     }
 
     /**
-     * One step-time document.
+     * One graph's step times, from one step-time document.
      *
-     * @param device the card it ran on ({@code device} of the document, else the card the file's name gives after its
-     *               date; null where neither says)
-     * @param model  the graph's file name without {@code .onnx}
-     * @param tokens the longest attention sequence our backends ran (null where the file does not say)
+     * @param device the card it ran on: the document's {@code device} (or {@code card}), else the collection's, else
+     *               the card the file's name gives after its date; null where nothing says
+     * @param model  the document's {@code label}, else the graph's file name without {@code .onnx}; "(shared arena)"
+     *               or "(arenas shrunk)" after it where step-time ran so
+     * @param tokens the document's {@code tokens}, else the longest attention sequence our backends ran; null where
+     *               the file does not say
      * @param sample the denoiser's sample input as the document describes it, e.g. {@code float16 [1, 16, 21, 60, 104]}
+     * @param about  what the collection says of all its runs (its other text fields, as "name: value"), e.g.
+     *               {@code weights: random, fp16}
      * @param source the file the table was read from
      */
-    public record Table(String device, String model, Integer tokens, String sample, String source, List<Row> rows) {
+    public record Table(String device, String model, Integer tokens, String sample, List<String> about, String source,
+                        List<Row> rows) {
         public Table {
+            about = List.copyOf(about);
             rows = List.copyOf(rows);
         }
 
@@ -122,36 +134,69 @@ public final class RealShapeResults {
     }
 
     /**
-     * A step-time document, or an array of them (several graphs in one file), in order; {@code source} names the file
-     * in messages and in the tables.
+     * The tables of one file, in order: a step-time document; an array of them; or a collection, an object whose
+     * {@code runs} are step-time documents, with text fields that hold for all of them ({@code date}, {@code weights},
+     * {@code card}, …) and, optionally, {@code pytorchEager}: PyTorch's own step time of the same configurations
+     * ({@code model}, {@code frames}, {@code tokens}, {@code device}, {@code step_ms}, {@code peak_gib}), each read as
+     * a table of one row, backend {@value #PYTORCH}. {@code source} names the file in messages and in the tables.
      */
     public static List<Table> read(InputStream json, String source) throws IOException {
         JsonNode root = MAPPER.readTree(json);
+        if (root == null) {
+            throw new IOException(source + " is empty");
+        }
+        JsonNode collection = root.isObject() && root.path("runs").isArray() ? root : MAPPER.createObjectNode();
+        List<JsonNode> documents = new ArrayList<>();
+        (root.isArray() ? root : collection.has("runs") ? collection.get("runs") : MAPPER.createArrayNode().add(root))
+                .forEach(documents::add);
+        List<String> about = new ArrayList<>();
+        collection.fields().forEachRemaining(f -> {
+            if (f.getValue().isTextual() && !CARD_FIELDS.contains(f.getKey())) {
+                about.add(f.getKey() + ": " + f.getValue().asText());
+            }
+        });
+        String collectionCard = card(collection);
         List<Table> tables = new ArrayList<>();
-        for (JsonNode doc : root != null && root.isArray() ? root : java.util.Collections.singletonList(root)) {
-            tables.add(table(doc, source));
+        for (JsonNode doc : documents) {
+            tables.add(table(doc, collectionCard, about, source));
+        }
+        for (JsonNode eager : collection.path("pytorchEager")) {
+            String model = eager.path("model").asText("?") + (eager.has("frames") ? ", " + eager.get("frames").asInt()
+                    + " frames" : "");
+            Long peak = eager.hasNonNull("peak_gib") ? (long) (eager.get("peak_gib").asDouble() * (1L << 30)) : null;
+            tables.add(new Table(eager.hasNonNull("device") ? eager.get("device").asText() : collectionCard, model,
+                    eager.hasNonNull("tokens") ? eager.get("tokens").asInt() : null, null, about, source,
+                    List.of(new Row(PYTORCH, number(eager, "step_ms"), null, peak, null))));
         }
         return tables;
     }
 
-    private static Table table(JsonNode doc, String source) throws IOException {
-        if (doc == null || !doc.path("rows").isArray() || !doc.path("model").isTextual()) {
+    private static String card(JsonNode node) {
+        return CARD_FIELDS.stream().filter(node::hasNonNull).map(f -> node.get(f).asText()).findFirst().orElse(null);
+    }
+
+    private static Table table(JsonNode doc, String collectionCard, List<String> about, String source)
+            throws IOException {
+        if (!doc.path("rows").isArray() || !doc.path("model").isTextual()) {
             throw new IOException(source + " is not a step-time --json document (it needs \"model\" and \"rows\")");
         }
         List<Row> rows = new ArrayList<>();
-        Integer tokens = null;
+        Integer tokens = doc.hasNonNull("tokens") ? doc.get("tokens").asInt() : null;
         for (JsonNode r : doc.get("rows")) {
             rows.add(new Row(r.path("backend").asText("?"), number(r, "stepMs"), number(r, "attentionShare"),
                     r.hasNonNull("peakDeviceBytes") ? r.get("peakDeviceBytes").asLong() : null,
                     r.hasNonNull("error") ? r.get("error").asText() : null));
-            if (r.hasNonNull("attentionTokens")) {
+            if (!doc.hasNonNull("tokens") && r.hasNonNull("attentionTokens")) {
                 tokens = Math.max(tokens == null ? 0 : tokens, r.get("attentionTokens").asInt());
             }
         }
-        String model = Path.of(doc.get("model").asText()).getFileName().toString().replaceFirst("\\.onnx$", "");
-        String sample = doc.path("inputs").path("sample").asText(null);
-        return new Table(doc.hasNonNull("device") ? doc.get("device").asText() : cardInName(source), model, tokens,
-                sample, source, rows);
+        String model = doc.hasNonNull("label") ? doc.get("label").asText()
+                : Path.of(doc.get("model").asText()).getFileName().toString().replaceFirst("\\.onnx$", "");
+        model += doc.path("sharedArena").asBoolean() ? " (shared arena)" : "";
+        model += doc.path("shrinkArenas").asBoolean() ? " (arenas shrunk)" : "";
+        String card = card(doc);
+        return new Table(card != null ? card : collectionCard != null ? collectionCard : cardInName(source), model,
+                tokens, doc.path("inputs").path("sample").asText(null), about, source, rows);
     }
 
     /**

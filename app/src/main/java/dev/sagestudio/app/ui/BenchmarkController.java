@@ -113,7 +113,11 @@ public final class BenchmarkController {
             table.setHgap(16);
             table.setVgap(2);
             table.show(BenchmarkViewModel.MEASURED_HEADINGS, 3, section.rows());
-            parts.addAll(title, table);
+            parts.add(title);
+            if (!section.about().isEmpty()) {
+                parts.add(muted(String.join("; ", section.about())));
+            }
+            parts.add(table);
             section.failures().forEach(f -> parts.add(muted(f)));
         }
         parts.add(muted(BenchmarkViewModel.MEASURED_CAPTION));

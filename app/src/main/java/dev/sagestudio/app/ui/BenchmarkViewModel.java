@@ -167,19 +167,21 @@ public final class BenchmarkViewModel {
             "attention share", "peak memory", "vs " + RealShapeResults.BASELINE);
 
     /**
-     * The committed real-shape step times of one card: "Measured on NVIDIA H100 80GB HBM3", a row per graph and
-     * backend ({@link #MEASURED_HEADINGS}), and a line per backend that failed, with why.
+     * The committed real-shape step times of one card: "Measured on NVIDIA H100 80GB HBM3", what the files say of all
+     * their runs (e.g. "weights: random, fp16"), a row per graph and backend ({@link #MEASURED_HEADINGS}), and a line
+     * per backend that failed, with why.
      */
-    public record MeasuredSection(String title, List<List<String>> rows, List<String> failures) {
+    public record MeasuredSection(String title, List<String> about, List<List<String>> rows, List<String> failures) {
     }
 
     /** How the real-shape step times were taken, said under them. */
-    public static final String MEASURED_CAPTION = "Denoiser graphs of the real architectures with random weights,"
-            + " exported in fp16 (models/import/export_bench_graphs.py); one step timed by sagestudio step-time on the"
-            + " device path (median, inputs in and outputs out included). Attention share: our kernels' part of the"
-            + " step. Peak memory: device memory in use above what was in use before the backend's sessions opened."
-            + " vs " + RealShapeResults.BASELINE + ": its step time over the backend's, on the same card and graph."
-            + " Shipped with this build from models/bench/results/real-shapes-*.json.";
+    public static final String MEASURED_CAPTION = "Denoiser graphs of the real architectures"
+            + " (models/import/export_bench_graphs.py), one step timed by sagestudio step-time on the device path"
+            + " (median, inputs in and outputs out included); " + RealShapeResults.PYTORCH + ": the same configuration"
+            + " in PyTorch. Attention share: our kernels' part of the step. Peak memory: device memory in use above"
+            + " what was in use before the backend's sessions opened. vs " + RealShapeResults.BASELINE + ": its step"
+            + " time over the backend's, on the same card and graph. Shipped with this build from"
+            + " models/bench/results/real-shapes-*.json.";
 
     /** The real-shape step times this build ships, one section per card, in the files' order; empty when none. */
     public List<MeasuredSection> measured() {
@@ -217,8 +219,9 @@ public final class BenchmarkViewModel {
                                     : String.format(Locale.ROOT, "%.2f×", baseline / r.stepMs())));
                 }
             }
+            List<String> about = cardTables.stream().flatMap(t -> t.about().stream()).distinct().toList();
             sections.add(new MeasuredSection(card.isEmpty() ? "Measured on a card the results file does not name ("
-                    + cardTables.get(0).source() + ")" : "Measured on " + card, rows, failures));
+                    + cardTables.get(0).source() + ")" : "Measured on " + card, about, rows, failures));
         });
         return sections;
     }

@@ -60,7 +60,7 @@ class RealShapeResultsTest {
     void aStepTimeDocumentBecomesATableOfItsCardModelTokensAndBackends() throws Exception {
         RealShapeResults.Table t = read(WAN_81, "real-shapes-wan-81f.json");
         assertEquals("NVIDIA H100 80GB HBM3", t.device());
-        assertEquals("wan-81f-mha", t.model());
+        assertEquals("wan-81f-mha (shared arena)", t.model(), "the graph, and how step-time ran it");
         assertEquals(32760, t.tokens());
         assertEquals("float16 [1, 16, 21, 60, 104]", t.sample());
         assertEquals(3, t.rows().size());
@@ -79,7 +79,6 @@ class RealShapeResultsTest {
         RealShapeResults.Table t = read(older, "old.json");
         assertNull(t.device());
         assertNull(t.tokens());
-        assertEquals("wan-81f-mha", t.model());
         // the results folder's naming, <what>-<date>-<card>.json, names the card instead
         assertEquals("H100", read(older, "real-shapes-wan-81f-2026-12-06-H100.json").device());
         assertEquals("NVIDIA H100 80GB HBM3", read(WAN_81, "real-shapes-2026-12-06-H200.json").device(),
@@ -91,8 +90,53 @@ class RealShapeResultsTest {
     void aFileMayHoldSeveralDocumentsInAnArray() throws Exception {
         List<RealShapeResults.Table> tables = RealShapeResults.read(stream("[" + WAN_81.replace("wan-81f", "wan-33f")
                 + ", " + WAN_81 + "]"), "real-shapes-wan.json");
-        assertEquals(List.of("wan-33f-mha", "wan-81f-mha"), tables.stream().map(RealShapeResults.Table::model)
+        assertEquals(List.of("wan-33f-mha (shared arena)", "wan-81f-mha (shared arena)"), tables.stream().map(RealShapeResults.Table::model)
                 .toList());
+    }
+
+    /**
+     * A collection as models/bench/results holds them: step-time documents under {@code runs}, each with the card it
+     * ran on, text fields for all of them, and PyTorch's own step times (numbers made up for the test).
+     */
+    @Test
+    void aCollectionGivesEachRunItsCardAndAddsPyTorchsOwnStepTimes() throws Exception {
+        String collection = """
+                {"date": "2026-12-06", "weights": "random, fp16", "runs": [
+                  %s,
+                  %s],
+                 "pytorchEager": [{"model": "wan", "frames": 81, "tokens": 32760, "device": "NVIDIA H100 80GB HBM3",
+                                   "step_ms": 600.5, "times_ms": [600.5], "peak_gib": 4.0}]}
+                """.formatted(WAN_81.replace("\"device\" : \"NVIDIA H100 80GB HBM3\",", "\"card\": \"NVIDIA H200\","
+                        + " \"tokens\": 32000,"),
+                WAN_81.replace("\"device\" : \"NVIDIA H100 80GB HBM3\",", "").replace("\"sharedArena\" : true",
+                        "\"sharedArena\" : false"));
+        List<RealShapeResults.Table> tables = RealShapeResults.read(stream(collection),
+                "real-shapes-2026-12-06.json");
+        assertEquals(3, tables.size());
+        RealShapeResults.Table h200 = tables.get(0);
+        assertEquals("NVIDIA H200", h200.device());
+        assertEquals("wan-81f-mha (shared arena)", h200.model());
+        assertEquals(32000, h200.tokens(), "the document's own tokens first");
+        assertEquals(List.of("date: 2026-12-06", "weights: random, fp16"), h200.about());
+        RealShapeResults.Table unnamed = tables.get(1);
+        assertNull(unnamed.device(), "neither the document, the collection nor the file name names the card");
+        assertEquals("wan-81f-mha", unnamed.model());
+        RealShapeResults.Table eager = tables.get(2);
+        assertEquals("NVIDIA H100 80GB HBM3", eager.device());
+        assertEquals("wan, 81 frames", eager.model());
+        assertEquals(32760, eager.tokens());
+        assertEquals(List.of(new RealShapeResults.Row(RealShapeResults.PYTORCH, 600.5, null, 4L << 30, null)),
+                eager.rows());
+    }
+
+    @Test
+    void theResultsThisBuildShipsAreReadableAndNameTheirCards() {
+        List<RealShapeResults.Table> shipped = RealShapeResults.shipped();
+        assertTrue(!shipped.isEmpty(), "models/bench/results/real-shapes-*.json is packaged into the app");
+        for (RealShapeResults.Table t : shipped) {
+            assertTrue(t.device() != null, t.model() + " in " + t.source() + " names no card");
+            t.rows().forEach(r -> assertTrue(r.stepMs() != null || r.error() != null, t.model() + ": " + r));
+        }
     }
 
     @Test
@@ -108,7 +152,7 @@ class RealShapeResultsTest {
         Files.writeString(folder.resolve("real-shapes-wan-33f.json"), WAN_81.replace("wan-81f", "wan-33f"));
         Files.writeString(folder.resolve("README.txt"), "not a table");
         List<RealShapeResults.Table> fromFolder = RealShapeResults.in(folder.toUri().toURL());
-        assertEquals(List.of("wan-33f-mha", "wan-81f-mha"), fromFolder.stream().map(RealShapeResults.Table::model)
+        assertEquals(List.of("wan-33f-mha (shared arena)", "wan-81f-mha (shared arena)"), fromFolder.stream().map(RealShapeResults.Table::model)
                 .toList());
 
         Path jar = dir.resolve("app.jar");

@@ -23,8 +23,8 @@ class MeasuredResultsViewTest {
 
     static final String H100 = "NVIDIA H100 80GB HBM3";
 
-    static final RealShapeResults.Table WAN_81 = new RealShapeResults.Table(H100, "wan-81f-mha", 32760,
-            "float16 [1, 16, 21, 60, 104]", "real-shapes-wan-81f.json", List.of(
+    static final RealShapeResults.Table WAN_81 = new RealShapeResults.Table(H100, "wan-81f-mha (shared arena)", 32760,
+            "float16 [1, 16, 21, 60, 104]", List.of("weights: random, fp16"), "real-shapes-wan-81f.json", List.of(
                     new RealShapeResults.Row("flash-fp16", 2400.0, 0.625, 34359738368L, null),
                     new RealShapeResults.Row("sage-int8-fp16", 1600.0, 0.4375, 34896609280L, null),
                     new RealShapeResults.Row("onnxruntime", null, null, null,
@@ -32,7 +32,7 @@ class MeasuredResultsViewTest {
 
     /** As step-time wrote it before it recorded the card and the attention's length. */
     static final RealShapeResults.Table WAN_33_UNNAMED = new RealShapeResults.Table(null, "wan-33f-mha", null,
-            "float16 [1, 16, 9, 60, 104]", "real-shapes-wan-33f.json", List.of(
+            "float16 [1, 16, 9, 60, 104]", List.of(), "real-shapes-wan-33f.json", List.of(
                     new RealShapeResults.Row("sage-int8-fp16", 500.0, 0.4, null, null),
                     new RealShapeResults.Row("onnxruntime", 640.0, null, 21474836480L, null)));
 
@@ -49,10 +49,11 @@ class MeasuredResultsViewTest {
         BenchmarkViewModel.MeasuredSection h100 = sections.get(0);
         assertEquals("Measured on NVIDIA H100 80GB HBM3", h100.title());
         assertEquals(List.of(
-                List.of("wan-81f-mha", "32,760", "flash-fp16", "2400.0 ms", "63 %", "32.0 GiB", "1.00×"),
-                List.of("wan-81f-mha", "32,760", "sage-int8-fp16", "1600.0 ms", "44 %", "32.5 GiB", "1.50×"),
-                List.of("wan-81f-mha", "32,760", "onnxruntime", "failed", "—", "—", "—")), h100.rows());
-        assertEquals(List.of("wan-81f-mha, onnxruntime failed: OrtRuntimeException: Failed to allocate memory for"
+                List.of("wan-81f-mha (shared arena)", "32,760", "flash-fp16", "2400.0 ms", "63 %", "32.0 GiB", "1.00×"),
+                List.of("wan-81f-mha (shared arena)", "32,760", "sage-int8-fp16", "1600.0 ms", "44 %", "32.5 GiB", "1.50×"),
+                List.of("wan-81f-mha (shared arena)", "32,760", "onnxruntime", "failed", "—", "—", "—")), h100.rows());
+        assertEquals(List.of("weights: random, fp16"), h100.about());
+        assertEquals(List.of("wan-81f-mha (shared arena), onnxruntime failed: OrtRuntimeException: Failed to allocate memory for"
                 + " requested buffer of size 100638720"), h100.failures());
 
         BenchmarkViewModel.MeasuredSection unnamed = sections.get(1);
@@ -76,7 +77,9 @@ class MeasuredResultsViewTest {
                     "peak memory", "vs flash-fp16")), texts.toString());
             assertTrue(texts.containsAll(List.of("32,760", "1600.0 ms", "1.50×", "32.5 GiB")), texts.toString());
             assertTrue(texts.contains(BenchmarkViewModel.MEASURED_CAPTION), texts.toString());
-            assertTrue(texts.stream().anyMatch(t -> t.startsWith("wan-81f-mha, onnxruntime failed: ")), texts.toString());
+            assertTrue(texts.stream().anyMatch(t -> t.startsWith("wan-81f-mha (shared arena), onnxruntime failed: ")),
+                    texts.toString());
+            assertTrue(texts.contains("weights: random, fp16"), texts.toString());
             return null;
         });
     }
