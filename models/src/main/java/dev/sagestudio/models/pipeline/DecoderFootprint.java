@@ -8,8 +8,9 @@ import dev.sagestudio.models.onnx.proto.Onnx.TensorProto;
  * activations (a convolution's input and output) as wide as the decoder's widest convolution at the size of the
  * pixels of one call, plus, where the graph has attention, one float32 score matrix over the latent pixels of a frame
  * (a VAE's mid-block attends over all of them, and ONNX Runtime's CPU attention holds the scores). An SD VAE's widest
- * layers run at a fraction of the output's size, so this leans high for its convolutions; tensors the runtime keeps
- * alive at once beyond those two are not counted, so it can also fall short. It decides when a decode is tiled before
+ * layers run at a fraction of the output's size, so this leans high for its convolutions, and a whole-clip decoder
+ * is counted with every frame's activations at once, which a causal video VAE decoding chunk by chunk does not hold;
+ * tensors the runtime keeps alive at once beyond those two are not counted, so it can also fall short. It decides when a decode is tiled before
  * it starts; an out-of-memory error from ONNX Runtime is the second trigger.
  *
  * @param widestChannels the most output channels of any convolution kernel (rank-4 or rank-5 weights), at least 3
