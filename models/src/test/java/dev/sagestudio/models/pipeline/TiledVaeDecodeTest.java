@@ -163,15 +163,7 @@ class TiledVaeDecodeTest {
     void anOutOfMemoryErrorFromOnnxRuntimeMakesTheDecodeTiled() {
         float[] latent = LatentTilesTest.random(3 * H * W, 6);
         List<long[]> shapes = new ArrayList<>();
-        Function<Map<String, HostArray>, RunResult> fullFails = inputs -> {
-            long[] shape = inputs.get("latent").shape();
-            shapes.add(shape);
-            if (shape[2] == H && shape[3] == W) {
-                throw new OrtRuntimeException(ORT_OUT_OF_MEMORY);
-            }
-            return image.run(inputs);
-        };
-        SampleDecoder decoder = decoder(fullFails, image, 1, 1);
+        SampleDecoder decoder = decoder(roomFor(16, shapes), image, 1, 1);
         decoder.options(new DecodeOptions(1L << 40, 16, 4));
         float[] out = decoder.decode(latent);
         String note = decoder.lastNote().orElseThrow();
@@ -180,6 +172,21 @@ class TiledVaeDecodeTest {
         assertEquals(1 + 9, shapes.size(), "the full decode, then 9 tiles");
         assertArrayEquals(new LatentTiles(16, 4).decode(latent, 3, 1, H, W, TinyDecoders.SCALE, 1,
                 region(image, 1)), out);
+    }
+
+    @Test
+    void tilesThatRunOutOfMemoryTooAreHalvedUntilTheyFit() {
+        float[] latent = LatentTilesTest.random(3 * H * W, 10);
+        SampleDecoder decoder = decoder(roomFor(8, new ArrayList<>()), image, 1, 1);
+        decoder.options(new DecodeOptions(1L << 40, 16, 4));
+        float[] out = decoder.decode(latent);
+        String note = decoder.lastNote().orElseThrow();
+        assertTrue(note.startsWith("VAE decode tiled: 30 tile(s) of at most 8×8 latent pixels (smaller than the 16"
+                + " asked for, so that one fits), overlap 2"), note);
+        assertTrue(note.endsWith("(Failed to allocate memory for requested buffer of size 100638720); tiles of 16"
+                + " ran out of memory too"), note);
+        assertArrayEquals(new LatentTiles(8, 2).decode(latent, 3, 1, H, W, TinyDecoders.SCALE, 1, region(image, 1)),
+                out);
     }
 
     @Test
@@ -275,6 +282,21 @@ class TiledVaeDecodeTest {
             long[] shape = latentFrames > 1 ? new long[] {1, 3, latentFrames, th, tw} : new long[] {1, 3, th, tw};
             RunResult run = graph.run(Map.of("latent", GraphComponent.float32(shape, latent)));
             return GraphComponent.floats(run.outputs().values().iterator().next(), "tile");
+        };
+    }
+
+    /**
+     * The image decoder as if ONNX Runtime had room for a latent of at most {@code side} × {@code side} pixels: its
+     * out-of-memory error for larger ones. Records each call's latent shape in {@code shapes}.
+     */
+    private static Function<Map<String, HostArray>, RunResult> roomFor(long side, List<long[]> shapes) {
+        return inputs -> {
+            long[] shape = inputs.get("latent").shape();
+            shapes.add(shape);
+            if (shape[2] > side || shape[3] > side) {
+                throw new OrtRuntimeException(ORT_OUT_OF_MEMORY);
+            }
+            return image.run(inputs);
         };
     }
 
