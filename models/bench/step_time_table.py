@@ -20,7 +20,8 @@ def table(path):
     ran = {r["backend"]: r for r in rows if r.get("error") is None}
     flash = ran.get("flash-fp16", {}).get("stepMs")
     alone = ran.get("onnxruntime", {}).get("stepMs")
-    out = [f"**{os.path.basename(doc['model'])}** — inputs "
+    device = f" on {doc['device']}" if doc.get("device") else ""
+    out = [f"**{os.path.basename(doc['model'])}**{device} — inputs "
            + ", ".join(f"{k} {v}" for k, v in doc["inputs"].items())
            + f"; median of {doc['runs']} after {doc['warmup']} warm-up",
            "",

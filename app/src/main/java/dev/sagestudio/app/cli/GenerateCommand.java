@@ -6,6 +6,7 @@ import dev.sagestudio.models.fidelity.NonFiniteOutputException;
 import dev.sagestudio.models.output.GenerationOutput;
 import dev.sagestudio.models.pipeline.AttentionChoice;
 import dev.sagestudio.models.pipeline.AttentionResolver;
+import dev.sagestudio.models.pipeline.DecodeOptions;
 import dev.sagestudio.models.pipeline.DiffusionPipeline;
 import dev.sagestudio.models.pipeline.GenerationRequest;
 import dev.sagestudio.models.pipeline.GenerationResult;
@@ -50,6 +51,31 @@ public final class GenerateCommand implements Callable<Integer> {
             + " stays 3).")
     boolean keepBadOutput;
 
+    @Option(names = "--vae-memory", paramLabel = "SIZE", description = "Memory a full VAE decode may take (by its"
+            + " estimate) before the latent is decoded in overlapping tiles instead, e.g. 512M or 6G (default: the memory"
+            + " available when the decode starts). An out-of-memory error in ONNX Runtime also makes it tiled.")
+    String vaeMemory;
+
+    @Option(names = "--vae-tile", paramLabel = "N", description = "Tile size of a tiled VAE decode, in latent pixels"
+            + " (default: ${DEFAULT-VALUE}).")
+    int vaeTile = DecodeOptions.DEFAULT_TILE;
+
+    @Option(names = "--vae-overlap", paramLabel = "N", description = "Overlap of neighbouring tiles, in latent pixels;"
+            + " blended linearly over its middle half (default: ${DEFAULT-VALUE}).")
+    int vaeOverlap = DecodeOptions.DEFAULT_OVERLAP;
+
+    /** "512M", "6G", "200K" or bytes, in powers of 1024. */
+    static long bytes(String size) {
+        String s = size.strip().toUpperCase(Locale.ROOT);
+        int shift = s.endsWith("K") ? 10 : s.endsWith("M") ? 20 : s.endsWith("G") ? 30 : 0;
+        String number = shift == 0 ? s : s.substring(0, s.length() - 1);
+        try {
+            return (long) (Double.parseDouble(number) * (1L << shift));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--vae-memory takes a size such as 512M or 6G, got '" + size + "'");
+        }
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -61,12 +87,14 @@ public final class GenerateCommand implements Callable<Integer> {
             Path target = output != null ? output
                     : Path.of("sagestudio-" + request.seed() + (video ? ".gif" : ".png"));
             GenerationOutput.checkTarget(bundle.spec().kind(), target);
+            DecodeOptions decode = new DecodeOptions(vaeMemory == null ? null : bytes(vaeMemory), vaeTile, vaeOverlap);
             CommandRunner.checkOutput(target, err);
             err.println("model " + bundle.spec().name() + " (" + bundle.root() + "), seed " + request.seed());
             GenerationResult result;
             try (AttentionChoice attention = AttentionResolver.resolve(backend, options.cpuFallback, options.threads);
                  DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, attention, OrtRuntime.cpu(options.threads))) {
                 attention.fallbackReason().ifPresent(r -> err.println("FALLBACK: " + r));
+                pipeline.decodeOptions(decode);
                 result = pipeline.generate(request, new ConsoleProgress(err, "denoising"), cancel);
             } catch (NonFiniteOutputException e) {
                 if (keepBadOutput) {

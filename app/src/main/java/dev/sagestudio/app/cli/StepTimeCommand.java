@@ -2,8 +2,11 @@ package dev.sagestudio.app.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sagestudio.app.bench.CpuAttentionBenchmark;
 import dev.sagestudio.attention.catalog.BackendCatalog;
 import dev.sagestudio.attention.catalog.BackendDescriptor;
+import dev.sagestudio.attention.gpu.DeviceInfo;
+import dev.sagestudio.attention.gpu.GpuStatus;
 import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
@@ -122,9 +125,13 @@ public final class StepTimeCommand implements Callable<Integer> {
             + " DIR/device-path, over all of their runs.")
     Path ortProfile;
 
-    /** One backend's figures; times in milliseconds, memory in bytes (null where not measured). */
+    /**
+     * One backend's figures; times in milliseconds, memory in bytes (null where not measured); {@code
+     * attentionTokens} the longest query sequence of the attention calls our backend ran (null for ONNX Runtime alone).
+     */
     public record Row(String backend, String provider, Double stepMs, Double minMs, Double maxMs, Double ortMs,
-                      Double attentionMs, Double attentionShare, Integer attentionCalls, List<String> fallbacks,
+                      Double attentionMs, Double attentionShare, Integer attentionCalls, Integer attentionTokens,
+                      List<String> fallbacks,
                       List<String> nonFinite, Long peakDeviceBytes, Long sharedArenaPeakBytes, Double cosineVsFirst,
                       Double relL1VsFirst, String error) {
     }
@@ -170,6 +177,8 @@ public final class StepTimeCommand implements Callable<Integer> {
                         + (backend.isGpu() ? "on the device path: add --ep cuda" : "on the host: use --ep cpu"));
             }
         }
+        device = cuda ? GpuStatus.probe().devices().stream().findFirst().map(DeviceInfo::name)
+                .orElse("a GPU whose name the driver did not give") : CpuAttentionBenchmark.cpuName();
         OnnxModel onnx = OnnxModel.load(model);
         PartitionPlan plan = GraphPartitioner.partition(onnx);
         Map<String, HostArray> inputs = RandomInputs.forModel(onnx, plan.graphInputs(), dims, seed);
@@ -210,7 +219,8 @@ public final class StepTimeCommand implements Callable<Integer> {
                 } catch (RuntimeException e) {
                     String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
                     err.println("step-time " + name + ": " + reason);
-                    rows.add(new Row(name, null, null, null, null, null, null, null, null, List.of(), List.of(), null, null,
+                    rows.add(new Row(name, null, null, null, null, null, null, null, null, null, List.of(), List.of(), null,
+                            null,
                             null, null, reason));
                 }
                 out.flush();
@@ -229,10 +239,14 @@ public final class StepTimeCommand implements Callable<Integer> {
         return rows.stream().anyMatch(r -> r.error() != null) ? 1 : 0;
     }
 
+    /** What the backends ran on, for the JSON: the GPU's name with --ep cuda, else the CPU's. */
+    private String device;
+
     private boolean writeJson(List<Row> rows, Map<String, HostArray> inputs, PrintWriter err) {
         try {
             Map<String, Object> document = new LinkedHashMap<>();
             document.put("model", model.toString());
+            document.put("device", device);
             document.put("inputs", inputs.entrySet().stream().collect(
                     LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue().describe()), Map::putAll));
             document.put("warmup", warmup);
@@ -415,7 +429,9 @@ public final class StepTimeCommand implements Callable<Integer> {
                 r.stream().mapToLong(RunResult::totalNanos).max().orElseThrow() / 1e6,
                 whole ? null : RunOnnxCommand.median(r, RunResult::ortNanos), attention,
                 whole ? null : attention / step,
-                whole ? null : r.get(r.size() - 1).attentionCalls().size(), timed.fallbacks(), timed.nonFinite(),
+                whole ? null : r.get(r.size() - 1).attentionCalls().size(),
+                r.get(r.size() - 1).attentionCalls().stream().mapToInt(c -> c.shape().qLen()).boxed()
+                        .max(Integer::compare).orElse(null), timed.fallbacks(), timed.nonFinite(),
                 timed.peakDeviceBytes(), timed.sharedArenaPeakBytes(), cosine, relL1, null);
     }
 

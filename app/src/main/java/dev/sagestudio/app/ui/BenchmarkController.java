@@ -50,6 +50,7 @@ public final class BenchmarkController {
     @FXML private NumberTable endToEndTable;
     @FXML private VBox firstStepsBox;
     @FXML private NumberTable firstStepsTable;
+    @FXML private VBox measuredBox;
 
     public BenchmarkController(BenchmarkViewModel vm) {
         this.vm = vm;
@@ -90,6 +91,43 @@ public final class BenchmarkController {
         vm.firstSteps().addListener((ListChangeListener<BenchmarkResults.StepBench>) c -> showFirstSteps());
         showEndToEnd();
         showFirstSteps();
+        showMeasured();
+    }
+
+    /** The committed real-shape step times: per card a title and a table, each failed backend with why, a caption. */
+    private void showMeasured() {
+        javafx.collections.ObservableList<Node> parts = measuredBox.getChildren();
+        if (!vm.measuredProblem().isEmpty()) {
+            parts.add(muted(vm.measuredProblem()));
+            return;
+        }
+        if (vm.measured().isEmpty()) {
+            parts.add(muted("Step times at real shapes: none ship with this build"
+                    + " (models/bench/results/real-shapes-*.json)."));
+            return;
+        }
+        for (BenchmarkViewModel.MeasuredSection section : vm.measured()) {
+            Label title = new Label(section.title());
+            title.getStyleClass().add("field-label");
+            NumberTable table = new NumberTable();
+            table.setHgap(16);
+            table.setVgap(2);
+            table.show(BenchmarkViewModel.MEASURED_HEADINGS, 3, section.rows());
+            parts.add(title);
+            if (!section.about().isEmpty()) {
+                parts.add(muted(String.join("; ", section.about())));
+            }
+            parts.add(table);
+            section.failures().forEach(f -> parts.add(muted(f)));
+        }
+        parts.add(muted(BenchmarkViewModel.MEASURED_CAPTION));
+    }
+
+    private static Label muted(String text) {
+        Label label = new Label(text);
+        label.setWrapText(true);
+        label.getStyleClass().add("text-muted");
+        return label;
     }
 
     private static void plot(LineChart<String, Number> chart, String title, TopsSeries plot) {

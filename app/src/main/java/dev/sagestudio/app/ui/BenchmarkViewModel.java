@@ -4,13 +4,18 @@ import dev.sagestudio.app.bench.BenchPlan;
 import dev.sagestudio.app.bench.BenchmarkService;
 import dev.sagestudio.app.bench.BenchmarkResults;
 import dev.sagestudio.app.bench.DevicePeak;
+import dev.sagestudio.app.bench.RealShapeResults;
 import dev.sagestudio.app.bench.ReferenceResults;
 import dev.sagestudio.app.bench.TopsSeries;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import javafx.beans.property.BooleanProperty;
 import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.ObjectProperty;
@@ -31,7 +36,8 @@ import javafx.collections.ObservableList;
  * harness where a GPU backend runs, else the CPU backends, the plan saying why; progress, cancellable) and plots TOPS
  * against sequence length per backend for the chosen head dim (64 or 128) and causal setting, with the device's name
  * and peak, next to the committed H100 results; then, with a model picked, a whole generation of it per backend
- * (median denoiser step and total). Sessions save to JSON and load back.
+ * (median denoiser step and total). Sessions save to JSON and load back. Below, the denoiser step times at real
+ * shapes measured on a GPU and shipped with the build ({@link RealShapeResults}), per card.
  */
 public final class BenchmarkViewModel {
 
@@ -44,6 +50,8 @@ public final class BenchmarkViewModel {
     private final BenchmarkService service;
     private final BackgroundJob job;
     private final BenchmarkResults reference = ReferenceResults.h100();
+    private final List<MeasuredSection> measured;
+    private final String measuredProblem;
 
     private final ObjectProperty<Path> model = new SimpleObjectProperty<>();
     private final ObjectProperty<Integer> steps = new SimpleObjectProperty<>(DEFAULT_STEPS);
@@ -62,6 +70,21 @@ public final class BenchmarkViewModel {
     private final ObservableList<BenchmarkResults.StepBench> firstSteps = FXCollections.observableArrayList();
 
     public BenchmarkViewModel(BenchmarkService service, Executor background, Executor ui) {
+        this(service, background, ui, RealShapeResults::shipped);
+    }
+
+    /** As above, with the real-shape step times from {@code measured} instead of those this build ships. */
+    BenchmarkViewModel(BenchmarkService service, Executor background, Executor ui,
+                       Supplier<List<RealShapeResults.Table>> measured) {
+        List<MeasuredSection> sections = List.of();
+        String problem = "";
+        try {
+            sections = sections(measured.get());
+        } catch (RuntimeException e) {
+            problem = "The real-shape step times shipped with this build cannot be read: " + e.getMessage();
+        }
+        this.measured = sections;
+        this.measuredProblem = problem;
         this.service = service;
         this.job = new BackgroundJob(background, ui, "");
         referenceDevice.set(describe(reference));
@@ -137,6 +160,76 @@ public final class BenchmarkViewModel {
         return r.device() + " — " + (p == null ? "peak not known"
                 : String.format(Locale.ROOT, "peak %.0f TOPS FP16, %.0f INT8 (%s)", p.fp16Tops(), p.int8Tops(),
                 p.source()));
+    }
+
+    /** The columns of a {@link MeasuredSection}'s rows. */
+    public static final List<String> MEASURED_HEADINGS = List.of("model", "tokens", "backend", "median step",
+            "attention share", "peak memory", "vs " + RealShapeResults.BASELINE);
+
+    /**
+     * The committed real-shape step times of one card: "Measured on NVIDIA H100 80GB HBM3", what the files say of all
+     * their runs (e.g. "weights: random, fp16"), a row per graph and backend ({@link #MEASURED_HEADINGS}), and a line
+     * per backend that failed, with why.
+     */
+    public record MeasuredSection(String title, List<String> about, List<List<String>> rows, List<String> failures) {
+    }
+
+    /** How the real-shape step times were taken, said under them. */
+    public static final String MEASURED_CAPTION = "Denoiser graphs of the real architectures"
+            + " (models/import/export_bench_graphs.py), one step timed by sagestudio step-time on the device path"
+            + " (median, inputs in and outputs out included); " + RealShapeResults.PYTORCH + ": the same configuration"
+            + " in PyTorch. Attention share: our kernels' part of the step. Peak memory: device memory in use above"
+            + " what was in use before the backend's sessions opened. vs " + RealShapeResults.BASELINE + ": its step"
+            + " time over the backend's, on the same card and graph. Shipped with this build from"
+            + " models/bench/results/real-shapes-*.json.";
+
+    /** The real-shape step times this build ships, one section per card, in the files' order; empty when none. */
+    public List<MeasuredSection> measured() {
+        return measured;
+    }
+
+    /** Why the shipped real-shape step times could not be shown, or empty. */
+    public String measuredProblem() {
+        return measuredProblem;
+    }
+
+    static List<MeasuredSection> sections(List<RealShapeResults.Table> tables) {
+        Map<String, List<RealShapeResults.Table>> byCard = new LinkedHashMap<>();
+        tables.forEach(t -> byCard.computeIfAbsent(t.device() == null ? "" : t.device(), k -> new ArrayList<>())
+                .add(t));
+        List<MeasuredSection> sections = new ArrayList<>();
+        byCard.forEach((card, cardTables) -> {
+            List<List<String>> rows = new ArrayList<>();
+            List<String> failures = new ArrayList<>();
+            for (RealShapeResults.Table t : cardTables) {
+                Double baseline = t.baseline().map(RealShapeResults.Row::stepMs).orElse(null);
+                String tokens = t.tokens() != null ? String.format(Locale.ROOT, "%,d", t.tokens())
+                        : t.sample() != null ? "sample " + t.sample().replaceFirst("^\\S+ ", "") : "—";
+                for (RealShapeResults.Row r : t.rows()) {
+                    if (r.error() != null) {
+                        failures.add(t.model() + ", " + r.backend() + " failed: " + brief(r.error()));
+                    }
+                    rows.add(List.of(t.model(), tokens, r.backend(),
+                            r.error() != null ? "failed" : String.format(Locale.ROOT, "%.1f ms", r.stepMs()),
+                            r.attentionShare() == null ? "—"
+                                    : String.format(Locale.ROOT, "%.0f %%", 100 * r.attentionShare()),
+                            r.peakDeviceBytes() == null ? "—"
+                                    : String.format(Locale.ROOT, "%.1f GiB", r.peakDeviceBytes() / (double) (1L << 30)),
+                            baseline == null || r.stepMs() == null ? "—"
+                                    : String.format(Locale.ROOT, "%.2f×", baseline / r.stepMs())));
+                }
+            }
+            List<String> about = cardTables.stream().flatMap(t -> t.about().stream()).distinct().toList();
+            sections.add(new MeasuredSection(card.isEmpty() ? "Measured on a card the results file does not name ("
+                    + cardTables.get(0).source() + ")" : "Measured on " + card, about, rows, failures));
+        });
+        return sections;
+    }
+
+    /** An error in one line, at most 160 characters. */
+    private static String brief(String error) {
+        String line = error.strip().replace('\n', ' ');
+        return line.length() <= 160 ? line : line.substring(0, 160) + "…";
     }
 
     public ObjectProperty<Path> modelProperty() {

@@ -28,17 +28,22 @@ import javax.imageio.ImageIO;
 /**
  * Takes the README's screenshots: opens the real app (fresh settings and output folder under a temporary folder),
  * generates an image and a clip with the bundled models on the CPU, and captures each view from the screen into the
- * folder given as the argument. Needs a display (app/scripts/screenshots.sh runs it under Xvfb).
+ * folder given as the argument ({@code --real-shapes-only} after it: only the Benchmark tab's real-shape section).
+ * Needs a display (app/scripts/screenshots.sh runs it under Xvfb).
  */
 public final class ScreenshotTour {
     private static final long RUN_TIMEOUT_SECONDS = 300;
     private static volatile Path outputFolder;
+    /** Only the Benchmark tab's real-shape section (argument {@value #REAL_SHAPES_ONLY}): no generation, no runs. */
+    private static final String REAL_SHAPES_ONLY = "--real-shapes-only";
+    private static volatile boolean realShapesOnly;
 
     private ScreenshotTour() {
     }
 
     public static void main(String[] args) throws Exception {
         outputFolder = Path.of(args.length > 0 ? args[0] : "docs/screenshots").toAbsolutePath();
+        realShapesOnly = List.of(args).contains(REAL_SHAPES_ONLY);
         Files.createDirectories(outputFolder);
         Application.launch(TourApp.class);
     }
@@ -75,6 +80,10 @@ public final class ScreenshotTour {
     }
 
     private static void run(DesktopApp app) throws Exception {
+        if (realShapesOnly) {
+            realShapes(app);
+            return;
+        }
         GenerateViewModel gen = app.generate();
         waitUntil(() -> !gen.models().isEmpty() && gen.backendProperty().get() != null, 60, "models to load");
         fx(() -> {
@@ -211,6 +220,24 @@ public final class ScreenshotTour {
         fx(() -> scrollPaneHolding(app, "#bench-device").setVvalue(1));
         pause(700);
         capture(app, "benchmark-generations.png");
+        realShapes(app);
+    }
+
+    /** The Benchmark tab scrolled to the committed real-shape step times ("Measured on <card>"). */
+    private static void realShapes(DesktopApp app) throws Exception {
+        TabPane tabs = (TabPane) app.stage().getScene().lookup("#tabs");
+        fx(() -> tabs.getSelectionModel().select(3));
+        pause(700);
+        fx(() -> {
+            // the section's top at the top of the view
+            javafx.scene.control.ScrollPane pane = scrollPaneHolding(app, "#bench-measured");
+            javafx.scene.Node content = pane.getContent();
+            double top = content.sceneToLocal(content.lookup("#bench-measured").localToScene(0, 0)).getY();
+            double room = content.getBoundsInLocal().getHeight() - pane.getViewportBounds().getHeight();
+            pane.setVvalue(room <= 0 ? 0 : Math.min(1, top / room));
+        });
+        pause(700);
+        capture(app, "benchmark-real-shapes.png");
     }
 
     /** Runs one comparison of {@code model} ({@code steps} null: the model's default) and waits for its result. */

@@ -2,10 +2,12 @@ package dev.sagestudio.app.cli;
 
 import dev.sagestudio.app.service.BundleLocator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sagestudio.models.output.PngWithParameters;
 import dev.sagestudio.models.pipeline.TinyBundle;
+import dev.sagestudio.models.pipeline.TinyDecoders;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -70,6 +72,25 @@ class PipelineCommandsTest {
         assertTrue(fallback.err().contains("FALLBACK: sage-int8-fp16 ran on the CPU as cpu-sage-int8-fp16"),
                 fallback.err());
         assertTrue(fallback.out().contains("FALLBACK"), fallback.out());
+    }
+
+    @Test
+    void generateDecodesALatentInTilesBelowTheVaeMemoryBudgetAndSaysWhy() throws Exception {
+        Path latent = TinyDecoders.imageBundle(dir.resolve("latent"));
+        Path png = dir.resolve("tiled.png");
+        // the tiny decoder's full decode is estimated at 256 KiB
+        Outcome o = sagestudio("generate", "a red heart", "--model", latent.toString(), "--steps", "1", "--threads",
+                "1", "--vae-memory", "200K", "--vae-tile", "12", "--vae-overlap", "8", "-o", png.toString());
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.err().contains("note: VAE decode tiled: 4 tile(s) of at most 12×12 latent pixels, overlap 8"),
+                o.err());
+        assertEquals(64, javax.imageio.ImageIO.read(png.toFile()).getWidth());
+        Outcome whole = sagestudio("generate", "a red heart", "--model", latent.toString(), "--steps", "1",
+                "--threads", "1", "--vae-memory", "1G", "-o", dir.resolve("whole.png").toString());
+        assertFalse(whole.err().contains("VAE decode"), whole.err());
+        Outcome bad = sagestudio("generate", "a red heart", "--model", latent.toString(), "--vae-memory", "lots");
+        assertEquals(2, bad.status(), bad.err());
+        assertTrue(bad.err().contains("--vae-memory takes a size such as 512M or 6G, got 'lots'"), bad.err());
     }
 
     @Test

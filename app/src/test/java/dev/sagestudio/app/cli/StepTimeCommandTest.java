@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sagestudio.app.bench.CpuAttentionBenchmark;
 import dev.sagestudio.app.cli.OnnxCommandsTest.Outcome;
 import dev.sagestudio.models.onnx.TinyGraph;
 import dev.sagestudio.models.onnx.TinyGraph.Layer;
@@ -41,15 +42,19 @@ class StepTimeCommandTest {
                 "onnxruntime,cpu-reference,cpu-sage-int8-fp16", "--runs", "3", "--threads", "1", "--json", json.toString());
         assertEquals(0, o.status(), o.err() + o.out());
         assertTrue(o.out().contains("onnxruntime: median"), o.out());
-        JsonNode rows = new ObjectMapper().readTree(json.toFile()).get("rows");
+        JsonNode document = new ObjectMapper().readTree(json.toFile());
+        assertEquals(CpuAttentionBenchmark.cpuName(), document.get("device").asText(), "what it ran on");
+        JsonNode rows = document.get("rows");
         assertEquals(3, rows.size());
         JsonNode whole = rows.get(0);
+        assertTrue(whole.get("attentionTokens").isNull(), "ONNX Runtime alone does not say its attention's length");
         assertEquals("onnxruntime", whole.get("backend").asText());
         assertTrue(whole.get("attentionMs").isNull(), "ONNX Runtime alone has no separate attention time");
         assertTrue(whole.get("cosineVsFirst").isNull(), "the first backend is the reference");
         for (int i = 1; i < 3; i++) {
             JsonNode row = rows.get(i);
             assertEquals(2, row.get("attentionCalls").asInt(), row.toString());
+            assertEquals(32, row.get("attentionTokens").asInt(), "the longest query sequence: " + row);
             double share = row.get("attentionShare").asDouble();
             assertTrue(share > 0 && share < 1, row.toString());
             assertTrue(row.get("attentionMs").asDouble() <= row.get("stepMs").asDouble(), row.toString());

@@ -231,6 +231,18 @@ public final class DiffusionPipeline implements AutoCloseable {
         return embedder;
     }
 
+    /**
+     * The memory budget above which the VAE decode runs in overlapping tiles, and the tiles' size and overlap, for
+     * the generations from now on (default: {@link DecodeOptions#defaults()}, the memory available at decode time).
+     */
+    public void decodeOptions(DecodeOptions options) {
+        decoder.options(options);
+    }
+
+    public DecodeOptions decodeOptions() {
+        return decoder.options();
+    }
+
     public boolean isOpen() {
         return !closed;
     }
@@ -311,6 +323,7 @@ public final class DiffusionPipeline implements AutoCloseable {
         long d0 = System.nanoTime();
         float[] output = decoder.decode(outcome.sample());
         long decodeNanos = System.nanoTime() - d0;
+        decoder.lastNote().ifPresent(notes::add);
         // 6. report
         ExecutionReport execution = report(outcome.attentionCalls());
         notes.addAll(fidelity.fallbacks());
