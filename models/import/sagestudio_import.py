@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
 """Turns a diffusers pipeline folder (as `save_pretrained` or the Hugging Face hub lay it out) into a
-SageStudio model bundle (docs/model-bundle.md): the text encoder and its tokenizer, the transformer as
-the denoiser (attention exported as opset-23 `Attention` nodes, head sizes other than 64/128
+SageStudio model bundle (docs/model-bundle.md): the text encoder(s) and their tokenizers, the transformer
+or UNet as the denoiser (attention exported as opset-23 `Attention` nodes, head sizes other than 64/128
 zero-padded for our kernels, weights stored as fp16, external data for large graphs), the VAE decoder,
-and model.json written from the pipeline's own configs. See docs/import-models.md.
+and model.json written from the pipeline's own configs (models/import/bundle_json.py). See
+docs/import-models.md.
 
-Supported now: PixArt-alpha and PixArt-Sigma (PixArtAlphaPipeline, PixArtSigmaPipeline: T5 + DiT with
-cross-attention + SD VAE), which fit bundle schema 1. Stable Diffusion 3, Wan 2.1 and SDXL need
-several text encoders or a latent video decoder (bundle schema 2, not written yet) and are refused
-with that reason; `export_component` already exports and checks their denoisers (models/import/check_import.py).
+Supported: PixArt-alpha/-Sigma (T5 + DiT + SD VAE; schemaVersion 1), Stable Diffusion 3/3.5 (CLIP-L,
+CLIP-G, T5 + MMDiT + 16-channel VAE; schemaVersion 2, `combine: sd3`), Stable Diffusion XL (CLIP-L +
+CLIP-G + UNet with size conditioning + SD VAE; schemaVersion 2, `combine: sdxl`) and Wan 2.1 T2V (UMT5 +
+Wan transformer + causal 3-D VAE decoding whole clips; schemaVersion 2).
 
 Needs torch >= 2.9, onnx, onnxscript, onnxruntime, transformers and diffusers (its source on
 PYTHONPATH is enough). Usage:
     python3 models/import/sagestudio_import.py PIPELINE_DIR OUT_DIR [--height 1024 --width 1024]
-        [--max-length 120] [--name pixart-sigma] [--steps 20] [--guidance 4.5]
+        [--frames 81] [--max-length 256] [--name sd35] [--steps 28] [--guidance 4.5]
 """
 import argparse
 import json
@@ -26,21 +27,17 @@ import numpy as np
 import torch
 from torch import nn
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "training"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "training"))
+import bundle_json as bj  # noqa: E402
 from export_onnx import pad_attention_head_dim_in, store_fp16_in  # noqa: E402  (shared with our own models)
 
-SUPPORTED = {"PixArtAlphaPipeline": "pixart", "PixArtSigmaPipeline": "pixart"}
-NEEDS_SCHEMA_2 = {
-    "StableDiffusion3Pipeline": "three text encoders (CLIP-L, CLIP-G, T5) and pooled text embeddings",
-    "WanPipeline": "a latent video decoder (causal 3-D VAE) and frame-aware latent shapes",
-    "StableDiffusionXLPipeline": "two text encoders (CLIP-L, CLIP-G), pooled embeddings and size conditioning",
-}
+PIPELINES = {"PixArtAlphaPipeline": "pixart", "PixArtSigmaPipeline": "pixart", "StableDiffusion3Pipeline": "sd3",
+             "StableDiffusionXLPipeline": "sdxl", "WanPipeline": "wan"}
 # Graphs at or above this size keep their weights in external data (protobuf's 2 GiB limit).
 EXTERNAL_DATA_BYTES = 1 << 30
-
-
-class ImportError_(Exception):
-    """A pipeline the importer cannot turn into a bundle, with the reason."""
+ImportError_ = bj.ImportRefused
 
 
 def log(msg):
@@ -63,12 +60,35 @@ def pipeline_class(folder):
 # Export wrappers: fix the call signature to the bundle's roles (docs/model-bundle.md).
 
 class TextEncoderExport(nn.Module):
-    def __init__(self, encoder):
+    """T5-family encoder -> last_hidden_state. `with_mask`: takes the attention mask (PixArt, Wan);
+    `zero_padding`: padding positions come out as zeros, as Wan's pipeline re-pads its text states."""
+
+    def __init__(self, encoder, with_mask=True, zero_padding=False):
         super().__init__()
         self.encoder = encoder
+        self.with_mask, self.zero_padding = with_mask, zero_padding
 
-    def forward(self, input_ids, attention_mask):
-        return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    def forward(self, input_ids, attention_mask=None):
+        if not self.with_mask:
+            return self.encoder(input_ids=input_ids)[0]
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        if self.zero_padding:
+            states = states * attention_mask.unsqueeze(-1).to(states.dtype)
+        return states
+
+
+class ClipTextEncoderExport(nn.Module):
+    """CLIP text model -> the penultimate layer's states (what SD3 and SDXL read without clip_skip), and
+    with `pooled` the projected pooled output (`CLIPTextModelWithProjection`'s text_embeds)."""
+
+    def __init__(self, encoder, pooled):
+        super().__init__()
+        self.encoder, self.pooled = encoder, pooled
+
+    def forward(self, input_ids):
+        out = self.encoder(input_ids=input_ids, output_hidden_states=True)
+        states = out.hidden_states[-2]
+        return (states, out[0]) if self.pooled else states
 
 
 class PixArtDenoiserExport(nn.Module):
@@ -95,6 +115,43 @@ class PixArtDenoiserExport(nn.Module):
         return out
 
 
+class SD3DenoiserExport(nn.Module):
+    """SD3's MMDiT: (sample, timestep = sigma * 1000, text states, pooled) -> flow velocity."""
+
+    def __init__(self, transformer):
+        super().__init__()
+        self.transformer = transformer
+
+    def forward(self, sample, timestep, encoder_hidden_states, pooled_text_embeds):
+        return self.transformer(hidden_states=sample, encoder_hidden_states=encoder_hidden_states,
+                                pooled_projections=pooled_text_embeds, timestep=timestep, return_dict=False)[0]
+
+
+class SdxlDenoiserExport(nn.Module):
+    """SDXL's UNet: (scaled sample, timestep, text states, CLIP-G pooled, size conditioning) -> epsilon/v."""
+
+    def __init__(self, unet):
+        super().__init__()
+        self.unet = unet
+
+    def forward(self, sample, timestep, encoder_hidden_states, pooled_text_embeds, time_ids):
+        return self.unet(sample, timestep, encoder_hidden_states=encoder_hidden_states,
+                         added_cond_kwargs={"text_embeds": pooled_text_embeds, "time_ids": time_ids},
+                         return_dict=False)[0]
+
+
+class WanDenoiserExport(nn.Module):
+    """Wan 2.1's transformer: (latent clip [B, C, F_lat, h, w], timestep, text states) -> flow velocity."""
+
+    def __init__(self, transformer):
+        super().__init__()
+        self.transformer = transformer
+
+    def forward(self, sample, timestep, encoder_hidden_states):
+        return self.transformer(hidden_states=sample, timestep=timestep, encoder_hidden_states=encoder_hidden_states,
+                                return_dict=False)[0]
+
+
 class VaeDecoderExport(nn.Module):
     """latent (already divided by the scaling factor and shifted, as the runtime feeds it) -> image."""
 
@@ -106,12 +163,30 @@ class VaeDecoderExport(nn.Module):
         return self.vae.decode(latent, return_dict=False)[0]
 
 
+class WanVaeDecoderExport(nn.Module):
+    """Wan's causal 3-D VAE on a whole latent clip -> [B, 3, frames, H, W]. The per-channel latent
+    normalisation the pipeline undoes before decoding (latents_mean/latents_std) is inside the graph: the
+    bundle has no field for it (docs/model-bundle.md)."""
+
+    def __init__(self, vae):
+        super().__init__()
+        self.vae = vae
+        c = vae.config.z_dim
+        self.register_buffer("latents_mean", torch.tensor(vae.config.latents_mean, dtype=torch.float32).view(1, c, 1, 1, 1))
+        # The pipeline divides by 1/std; the same operation keeps the graph bit-close to it.
+        self.register_buffer("latents_inv_std", 1.0 / torch.tensor(vae.config.latents_std, dtype=torch.float32).view(1, c, 1, 1, 1))
+
+    def forward(self, latent):
+        return self.vae.decode(latent / self.latents_inv_std + self.latents_mean, return_dict=False)[0]
+
+
 def export_component(module, args, input_names, output_names, path, dynamic_batch=True, pad_attention=False):
     """Dynamo export at opset 23 (SDPA becomes `Attention`); with `pad_attention`, head sizes other than
     64/128 are zero-padded in every Attention node; float weights are stored as fp16 (each Cast back to
     float32 where it is used). One file when the weights stay under 1 GiB, else external data next to
     it. Falls back to a fixed batch of 1 where a dynamic batch does not export. Returns what was done."""
     import onnx
+    module.eval()  # the wrappers too (the wrapped models are in eval mode already)
     batch = torch.export.Dim("B", min=1, max=64)
     staging = path + ".export"  # exporters may write many weight files; only the final graph stays
 
@@ -200,141 +275,307 @@ def round_to_fp16(module):
     return module
 
 
-def tensor_spec(name, dtype, shape):
-    return {"name": name, "dtype": dtype, "shape": shape}
+# ---------------------------------------------------------------------------------------------
+# Loading a pipeline folder's parts
+
+def load_part(cls, folder, sub):
+    return round_to_fp16(cls.from_pretrained(os.path.join(folder, sub), torch_dtype=torch.float32).eval())
+
+
+def save_tokenizer(folder, sub, out):
+    """The fast tokenizer's JSON (normalizer, pre-tokenizer, post-processor) as OUT/SUB/tokenizer.json;
+    returns (tokenizer, pad id, bundle-relative file)."""
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(os.path.join(folder, sub), use_fast=True)
+    if not getattr(tokenizer, "is_fast", False):
+        raise ImportError_(f"{sub} has no fast (tokenizers JSON) form; install sentencepiece and protobuf")
+    os.makedirs(os.path.join(out, sub), exist_ok=True)
+    tokenizer.backend_tokenizer.save(os.path.join(out, sub, "tokenizer.json"))
+    pad = tokenizer.pad_token_id
+    return tokenizer, int(pad if pad is not None else 0), f"{sub}/tokenizer.json"
+
+
+def example_ids(length, pad_id, vocab, batch=2):
+    ids = torch.full((batch, length), pad_id, dtype=torch.long)
+    ids[:, :min(5, length)] = torch.randint(3, vocab, (batch, min(5, length)))
+    return ids
+
+
+def batch_dim(info):
+    """A graph that only exported with a fixed batch says so in its shapes (the runtime then calls it per item)."""
+    return 1 if info["batch"] == "batch 1" else "B"
+
+
+def bundle_name(args, folder, fallback):
+    return args.name or re.sub(r"[^a-z0-9._-]", "-", os.path.basename(os.path.normpath(folder)).lower())[:64] or fallback
+
+
+def image_geometry(folder, args, sample_size, latent_multiple):
+    """(height, width, VAE scale): the size asked for, else the denoiser's sample_size in pixels, which must
+    be a multiple of the VAE scale times `latent_multiple` (patch size, or the UNet's downsampling)."""
+    vae_scale = 2 ** (len(read_json(os.path.join(folder, "vae", "config.json"))["block_out_channels"]) - 1)
+    default_size = sample_size * vae_scale
+    height, width = args.height or default_size, args.width or default_size
+    check_multiple(height, width, vae_scale * latent_multiple)
+    return height, width, vae_scale
+
+
+def check_multiple(height, width, step):
+    if height % step or width % step:
+        raise ImportError_(f"{height}x{width} is not a multiple of {step}")
+
+
+def export_clip(encoder_cls, folder, sub, tok_sub, out, pooled):
+    """CLIP-L or CLIP-G with its tokenizer (length = the tokenizer's model_max_length, as the pipelines use):
+    returns the bundle's encoder entry and (length, width, pooled width)."""
+    encoder = load_part(encoder_cls, folder, sub)
+    tokenizer, pad_id, tok_file = save_tokenizer(folder, tok_sub, out)
+    length = int(min(tokenizer.model_max_length, encoder.config.max_position_embeddings))
+    width = encoder.config.hidden_size
+    pooled_width = encoder.config.projection_dim if pooled else None
+    ids = example_ids(length, pad_id, encoder.config.vocab_size)
+    info = export_component(ClipTextEncoderExport(encoder, pooled), (ids,), ["input_ids"],
+                            ["hidden_states", "pooled"] if pooled else ["hidden_states"],
+                            os.path.join(out, f"{sub}.onnx"))
+    entry = bj.text_encoder_entry(f"{sub}.onnx", batch_dim(info), length, width, pooled=pooled_width,
+                                  tokenizer=bj.tokenizer_entry(tok_file, length, pad_id))
+    return entry, (length, width, pooled_width)
+
+
+def export_t5(encoder_cls, folder, sub, tok_sub, out, length, with_mask, zero_padding=False):
+    encoder = load_part(encoder_cls, folder, sub)
+    tokenizer, pad_id, tok_file = save_tokenizer(folder, tok_sub, out)
+    width = encoder.config.d_model
+    ids = example_ids(length, pad_id, min(tokenizer.vocab_size, encoder.config.vocab_size))
+    feeds = (ids, (ids != pad_id).long()) if with_mask else (ids,)
+    names = ["input_ids", "attention_mask"] if with_mask else ["input_ids"]
+    info = export_component(TextEncoderExport(encoder, with_mask, zero_padding), feeds, names, ["hidden_states"],
+                            os.path.join(out, f"{sub}.onnx"))
+    entry = bj.text_encoder_entry(f"{sub}.onnx", batch_dim(info), length, width, with_mask=with_mask,
+                                  tokenizer=bj.tokenizer_entry(tok_file, length, pad_id))
+    return entry, width
+
+
+def export_sd_vae(folder, out, latent_hw, image_hw):
+    """AutoencoderKL's decoder (SD, SDXL, SD3): returns the component entry and the VAE."""
+    from diffusers import AutoencoderKL
+    vae = load_part(AutoencoderKL, folder, "vae")
+    c = vae.config.latent_channels
+    info = export_component(VaeDecoderExport(vae), (torch.randn(1, c, *latent_hw),), ["latent"], ["image"],
+                            os.path.join(out, "vae_decoder.onnx"))
+    return bj.vae_decoder_entry("vae_decoder.onnx", batch_dim(info), [c, *latent_hw], [3, *image_hw],
+                                vae.config.scaling_factor, getattr(vae.config, "shift_factor", None) or 0.0), vae
+
+
+def scheduler_of(folder):
+    return bj.scheduler_fields(read_json(os.path.join(folder, "scheduler", "scheduler_config.json")))
+
+
+def finish(out, folder, args, fallback, kind, components, scheduler, steps, guidance, sample, description,
+           extensions, tokenizer=None):
+    prediction, scheduler_json, notes = scheduler
+    name = bundle_name(args, folder, fallback)
+    cls = pipeline_class(folder)
+    extensions = {"importedFrom": cls, **extensions}
+    if notes:
+        extensions["schedulerNotes"] = notes
+    bundle = bj.model_json(name=name, display_name=args.display_name or f"{name} (imported {cls})",
+                           description=f"Imported from a diffusers {cls} folder by models/import/sagestudio_import.py: "
+                                       + description,
+                           kind=kind, components=components, prediction=prediction, scheduler=scheduler_json,
+                           steps=args.steps or steps, guidance=args.guidance or guidance, sample=sample,
+                           license_spdx=args.license, extensions=extensions, tokenizer=tokenizer)
+    bj.write_model_json(out, bundle)
+    log(f"wrote {out}/model.json ({name}, schemaVersion {bundle['schemaVersion']}, {sample['height']}x{sample['width']}"
+        f"{', ' + str(sample['frames']) + ' frames' if sample['frames'] > 1 else ''})")
+    return bundle
 
 
 # ---------------------------------------------------------------------------------------------
-# Scheduler config -> model.json's prediction and scheduler
-
-SCHEDULER_NAMES = {
-    "DPMSolverMultistepScheduler": "dpmpp_2m",
-    "DDIMScheduler": "ddim",
-    "EulerDiscreteScheduler": "euler",
-    "EulerAncestralDiscreteScheduler": "euler_ancestral",
-    "FlowMatchEulerDiscreteScheduler": "flow_euler",
-}
-PREDICTIONS = {"epsilon": "epsilon", "v_prediction": "v"}
-
-
-def scheduler_fields(config):
-    cls = config.get("_class_name")
-    if cls not in SCHEDULER_NAMES:
-        raise ImportError_(f"scheduler {cls} has no SageStudio equivalent ({', '.join(SCHEDULER_NAMES)})")
-    name = SCHEDULER_NAMES[cls]
-    if name == "flow_euler":
-        return "flow", {"name": name, "numTrainTimesteps": int(config.get("num_train_timesteps", 1000)),
-                        "shift": float(config.get("shift", 1.0))}
-    prediction = config.get("prediction_type", "epsilon")
-    if prediction not in PREDICTIONS:
-        raise ImportError_(f"prediction type {prediction} is not supported (epsilon, v_prediction)")
-    schedule = config.get("beta_schedule", "linear")
-    if schedule not in ("linear", "scaled_linear", "squaredcos_cap_v2"):
-        raise ImportError_(f"beta schedule {schedule} is not supported")
-    fields = {"name": name, "numTrainTimesteps": int(config.get("num_train_timesteps", 1000)),
-              "betaSchedule": schedule}
-    if schedule != "squaredcos_cap_v2":
-        fields["betaStart"] = float(config.get("beta_start", 0.0001))
-        fields["betaEnd"] = float(config.get("beta_end", 0.02))
-    spacing = config.get("timestep_spacing", "linspace")
-    if spacing in ("leading", "trailing", "linspace"):
-        fields["timestepSpacing"] = spacing
-    return PREDICTIONS[prediction], fields
-
-
-# ---------------------------------------------------------------------------------------------
-# PixArt-alpha / -Sigma
+# PixArt-alpha / -Sigma: T5 + DiT with cross-attention + SD VAE (schemaVersion 1)
 
 def import_pixart(folder, out, args):
-    from diffusers import AutoencoderKL, PixArtTransformer2DModel
-    from transformers import AutoTokenizer, T5EncoderModel
+    from diffusers import PixArtTransformer2DModel
+    from transformers import T5EncoderModel
 
-    transformer = round_to_fp16(PixArtTransformer2DModel.from_pretrained(os.path.join(folder, "transformer"),
-                                                                          torch_dtype=torch.float32).eval())
-    text_encoder = round_to_fp16(T5EncoderModel.from_pretrained(os.path.join(folder, "text_encoder"),
-                                                                torch_dtype=torch.float32).eval())
-    vae = round_to_fp16(AutoencoderKL.from_pretrained(os.path.join(folder, "vae"), torch_dtype=torch.float32).eval())
-    tokenizer = AutoTokenizer.from_pretrained(os.path.join(folder, "tokenizer"), use_fast=True)
-    if not getattr(tokenizer, "is_fast", False):
-        raise ImportError_("the tokenizer has no fast (tokenizers JSON) form; install sentencepiece and protobuf")
-    scheduler = read_json(os.path.join(folder, "scheduler", "scheduler_config.json"))
-    prediction, scheduler_json = scheduler_fields(scheduler)
-
-    vae_scale = 2 ** (len(vae.config.block_out_channels) - 1)
-    default_size = transformer.config.sample_size * vae_scale
-    height, width = args.height or default_size, args.width or default_size
-    if height % (vae_scale * transformer.config.patch_size) or width % (vae_scale * transformer.config.patch_size):
-        raise ImportError_(f"{height}x{width} is not a multiple of {vae_scale * transformer.config.patch_size}")
+    transformer = load_part(PixArtTransformer2DModel, folder, "transformer")
+    height, width, vae_scale = image_geometry(folder, args, transformer.config.sample_size,
+                                              transformer.config.patch_size)
     max_length = args.max_length or (300 if pipeline_class(folder) == "PixArtSigmaPipeline" else 120)
     channels = transformer.config.in_channels
     h, w = height // vae_scale, width // vae_scale
-    hidden = text_encoder.config.d_model
     os.makedirs(out, exist_ok=True)
 
-    # Tokenizer: the fast tokenizer's JSON carries normalizer, pre-tokenizer and the EOS post-processor.
-    tokenizer.backend_tokenizer.save(os.path.join(out, "tokenizer.json"))
-    pad_id = int(tokenizer.pad_token_id or 0)
-
-    ids = torch.full((2, max_length), pad_id, dtype=torch.long)
-    ids[:, :5] = torch.randint(3, min(tokenizer.vocab_size, text_encoder.config.vocab_size), (2, 5))
-    mask = (ids != pad_id).long()
-    text = export_component(TextEncoderExport(text_encoder), (ids, mask), ["input_ids", "attention_mask"],
-                            ["hidden_states"], os.path.join(out, "text_encoder.onnx"))
-    sample = torch.randn(2, channels, h, w)
-    timestep = torch.tensor([999.0, 10.0])
-    states = torch.randn(2, max_length, hidden)
-    denoiser = export_component(PixArtDenoiserExport(transformer, height, width), (sample, timestep, states),
+    text, hidden = export_t5(T5EncoderModel, folder, "text_encoder", "tokenizer", out, max_length, with_mask=True)
+    tokenizer = text.pop("tokenizer")  # schemaVersion 1: one encoder, its tokenizer at the top level
+    denoiser = export_component(PixArtDenoiserExport(transformer, height, width),
+                                (torch.randn(2, channels, h, w), torch.tensor([999.0, 10.0]),
+                                 torch.randn(2, max_length, hidden)),
                                 ["sample", "timestep", "encoder_hidden_states"], ["model_output"],
                                 os.path.join(out, "denoiser.onnx"), pad_attention=True)
+    decoder, _ = export_sd_vae(folder, out, (h, w), (height, width))
     head_dim = transformer.config.attention_head_dim
-    decoder = export_component(VaeDecoderExport(vae), (torch.randn(1, vae.config.latent_channels, h, w),), ["latent"],
-                               ["image"], os.path.join(out, "vae_decoder.onnx"))
-    # A graph that only exported with a fixed batch says so in its shapes (the runtime then calls it per item).
-    tb, db, vb = (1 if info["batch"] == "batch 1" else "B" for info in (text, denoiser, decoder))
+    components = {"textEncoder": text,
+                  "denoiser": bj.denoiser_entry("denoiser.onnx", batch_dim(denoiser), [channels, h, w], max_length, hidden),
+                  "vaeDecoder": decoder}
+    return finish(out, folder, args, "pixart", "image", components, scheduler_of(folder), 20, 4.5,
+                  {"frames": 1, "channels": channels, "height": height, "width": width, "latentScale": vae_scale},
+                  f"T5 ({hidden}-wide) text encoder, {transformer.config.num_layers}-layer PixArt transformer"
+                  f" ({transformer.config.num_attention_heads} heads x {head_dim}), SD VAE decoder.",
+                  {"denoiserPaddedAttention": {"nodes": denoiser["paddedAttention"], "headDim": head_dim},
+                   "textMask": "not passed to the denoiser (bundle contract); the diffusers pipeline masks padding"
+                               " tokens in cross-attention"},
+                  tokenizer=tokenizer)
 
-    components = {
-        "textEncoder": {"file": "text_encoder.onnx",
-                        "inputs": {"input_ids": tensor_spec("input_ids", "int64", [tb, max_length]),
-                                   "attention_mask": tensor_spec("attention_mask", "int64", [tb, max_length])},
-                        "outputs": {"hidden_states": tensor_spec("hidden_states", "float32", [tb, max_length, hidden])}},
-        "denoiser": {"file": "denoiser.onnx",
-                     "inputs": {"sample": tensor_spec("sample", "float32", [db, channels, h, w]),
-                                "timestep": tensor_spec("timestep", "float32", [db]),
-                                "encoder_hidden_states": tensor_spec("encoder_hidden_states", "float32",
-                                                                     [db, max_length, hidden])},
-                     "outputs": {"model_output": tensor_spec("model_output", "float32", [db, channels, h, w])}},
-        "vaeDecoder": {"file": "vae_decoder.onnx",
-                       "inputs": {"latent": tensor_spec("latent", "float32", [vb, channels, h, w])},
-                       "outputs": {"image": tensor_spec("image", "float32", [vb, 3, height, width])},
-                       "scalingFactor": float(vae.config.scaling_factor),
-                       "shiftFactor": float(getattr(vae.config, "shift_factor", None) or 0.0)},
-    }
-    name = args.name or re.sub(r"[^a-z0-9._-]", "-", os.path.basename(os.path.normpath(folder)).lower())[:64] or "pixart"
-    bundle = {
-        "schemaVersion": 1,
-        "name": name,
-        "displayName": args.display_name or f"{name} (imported {pipeline_class(folder)})",
-        "description": f"Imported from a diffusers {pipeline_class(folder)} folder by models/import/sagestudio_import.py:"
-                       f" T5 ({hidden}-wide) text encoder, {transformer.config.num_layers}-layer PixArt transformer"
-                       f" ({transformer.config.num_attention_heads} heads x {head_dim}), SD VAE decoder.",
-        "kind": "image",
-        "components": components,
-        "tokenizer": {"file": "tokenizer.json", "maxLength": max_length, "padId": pad_id},
-        "prediction": prediction,
-        "scheduler": scheduler_json,
-        "defaults": {"steps": args.steps, "guidanceScale": args.guidance, "negativePrompt": ""},
-        "sample": {"frames": 1, "channels": channels, "height": height, "width": width, "latentScale": vae_scale},
-        "output": {"valueRange": [-1.0, 1.0]},
-        "license": {"spdx": args.license, "attribution": []},
-        "extensions": {"sagestudio": {"importedFrom": pipeline_class(folder),
-                                      "denoiserPaddedAttention": {"nodes": denoiser["paddedAttention"], "headDim": head_dim},
-                                      "textMask": "not passed to the denoiser (bundle contract); the diffusers"
-                                                  " pipeline masks padding tokens in cross-attention"}},
-    }
-    with open(os.path.join(out, "model.json"), "w") as f:
-        json.dump(bundle, f, indent=2)
-    log(f"wrote {out}/model.json ({name}, {height}x{width}, {max_length} tokens)")
-    return bundle
+
+# ---------------------------------------------------------------------------------------------
+# Stable Diffusion 3 / 3.5: CLIP-L, CLIP-G, T5 + MMDiT + 16-channel VAE (schemaVersion 2, combine sd3)
+
+def import_sd3(folder, out, args):
+    from diffusers import SD3Transformer2DModel
+    from transformers import CLIPTextModelWithProjection, T5EncoderModel
+
+    if not os.path.isdir(os.path.join(folder, "text_encoder_3")):
+        raise ImportError_("this StableDiffusion3Pipeline folder has no text_encoder_3 (T5); SD3 without T5 (zeros"
+                           " in its place) is not in the bundle format")
+    transformer = load_part(SD3Transformer2DModel, folder, "transformer")
+    height, width, vae_scale = image_geometry(folder, args, transformer.config.sample_size,
+                                              transformer.config.patch_size)
+    channels = transformer.config.in_channels
+    h, w = height // vae_scale, width // vae_scale
+    os.makedirs(out, exist_ok=True)
+
+    clip_l, (length_l, width_l, pooled_l) = export_clip(CLIPTextModelWithProjection, folder, "text_encoder",
+                                                        "tokenizer", out, pooled=True)
+    clip_g, (length_g, width_g, pooled_g) = export_clip(CLIPTextModelWithProjection, folder, "text_encoder_2",
+                                                        "tokenizer_2", out, pooled=True)
+    t5_length = args.max_length or 256  # the pipeline's default max_sequence_length
+    t5, width_t5 = export_t5(T5EncoderModel, folder, "text_encoder_3", "tokenizer_3", out, t5_length, with_mask=False)
+    if length_l != length_g:
+        raise ImportError_(f"CLIP-L reads {length_l} tokens and CLIP-G {length_g}; the sd3 rule needs the same")
+    if width_l + width_g > width_t5:
+        raise ImportError_(f"CLIP-L ({width_l}) + CLIP-G ({width_g}) are wider than T5 ({width_t5})")
+    text_length, pooled = length_l + t5_length, pooled_l + pooled_g
+    denoiser = export_component(SD3DenoiserExport(transformer),
+                                (torch.randn(2, channels, h, w), torch.tensor([900.0, 100.0]),
+                                 torch.randn(2, text_length, width_t5), torch.randn(2, pooled)),
+                                ["sample", "timestep", "encoder_hidden_states", "pooled_text_embeds"], ["model_output"],
+                                os.path.join(out, "denoiser.onnx"), pad_attention=True)
+    decoder, vae = export_sd_vae(folder, out, (h, w), (height, width))
+    if vae.config.latent_channels != channels:
+        raise ImportError_(f"the VAE has {vae.config.latent_channels} latent channels, the transformer {channels}")
+    components = {"textEncoders": {"combine": "sd3", "encoders": [clip_l, clip_g, t5]},
+                  "denoiser": bj.denoiser_entry("denoiser.onnx", batch_dim(denoiser), [channels, h, w], text_length,
+                                                width_t5, pooled=pooled),
+                  "vaeDecoder": decoder}
+    cfg = transformer.config
+    return finish(out, folder, args, "sd3", "image", components, scheduler_of(folder), 28, 7.0,
+                  {"frames": 1, "channels": channels, "height": height, "width": width, "latentScale": vae_scale},
+                  f"CLIP-L ({width_l}), CLIP-G ({width_g}) and T5 ({width_t5}, {t5_length} tokens) text encoders,"
+                  f" {cfg.num_layers}-block MMDiT ({cfg.num_attention_heads} heads x {cfg.attention_head_dim}),"
+                  f" {channels}-channel VAE decoder.",
+                  {"denoiserPaddedAttention": {"nodes": denoiser["paddedAttention"], "headDim": cfg.attention_head_dim}})
+
+
+# ---------------------------------------------------------------------------------------------
+# Stable Diffusion XL: CLIP-L + CLIP-G (pooled) + UNet with size conditioning + SD VAE (schemaVersion 2, sdxl)
+
+def import_sdxl(folder, out, args):
+    from diffusers import UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    unet = load_part(UNet2DConditionModel, folder, "unet")
+    if unet.config.addition_embed_type != "text_time":
+        raise ImportError_(f"the UNet's addition_embed_type is {unet.config.addition_embed_type}, not SDXL's text_time")
+    height, width, vae_scale = image_geometry(folder, args, unet.config.sample_size,
+                                              2 ** (len(unet.config.block_out_channels) - 1))
+    channels = unet.config.in_channels
+    h, w = height // vae_scale, width // vae_scale
+    os.makedirs(out, exist_ok=True)
+
+    clip_l, (length_l, width_l, _) = export_clip(CLIPTextModel, folder, "text_encoder", "tokenizer", out, pooled=False)
+    clip_g, (length_g, width_g, pooled) = export_clip(CLIPTextModelWithProjection, folder, "text_encoder_2",
+                                                      "tokenizer_2", out, pooled=True)
+    if length_l != length_g:
+        raise ImportError_(f"CLIP-L reads {length_l} tokens and CLIP-G {length_g}; the sdxl rule needs the same")
+    text_width = width_l + width_g
+    time_ids = torch.tensor([[height, width, 0, 0, height, width]] * 2, dtype=torch.float32)
+    denoiser = export_component(SdxlDenoiserExport(unet),
+                                (torch.randn(2, channels, h, w), torch.tensor([900.0, 100.0]),
+                                 torch.randn(2, length_l, text_width), torch.randn(2, pooled), time_ids),
+                                ["sample", "timestep", "encoder_hidden_states", "pooled_text_embeds", "time_ids"],
+                                ["model_output"], os.path.join(out, "denoiser.onnx"), pad_attention=True)
+    decoder, _ = export_sd_vae(folder, out, (h, w), (height, width))
+    zeros = bool(read_json(os.path.join(folder, "model_index.json")).get("force_zeros_for_empty_prompt", True))
+    components = {"textEncoders": {"combine": "sdxl", "zerosForEmptyNegative": zeros, "encoders": [clip_l, clip_g]},
+                  "denoiser": bj.denoiser_entry("denoiser.onnx", batch_dim(denoiser), [channels, h, w], length_l,
+                                                text_width, pooled=pooled, time_ids=True),
+                  "vaeDecoder": decoder}
+    cfg = unet.config
+    return finish(out, folder, args, "sdxl", "image", components, scheduler_of(folder), 50, 5.0,
+                  {"frames": 1, "channels": channels, "height": height, "width": width, "latentScale": vae_scale},
+                  f"CLIP-L ({width_l}) and CLIP-G ({width_g}, pooled {pooled}) text encoders, UNet"
+                  f" ({'/'.join(map(str, cfg.block_out_channels))} channels) with size conditioning, SD VAE decoder.",
+                  {"denoiserPaddedAttention": {"nodes": denoiser["paddedAttention"]},
+                   "sizeConditioning": "time_ids = [height, width, 0, 0, height, width] (diffusers' defaults)"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Wan 2.1 T2V: UMT5 + Wan transformer + causal 3-D VAE decoding whole clips (schemaVersion 2)
+
+def import_wan(folder, out, args):
+    from diffusers import AutoencoderKLWan, WanTransformer3DModel
+    from transformers import UMT5EncoderModel
+
+    index = read_json(os.path.join(folder, "model_index.json"))
+    if os.path.isdir(os.path.join(folder, "transformer_2")) or index.get("boundary_ratio") is not None:
+        raise ImportError_("two-stage Wan 2.2 folders (transformer_2, boundary_ratio) are not supported; Wan 2.1 T2V is")
+    transformer = load_part(WanTransformer3DModel, folder, "transformer")
+    vae = load_part(AutoencoderKLWan, folder, "vae")
+    temporal = int(getattr(vae.config, "scale_factor_temporal", 2 ** sum(vae.config.temperal_downsample)))
+    spatial = int(getattr(vae.config, "scale_factor_spatial", 2 ** len(vae.config.temperal_downsample)))
+    height, width, frames = args.height or 480, args.width or 832, args.frames or 81  # the pipeline's defaults
+    check_multiple(height, width, spatial * transformer.config.patch_size[1])
+    if (frames - 1) % temporal:
+        raise ImportError_(f"{frames} frames: frames - 1 must be a multiple of the VAE's temporal scale {temporal}")
+    latent_frames = (frames - 1) // temporal + 1
+    channels = transformer.config.in_channels
+    if vae.config.z_dim != channels:
+        raise ImportError_(f"the VAE has {vae.config.z_dim} latent channels, the transformer {channels}")
+    h, w = height // spatial, width // spatial
+    length = args.max_length or 512  # the pipeline's default max_sequence_length
+    os.makedirs(out, exist_ok=True)
+
+    text, text_width = export_t5(UMT5EncoderModel, folder, "text_encoder", "tokenizer", out, length, with_mask=True,
+                                 zero_padding=True)
+    tokenizer = text.pop("tokenizer")
+    latent_shape = [channels, latent_frames, h, w]
+    denoiser = export_component(WanDenoiserExport(transformer),
+                                (torch.randn(2, *latent_shape), torch.tensor([900.0, 100.0]),
+                                 torch.randn(2, length, text_width)),
+                                ["sample", "timestep", "encoder_hidden_states"], ["model_output"],
+                                os.path.join(out, "denoiser.onnx"), pad_attention=True)
+    decoder = export_component(WanVaeDecoderExport(vae), (torch.randn(1, *latent_shape),), ["latent"], ["image"],
+                               os.path.join(out, "vae_decoder.onnx"), dynamic_batch=False)
+    cfg = transformer.config
+    components = {"textEncoder": text,
+                  "denoiser": bj.denoiser_entry("denoiser.onnx", batch_dim(denoiser), latent_shape, length, text_width),
+                  "vaeDecoder": bj.vae_decoder_entry("vae_decoder.onnx", batch_dim(decoder), latent_shape,
+                                                     [3, frames, height, width], temporal_scale=temporal)}
+    return finish(out, folder, args, "wan21", "video", components, scheduler_of(folder), 50, 5.0,
+                  {"frames": frames, "channels": channels, "height": height, "width": width, "latentScale": spatial,
+                   "fps": args.fps},
+                  f"UMT5 ({text_width}-wide, {length} tokens) text encoder, {cfg.num_layers}-block Wan transformer"
+                  f" ({cfg.num_attention_heads} heads x {cfg.attention_head_dim}), causal 3-D VAE decoding"
+                  f" {latent_frames} latent frames into {frames}.",
+                  {"denoiserPaddedAttention": {"nodes": denoiser["paddedAttention"], "headDim": cfg.attention_head_dim},
+                   "textPadding": "padding positions of the text states are zeros (inside the text encoder graph),"
+                                  " as the pipeline re-pads them",
+                   "latentNormalisation": "latents_mean/latents_std are inside vae_decoder.onnx"},
+                  tokenizer=tokenizer)
+
+
+IMPORTERS = {"pixart": import_pixart, "sd3": import_sd3, "sdxl": import_sdxl, "wan": import_wan}
 
 
 def main(argv=None):
@@ -343,22 +584,22 @@ def main(argv=None):
     p.add_argument("out")
     p.add_argument("--height", type=int)
     p.add_argument("--width", type=int)
-    p.add_argument("--max-length", type=int)
+    p.add_argument("--frames", type=int, help="video frames (Wan; default 81)")
+    p.add_argument("--fps", type=int, default=16, help="video frame rate (Wan; default 16)")
+    p.add_argument("--max-length", type=int,
+                   help="T5/UMT5 tokens (default: PixArt-Sigma 300, -Alpha 120, SD3 256, Wan 512)")
     p.add_argument("--name")
     p.add_argument("--display-name")
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--guidance", type=float, default=4.5)
+    p.add_argument("--steps", type=int, help="default steps (default: the pipeline's)")
+    p.add_argument("--guidance", type=float, help="default guidance scale (default: the pipeline's)")
     p.add_argument("--license", default="LicenseRef-see-model-card",
                    help="SPDX id of the weights' licence (the user's to respect); default points to the model card")
     args = p.parse_args(argv)
     try:
         cls = pipeline_class(args.pipeline)
-        if cls in NEEDS_SCHEMA_2:
-            raise ImportError_(f"{cls} needs {NEEDS_SCHEMA_2[cls]}: bundle schema 2, which SageStudio does not"
-                               " read yet; supported now: " + ", ".join(SUPPORTED))
-        if cls not in SUPPORTED:
-            raise ImportError_(f"{cls} is not supported; supported: " + ", ".join(SUPPORTED))
-        import_pixart(args.pipeline, args.out, args)
+        if cls not in PIPELINES:
+            raise ImportError_(f"{cls} is not supported; supported: " + ", ".join(PIPELINES))
+        IMPORTERS[PIPELINES[cls]](args.pipeline, args.out, args)
     except ImportError_ as e:
         print(f"sagestudio_import: {e}", file=sys.stderr)
         return 2

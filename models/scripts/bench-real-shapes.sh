@@ -30,7 +30,7 @@
 # .txt; the raw profiles stay on the machine under $WORK/profiles). IMAGE_MODELS (start; default all three, "" for none): groups of image models to export, one
 # background export per group, groups separated by ";" (default "pixart-sigma-1024 sd35-medium-1024;sdxl-1024").
 # Results go to $OUT as they are made (results.tgz: step-time JSON and logs; gpu.txt; check_import.json and
-# pixart-bundle.tgz), so a call stopped at its limit still returns what was done.
+# <pipeline>-bundle.tgz), so a call stopped at its limit still returns what was done.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PHASE=${1:?usage: bench-real-shapes.sh start|part|final PART_DIR ...}
@@ -84,7 +84,8 @@ case "$PHASE" in
     mkdir -p "$RESULTS"
     pack() {
       cp "$WORK"/*.log "$RESULTS/" 2>/dev/null
-      cp "$WORK"/check/check_import.json "$WORK"/check/pixart-bundle.tgz "$OUTDIR/" 2>/dev/null
+      # the importer check's JSON and each small bundle with its reference run (pixart, sd3, sdxl, wan21)
+      cp "$WORK"/check/check_import.json "$WORK"/check/*-bundle.tgz "$OUTDIR/" 2>/dev/null
       tar -C "$WORK" -czf "$OUTDIR/results.tgz" results
     }
     # Sets B, JAVA, CP, JVM and LD_LIBRARY_PATH.
