@@ -5,7 +5,7 @@
 # their runtime dependencies built with ONNX Runtime's linux-x86_64-gpu natives (the CUDA EP), the
 # dnnl and opencl natives the JavaCPP loader wants, and the models test classes.
 #
-# A device call carries at most 64 MiB, of which the repository's tracked files take ~40 MB, and the
+# A device call carries at most 64 MiB, of which the repository's tracked files take ~49 MB, and the
 # -gpu natives alone are a 129 MB jar. So the bundle is packed (tar | xz) and split into parts of at
 # most PART_MB (default 20) MB, each in its own ignored folder .gpu-bundle/ort-parts/pNN/, to be
 # carried by consecutive device calls while the machine is warm; each call moves its part into
@@ -15,7 +15,8 @@
 #   usage: models/scripts/make-ort-gpu-bundle.sh [--allow-no-kernels]
 # KEEP_SM=90 keeps only the sm_90 (H100/H200) machine code of ONNX Runtime's CUDA EP library
 # (models/scripts/keep_cuda_arch.py): about 80 MB less that xz cannot pack, 4 fewer device calls; the
-# bundle then runs on sm_90 GPUs only. With KEEP_SM=90, PART_COUNT=6 makes 6 parts of ~17.8 MB (107 MB).
+# bundle then runs on sm_90 GPUs only. With KEEP_SM=90 the bundle is ~107 MB: PART_COUNT=6 made parts of ~17.8 MB
+# while the tracked files were 45 MiB; at 49 MiB (2026-12-06, evening) PART_COUNT=8 is needed. The script warns.
 # Needs here: JDK 17+ with jmods, Maven (MAVEN_OFFLINE=1 for -o), nvcc for the kernels, xz, split, python3.
 set -euo pipefail
 ALLOW=()
@@ -82,6 +83,13 @@ else
   split -b "${PART_MB}MB" -d -a 2 "$PARTS/all/bundle.tar.xz" "$PARTS/all/bundle.tar.xz.part-"
 fi
 rm "$PARTS/all/bundle.tar.xz"
+# Each call carries the repository's tracked files too (64 MiB in all): say so here, not at the first refused call.
+tracked=$(git ls-files -z | xargs -0 stat -c %s | awk '{s += $1} END {print s}')
+largest=$(stat -c %s "$PARTS"/all/bundle.tar.xz.part-* | sort -n | tail -n 1)
+if (( tracked + largest > 63 * 1024 * 1024 )); then
+  echo "[ort-bundle] WARNING: tracked files $((tracked / 1048576)) MiB + a part of $((largest / 1048576)) MiB exceed what a" \
+       "device call carries (64 MiB, less the kit); use more parts (PART_COUNT=$(( (${largest} * $(ls "$PARTS"/all/bundle.tar.xz.part-* | wc -l)) / (63 * 1048576 - tracked - 2097152) + 1 )))" >&2
+fi
 (cd "$PARTS/all" && sha256sum bundle.tar.xz.part-* >SHA256SUMS)
 n=0
 for part in "$PARTS"/all/bundle.tar.xz.part-*; do
