@@ -28,8 +28,19 @@ final class ConstantValues {
     }
 
     private final Map<String, TensorProto> tensors = new HashMap<>();
+    /** Where external constants are read from, or null: external constants are then not read. */
+    private final java.nio.file.Path externalFolder;
 
     ConstantValues(GraphProto graph) {
+        this(graph, null);
+    }
+
+    /**
+     * As {@link #ConstantValues(GraphProto)}, and small constants stored in external data files under
+     * {@code externalFolder} are read there (torch's dynamo exporter writes every initializer to the data file).
+     */
+    ConstantValues(GraphProto graph, java.nio.file.Path externalFolder) {
+        this.externalFolder = externalFolder;
         for (TensorProto t : graph.getInitializerList()) {
             tensors.put(t.getName(), t);
         }
@@ -60,7 +71,15 @@ final class ConstantValues {
         for (long d : t.getDimsList()) {
             count *= d;
         }
-        return count > maxElements ? Optional.empty() : read(t);
+        if (count > maxElements) {
+            return Optional.empty();
+        }
+        if (ExternalData.isExternal(t) && externalFolder != null) {
+            byte[] bytes = ExternalData.read(ExternalData.locate(t, externalFolder));
+            return read(t.toBuilder().clearExternalData().setDataLocation(TensorProto.DataLocation.DEFAULT)
+                    .setRawData(com.google.protobuf.ByteString.copyFrom(bytes)).build());
+        }
+        return read(t);
     }
 
     private static Optional<TensorProto> constantNodeTensor(NodeProto node) {

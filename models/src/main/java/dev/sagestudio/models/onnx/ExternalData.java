@@ -95,6 +95,26 @@ public final class ExternalData {
         return new Location(file, offset, length);
     }
 
+    /** The bytes at {@code at} (for small constants: the whole range is read into memory). */
+    static byte[] read(Location at) {
+        if (at.length() > Integer.MAX_VALUE) {
+            throw new OnnxModelException("external data range of " + at.length() + " bytes in " + at.file()
+                    + " is too large to read at once");
+        }
+        java.nio.ByteBuffer target = java.nio.ByteBuffer.allocate((int) at.length());
+        try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(at.file())) {
+            while (target.hasRemaining()) {
+                if (file.read(target, at.offset() + target.position()) < 0) {
+                    throw new OnnxModelException("external data file " + at.file() + " ended before byte "
+                            + (at.offset() + at.length()));
+                }
+            }
+        } catch (IOException e) {
+            throw new OnnxModelException("cannot read external data file " + at.file() + ": " + e.getMessage(), e);
+        }
+        return target.array();
+    }
+
     private static long parseNonNegative(String tensor, String key, String text) {
         try {
             long value = Long.parseLong(text.trim());

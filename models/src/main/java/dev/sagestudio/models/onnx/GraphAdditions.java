@@ -12,7 +12,8 @@ import java.util.Set;
 /**
  * Nodes added to a graph so that a substituted attention finds Q, K and V in a form the backends read
  * (a transposed K turned back, packed QKV split). They are appended after the original nodes, which
- * keep their indices, and produce fresh tensors that nothing else reads.
+ * keep their indices, and produce fresh tensors that nothing else reads. A node may also be replaced in
+ * place by nodes computing its output the same way ({@link #replaceScatterBySliceGather}).
  */
 final class GraphAdditions {
     private static final String PREFIX = "sagestudio/";
@@ -20,6 +21,8 @@ final class GraphAdditions {
     private final Set<String> taken = new HashSet<>();
     private final List<NodeProto> nodes = new ArrayList<>();
     private final List<TensorProto> initializers = new ArrayList<>();
+    /** Replacements in place, by the replaced node's first output (unique in a graph). */
+    private final java.util.Map<String, List<NodeProto>> replacements = new java.util.HashMap<>();
 
     GraphAdditions(GraphProto graph) {
         graph.getInputList().forEach(i -> taken.add(i.getName()));
@@ -55,6 +58,23 @@ final class GraphAdditions {
         return out;
     }
 
+    /**
+     * {@code scatter} (a ScatterND over whole slices of its data's first axis) replaced, where it stands, by
+     * Concat(data, updates) along that axis and a Gather of the slices {@code sliceMap} names from it, writing the
+     * same output.
+     */
+    void replaceScatterBySliceGather(NodeProto scatter, List<Long> sliceMap, String hint) {
+        String map = constant(hint + "_slice_map", List.of((long) sliceMap.size()), sliceMap);
+        String joined = fresh(hint + "_data_and_updates");
+        AttributeProto axis0 = AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT)
+                .setI(0).build();
+        replacements.put(scatter.getOutput(0), List.of(
+                NodeProto.newBuilder().setOpType("Concat").setName(fresh(hint + "_concat")).addInput(scatter.getInput(0))
+                        .addInput(scatter.getInput(2)).addOutput(joined).addAttribute(axis0).build(),
+                NodeProto.newBuilder().setOpType("Gather").setName(fresh(hint + "_gather")).addInput(joined)
+                        .addInput(map).addOutput(scatter.getOutput(0)).addAttribute(axis0).build()));
+    }
+
     private String constant(String hint, List<Long> dims, List<Long> values) {
         String name = fresh(hint);
         initializers.add(TensorProto.newBuilder().setName(name).setDataType(ElementTypes.INT64).addAllDims(dims)
@@ -73,16 +93,42 @@ final class GraphAdditions {
     }
 
     boolean isEmpty() {
-        return nodes.isEmpty();
+        return nodes.isEmpty() && replacements.isEmpty();
     }
 
-    /** {@code model} with the added nodes after its own, or {@code model} itself when nothing was added. */
+    /**
+     * {@code model} with its replaced nodes swapped for their replacements and the added nodes after its own, or
+     * {@code model} itself when nothing was added.
+     */
     OnnxModel applyTo(OnnxModel model) {
-        if (nodes.isEmpty()) {
+        if (isEmpty()) {
             return model;
         }
         var proto = model.proto().toBuilder();
-        proto.getGraphBuilder().addAllNode(nodes).addAllInitializer(initializers);
+        var graph = proto.getGraphBuilder();
+        if (!replacements.isEmpty()) {
+            List<NodeProto> edited = new ArrayList<>();
+            Set<String> readByReplaced = new HashSet<>();
+            for (NodeProto node : graph.getNodeList()) {
+                List<NodeProto> replacement = node.getOutputCount() == 0 ? null : replacements.get(node.getOutput(0));
+                if (replacement == null) {
+                    edited.add(node);
+                } else {
+                    edited.addAll(replacement);
+                    readByReplaced.addAll(node.getInputList());
+                }
+            }
+            graph.clearNode().addAllNode(edited);
+            // Constants only a replaced node read would make ONNX Runtime warn about an unused initializer.
+            Set<String> read = new HashSet<>();
+            edited.forEach(n -> read.addAll(n.getInputList()));
+            nodes.forEach(n -> read.addAll(n.getInputList()));
+            graph.getOutputList().forEach(o -> read.add(o.getName()));
+            List<TensorProto> kept = graph.getInitializerList().stream()
+                    .filter(t -> !readByReplaced.contains(t.getName()) || read.contains(t.getName())).toList();
+            graph.clearInitializer().addAllInitializer(kept);
+        }
+        graph.addAllNode(nodes).addAllInitializer(initializers);
         return OnnxModel.of(proto.build(), model.folder(), model.source());
     }
 }
