@@ -27,6 +27,7 @@ import dev.sagestudio.models.runtime.device.DeviceMemoryPeak;
 import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +38,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -124,6 +126,9 @@ public final class StepTimeCommand implements Callable<Integer> {
             + " Runtime's time goes per operator type. The GPU backends share their sessions: their profile is"
             + " DIR/device-path, over all of their runs.")
     Path ortProfile;
+
+    /** What the backends ran on, for the JSON: the GPU's name with --ep cuda, else the CPU's. */
+    private String device;
 
     /**
      * One backend's figures; times in milliseconds, memory in bytes (null where not measured); {@code
@@ -219,9 +224,8 @@ public final class StepTimeCommand implements Callable<Integer> {
                 } catch (RuntimeException e) {
                     String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
                     err.println("step-time " + name + ": " + reason);
-                    rows.add(new Row(name, null, null, null, null, null, null, null, null, null, List.of(), List.of(), null,
-                            null,
-                            null, null, reason));
+                    rows.add(new Row(name, null, null, null, null, null, null, null, null, null, List.of(), List.of(),
+                            null, null, null, null, reason));
                 }
                 out.flush();
                 err.flush();
@@ -238,9 +242,6 @@ public final class StepTimeCommand implements Callable<Integer> {
         }
         return rows.stream().anyMatch(r -> r.error() != null) ? 1 : 0;
     }
-
-    /** What the backends ran on, for the JSON: the GPU's name with --ep cuda, else the CPU's. */
-    private String device;
 
     private boolean writeJson(List<Row> rows, Map<String, HostArray> inputs, PrintWriter err) {
         try {
@@ -373,11 +374,11 @@ public final class StepTimeCommand implements Callable<Integer> {
 
     /** Each profile folder's summary, once its sessions are closed (ONNX Runtime writes a profile on closing). */
     private void printProfiles(PrintWriter out, PrintWriter err) {
-        if (ortProfile == null || !java.nio.file.Files.isDirectory(ortProfile)) {
+        if (ortProfile == null || !Files.isDirectory(ortProfile)) {
             return;
         }
-        try (java.util.stream.Stream<Path> folders = java.nio.file.Files.list(ortProfile)) {
-            for (Path folder : folders.filter(java.nio.file.Files::isDirectory).sorted().toList()) {
+        try (Stream<Path> folders = Files.list(ortProfile)) {
+            for (Path folder : folders.filter(Files::isDirectory).sorted().toList()) {
                 out.println(folder.getFileName() + ": " + OrtProfileSummary.of(folder).describe(15));
             }
         } catch (IOException | RuntimeException e) {
