@@ -28,10 +28,6 @@ public final class OrtSessionRunner implements AutoCloseable {
     /** Whether a run returns once its work is queued on the CUDA stream, without waiting for it. */
     private final boolean queueOnly;
 
-    OrtSessionRunner(Session session, String what, String arenaShrinkage) {
-        this(session, what, arenaShrinkage, false);
-    }
-
     OrtSessionRunner(Session session, String what, String arenaShrinkage, boolean queueOnly) {
         this.session = session;
         this.what = what;
