@@ -177,11 +177,12 @@ def image_inputs(shapes, device="cpu"):
 DEFAULT_ZERO_ATTENTION_ATTRIBUTES = ("is_causal", "softcap", "qk_matmul_output_mode")
 
 
-def attention_to_multihead(model):
+def attention_to_multihead(model, folder="."):
     """Replaces every opset-23 `Attention` node over 4-D [B, H, N, D] Q/K/V (no mask, no cache, one output)
     by Transpose -> Reshape [B, N, H*D] -> com.microsoft::MultiHeadAttention(num_heads=H, scale) -> Reshape
-    [B, N, H, D] -> Transpose back, so the consumers see the same tensor. Needs Q's shape in the file's
-    value_info (the dynamo exporter writes it). Returns how many nodes were replaced."""
+    [B, N, H, D] -> Transpose back, so the consumers see the same tensor. Needs Q's shape: from the file's
+    value_info, or inferred (`folder`: where the graph's external weights file is). Returns how many nodes
+    were replaced."""
     import onnx
     from onnx import helper
     def declared_shapes(g):
@@ -190,7 +191,14 @@ def attention_to_multihead(model):
 
     shapes = declared_shapes(model.graph)
     if any(n.op_type == "Attention" and n.input[0] not in shapes for n in model.graph.node):
-        inferred = onnx.shape_inference.infer_shapes(model)  # the weights' dims are in the file, not their data
+        # The weights' dims are in the graph, not their data; but onnx checks that the external data file exists,
+        # relative to the working directory (the SD3 and SDXL graphs failed so on the H100, 2026-12-06).
+        here = os.getcwd()
+        os.chdir(folder)
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model)
+        finally:
+            os.chdir(here)
         del model.graph.value_info[:]
         model.graph.value_info.extend(inferred.graph.value_info)
         shapes = declared_shapes(model.graph)
@@ -241,7 +249,7 @@ def write_multihead_variant(path, model=None):
     `model`: the graph to rewrite if not the file at `path` (e.g. before its head dims were padded)."""
     import onnx
     model = onnx.load(path, load_external_data=False) if model is None else model
-    replaced = attention_to_multihead(model)
+    replaced = attention_to_multihead(model, os.path.dirname(os.path.abspath(path)))
     target = path[:-len(".onnx")] + "-mha.onnx"
     onnx.save(model, target)
     print(f"  {os.path.basename(target)}: {replaced} Attention nodes as com.microsoft::MultiHeadAttention", flush=True)
@@ -298,8 +306,6 @@ def export_image_model(args, name):
         program.save(path, external_data=True)
         del program, wrapper
         print(f"  exported {name}.onnx in {time.time() - start:.0f} s", flush=True)
-    # onnx resolves the external weights file against the working directory when it infers shapes.
-    os.chdir(os.path.dirname(path))
     model = onnx.load(path, load_external_data=False)
     squeezes = drop_noop_squeezes(model)
     write_multihead_variant(path, copy.deepcopy(model))
