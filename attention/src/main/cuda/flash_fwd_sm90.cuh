@@ -267,19 +267,7 @@ __device__ __forceinline__ void flash_fwd_sm90(const FlashParams& p, char* smem)
 
   FlashSm90Consumer<T, D, CAUSAL> c(sm, tid, p.softmax_scale);
   if (Tr::PINGPONG && c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
-  int f0 = 0;  // flat index of the tile's first block
-#pragma unroll 1
-  for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {
-    const Sm90Tile tile = sched.tile(t);
-    const int qbuf = i & 1;
-    c.begin_tile(tile, qbuf);
-    mbar_wait(sm.qfull_bar(qbuf), (i >> 1) & 1);
-    c.template key_block<true>(0, f0, tile.nblk, qbuf, p.Nk);
-#pragma unroll 1
-    for (int j = 1; j < tile.nblk; ++j) c.template key_block<false>(j, f0 + j, tile.nblk, qbuf, p.Nk);
-    c.epilogue(p, tile, f0 + tile.nblk - 1, sched.valid(sched.next(t)));
-    f0 += tile.nblk;
-  }
+  sm90_consume_tiles(c, sched, sm, p, [&](const Sm90Tile& tile, int qbuf) { c.begin_tile(tile, qbuf); });
 #else
   __trap();  // only the sm_90a SASS has wgmma; the Java side launches these entries on cc 9.0 only
 #endif

@@ -430,6 +430,27 @@ struct Sm90Consumer {
   }
 };
 
+// The consumer warpgroups' walk over their CTA's tiles, shared by the Sage and the flash sm90 kernels: the Q buffer
+// alternates between tiles, the first key block is peeled, and the epilogue learns whether another tile follows (it
+// then passes the ping-pong turn). begin(tile, qbuf) starts a tile, since the two consumers need different arguments.
+template <class Consumer, class Sched, class Smem, class Params, class Begin>
+__device__ __forceinline__ void sm90_consume_tiles(Consumer& c, const Sched& sched, const Smem& sm, const Params& p,
+                                                   Begin begin) {
+  int f0 = 0;  // flat index of the tile's first block
+#pragma unroll 1
+  for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {
+    const Sm90Tile tile = sched.tile(t);
+    const int qbuf = i & 1;
+    begin(tile, qbuf);
+    mbar_wait(sm.qfull_bar(qbuf), (i >> 1) & 1);
+    c.template key_block<true>(0, f0, tile.nblk, qbuf, p.Nk);
+#pragma unroll 1
+    for (int j = 1; j < tile.nblk; ++j) c.template key_block<false>(j, f0 + j, tile.nblk, qbuf, p.Nk);
+    c.epilogue(p, tile, f0 + tile.nblk - 1, sched.valid(sched.next(t)));
+    f0 += tile.nblk;
+  }
+}
+
 template <int D, bool CAUSAL, int PV>
 __device__ __forceinline__ void sage_fwd_sm90(const SageParams& p, char* smem) {
 #if SS_HAS_WGMMA
@@ -452,19 +473,7 @@ __device__ __forceinline__ void sage_fwd_sm90(const SageParams& p, char* smem) {
   Sm90Consumer<D, CAUSAL, PV> c(sm, tid);
   const int NqP = sched.nq * Tr::BM;
   if (Tr::PINGPONG && c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
-  int f0 = 0;  // flat index of the tile's first block
-#pragma unroll 1
-  for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {
-    const Sm90Tile T = sched.tile(t);
-    const int qbuf = i & 1;
-    c.begin_tile(p, T, NqP, qbuf);
-    mbar_wait(sm.qfull_bar(qbuf), (i >> 1) & 1);
-    c.template key_block<true>(0, f0, T.nblk, qbuf, p.Nk);
-#pragma unroll 1
-    for (int j = 1; j < T.nblk; ++j) c.template key_block<false>(j, f0 + j, T.nblk, qbuf, p.Nk);
-    c.epilogue(p, T, f0 + T.nblk - 1, sched.valid(sched.next(t)));
-    f0 += T.nblk;
-  }
+  sm90_consume_tiles(c, sched, sm, p, [&](const Sm90Tile& T, int qbuf) { c.begin_tile(p, T, NqP, qbuf); });
 #else
   __trap();  // only the sm_90a SASS has wgmma; the Java side launches these entries on cc 9.0 only
 #endif
