@@ -17,9 +17,10 @@ public final class DpmSolverPlusPlus2MScheduler extends DdpmScheduler {
         super(config);
     }
 
+    /** diffusers' multistep grid ({@link NoiseSchedule#multistepTimesteps}), not DDIM's. */
     @Override
     public void setTimesteps(int count) {
-        super.setTimesteps(count);
+        steps = NoiseSchedule.multistepTimesteps(config.spacing(), config.numTrainTimesteps(), count);
         previousX0 = null;
         previousIndex = -1;
     }

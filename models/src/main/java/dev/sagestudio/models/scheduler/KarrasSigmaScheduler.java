@@ -28,12 +28,18 @@ abstract class KarrasSigmaScheduler extends DdpmScheduler {
     }
 
     /**
-     * √(σ_max²+1): a unit normal DDPM x_T expressed in σ-space. (diffusers uses σ_max for trailing and linspace
-     * spacing; the two differ by under 0.01% for the usual σ_max ≈ 14.6.)
+     * The scale of the initial noise, as diffusers' Euler schedulers choose it: σ_max for linspace and trailing
+     * spacing, √(σ_max²+1) (a unit normal DDPM x_T expressed in σ-space) for leading. The two differ by about 0.2%
+     * at Stable Diffusion's σ_max ≈ 14.6, which an Euler sampler carries to the end (its steps shift x by the model's
+     * noise estimate, they do not rescale it), so the same seed gives diffusers' image only with diffusers' choice.
      */
     @Override
     public double initNoiseSigma() {
-        return sigmas.length == 0 ? 1.0 : Math.sqrt(sigmas[0] * sigmas[0] + 1);
+        if (sigmas.length == 0) {
+            return 1.0;
+        }
+        double max = sigmas[0];
+        return config.spacing() == TimestepSpacing.LEADING ? Math.sqrt(max * max + 1) : max;
     }
 
     @Override

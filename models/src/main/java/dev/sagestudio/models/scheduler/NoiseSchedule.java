@@ -67,6 +67,30 @@ public final class NoiseSchedule {
         return t;
     }
 
+    /**
+     * Inference timesteps, descending, as diffusers' multistep solvers (DPMSolverMultistepScheduler) space them: for
+     * linspace and leading a grid of {@code steps + 1} points whose last (0) is dropped, so the final step goes from
+     * the smallest timestep to the clean sample; trailing as {@link #timesteps}.
+     */
+    public static int[] multistepTimesteps(TimestepSpacing spacing, int numTrain, int steps) {
+        if (spacing == TimestepSpacing.TRAILING) {
+            return timesteps(spacing, numTrain, steps);
+        }
+        if (steps < 1 || steps > numTrain) {
+            throw new IllegalArgumentException("steps must be in 1.." + numTrain + ", got " + steps);
+        }
+        int[] t = new int[steps];
+        for (int k = 0; k < steps; k++) {
+            int fromTheEnd = steps - k; // index into the ascending grid of steps + 1 points
+            t[k] = switch (spacing) {
+                case LINSPACE -> (int) Math.rint((numTrain - 1.0) * fromTheEnd / steps);
+                case LEADING -> fromTheEnd * (numTrain / (steps + 1));
+                case TRAILING -> throw new AssertionError("handled above");
+            };
+        }
+        return t;
+    }
+
     /** The same timesteps as floats, as passed to the denoiser. */
     static float[] asFloats(int[] t) {
         float[] f = new float[t.length];

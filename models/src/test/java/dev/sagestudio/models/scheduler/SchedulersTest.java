@@ -135,9 +135,43 @@ class SchedulersTest {
         double a = schedule.alphaCumprod(999);
         assertEquals(Math.sqrt((1 - a) / a), s.sigmas()[0], 1e-12);
         assertEquals(0.0, s.sigmas()[4]);
-        assertEquals(Math.sqrt((1 - a) / a + 1), s.initNoiseSigma(), 1e-12);
-        // The denoiser sees x/√(σ²+1): a unit-variance DDPM sample when x = noise·initNoiseSigma.
-        assertEquals(1.0f, s.scaleModelInput(new float[] {(float) s.initNoiseSigma()}, 0)[0], 1e-6f);
+        // The denoiser sees x/√(σ²+1), the DDPM x_t.
+        assertEquals(1 / Math.sqrt((1 - a) / a + 1), s.scaleModelInput(new float[] {1}, 0)[0], 1e-6f);
+    }
+
+    @Test
+    void eulerScalesTheInitialNoiseAsDiffusersForEachSpacing() {
+        // diffusers' EulerDiscreteScheduler.init_noise_sigma: σ_max for linspace and trailing, √(σ_max²+1) for leading
+        double a = new NoiseSchedule(sd(SchedulerName.EULER, PredictionType.EPSILON)).alphaCumprod(999);
+        for (TimestepSpacing spacing : TimestepSpacing.values()) {
+            var s = (EulerScheduler) sd(SchedulerName.EULER, PredictionType.EPSILON).withSpacing(spacing).create();
+            s.setTimesteps(4);
+            double max = s.sigmas()[0];
+            assertEquals(spacing == TimestepSpacing.LEADING ? Math.sqrt(max * max + 1) : max, s.initNoiseSigma(),
+                    1e-12, spacing.name());
+        }
+        var trailing = (EulerScheduler) sd(SchedulerName.EULER, PredictionType.EPSILON).create();
+        trailing.setTimesteps(4);
+        assertEquals(Math.sqrt((1 - a) / a), trailing.initNoiseSigma(), 1e-12);
+    }
+
+    @Test
+    void dpmSolverSpacesItsTimestepsAsDiffusersMultistepSolvers() {
+        // DPMSolverMultistepScheduler: linspace(0, 999, N + 1).round()[::-1][:-1]; leading (arange(N + 1) * (1000 //
+        // (N + 1)))[::-1][:-1]; trailing as DDIM's
+        Scheduler linspace = sd(SchedulerName.DPMPP_2M, PredictionType.EPSILON).withSpacing(TimestepSpacing.LINSPACE)
+                .create();
+        linspace.setTimesteps(4);
+        assertArrayEquals(new float[] {999, 749, 500, 250}, linspace.timesteps());
+        linspace.setTimesteps(10);
+        assertArrayEquals(new float[] {999, 899, 799, 699, 599, 500, 400, 300, 200, 100}, linspace.timesteps());
+        Scheduler leading = sd(SchedulerName.DPMPP_2M, PredictionType.EPSILON).withSpacing(TimestepSpacing.LEADING)
+                .create();
+        leading.setTimesteps(10);
+        assertArrayEquals(new float[] {900, 810, 720, 630, 540, 450, 360, 270, 180, 90}, leading.timesteps());
+        Scheduler trailing = sd(SchedulerName.DPMPP_2M, PredictionType.EPSILON).create();
+        trailing.setTimesteps(4);
+        assertArrayEquals(new float[] {999, 749, 499, 249}, trailing.timesteps());
     }
 
     @Test
@@ -189,10 +223,10 @@ class SchedulersTest {
     void dpmSolverTwoMIsSecondOrderWhereDdimIsFirstOrder() {
         // Oracle with x0 varying in λ = ln(α/σ): x0(λ) = a + b·λ. The exact solution of the data-prediction ODE is
         // x_t = (σ_t/σ_s)·x_s + σ_t·∫ e^λ x0(λ) dλ = (σ_t/σ_s)·x_s + σ_t·[e^λ (a + bλ − b)] from λ_s to λ_t.
-        // Halving the step (linspace grids 999..0 of 20 and 39 points are nested up to rounding) should cut the
-        // error at the common timestep 999·10/19 ≈ 526 about 4x for 2M (second order) and 2x for DDIM (first order).
-        double[] ddim = {error(SchedulerName.DDIM, 20, 10), error(SchedulerName.DDIM, 39, 20)};
-        double[] dpm = {error(SchedulerName.DPMPP_2M, 20, 10), error(SchedulerName.DPMPP_2M, 39, 20)};
+        // Halving the step (trailing grids of 20 and 40 points: 999, 949, ... and 999, 974, ... are nested) should cut
+        // the error at the common timestep 499 about 4x for 2M (second order) and 2x for DDIM (first order).
+        double[] ddim = {error(SchedulerName.DDIM, 20, 10), error(SchedulerName.DDIM, 40, 20)};
+        double[] dpm = {error(SchedulerName.DPMPP_2M, 20, 10), error(SchedulerName.DPMPP_2M, 40, 20)};
         System.out.printf("DDIM errors %.3g %.3g, DPM++2M errors %.3g %.3g%n", ddim[0], ddim[1], dpm[0], dpm[1]);
         double ddimRatio = ddim[0] / ddim[1];
         double dpmRatio = dpm[0] / dpm[1];
@@ -203,7 +237,7 @@ class SchedulersTest {
 
     /** Max error against the closed form at timestep index {@code stop}. */
     private static double error(SchedulerName name, int steps, int stop) {
-        var config = sd(name, PredictionType.EPSILON).withSpacing(TimestepSpacing.LINSPACE);
+        var config = sd(name, PredictionType.EPSILON);
         var schedule = new NoiseSchedule(config);
         double a = 0.2;
         double b = 0.3;
