@@ -106,8 +106,12 @@ def text_encoder_entry(file, batch, length, width, with_mask=False, pooled=None,
     return entry
 
 
-def tokenizer_entry(file, max_length, pad_id):
-    return {"file": file, "maxLength": int(max_length), "padId": int(pad_id)}
+def tokenizer_entry(file, max_length, pad_id, lowercase=False):
+    """`lowercase` is written only where the pipeline lower-cases prompts (the field is optional, default false)."""
+    entry = {"file": file, "maxLength": int(max_length), "padId": int(pad_id)}
+    if lowercase:
+        entry["lowercase"] = True
+    return entry
 
 
 def denoiser_entry(file, batch, sample_shape, text_length, text_width, pooled=None, time_ids=False):

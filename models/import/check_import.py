@@ -16,7 +16,7 @@ Every pipeline runs in its own try block, each stage too, and OUT/check_import.j
 each pipeline. Each bundle (with its reference run) is packed as OUT/<pipeline>-bundle.tgz.
 
 Needs torch, transformers, onnx, onnxscript, onnxruntime and diffusers' source on PYTHONPATH.
-Usage: python3 models/import/check_import.py OUT_DIR
+Usage: python3 models/import/check_import.py OUT_DIR [pixartSigma] [sd3] [sdxl] [wan21]  (default: all four)
 """
 import inspect
 import json
@@ -35,6 +35,7 @@ import bundle_json as bj  # noqa: E402
 import sagestudio_import as imp  # noqa: E402
 
 RESULTS = {}
+RESULTS_FILE = None  # OUT/check_import.json, rewritten after every stage (a run stopped at its limit keeps them)
 STEPS = 4
 SEED = 42
 PROMPT = "w1 w2 w3 w4 w5"  # shorter than every encoder's length: padding is part of the check
@@ -104,7 +105,14 @@ def stage(result, key, fn):
     except Exception as e:  # noqa: BLE001 - record, go on
         traceback.print_exc()
         result[key] = {"error": f"{type(e).__name__}: {str(e)[:1500]}"}
+    write_results()
     return result[key]
+
+
+def write_results():
+    if RESULTS_FILE:
+        with open(RESULTS_FILE, "w") as f:
+            json.dump(RESULTS, f, indent=2, default=str)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,7 +272,7 @@ def encode_with_bundle(bundle_dir, bundle, prompt):
     for e in encoders:
         tok = Tokenizer.from_file(os.path.join(bundle_dir, e["tokenizer"]["file"]))
         length, pad = e["tokenizer"]["maxLength"], e["tokenizer"]["padId"]
-        ids = tok.encode(prompt).ids[:length]
+        ids = tok.encode(prompt.lower() if e["tokenizer"].get("lowercase") else prompt).ids[:length]
         ids = np.array([ids + [pad] * (length - len(ids))], dtype=np.int64)
         ids_used.append(ids[0].tolist())
         feeds = {"input_ids": ids}
@@ -605,7 +613,9 @@ def check_wan(work, out, result):
 
 
 def main(out):
+    global RESULTS_FILE
     os.makedirs(out, exist_ok=True)
+    RESULTS_FILE = os.path.join(out, "check_import.json")
     RESULTS["torch"] = torch.__version__
     for module in ("diffusers", "transformers", "onnxruntime"):
         try:
@@ -613,10 +623,13 @@ def main(out):
         except Exception as e:  # noqa: BLE001
             RESULTS[module] = f"not importable: {e}"
     torch.set_grad_enabled(False)
+    checks = (("pixartSigma", check_pixart), ("sd3", check_sd3), ("sdxl", check_sdxl), ("wan21", check_wan))
     only = sys.argv[2:] or None  # e.g. `check_import.py OUT sd3 wan21` for a part
+    unknown = set(only or ()) - {name for name, _ in checks}
+    if unknown:
+        sys.exit(f"unknown pipeline(s) {sorted(unknown)}; choose from {[name for name, _ in checks]}")
     with tempfile.TemporaryDirectory() as work:
-        for name, check in (("pixartSigma", check_pixart), ("sd3", check_sd3), ("sdxl", check_sdxl),
-                            ("wan21", check_wan)):
+        for name, check in checks:
             if only and name not in only:
                 continue
             print(f"== {name}", flush=True)
@@ -628,8 +641,7 @@ def main(out):
                 traceback.print_exc()
                 result["error"] = f"{type(e).__name__}: {str(e)[:1500]}"
             result["seconds"] = round(time.time() - t0, 1)
-            with open(os.path.join(out, "check_import.json"), "w") as f:
-                json.dump(RESULTS, f, indent=2, default=str)
+            write_results()
     print(json.dumps(RESULTS, indent=1, default=str)[:8000])
     print(summary(RESULTS), flush=True)
 

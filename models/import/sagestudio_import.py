@@ -342,7 +342,9 @@ def export_clip(encoder_cls, folder, sub, tok_sub, out, pooled):
     return entry, (length, width, pooled_width)
 
 
-def export_t5(encoder_cls, folder, sub, tok_sub, out, length, with_mask, zero_padding=False):
+def export_t5(encoder_cls, folder, sub, tok_sub, out, length, with_mask, zero_padding=False, lowercase=False):
+    """T5 or UMT5 with its tokenizer; `lowercase`: the pipeline lower-cases prompts before its case-sensitive
+    tokenizer does (PixArt), which the bundle's tokenizer entry then says."""
     encoder = load_part(encoder_cls, folder, sub)
     tokenizer, pad_id, tok_file = save_tokenizer(folder, tok_sub, out)
     width = encoder.config.d_model
@@ -352,7 +354,7 @@ def export_t5(encoder_cls, folder, sub, tok_sub, out, length, with_mask, zero_pa
     info = export_component(TextEncoderExport(encoder, with_mask, zero_padding), feeds, names, ["hidden_states"],
                             os.path.join(out, f"{sub}.onnx"))
     entry = bj.text_encoder_entry(f"{sub}.onnx", batch_dim(info), length, width, with_mask=with_mask,
-                                  tokenizer=bj.tokenizer_entry(tok_file, length, pad_id))
+                                  tokenizer=bj.tokenizer_entry(tok_file, length, pad_id, lowercase=lowercase))
     return entry, width
 
 
@@ -406,7 +408,9 @@ def import_pixart(folder, out, args):
     h, w = height // vae_scale, width // vae_scale
     os.makedirs(out, exist_ok=True)
 
-    text, hidden = export_t5(T5EncoderModel, folder, "text_encoder", "tokenizer", out, max_length, with_mask=True)
+    # Both PixArt pipelines lower-case the prompt (_text_preprocessing, with or without clean_caption).
+    text, hidden = export_t5(T5EncoderModel, folder, "text_encoder", "tokenizer", out, max_length, with_mask=True,
+                             lowercase=True)
     tokenizer = text.pop("tokenizer")  # schemaVersion 1: one encoder, its tokenizer at the top level
     denoiser = export_component(PixArtDenoiserExport(transformer, height, width),
                                 (torch.randn(2, channels, h, w), torch.tensor([999.0, 10.0]),

@@ -191,7 +191,7 @@ class ImporterGlueTest(unittest.TestCase):
         self.assertEqual({"latent": [1, 16, 21, 60, 104]}, exports["vae_decoder.onnx"]["inputs"])
         self.assertEqual({"input_ids": [2, 512], "attention_mask": [2, 512]}, exports["text_encoder.onnx"]["inputs"])
 
-    def test_pixart_sigma_writes_what_the_importer_wrote_before_schema_2_but_for_the_tokenizers_folder(self):
+    def test_pixart_sigma_writes_what_the_importer_wrote_before_schema_2_but_for_the_tokenizer_entry(self):
         # The small PixArt-Sigma of check_import.py, whose bundle from the importer's earlier version ran on the H100
         # machine (committed under bundles/imported-random/, where its denoiser matches PyTorch in Java).
         index = {"_class_name": "PixArtSigmaPipeline"}
@@ -205,6 +205,9 @@ class ImporterGlueTest(unittest.TestCase):
         before = read(os.path.join(FIXTURES, "..", "imported-random", "pixart-sigma-random", "model.json"))
         self.assertEqual("tokenizer.json", before["tokenizer"]["file"])
         before["tokenizer"]["file"] = "tokenizer/tokenizer.json"
+        self.assertNotIn("lowercase", before["tokenizer"])
+        self.assertTrue(written["tokenizer"]["lowercase"])  # the PixArt pipelines lower-case prompts; T5's is cased
+        before["tokenizer"]["lowercase"] = True
         for key in ("schemaVersion", "name", "description", "kind", "components", "tokenizer", "prediction",
                     "scheduler", "defaults", "sample", "output", "license"):
             self.assertEqual(before[key], written[key], key)
