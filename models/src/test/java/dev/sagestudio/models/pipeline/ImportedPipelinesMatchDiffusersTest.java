@@ -45,9 +45,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       run: our pipeline from the same seed (so the same initial latents: {@code SeededNoise}), prompt, steps and
  *       guidance gives the image or clip the diffusers pipeline gave, within 40 dB PSNR.</li>
  * </ul>
- * Committed under {@code bundles/imported-random/}: PixArt-Σ (2 blocks, head dim 72 padded to 128, 64×64) from the
- * real-shape run of 2026-12-06 with one captured call. {@code -Dsagestudio.importedBundles=DIR} runs the same checks
- * on other bundles (the unpacked {@code *-bundle.tgz} of a newer run).
+ * Committed under {@code bundles/imported-random/}: PixArt-Σ (2 blocks, head dim 72 padded to 128, 64×64, DPM-Solver++
+ * 2M, 4 steps) with the diffusers pipeline's whole run, from the H100 machine's run of 2026-12-06e
+ * (models/bench/results/import-check.md, fourth run). The SD3, SDXL and Wan bundles of that run (3.6–5.1 MB each)
+ * are not committed; {@code -Dsagestudio.importedBundles=DIR} runs the same checks on them (the unpacked
+ * {@code *-bundle.tgz}).
  */
 class ImportedPipelinesMatchDiffusersTest {
 
@@ -89,11 +91,7 @@ class ImportedPipelinesMatchDiffusersTest {
         return names;
     }
 
-    /**
-     * The bundles that hold a diffusers pipeline's whole run; none is committed yet (see
-     * models/bench/results/import-check.md), so the tests over them run where {@code -Dsagestudio.importedBundles}
-     * names a folder of them and are skipped otherwise.
-     */
+    /** The bundles that hold a diffusers pipeline's whole run (a folder of bundles without one skips these tests). */
     static List<String> bundlesWithARun() throws IOException {
         List<String> names = bundlesWith("image");
         assumeFalse(names.isEmpty(), "no bundle with a diffusers run under " + FIXTURES);
