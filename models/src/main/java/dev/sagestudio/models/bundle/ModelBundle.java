@@ -217,6 +217,18 @@ public final class ModelBundle {
      * document's defaults for absent fields (1000 train steps, betas 0.0001..0.02, trailing spacing, shift 1).
      */
     public SchedulerConfig schedulerConfig() {
+        return schedulerConfig(spec);
+    }
+
+    /**
+     * The scheduler {@code modelJson} declares, without loading the rest of its bundle (for sampler checks against
+     * runs recorded from diffusers, kept without their graphs).
+     */
+    public static SchedulerConfig schedulerConfig(Path modelJson) throws BundleException {
+        return schedulerConfig(parse(modelJson.toString(), modelJson));
+    }
+
+    private static SchedulerConfig schedulerConfig(ModelSpec spec) {
         var s = spec.scheduler();
         SchedulerName name = spec.defaults().scheduler() != null ? spec.defaults().scheduler() : s.name();
         return new SchedulerConfig(name, spec.prediction(),

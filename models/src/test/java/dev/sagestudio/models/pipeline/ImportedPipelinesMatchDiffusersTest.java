@@ -14,6 +14,7 @@ import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.bundle.ModelSpec;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.scheduler.Scheduler;
+import dev.sagestudio.models.scheduler.SchedulerConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -48,14 +49,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Committed under {@code bundles/imported-random/}: PixArt-Σ (2 blocks, head dim 72 padded to 128, 64×64, DPM-Solver++
  * 2M, 4 steps) with the diffusers pipeline's whole run, from the H100 machine's run of 2026-12-06e
  * (models/bench/results/import-check.md, fourth run). The SD3, SDXL and Wan bundles of that run (3.6–5.1 MB each)
- * are not committed; {@code -Dsagestudio.importedBundles=DIR} runs the same checks on them (the unpacked
- * {@code *-bundle.tgz}).
+ * are not committed, only their diffusers runs without the graphs, for the scheduler check ({@code
+ * bundles/diffusers-runs/}); {@code -Dsagestudio.importedBundles=DIR} runs every check on the whole bundles (the
+ * unpacked {@code *-bundle.tgz}).
  */
 class ImportedPipelinesMatchDiffusersTest {
 
     /** The committed bundles; {@code -Dsagestudio.importedBundles=DIR} runs the same check on other ones. */
     static final Path FIXTURES = Path.of(System.getProperty("sagestudio.importedBundles",
             "src/test/resources/bundles/imported-random"));
+    /**
+     * Diffusers' runs of the SD3, SDXL and Wan bundles of the same H100 run, kept without their graphs (their README):
+     * what the scheduler check reads.
+     */
+    static final Path DIFFUSERS_RUNS = Path.of("src/test/resources/bundles/diffusers-runs");
     static final double MIN_PSNR_DB = 40;
     /** Text states and pooled embeddings: ONNX Runtime's float32 graphs against PyTorch's. */
     static final double MIN_TEXT_COSINE = 0.9999;
@@ -157,13 +164,26 @@ class ImportedPipelinesMatchDiffusersTest {
         return c >= MIN_TEXT_COSINE ? List.of() : List.of(what + ": cosine " + c);
     }
 
+    /** Every run with the latents after each step: the bundles' and {@link #DIFFUSERS_RUNS}. */
+    static List<Path> runsWithLatents() throws IOException {
+        List<Path> dirs = new ArrayList<>();
+        for (String name : bundlesWith("latentsAfterStep")) {
+            dirs.add(FIXTURES.resolve(name));
+        }
+        try (Stream<Path> runs = Files.list(DIFFUSERS_RUNS)) {
+            runs.filter(Files::isDirectory).sorted().forEach(dirs::add);
+        }
+        return dirs;
+    }
+
     @Test
     void theBundlesSchedulerStepsDiffusersOutputsToDiffusersLatents() throws Exception {
         List<String> failures = new ArrayList<>();
-        for (String name : bundlesWithARun()) {
-            ReferenceRun run = ReferenceRun.of(name);
-            ModelBundle bundle = ModelBundle.load(run.dir());
-            Scheduler scheduler = bundle.schedulerConfig().create();
+        for (Path dir : runsWithLatents()) {
+            ReferenceRun run = ReferenceRun.at(dir);
+            String name = dir.getFileName().toString();
+            SchedulerConfig config = ModelBundle.schedulerConfig(dir.resolve("model.json"));
+            Scheduler scheduler = config.create();
             scheduler.setTimesteps(run.steps());
             float[] ours = scheduler.timesteps();
             float[] theirs = run.timesteps();
@@ -183,7 +203,7 @@ class ImportedPipelinesMatchDiffusersTest {
                 float[] expected = run.floats(after.get(k));
                 double error = distance(x, expected) / norm(expected);
                 System.out.printf("%s: step %d (timestep %.2f) with %s, latents' relative error %.2e against"
-                        + " diffusers'%n", name, k, theirs[k], bundle.schedulerConfig().name().jsonName(), error);
+                        + " diffusers'%n", name, k, theirs[k], config.name().jsonName(), error);
                 if (!(error <= MAX_SCHEDULER_RELATIVE_ERROR)) {
                     failures.add(name + " step " + k + ": latents' relative error " + error
                             + (k == 0 ? " (initial noise scaled by " + sigma + ")" : ""));
@@ -327,7 +347,10 @@ class ImportedPipelinesMatchDiffusersTest {
     record ReferenceRun(Path dir, JsonNode json) {
 
         static ReferenceRun of(String name) throws IOException {
-            Path dir = FIXTURES.resolve(name);
+            return at(FIXTURES.resolve(name));
+        }
+
+        static ReferenceRun at(Path dir) throws IOException {
             return new ReferenceRun(dir, JSON.readTree(dir.resolve("reference/sampling.json").toFile()));
         }
 
