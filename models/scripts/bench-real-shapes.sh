@@ -20,12 +20,12 @@
 #                                                          NAME a frame count of Wan (33, 81) or an image model
 #                                                          (pixart-sigma-1024, sd35-medium-1024, sdxl-1024), GRAPH
 #                                                          mha (default) or attention, FLAGS step-time options
-#                                                          for this item (e.g. --shared-arena); then PyTorch's time;
+#                                                          for this item (e.g. --arenas=per-session); then PyTorch's time;
 #                                                          then the importer check's results. PART_DIR may be
 #                                                          the cache folder in a later `final` call on the same
 #                                                          warm machine: the unpacked bundle is used again
 # STEP_RUNS: measured calls per backend (default 3); STEP_FLAGS: more step-time options (e.g.
-# --shrink-arenas or --shared-arena); TORCH_TIMING="33 81" / TORCH_MODELS="sdxl-1024 ...": PyTorch's own step
+# --shrink-arenas or --arenas=per-session); TORCH_TIMING="33 81" / TORCH_MODELS="sdxl-1024 ...": PyTorch's own step
 # time last. ORT_PROFILE=1: step-time --ort-profile for every item (the per-operator summary goes into the item's
 # .txt; the raw profiles stay on the machine under $WORK/profiles). IMAGE_MODELS (start; default all three, "" for none): groups of image models to export, one
 # background export per group, groups separated by ";" (default "pixart-sigma-1024 sd35-medium-1024;sdxl-1024").

@@ -101,11 +101,12 @@ public final class StepTimeCommand implements Callable<Integer> {
             + " segment ever needed): less memory, more allocations per step.")
     boolean shrinkArenas;
 
-    @Option(names = "--shared-arena", description = "The segments' ONNX Runtime sessions allocate from ONE arena"
-            + " registered in ONNX Runtime's environment (session.use_env_allocators) instead of one each, so they reuse"
-            + " one another's freed memory as ONNX Runtime alone does in its one session. Cut graphs only. Checked on"
-            + " the CPU and on an H100.")
-    boolean sharedArena;
+    @Option(names = "--arenas", paramLabel = "shared|per-session", description = "How the segments' ONNX Runtime"
+            + " sessions get memory: from ONE arena registered in ONNX Runtime's environment (session.use_env_allocators),"
+            + " so they reuse one another's freed memory as ONNX Runtime alone does in its one session, or from an arena"
+            + " each (ONNX Runtime's default). Default: as the app runs them, shared on the device path (--ep cuda),"
+            + " per-session on the CPU.")
+    String arenas;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
     Path json;
@@ -127,6 +128,9 @@ public final class StepTimeCommand implements Callable<Integer> {
             + " DIR/device-path, over all of their runs.")
     Path ortProfile;
 
+    /** Whether the segments' sessions share one arena: --arenas, or as the app does on the chosen execution provider. */
+    private boolean sharedArena;
+
     /** What the backends ran on, for the JSON: the GPU's name with --ep cuda, else the CPU's. */
     private String device;
 
@@ -146,7 +150,7 @@ public final class StepTimeCommand implements Callable<Integer> {
     }
 
     /**
-     * The most the segments' shared arena held at once (ONNX Runtime's MaxInUse), null without --shared-arena or where
+     * The most the segments' shared arena held at once (ONNX Runtime's MaxInUse), null without a shared arena or where
      * ONNX Runtime gives no figure (said on stderr: the step's timing stands without it).
      */
     private Long sharedArenaPeak(PartitionedModel partitioned) {
@@ -166,6 +170,10 @@ public final class StepTimeCommand implements Callable<Integer> {
         if (pipelined && !cuda) {
             throw new ParameterException(spec.commandLine(), "--pipelined is for the GPU backends' device path: add --ep cuda");
         }
+        if (arenas != null && !arenas.equals("shared") && !arenas.equals("per-session")) {
+            throw new ParameterException(spec.commandLine(), "--arenas is 'shared' or 'per-session', not '" + arenas + "'");
+        }
+        sharedArena = arenas == null ? cuda : arenas.equals("shared");
         if (runs < 1 || warmup < 0) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1 and --warmup at least 0");
         }
@@ -188,9 +196,8 @@ public final class StepTimeCommand implements Callable<Integer> {
         PartitionPlan plan = GraphPartitioner.partition(onnx);
         Map<String, HostArray> inputs = RandomInputs.forModel(onnx, plan.graphInputs(), dims, seed);
         out.println("model: " + model);
-        if (sharedArena) {
-            out.println("ONNX Runtime segments: one arena shared by all sessions (--shared-arena)");
-        }
+        out.println("ONNX Runtime segments: " + (sharedArena ? "one arena shared by all sessions"
+                : "an arena per session"));
         out.print(plan.describe());
         inputs.forEach((name, array) -> out.println("input " + name + ": " + array.describe()));
         out.flush();
@@ -320,7 +327,8 @@ public final class StepTimeCommand implements Callable<Integer> {
             if (partitioned == null) {
                 try {
                     memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
-                    device = DeviceOnnxPath.open(0, backend, threads);
+                    device = DeviceOnnxPath.open(0, backend, threads, sharedArena
+                            ? DeviceOnnxPath.SegmentArenas.SHARED : DeviceOnnxPath.SegmentArenas.PER_SESSION);
                     profiled(configuredForSegments(device.runtime()), DEVICE_PATH_PROFILE);
                     if (pipelined) {
                         device.runtime().queueRunsWithoutWaiting();
@@ -391,10 +399,13 @@ public final class StepTimeCommand implements Callable<Integer> {
         return shrinkArenas ? runtime.shrinkArenasAfterEachRun() : runtime;
     }
 
-    /** As {@link #configured}, and sharing one arena if asked: ONNX Runtime alone has only one session to begin with. */
+    /**
+     * As {@link #configured}, and sharing one arena if so decided (the device path arranges its arena when it opens):
+     * ONNX Runtime alone has only one session to begin with.
+     */
     private OrtRuntime configuredForSegments(OrtRuntime runtime) {
         configured(runtime);
-        return sharedArena ? runtime.shareOneArena() : runtime;
+        return sharedArena && !runtime.sharesOneArena() ? runtime.shareOneArena() : runtime;
     }
 
     /**

@@ -64,8 +64,26 @@ public final class DeviceOnnxPath implements AutoCloseable {
         return open(device, BackendCatalog.standard().require(backendName), threads);
     }
 
-    /** As {@link #open(int, String, int)} for the catalog's entry {@code backend}. */
+    /**
+     * How the segments' ONNX Runtime sessions get device memory. {@link #SHARED} is the default: a cut graph is many
+     * sessions, and with an arena each they keep, summed, the most each segment ever needed (on an H100 the Wan 2.1
+     * 33-frame step peaked at 78.4 GiB with {@link #PER_SESSION} and 31.0 GiB shared, and 81 frames fit only shared,
+     * at about the same step time: models/bench/results/real-shapes-2026-12-06.md).
+     */
+    public enum SegmentArenas {
+        /** One arena for all sessions of the device ({@link OrtRuntime#shareOneArena()}). */
+        SHARED,
+        /** ONNX Runtime's default: an arena per session. */
+        PER_SESSION
+    }
+
+    /** As {@link #open(int, String, int)} for the catalog's entry {@code backend}, the sessions sharing one arena. */
     public static DeviceOnnxPath open(int device, BackendDescriptor backend, int threads) {
+        return open(device, backend, threads, SegmentArenas.SHARED);
+    }
+
+    /** As {@link #open(int, BackendDescriptor, int)} with the segments' arenas as {@code arenas} says. */
+    public static DeviceOnnxPath open(int device, BackendDescriptor backend, int threads, SegmentArenas arenas) {
         GpuAttentionBackend.Variant variant = backend.gpuVariant().orElseThrow(() -> new IllegalArgumentException(
                 "'" + backend.name() + "' is not a GPU attention backend; the device path runs "
                         + BackendCatalog.standard().gpuNames()));
@@ -75,6 +93,9 @@ public final class DeviceOnnxPath implements AutoCloseable {
         try {
             stream = gpu.context().createStream();
             runtime = OrtRuntime.cuda(device, stream.rawHandle(), threads);
+            if (arenas == SegmentArenas.SHARED) {
+                runtime.shareOneArena();
+            }
             DeviceMemory deviceMemory = new GpuDeviceMemory(gpu.context(), stream);
             TensorMemory memory = TensorMemory.device(deviceMemory, OrtRuntime.cudaMemory(device), false);
             return new DeviceOnnxPath(gpu, stream, runtime, deviceMemory, memory, variant);
@@ -173,7 +194,8 @@ public final class DeviceOnnxPath implements AutoCloseable {
 
     public String describe() {
         return kernel.name() + " on " + gpu.context().device().describe() + ", ONNX Runtime CUDA EP on stream 0x"
-                + Long.toHexString(stream.rawHandle());
+                + Long.toHexString(stream.rawHandle())
+                + (runtime.sharesOneArena() ? ", one arena for all segments" : ", an arena per segment");
     }
 
     /** Device buffers of our context still open (attention outputs not yet freed, kernel workspaces). */
