@@ -34,13 +34,15 @@ public final class DeviceOnnxPath implements AutoCloseable {
     private final OrtRuntime runtime;
     private final GpuAttentionBackend.Variant variant;
     private final List<GpuOutputCheck> checks = new ArrayList<>();
+    /** The device memory as allocated, whose kept blocks {@link #close()} frees. */
+    private final GpuDeviceMemory ownMemory;
     private DeviceMemory deviceMemory;
     private TensorMemory memory;
     private DeviceAttentionKernel kernel;
     /** Re-runs nodes whose quantized output was not finite: flash-fp16; none when the kernel is flash-fp16 itself. */
     private DeviceAttentionKernel fullPrecision;
 
-    private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, DeviceMemory deviceMemory,
+    private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, GpuDeviceMemory deviceMemory,
                            TensorMemory memory, GpuAttentionBackend.Variant variant) {
         this.gpu = gpu;
         this.variant = variant;
@@ -49,6 +51,7 @@ public final class DeviceOnnxPath implements AutoCloseable {
                 ? new GpuDeviceKernel(gpu.backend(GpuAttentionBackend.Variant.FLASH_FP16)) : null;
         this.stream = stream;
         this.runtime = runtime;
+        this.ownMemory = deviceMemory;
         this.deviceMemory = deviceMemory;
         this.memory = memory;
     }
@@ -96,7 +99,7 @@ public final class DeviceOnnxPath implements AutoCloseable {
             if (arenas == SegmentArenas.SHARED) {
                 runtime.shareOneArena();
             }
-            DeviceMemory deviceMemory = new GpuDeviceMemory(gpu.context(), stream);
+            GpuDeviceMemory deviceMemory = new GpuDeviceMemory(gpu.context(), stream);
             TensorMemory memory = TensorMemory.device(deviceMemory, OrtRuntime.cudaMemory(device), false);
             return new DeviceOnnxPath(gpu, stream, runtime, deviceMemory, memory, variant);
         } catch (RuntimeException e) {
@@ -209,6 +212,7 @@ public final class DeviceOnnxPath implements AutoCloseable {
             checks.forEach(GpuOutputCheck::close);
             checks.clear();
             runtime.close();
+            ownMemory.close();
             stream.synchronize();
             stream.close();
         } finally {
