@@ -307,7 +307,9 @@ def export_image_model(args, name):
         del program, wrapper
         print(f"  exported {name}.onnx in {time.time() - start:.0f} s", flush=True)
     model = onnx.load(path, load_external_data=False)
-    squeezes = drop_noop_squeezes(model)
+    # (Reading every initializer relative to the working directory failed once the chdir that hid it went: H100,
+    # 2026-12-06e.) Only the Squeezes' axes are read, from the graph's folder.
+    squeezes = drop_noop_squeezes(model, os.path.dirname(path))
     write_multihead_variant(path, copy.deepcopy(model))
     padded = pad_attention_head_dim_in(model)
     onnx.save(model, path)

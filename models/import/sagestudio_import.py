@@ -239,25 +239,27 @@ def export_component(module, args, input_names, output_names, path, dynamic_batc
     return {"batch": label, "weightBytes": size, "paddedAttention": len(padded), "external": size >= EXTERNAL_DATA_BYTES}
 
 
-def drop_noop_squeezes(model):
+def drop_noop_squeezes(model, folder=""):
     """torch's squeeze(dim) leaves an axis that is not 1 alone; ONNX's Squeeze refuses it, and torch
     2.11's dynamo exporter writes one anyway for PixArt's final `squeeze(1)` over [B, tokens, C]
     (ONNX Runtime then refuses the whole graph). Such Squeezes, where the file declares the axis as a
-    number other than 1, become Identity. Returns how many."""
+    number other than 1, become Identity. `folder`: where a graph loaded without its external data
+    keeps it (only the Squeezes' axes are read, not the weights). Returns how many."""
     from onnx import numpy_helper
     g = model.graph
     shapes = {v.name: [d.dim_value if d.HasField("dim_value") else None for d in v.type.tensor_type.shape.dim]
               for v in list(g.value_info) + list(g.input) + list(g.output)}
-    constants = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    constants = {t.name: t for t in g.initializer}
     for n in g.node:
         if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value":
-            constants[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+            constants[n.output[0]] = n.attribute[0].t
     dropped = 0
     for n in g.node:
         if n.op_type != "Squeeze" or len(n.input) < 2 or n.input[1] not in constants or n.input[0] not in shapes:
             continue
         dims = shapes[n.input[0]]
-        axes = [int(a) + (len(dims) if a < 0 else 0) for a in np.atleast_1d(constants[n.input[1]])]
+        axes = [int(a) + (len(dims) if a < 0 else 0)
+                for a in np.atleast_1d(numpy_helper.to_array(constants[n.input[1]], folder))]
         if dims and all(0 <= a < len(dims) and dims[a] is not None and dims[a] != 1 for a in axes):
             n.op_type = "Identity"
             del n.input[1:]

@@ -20,14 +20,15 @@
 #                                                          NAME a frame count of Wan (33, 81) or an image model
 #                                                          (pixart-sigma-1024, sd35-medium-1024, sdxl-1024), GRAPH
 #                                                          mha (default) or attention, FLAGS step-time options
-#                                                          for this item (e.g. --shared-arena); then PyTorch's time;
+#                                                          for this item (e.g. --arenas=per-session); then PyTorch's time;
 #                                                          then the importer check's results. PART_DIR may be
 #                                                          the cache folder in a later `final` call on the same
 #                                                          warm machine: the unpacked bundle is used again
 # STEP_RUNS: measured calls per backend (default 3); STEP_FLAGS: more step-time options (e.g.
-# --shrink-arenas or --shared-arena); TORCH_TIMING="33 81" / TORCH_MODELS="sdxl-1024 ...": PyTorch's own step
+# --shrink-arenas or --arenas=per-session); TORCH_TIMING="33 81" / TORCH_MODELS="sdxl-1024 ...": PyTorch's own step
 # time last. ORT_PROFILE=1: step-time --ort-profile for every item (the per-operator summary goes into the item's
-# .txt; the raw profiles stay on the machine under $WORK/profiles). IMAGE_MODELS (start; default all three, "" for none): groups of image models to export, one
+# .txt; the raw profiles stay on the machine under $WORK/profiles). JFR=1: each step-time JVM also records a Java Flight
+# Recorder profile (Java and native method samples) into results/<item>.jfr, to read here with `jfr view`. IMAGE_MODELS (start; default all three, "" for none): groups of image models to export, one
 # background export per group, groups separated by ";" (default "pixart-sigma-1024 sd35-medium-1024;sdxl-1024").
 # Results go to $OUT as they are made (results.tgz: step-time JSON and logs; gpu.txt; check_import.json and
 # <pipeline>-bundle.tgz), so a call stopped at its limit still returns what was done.
@@ -122,7 +123,9 @@ case "$PHASE" in
       echo "== $(date -u +%H:%M:%S) $name, ${graph:-mha} graph, $backends ${flags:-} (waited ${waited} s for the export)"
       tag=${flags//--/}; tag=${tag// /-}
       result=step-$name-${graph:-mha}-${backends//,/-}${tag:+-$tag}
-      (cd "$CACHE" && "$JAVA" "${JVM[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli step-time "$model" --ep cuda \
+      jfr=()
+      [[ -n "${JFR:-}" ]] && jfr=("-XX:StartFlightRecording=filename=$RESULTS/$result.jfr,settings=profile")
+      (cd "$CACHE" && "$JAVA" "${JVM[@]}" "${jfr[@]}" -cp "$CP" dev.sagestudio.app.cli.SageStudioCli step-time "$model" --ep cuda \
         --backends "$backends" --warmup 1 --runs "${STEP_RUNS:-3}" ${STEP_FLAGS:-} ${flags:-} \
         ${ORT_PROFILE:+--ort-profile "$WORK/profiles/$result"} --json "$RESULTS/$result.json") 2>&1 | tee "$RESULTS/$result.txt" \
         | grep --line-buffered -v -E '^\s*(ONNX Runtime segment|attention step|[A-Z][a-z]{2} [0-9]{2}, [0-9]{4} |WARNING: \[onnxruntime\] ScatterND)' \

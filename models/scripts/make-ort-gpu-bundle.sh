@@ -30,8 +30,9 @@ MVN=(mvn -B -q -Donnxruntime.classifier=linux-x86_64-gpu)
 cd "$ROOT"
 
 echo "[ort-bundle] attention GPU bundle (runtime image, JUnit console, attention tests)"
-# Jackson, JavaCPP and the models code need more of the JDK than the attention tests do.
-JLINK_MODULES=java.base,java.logging,jdk.unsupported,java.management,java.xml,java.desktop,java.naming,java.sql \
+# Jackson, JavaCPP and the models code need more of the JDK than the attention tests do; jdk.jfr lets a device call
+# record where the host's time goes (Flight Recorder; the GPU machine has no perf or nsys).
+JLINK_MODULES=java.base,java.logging,jdk.unsupported,java.management,java.xml,java.desktop,java.naming,java.sql,jdk.jfr \
   attention/scripts/make-gpu-bundle.sh "${ALLOW[@]}" "$STAGE"
 rm -f "$STAGE.tgz"   # make-gpu-bundle's own archive: this script packs the folder itself
 

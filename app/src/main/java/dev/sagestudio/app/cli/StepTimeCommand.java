@@ -78,7 +78,9 @@ public final class StepTimeCommand implements Callable<Integer> {
     @Option(names = "--ep", paramLabel = "PROVIDER", description = "cpu or cuda (default: ${DEFAULT-VALUE}).")
     String ep = "cpu";
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Unmeasured calls first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup", paramLabel = "N", description = "Unmeasured calls first (default: ${DEFAULT-VALUE}); the"
+            + " first GPU backend makes " + FIRST_BACKEND_EXTRA_WARMUP + " more, so that it does not pay for the JIT"
+            + " warming the host side for the backends after it.")
     int warmup = 1;
 
     @Option(names = "--runs", paramLabel = "N",
@@ -101,11 +103,12 @@ public final class StepTimeCommand implements Callable<Integer> {
             + " segment ever needed): less memory, more allocations per step.")
     boolean shrinkArenas;
 
-    @Option(names = "--shared-arena", description = "The segments' ONNX Runtime sessions allocate from ONE arena"
-            + " registered in ONNX Runtime's environment (session.use_env_allocators) instead of one each, so they reuse"
-            + " one another's freed memory as ONNX Runtime alone does in its one session. Cut graphs only. Checked on"
-            + " the CPU and on an H100.")
-    boolean sharedArena;
+    @Option(names = "--arenas", paramLabel = "shared|per-session", description = "How the segments' ONNX Runtime"
+            + " sessions get memory: from ONE arena registered in ONNX Runtime's environment (session.use_env_allocators),"
+            + " so they reuse one another's freed memory as ONNX Runtime alone does in its one session, or from an arena"
+            + " each (ONNX Runtime's default). Default: as the app runs them, shared on the device path (--ep cuda),"
+            + " per-session on the CPU.")
+    String arenas;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also save the results as JSON.")
     Path json;
@@ -127,6 +130,9 @@ public final class StepTimeCommand implements Callable<Integer> {
             + " DIR/device-path, over all of their runs.")
     Path ortProfile;
 
+    /** Whether the segments' sessions share one arena: --arenas, or as the app does on the chosen execution provider. */
+    private boolean sharedArena;
+
     /** What the backends ran on, for the JSON: the GPU's name with --ep cuda, else the CPU's. */
     private String device;
 
@@ -146,7 +152,7 @@ public final class StepTimeCommand implements Callable<Integer> {
     }
 
     /**
-     * The most the segments' shared arena held at once (ONNX Runtime's MaxInUse), null without --shared-arena or where
+     * The most the segments' shared arena held at once (ONNX Runtime's MaxInUse), null without a shared arena or where
      * ONNX Runtime gives no figure (said on stderr: the step's timing stands without it).
      */
     private Long sharedArenaPeak(PartitionedModel partitioned) {
@@ -166,6 +172,10 @@ public final class StepTimeCommand implements Callable<Integer> {
         if (pipelined && !cuda) {
             throw new ParameterException(spec.commandLine(), "--pipelined is for the GPU backends' device path: add --ep cuda");
         }
+        if (arenas != null && !arenas.equals("shared") && !arenas.equals("per-session")) {
+            throw new ParameterException(spec.commandLine(), "--arenas is 'shared' or 'per-session', not '" + arenas + "'");
+        }
+        sharedArena = arenas == null ? cuda : arenas.equals("shared");
         if (runs < 1 || warmup < 0) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1 and --warmup at least 0");
         }
@@ -188,9 +198,8 @@ public final class StepTimeCommand implements Callable<Integer> {
         PartitionPlan plan = GraphPartitioner.partition(onnx);
         Map<String, HostArray> inputs = RandomInputs.forModel(onnx, plan.graphInputs(), dims, seed);
         out.println("model: " + model);
-        if (sharedArena) {
-            out.println("ONNX Runtime segments: one arena shared by all sessions (--shared-arena)");
-        }
+        out.println("ONNX Runtime segments: " + (sharedArena ? "one arena shared by all sessions"
+                : "an arena per session"));
         out.print(plan.describe());
         inputs.forEach((name, array) -> out.println("input " + name + ": " + array.describe()));
         out.flush();
@@ -296,8 +305,10 @@ public final class StepTimeCommand implements Callable<Integer> {
                         runtime.provider().toString(), sharedArenaPeak(partitioned));
             }
         }
+        boolean firstOnTheseSessions = shared.partitioned == null;
         PartitionedModel partitioned = shared.use(backend, plan, spec.commandLine().getErr());
-        List<RunResult> results = repeat(partitioned::run, inputs);
+        List<RunResult> results = repeat(partitioned::run, inputs,
+                firstOnTheseSessions ? FIRST_BACKEND_EXTRA_WARMUP : 0);
         return new Timed(results, shared.memory.peakAboveStart(), partitioned.attention().fallbacks(),
                 List.copyOf(shared.nonFinite),
                 shared.device.runtime().provider().toString(), sharedArenaPeak(partitioned));
@@ -320,7 +331,8 @@ public final class StepTimeCommand implements Callable<Integer> {
             if (partitioned == null) {
                 try {
                     memory = DeviceMemoryPeak.start(0, Duration.ofMillis(2));
-                    device = DeviceOnnxPath.open(0, backend, threads);
+                    device = DeviceOnnxPath.open(0, backend, threads, sharedArena
+                            ? DeviceOnnxPath.SegmentArenas.SHARED : DeviceOnnxPath.SegmentArenas.PER_SESSION);
                     profiled(configuredForSegments(device.runtime()), DEVICE_PATH_PROFILE);
                     if (pipelined) {
                         device.runtime().queueRunsWithoutWaiting();
@@ -391,19 +403,37 @@ public final class StepTimeCommand implements Callable<Integer> {
         return shrinkArenas ? runtime.shrinkArenasAfterEachRun() : runtime;
     }
 
-    /** As {@link #configured}, and sharing one arena if asked: ONNX Runtime alone has only one session to begin with. */
+    /**
+     * As {@link #configured}, and sharing one arena if so decided (the device path arranges its arena when it opens):
+     * ONNX Runtime alone has only one session to begin with.
+     */
     private OrtRuntime configuredForSegments(OrtRuntime runtime) {
         configured(runtime);
-        return sharedArena ? runtime.shareOneArena() : runtime;
+        return sharedArena && !runtime.sharesOneArena() ? runtime.shareOneArena() : runtime;
     }
 
     /**
-     * The warm-up calls, then the measured ones. Each call's time goes to stderr as it ends (the first call also
-     * creates the sessions), so a run stopped from outside still shows how far it got.
+     * Unmeasured calls the first GPU backend makes on the shared device sessions beyond --warmup: until the JIT has
+     * compiled the host side, the first backend's calls keep getting faster (H100, 2026-12-06: PixArt-Σ's flash-fp16
+     * step 175, 97, 93, 93, 89 ms after one warm-up), while the backends after it find it compiled, which biased the
+     * speed-ups toward them.
      */
+    static final int FIRST_BACKEND_EXTRA_WARMUP = 3;
+
     private List<RunResult> repeat(Function<Map<String, HostArray>, RunResult> call, Map<String, HostArray> inputs) {
+        return repeat(call, inputs, 0);
+    }
+
+    /**
+     * The warm-up calls ({@code extraWarmup} more than --warmup), then the measured ones. Each call's time goes to
+     * stderr as it ends (the first call also creates the sessions), so a run stopped from outside still shows how far
+     * it got.
+     */
+    private List<RunResult> repeat(Function<Map<String, HostArray>, RunResult> call, Map<String, HostArray> inputs,
+                                   int extraWarmup) {
         PrintWriter err = spec.commandLine().getErr();
         List<RunResult> results = new ArrayList<>();
+        int warmup = this.warmup + extraWarmup;
         for (int i = 0; i < warmup + runs; i++) {
             long start = System.nanoTime();
             RunResult result = call.apply(inputs);

@@ -69,21 +69,36 @@ class StepTimeCommandTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"--shrink-arenas", "--shared-arena"})
+    @ValueSource(strings = {"--shrink-arenas", "--arenas=shared", "--arenas=per-session"})
     void arenaOptionsComputeTheSame(String option) throws Exception {
         Path json = dir.resolve("arenas.json");
         Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends",
                 "onnxruntime,cpu-reference", "--runs", "2", option, "--json", json.toString());
         assertEquals(0, o.status(), o.err() + o.out());
         JsonNode document = new ObjectMapper().readTree(json.toFile());
-        assertTrue(document.get(option.equals("--shared-arena") ? "sharedArena" : "shrinkArenas").asBoolean(),
-                document.toString());
+        boolean shared = option.equals("--arenas=shared");
+        assertEquals(shared, document.get("sharedArena").asBoolean(), document.toString());
+        assertEquals(option.equals("--shrink-arenas"), document.get("shrinkArenas").asBoolean(), document.toString());
         JsonNode rows = document.get("rows");
         assertTrue(rows.get(1).get("cosineVsFirst").asDouble() > 0.99999, rows.toString());
-        boolean shared = option.equals("--shared-arena");
         assertEquals(shared, rows.get(1).get("sharedArenaPeakBytes").asLong() > 0, rows.get(1).toString());
         assertTrue(rows.get(0).get("sharedArenaPeakBytes").isNull(), "ONNX Runtime alone keeps its one arena");
         assertEquals(shared, o.out().contains("shared arena: at most"), o.out());
+    }
+
+    @Test
+    void onTheCpuTheSegmentsKeepAnArenaEachAsTheAppDoesUnlessToldToShare() throws Exception {
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends",
+                "onnxruntime,cpu-reference", "--runs", "1");
+        assertEquals(0, o.status(), o.err() + o.out());
+        assertTrue(o.out().contains("ONNX Runtime segments: an arena per session"), o.out());
+    }
+
+    @Test
+    void anUnknownArenaChoiceIsRefusedWithTheChoices() {
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--arenas", "one");
+        assertEquals(2, o.status(), o.err() + o.out());
+        assertTrue(o.err().contains("--arenas is 'shared' or 'per-session', not 'one'"), o.err());
     }
 
     @Test

@@ -25,6 +25,11 @@ public final class CudaException extends RuntimeException {
         return result;
     }
 
+    /** Whether the driver had too little free device memory for the call ({@code CUDA_ERROR_OUT_OF_MEMORY}). */
+    public boolean isOutOfMemory() {
+        return result == CUresult.CUDA_ERROR_OUT_OF_MEMORY;
+    }
+
     /** The {@code CUresult} name, e.g. {@code CUDA_ERROR_OUT_OF_MEMORY}. */
     public String resultName() {
         return resultName(result);

@@ -34,13 +34,15 @@ public final class DeviceOnnxPath implements AutoCloseable {
     private final OrtRuntime runtime;
     private final GpuAttentionBackend.Variant variant;
     private final List<GpuOutputCheck> checks = new ArrayList<>();
+    /** The device memory as allocated, whose kept blocks {@link #close()} frees. */
+    private final GpuDeviceMemory ownMemory;
     private DeviceMemory deviceMemory;
     private TensorMemory memory;
     private DeviceAttentionKernel kernel;
     /** Re-runs nodes whose quantized output was not finite: flash-fp16; none when the kernel is flash-fp16 itself. */
     private DeviceAttentionKernel fullPrecision;
 
-    private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, DeviceMemory deviceMemory,
+    private DeviceOnnxPath(GpuBackends gpu, CudaStream stream, OrtRuntime runtime, GpuDeviceMemory deviceMemory,
                            TensorMemory memory, GpuAttentionBackend.Variant variant) {
         this.gpu = gpu;
         this.variant = variant;
@@ -49,6 +51,7 @@ public final class DeviceOnnxPath implements AutoCloseable {
                 ? new GpuDeviceKernel(gpu.backend(GpuAttentionBackend.Variant.FLASH_FP16)) : null;
         this.stream = stream;
         this.runtime = runtime;
+        this.ownMemory = deviceMemory;
         this.deviceMemory = deviceMemory;
         this.memory = memory;
     }
@@ -64,8 +67,26 @@ public final class DeviceOnnxPath implements AutoCloseable {
         return open(device, BackendCatalog.standard().require(backendName), threads);
     }
 
-    /** As {@link #open(int, String, int)} for the catalog's entry {@code backend}. */
+    /**
+     * How the segments' ONNX Runtime sessions get device memory. {@link #SHARED} is the default: a cut graph is many
+     * sessions, and with an arena each they keep, summed, the most each segment ever needed (on an H100 the Wan 2.1
+     * 33-frame step peaked at 78.4 GiB with {@link #PER_SESSION} and 31.0 GiB shared, and 81 frames fit only shared,
+     * at about the same step time: models/bench/results/real-shapes-2026-12-06.md).
+     */
+    public enum SegmentArenas {
+        /** One arena for all sessions of the device ({@link OrtRuntime#shareOneArena()}). */
+        SHARED,
+        /** ONNX Runtime's default: an arena per session. */
+        PER_SESSION
+    }
+
+    /** As {@link #open(int, String, int)} for the catalog's entry {@code backend}, the sessions sharing one arena. */
     public static DeviceOnnxPath open(int device, BackendDescriptor backend, int threads) {
+        return open(device, backend, threads, SegmentArenas.SHARED);
+    }
+
+    /** As {@link #open(int, BackendDescriptor, int)} with the segments' arenas as {@code arenas} says. */
+    public static DeviceOnnxPath open(int device, BackendDescriptor backend, int threads, SegmentArenas arenas) {
         GpuAttentionBackend.Variant variant = backend.gpuVariant().orElseThrow(() -> new IllegalArgumentException(
                 "'" + backend.name() + "' is not a GPU attention backend; the device path runs "
                         + BackendCatalog.standard().gpuNames()));
@@ -75,7 +96,10 @@ public final class DeviceOnnxPath implements AutoCloseable {
         try {
             stream = gpu.context().createStream();
             runtime = OrtRuntime.cuda(device, stream.rawHandle(), threads);
-            DeviceMemory deviceMemory = new GpuDeviceMemory(gpu.context(), stream);
+            if (arenas == SegmentArenas.SHARED) {
+                runtime.shareOneArena();
+            }
+            GpuDeviceMemory deviceMemory = new GpuDeviceMemory(gpu.context(), stream);
             TensorMemory memory = TensorMemory.device(deviceMemory, OrtRuntime.cudaMemory(device), false);
             return new DeviceOnnxPath(gpu, stream, runtime, deviceMemory, memory, variant);
         } catch (RuntimeException e) {
@@ -173,7 +197,8 @@ public final class DeviceOnnxPath implements AutoCloseable {
 
     public String describe() {
         return kernel.name() + " on " + gpu.context().device().describe() + ", ONNX Runtime CUDA EP on stream 0x"
-                + Long.toHexString(stream.rawHandle());
+                + Long.toHexString(stream.rawHandle())
+                + (runtime.sharesOneArena() ? ", one arena for all segments" : ", an arena per segment");
     }
 
     /** Device buffers of our context still open (attention outputs not yet freed, kernel workspaces). */
@@ -187,6 +212,7 @@ public final class DeviceOnnxPath implements AutoCloseable {
             checks.forEach(GpuOutputCheck::close);
             checks.clear();
             runtime.close();
+            ownMemory.close();
             stream.synchronize();
             stream.close();
         } finally {

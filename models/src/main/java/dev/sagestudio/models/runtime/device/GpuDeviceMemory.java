@@ -1,9 +1,11 @@
 package dev.sagestudio.models.runtime.device;
 
 import dev.sagestudio.models.runtime.DeviceMemory;
+import dev.sagestudio.attention.gpu.CudaException;
 import dev.sagestudio.attention.gpu.CudaStream;
 import dev.sagestudio.attention.gpu.DeviceBuffer;
 import dev.sagestudio.attention.gpu.GpuContext;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -11,10 +13,15 @@ import java.util.Objects;
  * EP uses too). Copies are ordered against {@code stream}, the stream ONNX Runtime and our kernels
  * share: a copy in waits for the whole context before returning (so no later work on a non-blocking
  * stream can overtake it), a copy out waits for the stream first.
+ *
+ * <p>Allocations closed by their holders are kept ({@link IdleBlocks}) and handed out again for the same size, since
+ * every step asks for the same attention outputs; when the device is full they are freed and the allocation tried
+ * again. {@link #close()} frees them.
  */
-public final class GpuDeviceMemory implements DeviceMemory {
+public final class GpuDeviceMemory implements DeviceMemory, AutoCloseable {
     private final GpuContext context;
     private final CudaStream stream;
+    private final IdleBlocks<DeviceBuffer> idle = new IdleBlocks<>();
 
     public GpuDeviceMemory(GpuContext context, CudaStream stream) {
         this.context = Objects.requireNonNull(context, "context");
@@ -28,12 +35,11 @@ public final class GpuDeviceMemory implements DeviceMemory {
 
     @Override
     public Allocation allocate(long bytes) {
-        if (bytes >= DeviceMemoryCheck.CHECKED_FROM_BYTES) {
-            GpuContext.MemoryInfo info = context.memoryInfo();
-            DeviceMemoryCheck.require(bytes, info.freeBytes(), info.totalBytes(), describe());
-        }
-        DeviceBuffer buffer = context.allocate(bytes); // cuMemAlloc: 256-byte aligned
+        DeviceBuffer reused = idle.take(bytes);
+        DeviceBuffer buffer = reused != null ? reused : fresh(bytes);
         return new Allocation() {
+            private boolean closed;
+
             @Override
             public long address() {
                 return buffer.address();
@@ -46,9 +52,56 @@ public final class GpuDeviceMemory implements DeviceMemory {
 
             @Override
             public void close() {
-                buffer.close();
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                if (!idle.giveBack(bytes, buffer)) {
+                    buffer.close();
+                }
             }
         };
+    }
+
+    /** A new buffer; if the device has no room, the idle blocks are freed first and it is tried once more. */
+    private DeviceBuffer fresh(long bytes) {
+        try {
+            return checkedAllocation(bytes);
+        } catch (DeviceMemoryCheck.DeviceMemoryException | CudaException e) {
+            if (e instanceof CudaException cuda && !cuda.isOutOfMemory()) {
+                throw e;
+            }
+            List<DeviceBuffer> kept = idle.drain();
+            if (kept.isEmpty()) {
+                throw e;
+            }
+            stream.synchronize(); // their last readers may still be queued
+            kept.forEach(DeviceBuffer::close);
+            return checkedAllocation(bytes);
+        }
+    }
+
+    private DeviceBuffer checkedAllocation(long bytes) {
+        if (bytes >= DeviceMemoryCheck.CHECKED_FROM_BYTES) {
+            GpuContext.MemoryInfo info = context.memoryInfo();
+            DeviceMemoryCheck.require(bytes, info.freeBytes(), info.totalBytes(), describe());
+        }
+        return context.allocate(bytes); // cuMemAlloc: 256-byte aligned
+    }
+
+    /** The bytes of closed allocations kept for reuse. */
+    public long idleBytes() {
+        return idle.idleBytes();
+    }
+
+    /** Frees the kept blocks, after the stream's work that may still read them; later closed allocations are freed. */
+    @Override
+    public void close() {
+        List<DeviceBuffer> kept = idle.close();
+        if (!kept.isEmpty()) {
+            stream.synchronize();
+            kept.forEach(DeviceBuffer::close);
+        }
     }
 
     @Override
