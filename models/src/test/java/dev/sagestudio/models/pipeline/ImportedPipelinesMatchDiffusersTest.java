@@ -227,7 +227,9 @@ class ImportedPipelinesMatchDiffusersTest {
     void reproducesTheDiffusersPipelinesOutputFromTheSameSeed() throws Exception {
         List<String> failures = new ArrayList<>();
         for (String name : bundlesWithARun()) {
-            for (String backend : List.of(ReferenceAttention.NAME, AttentionChoice.ONNX_RUNTIME)) {
+            // flash-fp16's and sage-int8-fp16's CPU counterparts, and ONNX Runtime alone
+            String sage = BackendCatalog.standard().require("sage-int8-fp16").cpuCounterpart().orElseThrow();
+            for (String backend : List.of(ReferenceAttention.NAME, sage, AttentionChoice.ONNX_RUNTIME)) {
                 double psnr = reproduce(ReferenceRun.of(name), backend);
                 if (!(psnr >= MIN_PSNR_DB)) {
                     failures.add(name + " with " + backend + ": PSNR " + psnr + " dB");
