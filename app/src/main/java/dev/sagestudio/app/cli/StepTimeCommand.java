@@ -335,7 +335,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                             ? DeviceOnnxPath.SegmentArenas.SHARED : DeviceOnnxPath.SegmentArenas.PER_SESSION);
                     profiled(configuredForSegments(device.runtime()), DEVICE_PATH_PROFILE);
                     if (pipelined) {
-                        device.runtime().queueRunsWithoutWaiting();
+                        device.queueRunsWithoutWaiting();
                     }
                     err.println("device path: " + device.describe());
                     steps = new SwitchableAttentionSteps(stepsFor(plan, backend));

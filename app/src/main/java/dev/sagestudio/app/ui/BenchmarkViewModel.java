@@ -167,8 +167,8 @@ public final class BenchmarkViewModel {
             "attention share", "peak memory", "vs " + RealShapeResults.BASELINE);
 
     /**
-     * The committed real-shape step times of one card: "Measured on NVIDIA H100 80GB HBM3", what the files say of all
-     * their runs (e.g. "weights: random, fp16"), a row per graph and backend ({@link #MEASURED_HEADINGS}), and a line
+     * The committed real-shape step times of one card in one file: "Measured on NVIDIA H100 80GB HBM3
+     * (real-shapes-2026-12-06e.json)", what the file says of all its runs (e.g. "weights: random, fp16"), a row per graph and backend ({@link #MEASURED_HEADINGS}), and a line
      * per backend that failed, with why.
      */
     public record MeasuredSection(String title, List<String> about, List<List<String>> rows, List<String> failures) {
@@ -193,12 +193,20 @@ public final class BenchmarkViewModel {
         return measuredProblem;
     }
 
+    /**
+     * One section per results file and card, the newest file (the last by name: the names start with their date)
+     * first: a file is one series of runs, and what it says of them (its kernels, its graph rewrites) holds for its
+     * tables only.
+     */
     static List<MeasuredSection> sections(List<RealShapeResults.Table> tables) {
-        Map<String, List<RealShapeResults.Table>> byCard = new LinkedHashMap<>();
-        tables.forEach(t -> byCard.computeIfAbsent(t.device() == null ? "" : t.device(), k -> new ArrayList<>())
-                .add(t));
+        Map<List<String>, List<RealShapeResults.Table>> bySeries = new LinkedHashMap<>();
+        List<RealShapeResults.Table> newestFirst = new ArrayList<>(tables);
+        newestFirst.sort(java.util.Comparator.comparing(RealShapeResults.Table::source).reversed());
+        newestFirst.forEach(t -> bySeries.computeIfAbsent(List.of(t.device() == null ? "" : t.device(), t.source()),
+                k -> new ArrayList<>()).add(t));
         List<MeasuredSection> sections = new ArrayList<>();
-        byCard.forEach((card, cardTables) -> {
+        bySeries.forEach((series, cardTables) -> {
+            String card = series.get(0);
             List<List<String>> rows = new ArrayList<>();
             List<String> failures = new ArrayList<>();
             for (RealShapeResults.Table t : cardTables) {
@@ -221,7 +229,7 @@ public final class BenchmarkViewModel {
             }
             List<String> about = cardTables.stream().flatMap(t -> t.about().stream()).distinct().toList();
             sections.add(new MeasuredSection(card.isEmpty() ? "Measured on a card the results file does not name ("
-                    + cardTables.get(0).source() + ")" : "Measured on " + card, about, rows, failures));
+                    + series.get(1) + ")" : "Measured on " + card + " (" + series.get(1) + ")", about, rows, failures));
         });
         return sections;
     }

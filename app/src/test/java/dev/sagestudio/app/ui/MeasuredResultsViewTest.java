@@ -42,12 +42,12 @@ class MeasuredResultsViewTest {
     }
 
     @Test
-    void eachCardGetsASectionWithEveryBackendAgainstFlashAndWhyABackendFailed() {
+    void eachCardOfEachFileGetsASectionWithEveryBackendAgainstFlashAndWhyABackendFailed() {
         List<BenchmarkViewModel.MeasuredSection> sections = BenchmarkViewModel.sections(List.of(WAN_81,
                 WAN_33_UNNAMED));
         assertEquals(2, sections.size());
         BenchmarkViewModel.MeasuredSection h100 = sections.get(0);
-        assertEquals("Measured on NVIDIA H100 80GB HBM3", h100.title());
+        assertEquals("Measured on NVIDIA H100 80GB HBM3 (real-shapes-wan-81f.json)", h100.title());
         assertEquals(List.of(
                 List.of("wan-81f-mha (shared arena)", "32,760", "flash-fp16", "2400.0 ms", "63 %", "32.0 GiB", "1.00×"),
                 List.of("wan-81f-mha (shared arena)", "32,760", "sage-int8-fp16", "1600.0 ms", "44 %", "32.5 GiB", "1.50×"),
@@ -65,6 +65,22 @@ class MeasuredResultsViewTest {
     }
 
     @Test
+    void twoSeriesOnOneCardAreTwoSectionsNewestFirstEachWithWhatItsOwnFileSays() {
+        RealShapeResults.Table older = new RealShapeResults.Table(H100, "wan-33f-mha", 14040, null,
+                List.of("flashFp16Kernel: sm_80"), "real-shapes-2026-12-06.json",
+                List.of(new RealShapeResults.Row("flash-fp16", 2753.0, 0.04, null, null)));
+        RealShapeResults.Table newer = new RealShapeResults.Table(H100, "wan-33f-mha", 14040, null,
+                List.of("flashFp16Kernel: sm_90a"), "real-shapes-2026-12-06e.json",
+                List.of(new RealShapeResults.Row("flash-fp16", 320.0, 0.24, null, null)));
+        List<BenchmarkViewModel.MeasuredSection> sections = BenchmarkViewModel.sections(List.of(older, newer));
+        assertEquals(List.of("Measured on NVIDIA H100 80GB HBM3 (real-shapes-2026-12-06e.json)",
+                "Measured on NVIDIA H100 80GB HBM3 (real-shapes-2026-12-06.json)"),
+                sections.stream().map(BenchmarkViewModel.MeasuredSection::title).toList());
+        assertEquals(List.of("flashFp16Kernel: sm_90a"), sections.get(0).about());
+        assertEquals(List.of("flashFp16Kernel: sm_80"), sections.get(1).about());
+    }
+
+    @Test
     void theViewShowsTheMeasuredTableUnderItsCard() throws Exception {
         Fx.call(() -> {
             Parent view = view(() -> List.of(WAN_81));
@@ -72,7 +88,7 @@ class MeasuredResultsViewTest {
             WritableImage shot = Fx.snapshot(view, 1300, 900);
             assertTrue(Fx.colours(shot) > 20);
             List<String> texts = labels(view);
-            assertTrue(texts.contains("Measured on NVIDIA H100 80GB HBM3"), texts.toString());
+            assertTrue(texts.contains("Measured on NVIDIA H100 80GB HBM3 (real-shapes-wan-81f.json)"), texts.toString());
             assertTrue(texts.containsAll(List.of("model", "tokens", "backend", "median step", "attention share",
                     "peak memory", "vs flash-fp16")), texts.toString());
             assertTrue(texts.containsAll(List.of("32,760", "1600.0 ms", "1.50×", "32.5 GiB")), texts.toString());

@@ -4,6 +4,7 @@ import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
@@ -47,8 +48,15 @@ public final class OrtRuntime implements AutoCloseable {
     private int sessionsProfiled;
     /** ONNX Runtime's {@code memory.enable_memory_arena_shrinkage} run option for this runtime's sessions, or null. */
     private String arenaShrinkage;
-    /** Whether sessions' runs return once queued on the stream ({@link #queueRunsWithoutWaiting()}). */
+    /** Whether sessions' runs return once queued on the stream ({@link #queueRunsWithoutWaiting}). */
     private boolean queueOnly;
+    /**
+     * Run before a queue-only session closes: a wait for the stream. Without it, on the H100 every pipelined run ended
+     * in ONNX Runtime's "CUDA failure 800: operation not permitted … cudaFreeHost" once its sessions were gone: the
+     * CUDA EP releases a run's pinned host buffers in a host function queued on the stream, and a session destroyed
+     * before that function ran left it to free the pinned arena, a CUDA call the runtime refuses inside a host function.
+     */
+    private Runnable waitBeforeClosing;
     /** Whether this runtime's sessions allocate from the environment's arena ({@code session.use_env_allocators}). */
     private boolean sharedArena;
 
@@ -171,12 +179,13 @@ public final class OrtRuntime implements AutoCloseable {
      * for the device path, where attention kernels, copies and the next segments all work on that same stream, in
      * order; a copy to the host waits for everything before it.
      */
-    public synchronized OrtRuntime queueRunsWithoutWaiting() {
+    public synchronized OrtRuntime queueRunsWithoutWaiting(Runnable waitForStream) {
         if (provider != ExecutionProvider.CUDA || cudaStream == 0) {
             throw new IllegalStateException("runs may skip the wait only on the CUDA EP with our own stream, where every"
                     + " reader of a segment's outputs works on that stream");
         }
         this.queueOnly = true;
+        this.waitBeforeClosing = Objects.requireNonNull(waitForStream, "waitForStream");
         return this;
     }
 
@@ -357,9 +366,11 @@ public final class OrtRuntime implements AutoCloseable {
             }
             String shrinkage;
             boolean queue;
+            Runnable beforeClosing;
             synchronized (this) {
                 shrinkage = arenaShrinkage;
                 queue = queueOnly;
+                beforeClosing = waitBeforeClosing;
                 if (sharedArena) {
                     options.AddConfigEntry("session.use_env_allocators", "1");
                 }
@@ -375,7 +386,7 @@ public final class OrtRuntime implements AutoCloseable {
                 }
             }
             Session session = new Session(env, data, bytes.length, options);
-            return new OrtSessionRunner(session, what, shrinkage, queue);
+            return new OrtSessionRunner(session, what, shrinkage, queue, beforeClosing);
         } catch (RuntimeException e) {
             throw new OrtRuntimeException("ONNX Runtime could not load " + what + ": " + e.getMessage(), e);
         } catch (java.io.IOException e) {

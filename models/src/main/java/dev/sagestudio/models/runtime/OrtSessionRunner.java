@@ -28,11 +28,15 @@ public final class OrtSessionRunner implements AutoCloseable {
     /** Whether a run returns once its work is queued on the CUDA stream, without waiting for it. */
     private final boolean queueOnly;
 
-    OrtSessionRunner(Session session, String what, String arenaShrinkage, boolean queueOnly) {
+    /** Run before the session closes (a wait for the stream of a queue-only session), or null. */
+    private final Runnable beforeClosing;
+
+    OrtSessionRunner(Session session, String what, String arenaShrinkage, boolean queueOnly, Runnable beforeClosing) {
         this.session = session;
         this.what = what;
         this.arenaShrinkage = arenaShrinkage;
         this.queueOnly = queueOnly;
+        this.beforeClosing = beforeClosing;
         this.inputNames = names(session.GetInputNames());
         this.outputNames = names(session.GetOutputNames());
     }
@@ -191,6 +195,12 @@ public final class OrtSessionRunner implements AutoCloseable {
 
     @Override
     public void close() {
-        session.close();
+        try {
+            if (beforeClosing != null) {
+                beforeClosing.run();
+            }
+        } finally {
+            session.close();
+        }
     }
 }

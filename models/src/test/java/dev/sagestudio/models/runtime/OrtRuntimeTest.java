@@ -27,7 +27,8 @@ class OrtRuntimeTest {
     void runsSkipTheirWaitOnlyOnTheDevicePathsOwnStream() {
         // On the CPU there is no stream to order the next segment after this one: the wait cannot be skipped.
         try (OrtRuntime cpu = OrtRuntime.cpu(1)) {
-            IllegalStateException e = assertThrows(IllegalStateException.class, cpu::queueRunsWithoutWaiting);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> cpu.queueRunsWithoutWaiting(() -> { }));
             assertTrue(e.getMessage().contains("only on the CUDA EP with our own stream"), e.getMessage());
         }
     }

@@ -152,7 +152,7 @@ class SharedArenaTest {
             options.SetIntraOpNumThreads(1);
             options.AddConfigEntry("session.use_env_allocators", "1");
             try (OrtSessionRunner session = new OrtSessionRunner(
-                    new Session(OrtRuntime.environment(), data, bytes.length, options), "probe", null, false)) {
+                    new Session(OrtRuntime.environment(), data, bytes.length, options), "probe", null, false, null)) {
                 return session.allocatorStats(OrtRuntime.hostMemory());
             }
         }

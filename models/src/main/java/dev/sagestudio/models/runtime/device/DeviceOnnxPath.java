@@ -201,6 +201,14 @@ public final class DeviceOnnxPath implements AutoCloseable {
                 + (runtime.sharesOneArena() ? ", one arena for all segments" : ", an arena per segment");
     }
 
+    /**
+     * Sessions opened from now on return from a run once its work is queued on the shared stream
+     * ({@link OrtRuntime#queueRunsWithoutWaiting}), and wait for the stream before they close.
+     */
+    public void queueRunsWithoutWaiting() {
+        runtime.queueRunsWithoutWaiting(stream::synchronize);
+    }
+
     /** Device buffers of our context still open (attention outputs not yet freed, kernel workspaces). */
     public long liveDeviceAllocations() {
         return gpu.context().liveAllocations();
