@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from ssdriver import Module, cdiv, pack  # noqa: F401  (cdiv, pack: part of this module's interface)
+from ssdriver import NO_TENSOR_MAP, SWIZZLE_128B, Module, cdiv, pack, tensor_map  # noqa: F401  (cdiv, pack: interface)
 
 LOG2E = 1.4426950408889634
 SMS = torch.cuda.get_device_properties(0).multi_processor_count if torch.cuda.is_available() else 0
@@ -46,6 +46,15 @@ def view(t, prefix=""):
 
 def strides(prefix, t):
     return {prefix + "_sb": t.stride(0), prefix + "_sh": t.stride(1), prefix + "_sn": t.stride(2)}
+
+
+def panels16(what, t):
+    """Tensor map of a 16-bit [B, H, N, D] view for the Hopper flash kernel (ABI.md §2): dims (D, N, H, B), boxes of
+    64 columns × 128 rows, 128-byte swizzled; the same map the Java side's TensorMaps.panels16 encodes."""
+    B, H, N, D = t.shape
+    assert t.stride(3) == 1 and t.element_size() == 2
+    return tensor_map(what, 2, t.data_ptr(), (D, N, H, B), (t.stride(2) * 2, t.stride(1) * 2, t.stride(0) * 2),
+                      (64, 128, 1, 1), SWIZZLE_128B)
 
 
 def pre(src, out):
@@ -134,8 +143,11 @@ class Plan:
                 q, k, v, name = self.q, self.k, self.v, f"flash_fwd_{self.dt}{arch}_d{D}"
             if self.backend == FLASH_SM90:
                 grid = self.sm90_launch_grid(grid)
+                maps = {"tq": panels16("q", q), "tk": panels16("k", k), "tv": panels16("v", v)}
+            else:
+                maps = {"tq": NO_TENSOR_MAP, "tk": NO_TENSOR_MAP, "tv": NO_TENSOR_MAP}
             ks.launch(name, grid, {**common, "q": P(q), "k": P(k), "v": P(v), **strides("q", q), **strides("k", k),
-                                   **strides("v", v), "softmax_scale": self.scale})
+                                   **strides("v", v), "softmax_scale": self.scale, **maps})
             return
         if self.backend in ("sage-int8-fp8", SM90_FP8):
             v, vs, vstr = self.vt8, self.vs, {"v_sb": 0, "v_sh": 0, "v_sn": 0}

@@ -10,6 +10,12 @@
 
 namespace ss {
 
+// A tensor map for the copy engine (tma.cuh): the 128 opaque bytes of the driver's CUtensorMap, encoded on
+// the host by cuTensorMapEncodeTiled. 64-byte aligned, as the copy engine reads it.
+struct alignas(64) TensorMap {
+  unsigned long long opaque[16];
+};
+
 // pre_to_f16: one strided input view [B,H,N,D] (the entry's dtype) in = x, out = its fp16 HND copy
 // (in_aux, out_scale, mul and rows_per_scale are not read).
 struct PreParams {
@@ -45,7 +51,9 @@ struct SagePrepParams {
   int rows_per_scale, splits;
 };
 
-// flash_fwd_*: fp16/bf16 Q, K, V with any strides; O in out_dtype.
+// flash_fwd_*: fp16/bf16 Q, K, V with any strides; O in out_dtype. tq, tk, tv: the same Q, K, V views as
+// tensor maps for the copy engine, which the sm90 entries load them through (ABI.md §2 gives the maps);
+// the mma.sync entries do not read them (zeros).
 struct FlashParams {
   const void* q;
   const void* k;
@@ -55,6 +63,7 @@ struct FlashParams {
   long long q_sb, q_sh, q_sn, k_sb, k_sh, k_sn, v_sb, v_sh, v_sn, o_sb, o_sh, o_sn;
   float softmax_scale;
   int causal, out_dtype;
+  TensorMap tq, tk, tv;
 };
 
 // sage_int8_*: INT8 Q/K with their scales (softmax scale folded into Q), V as fp16 (strided) or as

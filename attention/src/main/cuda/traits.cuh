@@ -15,10 +15,11 @@ struct PreTraits {
   static constexpr int THREADS = 256, QUANT_THREADS = 128;
 };
 
-// The non-finite check (finite_check.cuh): grid-stride with 16-byte loads; the host launches at most
-// two blocks per multiprocessor (DeviceFiniteCheck.blocks).
+// The non-finite check (finite_check.cuh): grid-stride passes of VECTORS 16-byte loads per thread, all in
+// flight before any is examined; the host launches enough blocks for one pass over the tensor, at most
+// eight per multiprocessor (DeviceFiniteCheck.blocks).
 struct FiniteCheckTraits {
-  static constexpr int THREADS = 256;
+  static constexpr int THREADS = 256, VECTORS = 4;
 };
 
 enum PvMode : int { kPvF16F32 = 0, kPvF16F16 = 1, kPvFp8 = 2 };

@@ -138,12 +138,25 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
      */
     static String attentionKernel(Variant variant, DeviceInfo device, int headDim, boolean moduleHasSm90) {
         boolean sm90 = runsSm90(variant, device, moduleHasSm90);
+        String entries = variant == Variant.FLASH_FP16
+                ? flashEntry(DType.FP16, sm90, headDim) + " (" + flashEntry(DType.BF16, sm90, headDim)
+                        + " for bf16 inputs)"
+                : sageEntry(variant, sm90, headDim);
+        return sm90 && fedByCopyEngine(variant) ? entries + ", fed by the copy engine (TMA)" : entries;
+    }
+
+    /** Whether the sm90 kernel of {@code variant} loads its inputs through tensor maps (the copy engine). */
+    static boolean fedByCopyEngine(Variant variant) {
+        return variant == Variant.FLASH_FP16;
+    }
+
+    /** The Sage entry of {@code variant} (a quantized one) at {@code headDim}. */
+    private static String sageEntry(Variant variant, boolean sm90, int headDim) {
         return switch (variant) {
-            case FLASH_FP16 -> flashEntry(DType.FP16, sm90, headDim) + " (" + flashEntry(DType.BF16, sm90, headDim)
-                    + " for bf16 inputs)";
             case SAGE_INT8_FP16 -> "sage_int8_fp16" + (sm90 ? "_sm90" : "") + "_d" + headDim;
             case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + headDim;
             case SAGE_INT8_FP8 -> "sage_int8_fp8" + (sm90 ? "_sm90" : "") + "_d" + headDim;
+            case FLASH_FP16 -> throw new IllegalArgumentException("flash-fp16 has an entry per dtype");
         };
     }
 
@@ -344,13 +357,12 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
 
     /** The entry {@link #attendPrepared} launches for these inputs. */
     private String attentionEntry(Prepared p) {
-        if (variant == Variant.FLASH_FP16) {
-            if (!loggedKernel.contains(p.headDim)) {
-                attentionKernel(p.headDim); // logs the choice once per head dim
-            }
-            return flashEntry(p.q.dtype(), runsSm90(variant, context.device(), moduleHasSm90(p.headDim)), p.headDim);
+        if (!loggedKernel.contains(p.headDim)) {
+            attentionKernel(p.headDim); // logs the choice once per head dim
         }
-        return attentionKernel(p.headDim);
+        boolean sm90 = runsSm90(variant, context.device(), moduleHasSm90(p.headDim));
+        return variant == Variant.FLASH_FP16 ? flashEntry(p.q.dtype(), sm90, p.headDim)
+                : sageEntry(variant, sm90, p.headDim);
     }
 
     /**
@@ -363,11 +375,14 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         Kernel kernel = context.kernels().kernel(entry);
         int qBlocks = cdiv(p.qLen, 128);
         int outDtype = outDTypeCode(o.dtype());
+        boolean sm90 = entry.contains("_sm90_");
         KernelParams.Packed params = variant == Variant.FLASH_FP16
-                ? KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype)
+                ? KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype,
+                        sm90 ? new KernelParams.InputMaps(TensorMaps.panels16("q", p.q), TensorMaps.panels16("k", p.k),
+                                TensorMaps.panels16("v", p.v)) : null)
                 : KernelParams.sage(p.q8, p.qScale, p.k8, p.kScale, variant == Variant.SAGE_INT8_FP8 ? null : p.v,
                         p.vFp8, p.vScale, o, p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen, causal, outDtype);
-        if (entry.contains("_sm90_")) {
+        if (sm90) {
             long tiles = (long) qBlocks * p.qHeads * p.batch;
             kernel.launch((int) Math.max(1, Math.min(tiles, maxCtas)), 1, 1, stream, params);
         } else {

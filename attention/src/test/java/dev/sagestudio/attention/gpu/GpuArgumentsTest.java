@@ -44,8 +44,8 @@ class GpuArgumentsTest {
     @Test
     void flashRunsItsWgmmaKernelOnComputeCapability90OnlyAndNamesTheEntryOfEachDtype() {
         for (int d : new int[] {64, 128}) {
-            assertEquals("flash_fwd_f16_sm90_d" + d + " (flash_fwd_bf16_sm90_d" + d + " for bf16 inputs)",
-                    GpuAttentionBackend.attentionKernel(Variant.FLASH_FP16, H100, d, true));
+            assertEquals("flash_fwd_f16_sm90_d" + d + " (flash_fwd_bf16_sm90_d" + d + " for bf16 inputs), fed by the"
+                    + " copy engine (TMA)", GpuAttentionBackend.attentionKernel(Variant.FLASH_FP16, H100, d, true));
             assertEquals("flash_fwd_f16_d" + d + " (flash_fwd_bf16_d" + d + " for bf16 inputs)",
                     GpuAttentionBackend.attentionKernel(Variant.FLASH_FP16, H100, d, false));
             for (DeviceInfo other : new DeviceInfo[] {A100, L40}) {
