@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from sanitize_sm90 import SHAPES, upload
-from ssdriver import SWIZZLE_128B, Module, cdiv, check, cuda, primary_context, tensor_map
+from ssdriver import Module, cdiv, check, cuda, panels16, primary_context
 
 KERNELS = [f"flash_fwd_{dt}_sm90_d{d}" for dt in ("f16", "bf16") for d in (64, 128)]
 
@@ -41,9 +41,8 @@ def run(mod, name, shape, rng):
                                           "o": o}.items()}
     tiles = cdiv(Nq, 128) * Hq * B
 
-    def panels(key, n, h):  # the tensor map of an NHD view: dims (D, N, H, B), 64 × 128 boxes (ABI.md §2)
-        return tensor_map(key, 2, bufs[key], (D, n, h, B), (h * D * 2, D * 2, n * h * D * 2), (64, 128, 1, 1),
-                          SWIZZLE_128B)
+    def panels(key, n, h):  # the tensor map of an NHD view (ABI.md §2)
+        return panels16(key, bufs[key], B, h, n, D, n * h * D, D, h * D)
 
     mod.launch(name, (min(tiles, ctas or tiles), 1, 1),
                {**bufs, "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, **nhd("q", Nq, Hq), **nhd("k", Nk, Hkv),

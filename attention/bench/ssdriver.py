@@ -118,3 +118,17 @@ class Module:
         ptrs = (ctypes.c_void_p * 1)(ctypes.cast(blob, ctypes.c_void_p))
         check(_cuda.cuLaunchKernel(f, grid[0], grid[1], grid[2], entry["block"], 1, 1, smem, ctypes.c_void_p(stream),
                                    ptrs, None), f"cuLaunchKernel({name})")
+
+
+def panels16(what, address, B, H, N, D, sb, sh, sn):
+    """Tensor map of a 16-bit [B, H, N, D] view (element strides sb, sh, sn; D contiguous) for the Hopper kernels
+    (ABI.md §2): dims (D, N, H, B), boxes of 64 columns × 128 rows, 128-byte swizzled (Java: TensorMaps.panels16)."""
+    return tensor_map(what, 2, address, (D, N, H, B), (sn * 2, sh * 2, sb * 2), (64, 128, 1, 1), SWIZZLE_128B)
+
+
+def rows8(what, address, row_bytes, rows, count, box_bytes, box_rows):
+    """Tensor map of a contiguous byte tensor [count, rows, row_bytes] (q8, k8, vt8) for the Hopper Sage kernels
+    (ABI.md §3): boxes of box_rows rows × box_bytes bytes, swizzled by the box's row width (Java: TensorMaps.rows8)."""
+    return tensor_map(what, 1, address, (row_bytes, rows, count), (row_bytes, row_bytes * rows), (box_bytes, box_rows, 1),
+                      SWIZZLE_128B if box_bytes == 128 else SWIZZLE_64B)
+

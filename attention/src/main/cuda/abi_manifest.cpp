@@ -113,7 +113,8 @@ int main() {
                 SS_FIELD(SageParams, Hkv, "i32"), SS_FIELD(SageParams, Nq, "i32"), SS_FIELD(SageParams, Nk, "i32"),
                 SS_FIELD(SageParams, v_sb, "i64"), SS_FIELD(SageParams, v_sh, "i64"), SS_FIELD(SageParams, v_sn, "i64"),
                 SS_FIELD(SageParams, o_sb, "i64"), SS_FIELD(SageParams, o_sh, "i64"), SS_FIELD(SageParams, o_sn, "i64"),
-                SS_FIELD(SageParams, causal, "i32"), SS_FIELD(SageParams, out_dtype, "i32")},
+                SS_FIELD(SageParams, causal, "i32"), SS_FIELD(SageParams, out_dtype, "i32"),
+                SS_FIELD(SageParams, tq, "tmap"), SS_FIELD(SageParams, tk, "tmap"), SS_FIELD(SageParams, tv, "tmap")},
                false);
   print_struct("FiniteCheckParams", sizeof(ss::FiniteCheckParams), alignof(ss::FiniteCheckParams),
                {SS_FIELD(FiniteCheckParams, x, "ptr"), SS_FIELD(FiniteCheckParams, result, "ptr"),

@@ -67,7 +67,9 @@ struct FlashParams {
 };
 
 // sage_int8_*: INT8 Q/K with their scales (softmax scale folded into Q), V as fp16 (strided) or as
-// the fp8 vt8 layout with per-channel scales vs; O in out_dtype.
+// the fp8 vt8 layout with per-channel scales vs; O in out_dtype. tq, tk, tv: q8, k8 and V (vt8 or the
+// fp16 view) as tensor maps for the copy engine, which the sm90 entries load them through (ABI.md §3);
+// the mma.sync entries do not read them (zeros).
 struct SageParams {
   const int8_t* q8;
   const float* qs;
@@ -79,6 +81,7 @@ struct SageParams {
   int B, Hq, Hkv, Nq, Nk;
   long long v_sb, v_sh, v_sn, o_sb, o_sh, o_sn;
   int causal, out_dtype;
+  TensorMap tq, tk, tv;
 };
 
 // check_finite_*: counts NaN/Inf in x[0..n) (contiguous, the entry's dtype) into the 16-byte slot

@@ -19,8 +19,8 @@
 // CTA = 2 compute warpgroups × 64 query rows (a 128-row tile, as the sm80 kernel) + 1 producer
 // warpgroup; warp w of compute warpgroup g owns rows 64g+16w..+15, inside one 32-row Q-scale
 // group. Keys in blocks of 128 (two 64-key K scales: columns 0-63 and 64-127). The producer streams
-// Q (two buffers) and K/V blocks (a STAGES-deep ring) with 16-byte cp.async, synchronized by
-// mbarriers. Each warpgroup issues QK(j) and PV(j-1) together and waits for QK(j) first; ptxas moves
+// Q (two buffers) and K/V blocks (a STAGES-deep ring) through the copy engine (tensor maps in
+// SageParams), synchronized by mbarriers. Each warpgroup issues QK(j) and PV(j-1) together and waits for QK(j) first; ptxas moves
 // the wait for PV(j-1) above the softmax of block j (its accumulators are folded and rescaled right
 // after it), so the P·V overlaps only the score conversion. At D = 128 the two compute warpgroups take
 // turns issuing their MMAs (ping-pong), so one's softmax runs under the other's MMAs. The
@@ -31,6 +31,7 @@
 #include "attn_common.cuh"
 #include "params.cuh"
 #include "quant.cuh"
+#include "tma.cuh"
 #include "wgmma.cuh"
 #include <type_traits>
 
@@ -143,8 +144,8 @@ struct Sm90TileScheduler {
 
 // Shared memory: two Q buffers, STAGES × (K block, V block), the mbarriers. The tiles start on
 // 1024-byte boundaries (the wgmma swizzle atoms): the dynamic base is rounded up (traits: 1 KiB slack).
-// Per K/V stage: full = every producer thread's cp.async landed (cp.async.mbarrier.arrive), empty =
-// every compute thread is done reading; per Q buffer the same pair.
+// Per K/V stage: full = the producer thread armed it with the stage's bytes and the copy engine's bytes
+// landed, empty = every compute thread is done reading; per Q buffer the same pair.
 template <int D, int PV>
 struct Sm90Smem {
   using Tr = Sm90SageTraits<D, PV>;
@@ -175,36 +176,22 @@ struct Sm90Smem {
   }
 };
 
-// The V^T tile of FP8 P·V: D channel rows of BN token bytes from vt8 (row stride row_bytes = NkP),
-// 128-byte swizzled rows (K-major for wgmma). 16-byte chunks at or past cols_valid (= NkP - n0; a
-// 128-key block may end 64 tokens past NkP) are zero-filled: their keys are masked, and zeros keep
-// 0·V finite. Not unrolled, as load_tile.
-template <int D, int BN, int THREADS>
-__device__ __forceinline__ void load_vt_tile(uint32_t sbase, const char* gbase, long long row_bytes, int cols_valid,
-                                             int tid) {
-  constexpr int CPR = BN / 16, RSTEP = THREADS / CPR;
-  static_assert(BN == 128 && THREADS % CPR == 0 && D % RSTEP == 0, "tile/thread mapping");
-  const int r0 = tid / CPR, c = tid % CPR;
-  const bool ok = c * 16 < cols_valid;
-  uint32_t dst = sbase + swz<BN>(r0, c);
-  const char* src = gbase + r0 * row_bytes + c * 16;
-#pragma unroll 1
-  for (int r = r0; r < D; r += RSTEP) {
-    cp_async16(dst, ok ? src : gbase, ok);
-    dst += RSTEP * BN;
-    src += RSTEP * row_bytes;
-  }
-}
-
-// The producer warpgroup (128 threads, ltid 0..127): for each of this CTA's tiles its Q (buffer
-// i & 1, once tile i-2's readers released it), then its K/V blocks into the ring (stage = flat
-// block index % STAGES, once the block STAGES earlier was released), as far ahead as the ring allows.
+// The producer: one thread of the producer warpgroup drives the copy engine (tma.cuh) through the
+// SageParams tensor maps. For each of this CTA's tiles it loads Q (buffer i & 1, once tile i-2's readers
+// released it; int8 [B·Hq, NqP, D], one box of 128 rows), then its K/V blocks into the ring (stage = flat
+// block index % STAGES, once the block STAGES earlier was released), as far ahead as the ring allows: K
+// (int8 [B·Hkv, NkP, D], 128 rows) and V, FP8 V^T (e4m3 [B·Hkv, D, NkP], D rows of 128 tokens) or FP16 V
+// (the strided [B, Hkv, Nk, D] view, D / 64 boxes of 64 columns × 128 rows: the 128-byte panels P·V reads
+// MN-major). Rows of Q/K are D bytes (128- or 64-byte swizzle = swz<D>), V^T rows 128 bytes. A 128-key block
+// may end 64 keys past NkP (or Nk): the copy engine zero-fills those, the consumers mask them.
 template <int D, bool CAUSAL, int PV>
 __device__ __forceinline__ void sm90_producer(const SageParams& p, const Sm90TileScheduler<128, 128, CAUSAL>& sched,
-                                              const Sm90Smem<D, PV>& sm, int ltid) {
+                                              const Sm90Smem<D, PV>& sm) {
   using Tr = Sm90SageTraits<D, PV>;
-  constexpr int BM = Tr::BM, BN = Tr::BN, STAGES = Tr::STAGES, LOADERS = 128;
-  const int NqP = sched.nq * BM, NkP = cdiv(p.Nk, 64) * 64;
+  constexpr int BM = Tr::BM, BN = Tr::BN, STAGES = Tr::STAGES;
+  tma_prefetch_map(p.tq);
+  tma_prefetch_map(p.tk);
+  tma_prefetch_map(p.tv);
   int lf = 0;  // flat block index over all of this CTA's tiles
 #pragma unroll 1
   for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {
@@ -212,29 +199,25 @@ __device__ __forceinline__ void sm90_producer(const SageParams& p, const Sm90Til
     {
       const int buf = i & 1;
       if (i >= 2) mbar_wait(sm.qempty_bar(buf), ((i >> 1) - 1) & 1);
-      const char* qg = reinterpret_cast<const char*>(p.q8 + (((long long)T.b * p.Hq + T.h) * NqP + T.qblk * BM) * D);
-      load_tile<D, BM, LOADERS>(sm.q(buf), qg, D, BM, ltid);  // padded: all rows exist
-      cp_async_mbar_arrive(sm.qfull_bar(buf));
+      mbar_arrive_expect_tx(sm.qfull_bar(buf), Tr::Q_BYTES);
+      tma_load_3d(sm.q(buf), p.tq, sm.qfull_bar(buf), 0, T.qblk * BM, T.b * p.Hq + T.h);
     }
-    const long long kvh = (long long)T.b * p.Hkv + T.hk;
+    const int kvh = T.b * p.Hkv + T.hk;
 #pragma unroll 1
     for (int j = 0; j < T.nblk; ++j, ++lf) {
       const int st = lf % STAGES, n0 = j * BN;
       if (lf >= STAGES) mbar_wait(sm.empty_bar(st), (lf / STAGES - 1) & 1);  // block lf - STAGES released
-      const char* kg = reinterpret_cast<const char*>(p.k8 + (kvh * NkP + n0) * D);
-      load_tile<D, BN, LOADERS>(sm.k(st), kg, D, NkP - n0, ltid);  // k8 rows end at NkP
+      mbar_arrive_expect_tx(sm.full_bar(st), Tr::STAGE_BYTES);
+      tma_load_3d(sm.k(st), p.tk, sm.full_bar(st), 0, n0, kvh);
       if constexpr (PV == kPvFp8) {
-        const char* vg = static_cast<const char*>(p.v) + kvh * D * NkP + n0;
-        load_vt_tile<D, BN, LOADERS>(sm.v(st), vg, NkP, NkP - n0, ltid);
+        tma_load_3d(sm.v(st), p.tv, sm.full_bar(st), n0, 0, kvh);
       } else {
-        const long long vstr = p.v_sn * 2;
-        const char* vg = static_cast<const char*>(p.v) + (T.b * p.v_sb + T.hk * p.v_sh) * 2 + n0 * vstr;
-        load_tile<D * 2, BN, LOADERS, 128>(sm.v(st), vg, vstr, p.Nk - n0, ltid);  // 128-byte panels: MN-major V
+#pragma unroll
+        for (int pn = 0; pn < D / 64; ++pn)
+          tma_load_4d(sm.v(st) + pn * BN * 128, p.tv, sm.full_bar(st), 64 * pn, n0, T.hk, T.b);
       }
-      cp_async_mbar_arrive(sm.full_bar(st));
     }
   }
-  cp_async_wait<0>();
 }
 
 // One compute warpgroup (wg 0 or 1) over its 64 rows of each tile: the running output, softmax
@@ -459,13 +442,13 @@ __device__ __forceinline__ void sage_fwd_sm90(const SageParams& p, char* smem) {
   const Sm90TileScheduler<Tr::BM, Tr::BN, CAUSAL> sched(p);
   const Sm90Smem<D, PV> sm(smem);
   const int tid = threadIdx.x;
-  if (tid == 0) sm.init_barriers(128, Tr::THREADS);
+  if (tid == 0) sm.init_barriers(1, Tr::THREADS);
   __syncthreads();
   if (!sched.valid(sched.first())) return;  // (only when launched with more CTAs than tiles)
 
-  if (tid >= Tr::THREADS) {  // the producer warpgroup
+  if (tid >= Tr::THREADS) {  // the producer warpgroup: its first thread issues every copy
     asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kSm90ProducerRegs));
-    sm90_producer<D, CAUSAL, PV>(p, sched, sm, tid - Tr::THREADS);
+    if (tid == Tr::THREADS) sm90_producer<D, CAUSAL, PV>(p, sched, sm);
     return;
   }
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kSm90ConsumerRegs));

@@ -120,7 +120,7 @@ public final class KernelParams {
             Type.PTR, "q8", Type.PTR, "qs", Type.PTR, "k8", Type.PTR, "ks", Type.PTR, "v", Type.PTR, "vs", Type.PTR, "o",
             Type.I32, "B", Type.I32, "Hq", Type.I32, "Hkv", Type.I32, "Nq", Type.I32, "Nk",
             Type.I64, "v_sb", Type.I64, "v_sh", Type.I64, "v_sn", Type.I64, "o_sb", Type.I64, "o_sh", Type.I64, "o_sn",
-            Type.I32, "causal", Type.I32, "out_dtype");
+            Type.I32, "causal", Type.I32, "out_dtype", Type.TMAP, "tq", Type.TMAP, "tk", Type.TMAP, "tv");
 
     /** {@code check_finite_*}: NaN/Inf count and first index of {@code n} contiguous elements into one slot. */
     static final Layout FINITE_CHECK = new Layout("FiniteCheckParams",
@@ -285,10 +285,11 @@ public final class KernelParams {
     /**
      * {@code SageParams}. {@code v16} is the fp16 V (strided) for the fp16 entries, null for the fp8
      * ones, which read {@code vt8} and {@code vScale} in their own packed layout (strides passed as 0).
+     * {@code maps}: q8, k8 and the V the entry reads, for the sm90 entries; null for the mma.sync ones (zeros).
      */
     static Packed sage(DeviceBuffer q8, DeviceBuffer qScale, DeviceBuffer k8, DeviceBuffer kScale, DeviceTensor v16,
                        DeviceBuffer vt8, DeviceBuffer vScale, DeviceTensor o, int batch, int qHeads, int kvHeads,
-                       int qLen, int kvLen, boolean causal, int outDtype) {
+                       int qLen, int kvLen, boolean causal, int outDtype, InputMaps maps) {
         Packed p = SAGE.pack().ptr("q8", q8).ptr("qs", qScale).ptr("k8", k8).ptr("ks", kScale)
                 .ptr("v", v16 != null ? v16.buffer() : vt8).ptr("vs", vScale).ptr("o", o.buffer())
                 .i32("B", batch).i32("Hq", qHeads).i32("Hkv", kvHeads).i32("Nq", qLen).i32("Nk", kvLen);
@@ -298,6 +299,7 @@ public final class KernelParams {
             p.i64("v_sb", 0).i64("v_sh", 0).i64("v_sn", 0);
         }
         strides(p, "o", o);
+        inputMaps(p, maps);
         return p.i32("causal", causal ? 1 : 0).i32("out_dtype", outDtype);
     }
 

@@ -75,6 +75,19 @@ public final class TensorMaps {
     }
 
     /**
+     * A contiguous byte tensor {@code [count, rows, rowBytes]} (the Sage kernels' int8 q8 / k8 with rows of D bytes,
+     * the e4m3 vt8 with D rows of NkP token bytes) for the Hopper Sage kernels: boxes of {@code boxRows} rows ×
+     * {@code boxBytes} bytes, swizzled by the box's row width (128 bytes: SWIZZLE_128B, 64: SWIZZLE_64B), which
+     * sage_int8_sm90.cuh's shared-memory tiles use.
+     */
+    static byte[] rows8(String what, DeviceBuffer buffer, long rowBytes, long rows, long count, int boxBytes,
+                        int boxRows) {
+        return encodeTiled(what, UINT8, 1, buffer.address(), new long[] {rowBytes, rows, count},
+                new long[] {rowBytes, rowBytes * rows}, new int[] {boxBytes, boxRows, 1},
+                boxBytes == 128 ? SWIZZLE_128B : SWIZZLE_64B);
+    }
+
+    /**
      * Encodes a tiled tensor map after checking the driver's rules (an {@link IllegalArgumentException} naming
      * {@code what} if one is broken; a {@link CudaException} if the driver refuses anyway).
      *

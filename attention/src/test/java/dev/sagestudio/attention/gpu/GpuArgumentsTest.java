@@ -18,9 +18,9 @@ class GpuArgumentsTest {
     @Test
     void theSageVariantsRunTheirWgmmaKernelsOnComputeCapability90Only() {
         for (int d : new int[] {64, 128}) {
-            assertEquals("sage_int8_fp16_sm90_d" + d,
+            assertEquals("sage_int8_fp16_sm90_d" + d + ", fed by the copy engine (TMA)",
                     GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, true));
-            assertEquals("sage_int8_fp8_sm90_d" + d,
+            assertEquals("sage_int8_fp8_sm90_d" + d + ", fed by the copy engine (TMA)",
                     GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP8, H100, d, true));
             // a module built without them: the mma.sync kernels
             assertEquals("sage_int8_fp16_d" + d,

@@ -65,7 +65,8 @@ class KernelParamsTest {
     void offsetsFollowCAlignmentRules() {
         // 5 ints after 7 pointers end at 76: the first long long is padded to 80.
         assertEquals(80, offsetOf(KernelParams.SAGE, "v_sb"));
-        assertEquals(136, KernelParams.SAGE.size());
+        assertEquals(192, offsetOf(KernelParams.SAGE, "tq"));  // the scalars end at 136
+        assertEquals(576, KernelParams.SAGE.size());
         assertEquals(56, offsetOf(KernelParams.FLASH, "q_sb"));
         // The scalars end at 164; tensor maps are 64-byte aligned: tq at 192, tk 320, tv 448, sizeof 576.
         assertEquals(192, offsetOf(KernelParams.FLASH, "tq"));
