@@ -4,7 +4,7 @@
 #     sskernels.py): 48 outputs of flash-fp16-sm90 / sage-int8-fp16-sm90 / sage-int8-fp8-sm90 must be bit-identical.
 #  2. the prepared flash TMA experiment (runs/flash3-sm90/tma-experiment/tma_ab.py) against base, with torch-cudnn.
 #  3. ab_builds.py: base vs new vs P (next-prep-loads) vs M (DPX row max at D = 64) vs S6 (6 K/V stages for FP8 at
-#     D = 128), kernel alone and +quant, N = 8k.
+#     D = 128) vs R40 (setmaxnreg 40/232 instead of 24/240), kernel alone and +quant, N = 8k.
 #  4. finite_ab.py: the non-finite check of base vs new at the DeviceFiniteCheckGpuTest sizes.
 # Everything lands in $OUT/run15-1.tgz; a short table last.
 set -uo pipefail
@@ -29,8 +29,9 @@ t=$SECONDS
 PYTHONPATH=$C/bench_old PYTHONUNBUFFERED=1 timeout 70 python3 $C/tma/tma_ab.py $K/base/sagestudio_kernels.fatbin $C/tma/tma.cubin $C/tma/layout.json > $O/tma-ab.log 2>&1
 echo "tma_ab (prepared flash experiment): exit $? after $((SECONDS - t)) s"; grep -c "bit-identical to cp.async True" $O/tma-ab.log; save
 t=$SECONDS
-PYTHONUNBUFFERED=1 timeout 120 python3 ab_builds.py --old-dir $C/bench_old --old-fatbin $K/base/sagestudio_kernels.fatbin \
+PYTHONUNBUFFERED=1 timeout 160 python3 ab_builds.py --old-dir $C/bench_old --old-fatbin $K/base/sagestudio_kernels.fatbin \
   --new-fatbin $K/new/sagestudio_kernels.fatbin --variant P=$K/P/sagestudio_kernels.fatbin --variant M=$K/M/sagestudio_kernels.fatbin --variant S6=$K/S6/sagestudio_kernels.fatbin \
+  --variant R40=$K/R40/sagestudio_kernels.fatbin \
   --old-backends flash-fp16-sm90,sage-int8-fp8-sm90,sage-int8-fp16-sm90,sage-int8-fp8-sm90+quant \
   --new-backends flash-fp16-sm90,sage-int8-fp8-sm90,sage-int8-fp16-sm90,sage-int8-fp8-sm90+quant \
   --variant-backends sage-int8-fp8-sm90,sage-int8-fp16-sm90,sage-int8-fp8-sm90+quant \

@@ -17,8 +17,15 @@ tarfile.open(f"{C}/bundle.txz").extractall(W)
 tarfile.open(fileobj=io.BytesIO(lzma.open(f"{C}/final.txz").read())).extractall(f"{W}/k")
 shutil.move(f"{W}/k/k.cubin", f"{W}/k/sagestudio_kernels.fatbin")
 jar = [j for j in glob.glob(f"{W}/sagestudio-gpu/lib/attention-*.jar") if "sources" not in j and "tests" not in j][0]
-with zipfile.ZipFile(jar, "a") as z:
-    z.write(f"{W}/k/sagestudio_kernels.fatbin", "dev/sagestudio/attention/gpu/sagestudio_kernels.fatbin")
+# The jar's kernel resources become the final build's: its sm_90a cubin as the fatbin, its manifest.
+res = "dev/sagestudio/attention/gpu/sagestudio_kernels."
+with zipfile.ZipFile(jar) as src, zipfile.ZipFile(jar + ".new", "w", zipfile.ZIP_STORED) as dst:
+    for info in src.infolist():
+        if info.filename not in (res + "fatbin", res + "json"):
+            dst.writestr(info, src.read(info.filename))
+    dst.write(f"{W}/k/sagestudio_kernels.fatbin", res + "fatbin")
+    dst.write(f"{C}/final.json", res + "json")
+os.replace(jar + ".new", jar)
 print("kernels ->", jar)
 PY
 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader | tee $O/gpu.txt
