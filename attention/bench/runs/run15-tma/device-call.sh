@@ -88,14 +88,14 @@ print("kernels", k, "->", jar)
 PY
 save
 t=$SECONDS
-timeout 230 bash $C/run-gpu-benchmarks.sh $B $C/bench $O/full full 70 > $O/full.log 2>&1
+timeout 200 bash $C/run-gpu-benchmarks.sh $B $C/bench $O/full full 55 > $O/full.log 2>&1
 echo "full: exit $? after $((SECONDS - t)) s"
 grep -E "tests (successful|failed)|=== .*exit" $O/full.log; grep -E "finite check on|✘" $O/full/gpu-tests.log | head -8; save
 SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 for tool in memcheck racecheck synccheck; do
   for s in sanitize_sm90 sanitize_flash_sm90; do
     t=$SECONDS
-    timeout 25 $SAN --tool $tool --error-exitcode 3 python3 $s.py --fatbin $K/$WIN/sagestudio_kernels.fatbin \
+    timeout 20 $SAN --tool $tool --error-exitcode 3 python3 $s.py --fatbin $K/$WIN/sagestudio_kernels.fatbin \
       > $O/san-$tool-$s.log 2>&1
     echo "sanitizer $tool $s: exit $? after $((SECONDS - t)) s; $(grep -hE 'ERROR SUMMARY|RACECHECK SUMMARY' $O/san-$tool-$s.log | head -1)"
   done

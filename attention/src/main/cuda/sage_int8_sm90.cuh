@@ -60,7 +60,28 @@ __device__ __forceinline__ float biased_score(int x) { return __int_as_float(x +
 // rounding to fp16 / e4m3. The row sums l add p as it is (FP8: 448·P; the epilogue divides by l, so
 // the 448 cancels). Masked scores are -inf; 128-key blocks: n8 tiles [0, NT/2) use scale_lo, the
 // rest scale_hi. Returns whether any row of the warp changed its max.
-template <int NT>
+// Max of N ints as a tree of Hopper's three-input integer max (DPX, one VIMNMX3 each): N = 16 in 8 instructions
+// and depth 3, where fmaxf needs 15 in a chain.
+template <int N>
+__device__ __forceinline__ int imax_tree(const int (&v)[N]) {
+  if constexpr (N == 1) {
+    return v[0];
+  } else if constexpr (N == 2) {
+    return max(v[0], v[1]);
+  } else {
+    constexpr int M = (N + 2) / 3;
+    int w[M];
+#pragma unroll
+    for (int i = 0; i < M; ++i) {
+      if (3 * i + 2 < N) w[i] = __vimax3_s32(v[3 * i], v[3 * i + 1], v[3 * i + 2]);
+      else if (3 * i + 1 < N) w[i] = max(v[3 * i], v[3 * i + 1]);
+      else w[i] = v[3 * i];
+    }
+    return imax_tree<M>(w);
+  }
+}
+
+template <int NT, bool DPX = false>
 __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float scale_lo, float scale_hi,
                                                     float log2_pmul, float (&m)[1][2], float (&l)[1][2],
                                                     float (&alpha)[1][2]) {
@@ -68,11 +89,26 @@ __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float 
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     float mx_lo = -INFINITY, mx_hi = -INFINITY;
+    if constexpr (DPX) {
+      // Biased scores are positive floats and a masked one is -inf (a negative int): the int order of the
+      // bits is the float order.
+      int lo[NT], hi[NT];
 #pragma unroll
-    for (int nj = 0; nj < NT; ++nj) {
-      const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
-      if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
-      else mx_hi = fmaxf(mx_hi, v);
+      for (int nj = 0; nj < NT / 2; ++nj) {
+        lo[2 * nj] = __float_as_int(s[0][nj][2 * h]);
+        lo[2 * nj + 1] = __float_as_int(s[0][nj][2 * h + 1]);
+        hi[2 * nj] = __float_as_int(s[0][NT / 2 + nj][2 * h]);
+        hi[2 * nj + 1] = __float_as_int(s[0][NT / 2 + nj][2 * h + 1]);
+      }
+      mx_lo = __int_as_float(imax_tree<NT>(lo));
+      mx_hi = __int_as_float(imax_tree<NT>(hi));
+    } else {
+#pragma unroll
+      for (int nj = 0; nj < NT; ++nj) {
+        const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
+        if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
+        else mx_hi = fmaxf(mx_hi, v);
+      }
     }
     // The max as a log2-domain score (the subtraction is exact; -inf stays -inf).
     float mx = fmaxf((mx_lo - kScoreBias) * scale_lo, (mx_hi - kScoreBias) * scale_hi);
@@ -355,7 +391,7 @@ struct Sm90Consumer {
     const int n0 = j * BN;
     if (n0 + BN > Nk || (CAUSAL && n0 + BN - 1 > wrow0)) mask_scores<1, NT, CAUSAL>(s, wrow0, n0, Nk, lane);
 
-    changed = sm90_online_softmax<NT>(s, qscale * ks_lo, qscale * ks_hi, FP8 ? kLog2Fp8Max : 0.f, m, l, alpha);
+    changed = sm90_online_softmax<NT, Tr::DPX_MAX>(s, qscale * ks_lo, qscale * ks_hi, FP8 ? kLog2Fp8Max : 0.f, m, l, alpha);
     // ptxas hoists this wait above the softmax (same basic block). Forcing the softmax under the P·V
     // instead (a branch between the two, the fold moved before the P·V issue, inside the warpgroup's
     // turn: v11) measured 2-5 % slower than this order (run 14).
