@@ -17,7 +17,7 @@ struct PreTraits {
 
 // The non-finite check (finite_check.cuh): grid-stride passes of VECTORS 16-byte loads per thread, all in
 // flight before any is examined; the host launches enough blocks for one pass over the tensor, at most
-// eight per multiprocessor (DeviceFiniteCheck.blocks).
+// eight per multiprocessor (DeviceFiniteCheck.blocks; two per multiprocessor made a 48 MiB check 40 % slower).
 struct FiniteCheckTraits {
   static constexpr int THREADS = 256, VECTORS = 4;
 };

@@ -72,6 +72,7 @@ public final class DeviceFiniteCheck implements AutoCloseable {
     /**
      * Blocks for a check of {@code bytes}: enough for one pass ({@link #VECTORS_PER_THREAD} 16-byte loads per
      * thread), at most eight per multiprocessor (a full one at 256 threads; the grid-stride loop covers the rest).
+     * On the H100 a 48 MiB check takes 22 us this way, 31 us with two blocks per multiprocessor (run 15).
      */
     static int blocks(long bytes, int threads, int multiprocessors) {
         long vectors = (bytes + 15) / 16;
