@@ -1,7 +1,7 @@
 """Runs flash-fp16's Hopper kernels (flash_fwd_{f16,bf16}_sm90_d{64,128}) on the small shapes of
 sanitize_sm90.py, for compute-sanitizer (no torch: ctypes on libcuda, numpy for the inputs): fewer CTAs than
 tiles, one CTA per tile, key tails, GQA, q_len != kv_len, causal. Q, K, V random fp16 / bf16 stored NHD (strided
-rows); the outputs must be finite.
+rows) read through tensor maps by the copy engine; the outputs must be finite.
 
     compute-sanitizer --tool memcheck python3 sanitize_flash_sm90.py --fatbin F
     (also --tool racecheck, --tool synccheck)
@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from sanitize_sm90 import SHAPES, upload
-from ssdriver import Module, cdiv, check, cuda, primary_context
+from ssdriver import Module, cdiv, check, cuda, panels16, primary_context
 
 KERNELS = [f"flash_fwd_{dt}_sm90_d{d}" for dt in ("f16", "bf16") for d in (64, 128)]
 
@@ -40,10 +40,14 @@ def run(mod, name, shape, rng):
     bufs = {key: upload(a) for key, a in {"q": tensor(Nq, Hq), "k": tensor(Nk, Hkv), "v": tensor(Nk, Hkv),
                                           "o": o}.items()}
     tiles = cdiv(Nq, 128) * Hq * B
+
+    def panels(key, n, h):  # the tensor map of an NHD view (ABI.md §2)
+        return panels16(key, bufs[key], B, h, n, D, n * h * D, D, h * D)
+
     mod.launch(name, (min(tiles, ctas or tiles), 1, 1),
                {**bufs, "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, **nhd("q", Nq, Hq), **nhd("k", Nk, Hkv),
                 **nhd("v", Nk, Hkv), **nhd("o", Nq, Hq), "softmax_scale": D ** -0.5, "causal": int(causal),
-                "out_dtype": 1})
+                "out_dtype": 1, "tq": panels("q", Nq, Hq), "tk": panels("k", Nk, Hkv), "tv": panels("v", Nk, Hkv)})
     check(cuda.cuCtxSynchronize(), f"{name} {shape}")
     check(cuda.cuMemcpyDtoH_v2(o.ctypes.data, bufs["o"], o.nbytes), "cuMemcpyDtoH")
     for p in bufs.values():

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from ssdriver import Module, cdiv, check, cuda
+from ssdriver import Module, cdiv, check, cuda, panels16, rows8
 
 cuda.cuMemAlloc_v2.argtypes = [ctypes.POINTER(ctypes.c_uint64), ctypes.c_size_t]
 cuda.cuMemcpyHtoD_v2.argtypes = [ctypes.c_uint64, ctypes.c_void_p, ctypes.c_size_t]
@@ -58,8 +58,11 @@ def run(mod, name, shape, rng):
     bufs["vs"] = upload(vs) if fp8 else 0
     tiles = (NqP // 128) * Hq * B
     grid = (min(tiles, ctas or tiles), 1, 1)
+    maps = {"tq": rows8("q8", bufs["q8"], D, NqP, B * Hq, D, 128), "tk": rows8("k8", bufs["k8"], D, NkP, B * Hkv, D, 128),
+            "tv": rows8("vt8", bufs["v"], NkP, D, B * Hkv, 128, D) if fp8
+            else panels16("v", bufs["v"], B, Hkv, Nk, D, Hkv * Nk * D, Nk * D, D)}
     mod.launch(name, grid, {**bufs, "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, "o_sb": Hq * Nq * D,
-                            "o_sh": Nq * D, "o_sn": D, **vstr, "causal": int(causal), "out_dtype": 1})
+                            "o_sh": Nq * D, "o_sn": D, **vstr, "causal": int(causal), "out_dtype": 1, **maps})
     check(cuda.cuCtxSynchronize(), f"{name} {shape}")
     check(cuda.cuMemcpyDtoH_v2(o.ctypes.data, bufs["o"], o.nbytes), "cuMemcpyDtoH")
     for p in bufs.values():

@@ -7,7 +7,8 @@ import math
 
 import torch
 
-from ssdriver import Module, cdiv, pack  # noqa: F401  (cdiv, pack: part of this module's interface)
+import ssdriver
+from ssdriver import NO_TENSOR_MAP, Module, cdiv, pack, rows8  # noqa: F401  (cdiv, pack: part of the interface)
 
 LOG2E = 1.4426950408889634
 SMS = torch.cuda.get_device_properties(0).multi_processor_count if torch.cuda.is_available() else 0
@@ -46,6 +47,12 @@ def view(t, prefix=""):
 
 def strides(prefix, t):
     return {prefix + "_sb": t.stride(0), prefix + "_sh": t.stride(1), prefix + "_sn": t.stride(2)}
+
+
+def panels16(what, t):
+    """Tensor map of a 16-bit [B, H, N, D] torch view for the Hopper kernels (ssdriver.panels16)."""
+    assert t.stride(3) == 1 and t.element_size() == 2
+    return ssdriver.panels16(what, t.data_ptr(), *t.shape, t.stride(0), t.stride(1), t.stride(2))
 
 
 def pre(src, out):
@@ -134,8 +141,11 @@ class Plan:
                 q, k, v, name = self.q, self.k, self.v, f"flash_fwd_{self.dt}{arch}_d{D}"
             if self.backend == FLASH_SM90:
                 grid = self.sm90_launch_grid(grid)
+                maps = {"tq": panels16("q", q), "tk": panels16("k", k), "tv": panels16("v", v)}
+            else:
+                maps = {"tq": NO_TENSOR_MAP, "tk": NO_TENSOR_MAP, "tv": NO_TENSOR_MAP}
             ks.launch(name, grid, {**common, "q": P(q), "k": P(k), "v": P(v), **strides("q", q), **strides("k", k),
-                                   **strides("v", v), "softmax_scale": self.scale})
+                                   **strides("v", v), "softmax_scale": self.scale, **maps})
             return
         if self.backend in ("sage-int8-fp8", SM90_FP8):
             v, vs, vstr = self.vt8, self.vs, {"v_sb": 0, "v_sh": 0, "v_sn": 0}
@@ -147,8 +157,20 @@ class Plan:
         name = f"sage_int8_{kind}_d{D}"
         if self.backend in (SM90, SM90_FP8):
             grid = self.sm90_launch_grid(grid)
+            maps = self.sage_maps(v)
+        else:
+            maps = {"tq": NO_TENSOR_MAP, "tk": NO_TENSOR_MAP, "tv": NO_TENSOR_MAP}
         ks.launch(name, grid, {**common, "q8": P(self.q8), "qs": P(self.qs), "k8": P(self.k8), "ks": P(self.kscale),
-                               "v": P(v), "vs": P(vs), **vstr})
+                               "v": P(v), "vs": P(vs), **vstr, **maps})
+
+    def sage_maps(self, v):
+        """The tensor maps of the Sage sm90 entries (ABI.md §3): q8 / k8 as [B·H, NqP or NkP, D] bytes in 128-row
+        boxes, V as vt8 ([B·Hkv, D, NkP] bytes, D rows of 128 tokens) or as the fp16 view (flash's panels)."""
+        B, Hq, Hkv, D, NqP, NkP = self.B, self.Hq, self.Hkv, self.D, self.NqP, self.NkP
+        return {"tq": rows8("q8", P(self.q8), D, NqP, B * Hq, D, 128),
+                "tk": rows8("k8", P(self.k8), D, NkP, B * Hkv, D, 128),
+                "tv": rows8("vt8", P(self.vt8), NkP, D, B * Hkv, 128, D) if self.backend == SM90_FP8
+                else panels16("v", v)}
 
     def sm90_launch_grid(self, tile_grid):
         """The grid of a wgmma entry (any grid, ABI.md §3) for self.sm90_grid, from the one-CTA-per-tile grid."""

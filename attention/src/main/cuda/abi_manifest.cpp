@@ -14,7 +14,7 @@ namespace {
 
 struct Field {
   const char* name;
-  const char* type;  // ptr, i32, i64, f32
+  const char* type;  // ptr, i32, i64, f32, tmap (a TensorMap: 128 bytes, 64-byte aligned)
   size_t offset, size;
 };
 
@@ -103,7 +103,8 @@ int main() {
                 SS_FIELD(FlashParams, v_sb, "i64"), SS_FIELD(FlashParams, v_sh, "i64"), SS_FIELD(FlashParams, v_sn, "i64"),
                 SS_FIELD(FlashParams, o_sb, "i64"), SS_FIELD(FlashParams, o_sh, "i64"), SS_FIELD(FlashParams, o_sn, "i64"),
                 SS_FIELD(FlashParams, softmax_scale, "f32"), SS_FIELD(FlashParams, causal, "i32"),
-                SS_FIELD(FlashParams, out_dtype, "i32")},
+                SS_FIELD(FlashParams, out_dtype, "i32"), SS_FIELD(FlashParams, tq, "tmap"),
+                SS_FIELD(FlashParams, tk, "tmap"), SS_FIELD(FlashParams, tv, "tmap")},
                false);
   print_struct("SageParams", sizeof(ss::SageParams), alignof(ss::SageParams),
                {SS_FIELD(SageParams, q8, "ptr"), SS_FIELD(SageParams, qs, "ptr"), SS_FIELD(SageParams, k8, "ptr"),
@@ -112,7 +113,8 @@ int main() {
                 SS_FIELD(SageParams, Hkv, "i32"), SS_FIELD(SageParams, Nq, "i32"), SS_FIELD(SageParams, Nk, "i32"),
                 SS_FIELD(SageParams, v_sb, "i64"), SS_FIELD(SageParams, v_sh, "i64"), SS_FIELD(SageParams, v_sn, "i64"),
                 SS_FIELD(SageParams, o_sb, "i64"), SS_FIELD(SageParams, o_sh, "i64"), SS_FIELD(SageParams, o_sn, "i64"),
-                SS_FIELD(SageParams, causal, "i32"), SS_FIELD(SageParams, out_dtype, "i32")},
+                SS_FIELD(SageParams, causal, "i32"), SS_FIELD(SageParams, out_dtype, "i32"),
+                SS_FIELD(SageParams, tq, "tmap"), SS_FIELD(SageParams, tk, "tmap"), SS_FIELD(SageParams, tv, "tmap")},
                false);
   print_struct("FiniteCheckParams", sizeof(ss::FiniteCheckParams), alignof(ss::FiniteCheckParams),
                {SS_FIELD(FiniteCheckParams, x, "ptr"), SS_FIELD(FiniteCheckParams, result, "ptr"),

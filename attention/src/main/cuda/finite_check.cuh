@@ -41,10 +41,12 @@ __device__ __forceinline__ void finite_fold(Bits b, unsigned long long i, unsign
 }
 
 // Grid-stride scan: 16-byte vector loads over the aligned body, element loads for the tail; one
-// pair of atomics per warp that found something.
+// pair of atomics per warp that found something. Each thread issues its FiniteCheckTraits::VECTORS loads
+// of a pass before it folds any of them. Measured on the H100 (run 15, GPU time alone): 3.7 us for a 4 MiB
+// output with this or the one-load loop; a 48 MiB one 31 -> 22 us, from the host's larger grid, not the loads.
 template <typename M, typename Bits>
 __device__ void finite_check(const FiniteCheckParams& p) {
-  constexpr int PER_VEC = 16 / sizeof(Bits);
+  constexpr int PER_VEC = 16 / sizeof(Bits), U = FiniteCheckTraits::VECTORS;
   const Bits* x = static_cast<const Bits*>(p.x);
   const long long n = p.n;
   const long long stride = (long long)gridDim.x * blockDim.x;
@@ -53,11 +55,20 @@ __device__ void finite_check(const FiniteCheckParams& p) {
   const bool aligned = (reinterpret_cast<uintptr_t>(x) & 15) == 0;
   const long long vectors = aligned ? n / PER_VEC : 0;
   const uint4* xv = reinterpret_cast<const uint4*>(x);
-  for (long long v = tid; v < vectors; v += stride) {
-    const uint4 u = xv[v];
-    const Bits* e = reinterpret_cast<const Bits*>(&u);
+  for (long long v0 = tid; v0 < vectors; v0 += U * stride) {
+    uint4 u[U];
 #pragma unroll
-    for (int j = 0; j < PER_VEC; ++j) finite_fold<M>(e[j], (unsigned long long)(v * PER_VEC + j), count, first);
+    for (int k = 0; k < U; ++k) {
+      const long long v = v0 + k * stride;
+      u[k] = v < vectors ? __ldg(xv + v) : make_uint4(0u, 0u, 0u, 0u);  // zeros are finite: nothing to fold
+    }
+#pragma unroll
+    for (int k = 0; k < U; ++k) {
+      const Bits* e = reinterpret_cast<const Bits*>(&u[k]);
+#pragma unroll
+      for (int j = 0; j < PER_VEC; ++j)
+        finite_fold<M>(e[j], (unsigned long long)((v0 + k * stride) * PER_VEC + j), count, first);
+    }
   }
   for (long long i = vectors * PER_VEC + tid; i < n; i += stride) {
     finite_fold<M>(x[i], (unsigned long long)i, count, first);

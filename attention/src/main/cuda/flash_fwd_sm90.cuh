@@ -5,8 +5,9 @@
 //   softmax fp32 online softmax in base 2, softmax_scale·log2 e folded into the exp2's FFMA
 //   P·V    wgmma m64nDk16 with P from registers (the Q·K^T accumulator layout is the A fragment),
 //          V N-major from shared memory, fp32 accumulation
-// Inputs: FlashParams (ABI.md §2), any strides. Block 384 = 2 compute warpgroups × 64 query rows (a
-// 128-row tile) + 1 producer warpgroup that issues every cp.async; keys in blocks of 128. Any grid:
+// Inputs: FlashParams (ABI.md §2), any strides, read through its tensor maps tq, tk, tv by the copy
+// engine (TMA). Block 384 = 2 compute warpgroups × 64 query rows (a 128-row tile) + 1 producer warpgroup
+// whose first thread issues every copy; keys in blocks of 128. Any grid:
 // the CTAs walk the tiles as the Sage kernel's do (ABI.md §3), one K ring and one V ring across
 // them. Per key block j a compute warpgroup issues Q·K^T(j) and the P·V of block j-1, waits for
 // Q·K^T(j) only, and runs softmax(j) while P·V(j-1) runs on the tensor cores.
@@ -14,6 +15,7 @@
 #include "attn_common.cuh"
 #include "params.cuh"
 #include "sage_int8_sm90.cuh"
+#include "tma.cuh"
 #include "wgmma_f16.cuh"
 
 namespace ss {
@@ -41,8 +43,8 @@ struct Sm90FlashSmem {
   __device__ __forceinline__ uint32_t qfull_bar(int buf) const { return vfull_bar(2 * Tr::V_STAGES + buf); }
   __device__ __forceinline__ uint32_t qempty_bar(int buf) const { return qfull_bar(2 + buf); }
 
-  // By one thread, before the CTA-wide barrier that publishes them. full: every producer thread's
-  // cp.async landed; empty: every compute thread is done reading.
+  // By one thread, before the CTA-wide barrier that publishes them. full: the producer thread armed it and
+  // the copy engine's bytes landed; empty: every compute thread is done reading.
   __device__ __forceinline__ void init_barriers(int producers, int consumers) const {
     for (int st = 0; st < Tr::K_STAGES; ++st) {
       mbar_init(kfull_bar(st), producers);
@@ -68,46 +70,52 @@ struct RingSlot {
   __device__ __forceinline__ explicit RingSlot(int f) : stage(f % S), phase((f / S) & 1) {}
 };
 
-// The producer warpgroup (ltid 0..127): for each of this CTA's tiles its Q (buffer i & 1, once
-// tile i-2's readers released it), then per key block its K (once the K block K_STAGES earlier was
-// released) and its V (likewise in the V ring). Rows past Nq / Nk are zero-filled.
-template <typename T, int D, bool CAUSAL>
+// The producer: one thread of the producer warpgroup drives the copy engine (tma.cuh). For each of this
+// CTA's tiles it loads Q (buffer i & 1, once tile i-2's readers released it), then per key block K (once
+// the K block K_STAGES earlier was released) and V (likewise in the V ring), each tile as D / 64 boxes of
+// the FlashParams tensor maps: 64 columns × 128 rows, 128-byte swizzled = one panel of the layout above.
+// The copy engine zero-fills rows past Nq / Nk (the full box still counts in the expected bytes); the
+// consumers mask keys past Nk and store rows below Nq only, from the true lengths.
+template <int D, bool CAUSAL>
 __device__ __forceinline__ void flash_sm90_producer(const FlashParams& p, const Sm90TileScheduler<128, 128, CAUSAL>& sched,
-                                                    const Sm90FlashSmem<D>& sm, int ltid) {
+                                                    const Sm90FlashSmem<D>& sm) {
   using Tr = Sm90FlashTraits<D>;
-  constexpr int BM = Tr::BM, BN = Tr::BN, LOADERS = 128, ROWB = D * 2;
-  const char* qbase = static_cast<const char*>(p.q);
-  const char* kbase = static_cast<const char*>(p.k);
-  const char* vbase = static_cast<const char*>(p.v);
-  const long long qstr = p.q_sn * 2, kstr = p.k_sn * 2, vstr = p.v_sn * 2;
+  constexpr int BM = Tr::BM, BN = Tr::BN, PANELS = D / Tr::PANEL_COLS;
+  tma_prefetch_map(p.tq);
+  tma_prefetch_map(p.tk);
+  tma_prefetch_map(p.tv);
   int lf = 0;  // flat block index over all of this CTA's tiles
 #pragma unroll 1
   for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {
     const Sm90Tile tile = sched.tile(t);
-    const int q0 = tile.qblk * BM;
     {
       const int buf = i & 1;
       if (i >= 2) mbar_wait(sm.qempty_bar(buf), ((i >> 1) - 1) & 1);
-      const char* qg = qbase + (tile.b * p.q_sb + tile.h * p.q_sh + q0 * p.q_sn) * 2;
-      load_tile<ROWB, BM, LOADERS, 128>(sm.q(buf), qg, qstr, p.Nq - q0, ltid);
-      cp_async_mbar_arrive(sm.qfull_bar(buf));
+      mbar_arrive_expect_tx(sm.qfull_bar(buf), Tr::Q_BYTES);
+#pragma unroll
+      for (int pn = 0; pn < PANELS; ++pn)
+        tma_load_4d(sm.q(buf) + pn * BM * 128, p.tq, sm.qfull_bar(buf), pn * Tr::PANEL_COLS, tile.qblk * BM, tile.h,
+                    tile.b);
     }
-    const char* kg = kbase + (tile.b * p.k_sb + tile.hk * p.k_sh) * 2;
-    const char* vg = vbase + (tile.b * p.v_sb + tile.hk * p.v_sh) * 2;
 #pragma unroll 1
     for (int j = 0; j < tile.nblk; ++j, ++lf) {
       const int n0 = j * BN;
       const RingSlot<Tr::K_STAGES> ks(lf);
       if (lf >= Tr::K_STAGES) mbar_wait(sm.kempty_bar(ks.stage), ks.phase ^ 1);  // block lf - K_STAGES released
-      load_tile<ROWB, BN, LOADERS, 128>(sm.k(ks.stage), kg + n0 * kstr, kstr, p.Nk - n0, ltid);
-      cp_async_mbar_arrive(sm.kfull_bar(ks.stage));
+      mbar_arrive_expect_tx(sm.kfull_bar(ks.stage), Tr::K_BYTES);
+#pragma unroll
+      for (int pn = 0; pn < PANELS; ++pn)
+        tma_load_4d(sm.k(ks.stage) + pn * BN * 128, p.tk, sm.kfull_bar(ks.stage), pn * Tr::PANEL_COLS, n0, tile.hk,
+                    tile.b);
       const RingSlot<Tr::V_STAGES> vs(lf);
       if (lf >= Tr::V_STAGES) mbar_wait(sm.vempty_bar(vs.stage), vs.phase ^ 1);
-      load_tile<ROWB, BN, LOADERS, 128>(sm.v(vs.stage), vg + n0 * vstr, vstr, p.Nk - n0, ltid);
-      cp_async_mbar_arrive(sm.vfull_bar(vs.stage));
+      mbar_arrive_expect_tx(sm.vfull_bar(vs.stage), Tr::V_BYTES);
+#pragma unroll
+      for (int pn = 0; pn < PANELS; ++pn)
+        tma_load_4d(sm.v(vs.stage) + pn * BN * 128, p.tv, sm.vfull_bar(vs.stage), pn * Tr::PANEL_COLS, n0, tile.hk,
+                    tile.b);
     }
   }
-  cp_async_wait<0>();
 }
 
 // One compute warpgroup (wg 0 or 1) over its 64 rows of each tile: the running output, the softmax
@@ -254,13 +262,13 @@ __device__ __forceinline__ void flash_fwd_sm90(const FlashParams& p, char* smem)
   const Sm90TileScheduler<Tr::BM, Tr::BN, CAUSAL> sched(p);
   const Sm90FlashSmem<D> sm(smem);
   const int tid = threadIdx.x;
-  if (tid == 0) sm.init_barriers(128, Tr::THREADS);
+  if (tid == 0) sm.init_barriers(1, Tr::THREADS);
   __syncthreads();
   if (!sched.valid(sched.first())) return;  // (only when launched with more CTAs than tiles)
 
-  if (tid >= Tr::THREADS) {  // the producer warpgroup
+  if (tid >= Tr::THREADS) {  // the producer warpgroup: its first thread issues every copy
     asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kSm90ProducerRegs));
-    flash_sm90_producer<T, D, CAUSAL>(p, sched, sm, tid - Tr::THREADS);
+    if (tid == Tr::THREADS) flash_sm90_producer<D, CAUSAL>(p, sched, sm);
     return;
   }
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kSm90ConsumerRegs));

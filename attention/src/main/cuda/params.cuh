@@ -10,6 +10,12 @@
 
 namespace ss {
 
+// A tensor map for the copy engine (tma.cuh): the 128 opaque bytes of the driver's CUtensorMap, encoded on
+// the host by cuTensorMapEncodeTiled. 64-byte aligned, as the copy engine reads it.
+struct alignas(64) TensorMap {
+  unsigned long long opaque[16];
+};
+
 // pre_to_f16: one strided input view [B,H,N,D] (the entry's dtype) in = x, out = its fp16 HND copy
 // (in_aux, out_scale, mul and rows_per_scale are not read).
 struct PreParams {
@@ -45,7 +51,9 @@ struct SagePrepParams {
   int rows_per_scale, splits;
 };
 
-// flash_fwd_*: fp16/bf16 Q, K, V with any strides; O in out_dtype.
+// flash_fwd_*: fp16/bf16 Q, K, V with any strides; O in out_dtype. tq, tk, tv: the same Q, K, V views as
+// tensor maps for the copy engine, which the sm90 entries load them through (ABI.md §2 gives the maps);
+// the mma.sync entries do not read them (zeros).
 struct FlashParams {
   const void* q;
   const void* k;
@@ -55,10 +63,13 @@ struct FlashParams {
   long long q_sb, q_sh, q_sn, k_sb, k_sh, k_sn, v_sb, v_sh, v_sn, o_sb, o_sh, o_sn;
   float softmax_scale;
   int causal, out_dtype;
+  TensorMap tq, tk, tv;
 };
 
 // sage_int8_*: INT8 Q/K with their scales (softmax scale folded into Q), V as fp16 (strided) or as
-// the fp8 vt8 layout with per-channel scales vs; O in out_dtype.
+// the fp8 vt8 layout with per-channel scales vs; O in out_dtype. tq, tk, tv: q8, k8 and V (vt8 or the
+// fp16 view) as tensor maps for the copy engine, which the sm90 entries load them through (ABI.md §3);
+// the mma.sync entries do not read them (zeros).
 struct SageParams {
   const int8_t* q8;
   const float* qs;
@@ -70,6 +81,7 @@ struct SageParams {
   int B, Hq, Hkv, Nq, Nk;
   long long v_sb, v_sh, v_sn, o_sb, o_sh, o_sn;
   int causal, out_dtype;
+  TensorMap tq, tk, tv;
 };
 
 // check_finite_*: counts NaN/Inf in x[0..n) (contiguous, the entry's dtype) into the 16-byte slot

@@ -19,8 +19,8 @@
 // CTA = 2 compute warpgroups × 64 query rows (a 128-row tile, as the sm80 kernel) + 1 producer
 // warpgroup; warp w of compute warpgroup g owns rows 64g+16w..+15, inside one 32-row Q-scale
 // group. Keys in blocks of 128 (two 64-key K scales: columns 0-63 and 64-127). The producer streams
-// Q (two buffers) and K/V blocks (a STAGES-deep ring) with 16-byte cp.async, synchronized by
-// mbarriers. Each warpgroup issues QK(j) and PV(j-1) together and waits for QK(j) first; ptxas moves
+// Q (two buffers) and K/V blocks (a STAGES-deep ring) through the copy engine (tensor maps in
+// SageParams), synchronized by mbarriers. Each warpgroup issues QK(j) and PV(j-1) together and waits for QK(j) first; ptxas moves
 // the wait for PV(j-1) above the softmax of block j (its accumulators are folded and rescaled right
 // after it), so the P·V overlaps only the score conversion. At D = 128 the two compute warpgroups take
 // turns issuing their MMAs (ping-pong), so one's softmax runs under the other's MMAs. The
@@ -31,6 +31,7 @@
 #include "attn_common.cuh"
 #include "params.cuh"
 #include "quant.cuh"
+#include "tma.cuh"
 #include "wgmma.cuh"
 #include <type_traits>
 
@@ -59,7 +60,28 @@ __device__ __forceinline__ float biased_score(int x) { return __int_as_float(x +
 // rounding to fp16 / e4m3. The row sums l add p as it is (FP8: 448·P; the epilogue divides by l, so
 // the 448 cancels). Masked scores are -inf; 128-key blocks: n8 tiles [0, NT/2) use scale_lo, the
 // rest scale_hi. Returns whether any row of the warp changed its max.
-template <int NT>
+// Max of N ints as a tree of Hopper's three-input integer max (DPX, one VIMNMX3 each): N = 16 in 8 instructions
+// and depth 3, where fmaxf needs 15 in a chain.
+template <int N>
+__device__ __forceinline__ int imax_tree(const int (&v)[N]) {
+  if constexpr (N == 1) {
+    return v[0];
+  } else if constexpr (N == 2) {
+    return max(v[0], v[1]);
+  } else {
+    constexpr int M = (N + 2) / 3;
+    int w[M];
+#pragma unroll
+    for (int i = 0; i < M; ++i) {
+      if (3 * i + 2 < N) w[i] = __vimax3_s32(v[3 * i], v[3 * i + 1], v[3 * i + 2]);
+      else if (3 * i + 1 < N) w[i] = max(v[3 * i], v[3 * i + 1]);
+      else w[i] = v[3 * i];
+    }
+    return imax_tree<M>(w);
+  }
+}
+
+template <int NT, bool DPX = false>
 __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float scale_lo, float scale_hi,
                                                     float log2_pmul, float (&m)[1][2], float (&l)[1][2],
                                                     float (&alpha)[1][2]) {
@@ -67,11 +89,26 @@ __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float 
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     float mx_lo = -INFINITY, mx_hi = -INFINITY;
+    if constexpr (DPX) {
+      // Biased scores are positive floats and a masked one is -inf (a negative int): the int order of the
+      // bits is the float order.
+      int lo[NT], hi[NT];
 #pragma unroll
-    for (int nj = 0; nj < NT; ++nj) {
-      const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
-      if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
-      else mx_hi = fmaxf(mx_hi, v);
+      for (int nj = 0; nj < NT / 2; ++nj) {
+        lo[2 * nj] = __float_as_int(s[0][nj][2 * h]);
+        lo[2 * nj + 1] = __float_as_int(s[0][nj][2 * h + 1]);
+        hi[2 * nj] = __float_as_int(s[0][NT / 2 + nj][2 * h]);
+        hi[2 * nj + 1] = __float_as_int(s[0][NT / 2 + nj][2 * h + 1]);
+      }
+      mx_lo = __int_as_float(imax_tree<NT>(lo));
+      mx_hi = __int_as_float(imax_tree<NT>(hi));
+    } else {
+#pragma unroll
+      for (int nj = 0; nj < NT; ++nj) {
+        const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
+        if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
+        else mx_hi = fmaxf(mx_hi, v);
+      }
     }
     // The max as a log2-domain score (the subtraction is exact; -inf stays -inf).
     float mx = fmaxf((mx_lo - kScoreBias) * scale_lo, (mx_hi - kScoreBias) * scale_hi);
@@ -99,9 +136,11 @@ __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float 
 }
 
 // setmaxnreg moves registers from the producer warpgroup to the two compute warpgroups. The sum
-// must stay within what the launch gave the CTA (168 per thread at 384 threads): 40 + 2·232 = 3·168.
-// More, and setmaxnreg.inc waits forever for registers nobody frees.
-constexpr int kSm90ProducerRegs = 40, kSm90ConsumerRegs = 232;
+// must stay within what the launch gave the CTA (168 per thread at 384 threads): 24 + 2·240 = 3·168.
+// More, and setmaxnreg.inc waits forever for registers nobody frees. The producer only drives the copy
+// engine from one thread, so 24 (the minimum) is enough; with 40 / 232 the FP8 D = 128 consumers spilled
+// 44 bytes once the parameter struct carried its 64-byte-aligned tensor maps.
+constexpr int kSm90ProducerRegs = 24, kSm90ConsumerRegs = 240;
 
 // One (batch, head, 128-query-row) tile of the work.
 struct Sm90Tile {
@@ -143,8 +182,8 @@ struct Sm90TileScheduler {
 
 // Shared memory: two Q buffers, STAGES × (K block, V block), the mbarriers. The tiles start on
 // 1024-byte boundaries (the wgmma swizzle atoms): the dynamic base is rounded up (traits: 1 KiB slack).
-// Per K/V stage: full = every producer thread's cp.async landed (cp.async.mbarrier.arrive), empty =
-// every compute thread is done reading; per Q buffer the same pair.
+// Per K/V stage: full = the producer thread armed it with the stage's bytes and the copy engine's bytes
+// landed, empty = every compute thread is done reading; per Q buffer the same pair.
 template <int D, int PV>
 struct Sm90Smem {
   using Tr = Sm90SageTraits<D, PV>;
@@ -175,36 +214,22 @@ struct Sm90Smem {
   }
 };
 
-// The V^T tile of FP8 P·V: D channel rows of BN token bytes from vt8 (row stride row_bytes = NkP),
-// 128-byte swizzled rows (K-major for wgmma). 16-byte chunks at or past cols_valid (= NkP - n0; a
-// 128-key block may end 64 tokens past NkP) are zero-filled: their keys are masked, and zeros keep
-// 0·V finite. Not unrolled, as load_tile.
-template <int D, int BN, int THREADS>
-__device__ __forceinline__ void load_vt_tile(uint32_t sbase, const char* gbase, long long row_bytes, int cols_valid,
-                                             int tid) {
-  constexpr int CPR = BN / 16, RSTEP = THREADS / CPR;
-  static_assert(BN == 128 && THREADS % CPR == 0 && D % RSTEP == 0, "tile/thread mapping");
-  const int r0 = tid / CPR, c = tid % CPR;
-  const bool ok = c * 16 < cols_valid;
-  uint32_t dst = sbase + swz<BN>(r0, c);
-  const char* src = gbase + r0 * row_bytes + c * 16;
-#pragma unroll 1
-  for (int r = r0; r < D; r += RSTEP) {
-    cp_async16(dst, ok ? src : gbase, ok);
-    dst += RSTEP * BN;
-    src += RSTEP * row_bytes;
-  }
-}
-
-// The producer warpgroup (128 threads, ltid 0..127): for each of this CTA's tiles its Q (buffer
-// i & 1, once tile i-2's readers released it), then its K/V blocks into the ring (stage = flat
-// block index % STAGES, once the block STAGES earlier was released), as far ahead as the ring allows.
+// The producer: one thread of the producer warpgroup drives the copy engine (tma.cuh) through the
+// SageParams tensor maps. For each of this CTA's tiles it loads Q (buffer i & 1, once tile i-2's readers
+// released it; int8 [B·Hq, NqP, D], one box of 128 rows), then its K/V blocks into the ring (stage = flat
+// block index % STAGES, once the block STAGES earlier was released), as far ahead as the ring allows: K
+// (int8 [B·Hkv, NkP, D], 128 rows) and V, FP8 V^T (e4m3 [B·Hkv, D, NkP], D rows of 128 tokens) or FP16 V
+// (the strided [B, Hkv, Nk, D] view, D / 64 boxes of 64 columns × 128 rows: the 128-byte panels P·V reads
+// MN-major). Rows of Q/K are D bytes (128- or 64-byte swizzle = swz<D>), V^T rows 128 bytes. A 128-key block
+// may end 64 keys past NkP (or Nk): the copy engine zero-fills those, the consumers mask them.
 template <int D, bool CAUSAL, int PV>
 __device__ __forceinline__ void sm90_producer(const SageParams& p, const Sm90TileScheduler<128, 128, CAUSAL>& sched,
-                                              const Sm90Smem<D, PV>& sm, int ltid) {
+                                              const Sm90Smem<D, PV>& sm) {
   using Tr = Sm90SageTraits<D, PV>;
-  constexpr int BM = Tr::BM, BN = Tr::BN, STAGES = Tr::STAGES, LOADERS = 128;
-  const int NqP = sched.nq * BM, NkP = cdiv(p.Nk, 64) * 64;
+  constexpr int BM = Tr::BM, BN = Tr::BN, STAGES = Tr::STAGES;
+  tma_prefetch_map(p.tq);
+  tma_prefetch_map(p.tk);
+  tma_prefetch_map(p.tv);
   int lf = 0;  // flat block index over all of this CTA's tiles
 #pragma unroll 1
   for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {
@@ -212,29 +237,25 @@ __device__ __forceinline__ void sm90_producer(const SageParams& p, const Sm90Til
     {
       const int buf = i & 1;
       if (i >= 2) mbar_wait(sm.qempty_bar(buf), ((i >> 1) - 1) & 1);
-      const char* qg = reinterpret_cast<const char*>(p.q8 + (((long long)T.b * p.Hq + T.h) * NqP + T.qblk * BM) * D);
-      load_tile<D, BM, LOADERS>(sm.q(buf), qg, D, BM, ltid);  // padded: all rows exist
-      cp_async_mbar_arrive(sm.qfull_bar(buf));
+      mbar_arrive_expect_tx(sm.qfull_bar(buf), Tr::Q_BYTES);
+      tma_load_3d(sm.q(buf), p.tq, sm.qfull_bar(buf), 0, T.qblk * BM, T.b * p.Hq + T.h);
     }
-    const long long kvh = (long long)T.b * p.Hkv + T.hk;
+    const int kvh = T.b * p.Hkv + T.hk;
 #pragma unroll 1
     for (int j = 0; j < T.nblk; ++j, ++lf) {
       const int st = lf % STAGES, n0 = j * BN;
       if (lf >= STAGES) mbar_wait(sm.empty_bar(st), (lf / STAGES - 1) & 1);  // block lf - STAGES released
-      const char* kg = reinterpret_cast<const char*>(p.k8 + (kvh * NkP + n0) * D);
-      load_tile<D, BN, LOADERS>(sm.k(st), kg, D, NkP - n0, ltid);  // k8 rows end at NkP
+      mbar_arrive_expect_tx(sm.full_bar(st), Tr::STAGE_BYTES);
+      tma_load_3d(sm.k(st), p.tk, sm.full_bar(st), 0, n0, kvh);
       if constexpr (PV == kPvFp8) {
-        const char* vg = static_cast<const char*>(p.v) + kvh * D * NkP + n0;
-        load_vt_tile<D, BN, LOADERS>(sm.v(st), vg, NkP, NkP - n0, ltid);
+        tma_load_3d(sm.v(st), p.tv, sm.full_bar(st), n0, 0, kvh);
       } else {
-        const long long vstr = p.v_sn * 2;
-        const char* vg = static_cast<const char*>(p.v) + (T.b * p.v_sb + T.hk * p.v_sh) * 2 + n0 * vstr;
-        load_tile<D * 2, BN, LOADERS, 128>(sm.v(st), vg, vstr, p.Nk - n0, ltid);  // 128-byte panels: MN-major V
+#pragma unroll
+        for (int pn = 0; pn < D / 64; ++pn)
+          tma_load_4d(sm.v(st) + pn * BN * 128, p.tv, sm.full_bar(st), 64 * pn, n0, T.hk, T.b);
       }
-      cp_async_mbar_arrive(sm.full_bar(st));
     }
   }
-  cp_async_wait<0>();
 }
 
 // One compute warpgroup (wg 0 or 1) over its 64 rows of each tile: the running output, softmax
@@ -370,7 +391,7 @@ struct Sm90Consumer {
     const int n0 = j * BN;
     if (n0 + BN > Nk || (CAUSAL && n0 + BN - 1 > wrow0)) mask_scores<1, NT, CAUSAL>(s, wrow0, n0, Nk, lane);
 
-    changed = sm90_online_softmax<NT>(s, qscale * ks_lo, qscale * ks_hi, FP8 ? kLog2Fp8Max : 0.f, m, l, alpha);
+    changed = sm90_online_softmax<NT, Tr::DPX_MAX>(s, qscale * ks_lo, qscale * ks_hi, FP8 ? kLog2Fp8Max : 0.f, m, l, alpha);
     // ptxas hoists this wait above the softmax (same basic block). Forcing the softmax under the P·V
     // instead (a branch between the two, the fold moved before the P·V issue, inside the warpgroup's
     // turn: v11) measured 2-5 % slower than this order (run 14).
@@ -459,13 +480,13 @@ __device__ __forceinline__ void sage_fwd_sm90(const SageParams& p, char* smem) {
   const Sm90TileScheduler<Tr::BM, Tr::BN, CAUSAL> sched(p);
   const Sm90Smem<D, PV> sm(smem);
   const int tid = threadIdx.x;
-  if (tid == 0) sm.init_barriers(128, Tr::THREADS);
+  if (tid == 0) sm.init_barriers(1, Tr::THREADS);
   __syncthreads();
   if (!sched.valid(sched.first())) return;  // (only when launched with more CTAs than tiles)
 
-  if (tid >= Tr::THREADS) {  // the producer warpgroup
+  if (tid >= Tr::THREADS) {  // the producer warpgroup: its first thread issues every copy
     asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kSm90ProducerRegs));
-    sm90_producer<D, CAUSAL, PV>(p, sched, sm, tid - Tr::THREADS);
+    if (tid == Tr::THREADS) sm90_producer<D, CAUSAL, PV>(p, sched, sm);
     return;
   }
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kSm90ConsumerRegs));

@@ -15,10 +15,11 @@ struct PreTraits {
   static constexpr int THREADS = 256, QUANT_THREADS = 128;
 };
 
-// The non-finite check (finite_check.cuh): grid-stride with 16-byte loads; the host launches at most
-// two blocks per multiprocessor (DeviceFiniteCheck.blocks).
+// The non-finite check (finite_check.cuh): grid-stride passes of VECTORS 16-byte loads per thread, all in
+// flight before any is examined; the host launches enough blocks for one pass over the tensor, at most
+// eight per multiprocessor (DeviceFiniteCheck.blocks; two per multiprocessor made a 48 MiB check 40 % slower).
 struct FiniteCheckTraits {
-  static constexpr int THREADS = 256;
+  static constexpr int THREADS = 256, VECTORS = 4;
 };
 
 enum PvMode : int { kPvF16F32 = 0, kPvF16F16 = 1, kPvFp8 = 2 };
@@ -52,22 +53,26 @@ struct SageTraits : TileShape {
 };
 
 // Sage on Hopper wgmma (sage_int8_sm90.cuh): 2 compute warpgroups × 64 query rows = the same 128-row CTA
-// (same tiles), 128-key blocks (2 K scales each), STAGES-deep cp.async ring of K + V blocks, two Q
+// (same tiles), 128-key blocks (2 K scales each), STAGES-deep ring of K + V blocks (the copy engine fills it), two Q
 // buffers (a persistent CTA loads the next tile's Q during the current one). The tiles start on
 // 1024-byte boundaries (the wgmma swizzle atoms), hence the 1 KiB of slack: the kernel rounds the
 // dynamic shared-memory base up. PV: kPvF16F32 (fp16 V [BN][D], MN-major) or kPvFp8 (e4m3 V^T
 // [D][BN], K-major, as pre_sage_quant writes it). 4 stages: 3 measured the same within noise
-// (NOTES.md, run 4); 5 do not fit at D = 128 with fp16 V.
+// (NOTES.md, run 4); 5 do not fit at D = 128 with fp16 V. FP8 at D = 128 (32 KiB stages) takes 6: +2.6 % in
+// run 15's A/B, inside that call's noise, and the version its suite and harness ran.
 template <int D, int PV = kPvF16F32>
 struct Sm90SageTraits {
   // THREADS: the compute warpgroups; BLOCK adds the producer warpgroup that issues every copy.
   static constexpr int BM = 128, BN = 128, WGS = 2, THREADS = 128 * WGS, BLOCK = THREADS + 128, WM = 64;
   static constexpr int NT = BN / 8, DT = D / 8;
-  static constexpr int STAGES = 4;
+  static constexpr int STAGES = (PV == kPvFp8 && D == 128) ? 6 : 4;
   // Warpgroup ping-pong (the two compute warpgroups take turns issuing their MMAs): pays at D = 128,
   // costs at D = 64, where the P·V is short and the turn-taking only adds waits (NOTES.md, run 13b
   // and run 14).
   static constexpr bool PINGPONG = D == 128;
+  // Row max by the three-input integer max (DPX) over the scores' bits: +5 % at D = 64 (runs 14 and 15),
+  // -1.5 % at D = 128 (run 14).
+  static constexpr bool DPX_MAX = D == 64;
   static constexpr int Q_BYTES = BM * D, K_BYTES = BN * D, V_BYTES = BN * D * (PV == kPvFp8 ? 1 : 2);
   static constexpr int STAGE_BYTES = K_BYTES + V_BYTES;
   static constexpr int BARS = (2 * STAGES + 4) * 8;  // full + empty mbarrier per stage and per Q buffer

@@ -138,12 +138,25 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
      */
     static String attentionKernel(Variant variant, DeviceInfo device, int headDim, boolean moduleHasSm90) {
         boolean sm90 = runsSm90(variant, device, moduleHasSm90);
+        String entries = variant == Variant.FLASH_FP16
+                ? flashEntry(DType.FP16, sm90, headDim) + " (" + flashEntry(DType.BF16, sm90, headDim)
+                        + " for bf16 inputs)"
+                : sageEntry(variant, sm90, headDim);
+        return sm90 && fedByCopyEngine(variant) ? entries + ", fed by the copy engine (TMA)" : entries;
+    }
+
+    /** Whether the sm90 kernel of {@code variant} loads its inputs through tensor maps (the copy engine). */
+    static boolean fedByCopyEngine(Variant variant) {
+        return variant != Variant.SAGE_INT8_FP16ACC;
+    }
+
+    /** The Sage entry of {@code variant} (a quantized one) at {@code headDim}. */
+    private static String sageEntry(Variant variant, boolean sm90, int headDim) {
         return switch (variant) {
-            case FLASH_FP16 -> flashEntry(DType.FP16, sm90, headDim) + " (" + flashEntry(DType.BF16, sm90, headDim)
-                    + " for bf16 inputs)";
             case SAGE_INT8_FP16 -> "sage_int8_fp16" + (sm90 ? "_sm90" : "") + "_d" + headDim;
             case SAGE_INT8_FP16ACC -> "sage_int8_fp16acc_d" + headDim;
             case SAGE_INT8_FP8 -> "sage_int8_fp8" + (sm90 ? "_sm90" : "") + "_d" + headDim;
+            case FLASH_FP16 -> throw new IllegalArgumentException("flash-fp16 has an entry per dtype");
         };
     }
 
@@ -344,13 +357,12 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
 
     /** The entry {@link #attendPrepared} launches for these inputs. */
     private String attentionEntry(Prepared p) {
-        if (variant == Variant.FLASH_FP16) {
-            if (!loggedKernel.contains(p.headDim)) {
-                attentionKernel(p.headDim); // logs the choice once per head dim
-            }
-            return flashEntry(p.q.dtype(), runsSm90(variant, context.device(), moduleHasSm90(p.headDim)), p.headDim);
+        if (!loggedKernel.contains(p.headDim)) {
+            attentionKernel(p.headDim); // logs the choice once per head dim
         }
-        return attentionKernel(p.headDim);
+        boolean sm90 = runsSm90(variant, context.device(), moduleHasSm90(p.headDim));
+        return variant == Variant.FLASH_FP16 ? flashEntry(p.q.dtype(), sm90, p.headDim)
+                : sageEntry(variant, sm90, p.headDim);
     }
 
     /**
@@ -363,16 +375,39 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         Kernel kernel = context.kernels().kernel(entry);
         int qBlocks = cdiv(p.qLen, 128);
         int outDtype = outDTypeCode(o.dtype());
+        boolean sm90 = entry.contains("_sm90_");
+        KernelParams.InputMaps maps = sm90 ? inputMaps(p) : null;
         KernelParams.Packed params = variant == Variant.FLASH_FP16
-                ? KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype)
+                ? KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype, maps)
                 : KernelParams.sage(p.q8, p.qScale, p.k8, p.kScale, variant == Variant.SAGE_INT8_FP8 ? null : p.v,
-                        p.vFp8, p.vScale, o, p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen, causal, outDtype);
-        if (entry.contains("_sm90_")) {
+                        p.vFp8, p.vScale, o, p.batch, p.qHeads, p.kvHeads, p.qLen, p.kvLen, causal, outDtype, maps);
+        if (sm90) {
             long tiles = (long) qBlocks * p.qHeads * p.batch;
             kernel.launch((int) Math.max(1, Math.min(tiles, maxCtas)), 1, 1, stream, params);
         } else {
             kernel.launch(qBlocks, p.qHeads, p.batch, stream, params);
         }
+    }
+
+    /**
+     * The tensor maps an sm90 entry loads its inputs through (ABI.md §2, §3): flash's Q, K, V views; Sage's q8 and
+     * k8 ([B·H, NqP or NkP, D] bytes, 128-row boxes) and its V: the e4m3 vt8 ([B·Hkv, D, NkP], D rows of 128
+     * tokens) or the fp16 view (as flash's).
+     */
+    private static KernelParams.InputMaps inputMaps(Prepared p) {
+        if (p.variant == Variant.FLASH_FP16) {
+            return new KernelParams.InputMaps(TensorMaps.panels16("q", p.q), TensorMaps.panels16("k", p.k),
+                    TensorMaps.panels16("v", p.v));
+        }
+        int d = p.headDim;
+        long nqPadded = cdiv(p.qLen, 128) * 128L;
+        long nkPadded = cdiv(p.kvLen, 64) * 64L;
+        byte[] q8 = TensorMaps.rows8("q8", p.q8, d, nqPadded, (long) p.batch * p.qHeads, d, 128);
+        byte[] k8 = TensorMaps.rows8("k8", p.k8, d, nkPadded, (long) p.batch * p.kvHeads, d, 128);
+        byte[] v = p.variant == Variant.SAGE_INT8_FP8
+                ? TensorMaps.rows8("vt8", p.vFp8, nkPadded, d, (long) p.batch * p.kvHeads, 128, d)
+                : TensorMaps.panels16("v", p.v);
+        return new KernelParams.InputMaps(q8, k8, v);
     }
 
     private DeviceTensor toFp16(KernelModule kernels, DeviceTensor src, DeviceBuffer target, CudaStream stream) {

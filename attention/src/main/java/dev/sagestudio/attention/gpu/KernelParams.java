@@ -23,14 +23,19 @@ import java.util.Map;
 public final class KernelParams {
     private KernelParams() {}
 
-    /** C scalar types used in the parameter structs, with their size (= alignment). */
+    /**
+     * C types used in the parameter structs, with their size and alignment: scalars (size = alignment) and
+     * {@code tmap}, params.cuh's {@code TensorMap} (the 128 opaque bytes of a CUtensorMap, 64-byte aligned).
+     */
     enum Type {
-        PTR(8), I32(4), I64(8), F32(4);
+        PTR(8, 8), I32(4, 4), I64(8, 8), F32(4, 4), TMAP(TensorMaps.BYTES, 64);
 
         final int size;
+        final int align;
 
-        Type(int size) {
+        Type(int size, int align) {
             this.size = size;
+            this.align = align;
         }
 
         String manifestName() {
@@ -54,8 +59,8 @@ public final class KernelParams {
             for (int i = 0; i < declaration.length; i += 2) {
                 Type type = (Type) declaration[i];
                 String field = (String) declaration[i + 1];
-                offset = roundUp(offset, type.size);
-                align = Math.max(align, type.size);
+                offset = roundUp(offset, type.align);
+                align = Math.max(align, type.align);
                 fields.put(field, new Field(field, type, offset));
                 offset += type.size;
             }
@@ -107,14 +112,15 @@ public final class KernelParams {
             Type.I32, "B", Type.I32, "Hq", Type.I32, "Hkv", Type.I32, "Nq", Type.I32, "Nk",
             Type.I64, "q_sb", Type.I64, "q_sh", Type.I64, "q_sn", Type.I64, "k_sb", Type.I64, "k_sh", Type.I64, "k_sn",
             Type.I64, "v_sb", Type.I64, "v_sh", Type.I64, "v_sn", Type.I64, "o_sb", Type.I64, "o_sh", Type.I64, "o_sn",
-            Type.F32, "softmax_scale", Type.I32, "causal", Type.I32, "out_dtype");
+            Type.F32, "softmax_scale", Type.I32, "causal", Type.I32, "out_dtype",
+            Type.TMAP, "tq", Type.TMAP, "tk", Type.TMAP, "tv");
 
     /** {@code sage_int8_*} (mma.sync and wgmma entries alike). */
     static final Layout SAGE = new Layout("SageParams",
             Type.PTR, "q8", Type.PTR, "qs", Type.PTR, "k8", Type.PTR, "ks", Type.PTR, "v", Type.PTR, "vs", Type.PTR, "o",
             Type.I32, "B", Type.I32, "Hq", Type.I32, "Hkv", Type.I32, "Nq", Type.I32, "Nk",
             Type.I64, "v_sb", Type.I64, "v_sh", Type.I64, "v_sn", Type.I64, "o_sb", Type.I64, "o_sh", Type.I64, "o_sn",
-            Type.I32, "causal", Type.I32, "out_dtype");
+            Type.I32, "causal", Type.I32, "out_dtype", Type.TMAP, "tq", Type.TMAP, "tk", Type.TMAP, "tv");
 
     /** {@code check_finite_*}: NaN/Inf count and first index of {@code n} contiguous elements into one slot. */
     static final Layout FINITE_CHECK = new Layout("FiniteCheckParams",
@@ -174,6 +180,20 @@ public final class KernelParams {
             return this;
         }
 
+        /** A tensor map field: the 128 bytes {@link TensorMaps} encoded. */
+        Packed tensorMap(String name, byte[] map) {
+            if (map.length != TensorMaps.BYTES) {
+                throw new IllegalArgumentException("a tensor map has " + TensorMaps.BYTES + " bytes, not " + map.length);
+            }
+            buffer.put(field(name, Type.TMAP).offset(), map);
+            return this;
+        }
+
+        /** A tensor map field of an entry that does not read it (the mma.sync entries): zeros. */
+        Packed noTensorMap(String name) {
+            return tensorMap(name, new byte[TensorMaps.BYTES]);
+        }
+
         /** The struct's bytes (little-endian, padding zero). */
         byte[] bytes() {
             for (int i = 0; i < set.length; i++) {
@@ -197,6 +217,8 @@ public final class KernelParams {
                     case I32 -> sb.append(buffer.getInt(f.offset()));
                     case I64 -> sb.append(buffer.getLong(f.offset()));
                     case F32 -> sb.append(buffer.getFloat(f.offset()));
+                    case TMAP -> sb.append(buffer.getLong(f.offset()) == 0 && buffer.getLong(f.offset() + 8) == 0
+                            ? "(none)" : "(tensor map)");
                 }
             }
             return sb.append('}').toString();
@@ -232,9 +254,15 @@ public final class KernelParams {
         return p.f32("mul", mul).i32("rows_per_scale", rowsPerScale).i32("splits", out.splits());
     }
 
-    /** {@code FlashParams}: q, k, v in the entry's dtype; o in {@code outDtype} (ABI.md codes). */
+    /** The tensor maps of a launch's Q, K and V for the copy engine ({@link TensorMaps}). */
+    record InputMaps(byte[] q, byte[] k, byte[] v) {}
+
+    /**
+     * {@code FlashParams}: q, k, v in the entry's dtype; o in {@code outDtype} (ABI.md codes); {@code maps} of q, k
+     * and v for the sm90 entries, which load through them, null for the mma.sync ones (zeros).
+     */
     static Packed flash(DeviceTensor q, DeviceTensor k, DeviceTensor v, DeviceTensor o, float softmaxScale,
-                        boolean causal, int outDtype) {
+                        boolean causal, int outDtype, InputMaps maps) {
         Packed p = FLASH.pack().ptr("q", q.buffer()).ptr("k", k.buffer()).ptr("v", v.buffer()).ptr("o", o.buffer())
                 .i32("B", q.batch()).i32("Hq", q.heads()).i32("Hkv", k.heads()).i32("Nq", q.tokens())
                 .i32("Nk", k.tokens());
@@ -242,16 +270,26 @@ public final class KernelParams {
         strides(p, "k", k);
         strides(p, "v", v);
         strides(p, "o", o);
+        inputMaps(p, maps);
         return p.f32("softmax_scale", softmaxScale).i32("causal", causal ? 1 : 0).i32("out_dtype", outDtype);
+    }
+
+    private static void inputMaps(Packed p, InputMaps maps) {
+        if (maps == null) {
+            p.noTensorMap("tq").noTensorMap("tk").noTensorMap("tv");
+        } else {
+            p.tensorMap("tq", maps.q()).tensorMap("tk", maps.k()).tensorMap("tv", maps.v());
+        }
     }
 
     /**
      * {@code SageParams}. {@code v16} is the fp16 V (strided) for the fp16 entries, null for the fp8
      * ones, which read {@code vt8} and {@code vScale} in their own packed layout (strides passed as 0).
+     * {@code maps}: q8, k8 and the V the entry reads, for the sm90 entries; null for the mma.sync ones (zeros).
      */
     static Packed sage(DeviceBuffer q8, DeviceBuffer qScale, DeviceBuffer k8, DeviceBuffer kScale, DeviceTensor v16,
                        DeviceBuffer vt8, DeviceBuffer vScale, DeviceTensor o, int batch, int qHeads, int kvHeads,
-                       int qLen, int kvLen, boolean causal, int outDtype) {
+                       int qLen, int kvLen, boolean causal, int outDtype, InputMaps maps) {
         Packed p = SAGE.pack().ptr("q8", q8).ptr("qs", qScale).ptr("k8", k8).ptr("ks", kScale)
                 .ptr("v", v16 != null ? v16.buffer() : vt8).ptr("vs", vScale).ptr("o", o.buffer())
                 .i32("B", batch).i32("Hq", qHeads).i32("Hkv", kvHeads).i32("Nq", qLen).i32("Nk", kvLen);
@@ -261,6 +299,7 @@ public final class KernelParams {
             p.i64("v_sb", 0).i64("v_sh", 0).i64("v_sn", 0);
         }
         strides(p, "o", o);
+        inputMaps(p, maps);
         return p.i32("causal", causal ? 1 : 0).i32("out_dtype", outDtype);
     }
 

@@ -31,11 +31,13 @@ class DeviceFiniteCheckTest {
     }
 
     @Test
-    void aCheckLaunchesOneThreadPerSixteenBytesUpToTwoBlocksPerMultiprocessor() {
-        assertEquals(1, DeviceFiniteCheck.blocks(1, 256, 132));
-        assertEquals(1, DeviceFiniteCheck.blocks(1024, 256, 132));
-        assertEquals(2, DeviceFiniteCheck.blocks(1025, 256, 132));
-        assertEquals(264, DeviceFiniteCheck.blocks(100_000_000, 256, 132));
-        assertEquals(2, DeviceFiniteCheck.blocks(100_000_000, 256, 0));
+    void aCheckLaunchesOnePassOfFourSixteenByteLoadsPerThreadUpToEightBlocksPerMultiprocessor() {
+        assertEquals(1, DeviceFiniteCheck.blocks(2, 256, 132));
+        assertEquals(1, DeviceFiniteCheck.blocks(256 * 4 * 16, 256, 132));
+        assertEquals(2, DeviceFiniteCheck.blocks(256 * 4 * 16 + 1, 256, 132));
+        // the bundled video model's attention output (B2 H4 N2048 D128 fp16, 4 MiB): 256 blocks, one pass
+        assertEquals(256, DeviceFiniteCheck.blocks(2L * 4 * 2048 * 128 * 2, 256, 132));
+        assertEquals(1056, DeviceFiniteCheck.blocks(400_000_000, 256, 132));
+        assertEquals(8, DeviceFiniteCheck.blocks(400_000_000, 256, 0));
     }
 }

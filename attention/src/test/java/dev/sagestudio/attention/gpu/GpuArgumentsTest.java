@@ -18,9 +18,9 @@ class GpuArgumentsTest {
     @Test
     void theSageVariantsRunTheirWgmmaKernelsOnComputeCapability90Only() {
         for (int d : new int[] {64, 128}) {
-            assertEquals("sage_int8_fp16_sm90_d" + d,
+            assertEquals("sage_int8_fp16_sm90_d" + d + ", fed by the copy engine (TMA)",
                     GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP16, H100, d, true));
-            assertEquals("sage_int8_fp8_sm90_d" + d,
+            assertEquals("sage_int8_fp8_sm90_d" + d + ", fed by the copy engine (TMA)",
                     GpuAttentionBackend.attentionKernel(Variant.SAGE_INT8_FP8, H100, d, true));
             // a module built without them: the mma.sync kernels
             assertEquals("sage_int8_fp16_d" + d,
@@ -44,8 +44,8 @@ class GpuArgumentsTest {
     @Test
     void flashRunsItsWgmmaKernelOnComputeCapability90OnlyAndNamesTheEntryOfEachDtype() {
         for (int d : new int[] {64, 128}) {
-            assertEquals("flash_fwd_f16_sm90_d" + d + " (flash_fwd_bf16_sm90_d" + d + " for bf16 inputs)",
-                    GpuAttentionBackend.attentionKernel(Variant.FLASH_FP16, H100, d, true));
+            assertEquals("flash_fwd_f16_sm90_d" + d + " (flash_fwd_bf16_sm90_d" + d + " for bf16 inputs), fed by the"
+                    + " copy engine (TMA)", GpuAttentionBackend.attentionKernel(Variant.FLASH_FP16, H100, d, true));
             assertEquals("flash_fwd_f16_d" + d + " (flash_fwd_bf16_d" + d + " for bf16 inputs)",
                     GpuAttentionBackend.attentionKernel(Variant.FLASH_FP16, H100, d, false));
             for (DeviceInfo other : new DeviceInfo[] {A100, L40}) {

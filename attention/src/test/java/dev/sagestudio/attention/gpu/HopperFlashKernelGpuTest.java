@@ -55,8 +55,8 @@ class HopperFlashKernelGpuTest {
         assumeHopper();
         GpuAttentionBackend flash = BackendCatalog.standard().require("flash-fp16").createOn(gpu);
         for (int d : GpuAttentionBackend.HEAD_DIMS) {
-            assertEquals("flash_fwd_f16_sm90_d" + d + " (flash_fwd_bf16_sm90_d" + d + " for bf16 inputs)",
-                    flash.attentionKernel(d));
+            assertEquals("flash_fwd_f16_sm90_d" + d + " (flash_fwd_bf16_sm90_d" + d + " for bf16 inputs), fed by the"
+                    + " copy engine (TMA)", flash.attentionKernel(d));
             for (String dt : new String[] {"f16", "bf16"}) {
                 assertTrue(gpu.context().kernels().hasKernel("flash_fwd_" + dt + "_sm90_d" + d));
             }

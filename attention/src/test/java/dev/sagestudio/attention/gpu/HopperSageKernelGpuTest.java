@@ -55,7 +55,8 @@ class HopperSageKernelGpuTest {
         for (String pv : new String[] {"fp16", "fp8"}) {
             GpuAttentionBackend sage = BackendCatalog.standard().require("sage-int8-" + pv).createOn(gpu);
             for (int d : GpuAttentionBackend.HEAD_DIMS) {
-                assertEquals("sage_int8_" + pv + "_sm90_d" + d, sage.attentionKernel(d));
+                assertEquals("sage_int8_" + pv + "_sm90_d" + d + ", fed by the copy engine (TMA)",
+                        sage.attentionKernel(d));
                 assertTrue(gpu.context().kernels().hasKernel("sage_int8_" + pv + "_sm90_d" + d));
             }
         }

@@ -65,8 +65,13 @@ class KernelParamsTest {
     void offsetsFollowCAlignmentRules() {
         // 5 ints after 7 pointers end at 76: the first long long is padded to 80.
         assertEquals(80, offsetOf(KernelParams.SAGE, "v_sb"));
-        assertEquals(136, KernelParams.SAGE.size());
+        assertEquals(192, offsetOf(KernelParams.SAGE, "tq"));  // the scalars end at 136
+        assertEquals(576, KernelParams.SAGE.size());
         assertEquals(56, offsetOf(KernelParams.FLASH, "q_sb"));
+        // The scalars end at 164; tensor maps are 64-byte aligned: tq at 192, tk 320, tv 448, sizeof 576.
+        assertEquals(192, offsetOf(KernelParams.FLASH, "tq"));
+        assertEquals(448, offsetOf(KernelParams.FLASH, "tv"));
+        assertEquals(576, KernelParams.FLASH.size());
         assertEquals(80, KernelParams.PRE.size());
         // 11 pointers and 6 ints end at 112, already 8-aligned for q_sb; mul, rows_per_scale, splits pad to 200.
         assertEquals(112, offsetOf(KernelParams.SAGE_PREP, "q_sb"));
