@@ -52,9 +52,11 @@ public final class OrtRuntime implements AutoCloseable {
     private boolean queueOnly;
     /**
      * Run before a queue-only session closes: a wait for the stream. Without it, on the H100 every pipelined run ended
-     * in ONNX Runtime's "CUDA failure 800: operation not permitted … cudaFreeHost" once its sessions were gone: the
-     * CUDA EP releases a run's pinned host buffers in a host function queued on the stream, and a session destroyed
-     * before that function ran left it to free the pinned arena, a CUDA call the runtime refuses inside a host function.
+     * in ONNX Runtime's "CUDA failure 800: operation not permitted … cudaFreeHost" once its sessions were gone. Read in
+     * ONNX Runtime's cuda_stream_handle.cc: at the end of a run the CUDA EP queues a host function that frees the run's
+     * pinned buffers and holds a reference to the pinned arena; a session destroyed before that function ran leaves it
+     * the last reference, so the arena is destroyed inside the host function, where the CUDA runtime refuses
+     * cudaFreeHost. Not yet confirmed on a GPU.
      */
     private Runnable waitBeforeClosing;
     /** Whether this runtime's sessions allocate from the environment's arena ({@code session.use_env_allocators}). */
