@@ -11,7 +11,8 @@
 # FIRST_DIR: where diffusers-src.tar.xz and fatbin-check/ are, if not in KIT (they are needed in the first
 # call only, so later calls need not carry them).
 #
-#   bash KIT/bench-real-shapes.sh start PART_DIR [LAYERS]  first call: starts the exports in the background
+#   bash KIT/bench-real-shapes.sh start PART_DIR [LAYERS]  first call: starts the exports in the background (PART_DIR
+#                                                          "-": no part in this call)
 #                                                          (Wan at 33 and 81 frames, and IMAGE_MODELS, in
 #                                                          parallel), stores the part
 #   bash KIT/bench-real-shapes.sh part PART_DIR            calls 2..n-1: stores the part, shows the exports' progress
@@ -73,7 +74,9 @@ case "$PHASE" in
       echo "library trimmed to sm_90 by keep_cuda_arch.py:"
       LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$FIRST/fatbin-check/main"; echo "exit $?"
     fi
-    cp "$LAST"/* "$CACHE/" && ls -l "$CACHE"
+    # PART_DIR may be "-": no part in this call, when diffusers' source and the first part do not fit in one call
+    # next to the tracked files (2026-12-06: 50 MiB tracked + 12 MB part + 1.7 MB source was over the 64 MiB).
+    [[ "$LAST" == "-" ]] || { cp "$LAST"/* "$CACHE/" && ls -l "$CACHE"; }
     nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used --format=csv
     ;;
   part)
