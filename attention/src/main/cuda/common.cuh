@@ -60,6 +60,20 @@ template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float a, fl
   return *reinterpret_cast<uint32_t*>(&h);
 }
 
+// P of one key block (scores s of an m64nNk16 tile: NT fragments of 8 keys) as the 16-bit A operand of the next
+// P·V wgmma, one k16 step per pa[kb]: keys 2t, 2t+1 of the step's first and second 8 in its four registers.
+template <typename T, int NT, int KB>
+__device__ __forceinline__ void pack_p16(const float (&s)[1][NT][4], uint32_t (&pa)[KB][4]) {
+  static_assert(KB * 2 == NT, "one k16 step of P per two fragments of scores");
+#pragma unroll
+  for (int kb = 0; kb < KB; ++kb) {
+    pa[kb][0] = pack2<T>(s[0][2 * kb][0], s[0][2 * kb][1]);
+    pa[kb][1] = pack2<T>(s[0][2 * kb][2], s[0][2 * kb][3]);
+    pa[kb][2] = pack2<T>(s[0][2 * kb + 1][0], s[0][2 * kb + 1][1]);
+    pa[kb][3] = pack2<T>(s[0][2 * kb + 1][2], s[0][2 * kb + 1][3]);
+  }
+}
+
 __host__ __device__ constexpr int cdiv(int a, int b) { return (a + b - 1) / b; }
 __host__ __device__ constexpr int ilog2(int x) { return x < 2 ? 0 : 1 + ilog2(x / 2); }
 

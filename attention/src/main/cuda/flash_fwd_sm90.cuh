@@ -225,13 +225,7 @@ struct FlashSm90Consumer {
       pin_pv_operands();
       mbar_arrive(sm.vempty_bar(vprev.stage));  // this thread is done with V block j-1
     }
-#pragma unroll
-    for (int kb = 0; kb < BN / 16; ++kb) {
-      pa[kb][0] = pack2<T>(s[0][2 * kb][0], s[0][2 * kb][1]);
-      pa[kb][1] = pack2<T>(s[0][2 * kb][2], s[0][2 * kb][3]);
-      pa[kb][2] = pack2<T>(s[0][2 * kb + 1][0], s[0][2 * kb + 1][1]);
-      pa[kb][3] = pack2<T>(s[0][2 * kb + 1][2], s[0][2 * kb + 1][3]);
-    }
+    pack_p16<T>(s, pa);
   }
 
   // After the tile's last key block (flat index last_fj): its P·V (warpgroup 1 hands the turn back

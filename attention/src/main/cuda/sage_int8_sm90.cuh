@@ -418,13 +418,7 @@ struct Sm90Consumer {
         pa[kb][3] = pack_e4m3x4(s[0][n + 2][2], s[0][n + 2][3], s[0][n + 3][2], s[0][n + 3][3]);
       }
     } else {
-#pragma unroll
-      for (int kb = 0; kb < BN / 16; ++kb) {
-        pa[kb][0] = pack2<__half>(s[0][2 * kb][0], s[0][2 * kb][1]);
-        pa[kb][1] = pack2<__half>(s[0][2 * kb][2], s[0][2 * kb][3]);
-        pa[kb][2] = pack2<__half>(s[0][2 * kb + 1][0], s[0][2 * kb + 1][1]);
-        pa[kb][3] = pack2<__half>(s[0][2 * kb + 1][2], s[0][2 * kb + 1][3]);
-      }
+      pack_p16<__half>(s, pa);
     }
   }
 
