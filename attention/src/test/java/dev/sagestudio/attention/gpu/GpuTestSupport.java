@@ -26,6 +26,12 @@ final class GpuTestSupport {
         return GpuBackends.open();
     }
 
+    /** Skips (never fails: other GPUs are not broken) unless {@code gpu} is a compute capability 9.0 (Hopper) GPU. */
+    static void assumeHopper(GpuBackends gpu) {
+        DeviceInfo device = gpu.context().device();
+        assumeTrue(device.smArchitecture() == 90, "not a compute capability 9.0 GPU: " + device.describe());
+    }
+
     private static void skipOrFail(boolean ok, String reason) {
         if (ok) {
             return;

@@ -3,7 +3,6 @@ package dev.sagestudio.attention.gpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sagestudio.attention.AttentionRequest;
 import dev.sagestudio.attention.catalog.BackendCatalog;
@@ -45,14 +44,9 @@ class HopperFlashKernelGpuTest {
         }
     }
 
-    private static void assumeHopper() {
-        DeviceInfo device = gpu.context().device();
-        assumeTrue(device.smArchitecture() == 90, "not a compute capability 9.0 GPU: " + device.describe());
-    }
-
     @Test
     void flashNamesItsWgmmaKernelsOnHopper() {
-        assumeHopper();
+        GpuTestSupport.assumeHopper(gpu);
         GpuAttentionBackend flash = BackendCatalog.standard().require("flash-fp16").createOn(gpu);
         for (int d : GpuAttentionBackend.HEAD_DIMS) {
             assertEquals("flash_fwd_f16_sm90_d" + d + " (flash_fwd_bf16_sm90_d" + d + " for bf16 inputs), fed by the"
@@ -65,7 +59,7 @@ class HopperFlashKernelGpuTest {
 
     @Test
     void theWgmmaKernelsMeetTheLimitsAndDifferFromTheMmaSyncKernelsOnlyInRounding() {
-        assumeHopper();
+        GpuTestSupport.assumeHopper(gpu);
         GpuAttentionBackend flash = gpu.backend(Variant.FLASH_FP16);
         for (DType dtype : new DType[] {DType.FP16, DType.BF16}) {
             for (int d : GpuAttentionBackend.HEAD_DIMS) {

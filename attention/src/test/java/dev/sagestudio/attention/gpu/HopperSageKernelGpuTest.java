@@ -3,7 +3,6 @@ package dev.sagestudio.attention.gpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sagestudio.attention.AttentionRequest;
 import dev.sagestudio.attention.catalog.BackendCatalog;
@@ -44,14 +43,9 @@ class HopperSageKernelGpuTest {
         }
     }
 
-    private static void assumeHopper() {
-        DeviceInfo device = gpu.context().device();
-        assumeTrue(device.smArchitecture() == 90, "not a compute capability 9.0 GPU: " + device.describe());
-    }
-
     @Test
     void theSageVariantsNameTheirWgmmaKernelsOnHopper() {
-        assumeHopper();
+        GpuTestSupport.assumeHopper(gpu);
         for (String pv : new String[] {"fp16", "fp8"}) {
             GpuAttentionBackend sage = BackendCatalog.standard().require("sage-int8-" + pv).createOn(gpu);
             for (int d : GpuAttentionBackend.HEAD_DIMS) {
@@ -68,7 +62,7 @@ class HopperSageKernelGpuTest {
 
     @Test
     void theWgmmaKernelsRunAndDifferFromTheMmaSyncKernelsOnlyInRounding() {
-        assumeHopper();
+        GpuTestSupport.assumeHopper(gpu);
         for (String pv : new String[] {"fp16", "fp8"}) {
             GpuAttentionBackend sage = BackendCatalog.standard().require("sage-int8-" + pv).createOn(gpu);
             for (int d : GpuAttentionBackend.HEAD_DIMS) {
