@@ -2,8 +2,8 @@
 # On the GPU machine, from the repository root, in the LAST of the device calls listed by
 # models/scripts/make-ort-gpu-bundle.sh: moves the last part next to the earlier ones in
 # /root/cache/ort, checks every part against SHA256SUMS, unpacks the bundle and runs
-#   1. DevicePathGpuTest, PipelineDevicePathGpuTest, DevicePathSoakGpuTest and DevicePathFaultGpuTest
-#      (gpu-required: a missing GPU, kernel build or CUDA EP fails instead of skipping),
+#   1. the device path's GPU tests (models/scripts/device-path-tests.sh; gpu-required: a missing GPU, kernel build or
+#      CUDA EP fails instead of skipping),
 #   2. run-onnx --ep cuda on the bundled t2i denoiser with flash-fp16 and sage-int8-fp16, and on its text
 #      encoder (head dim 32, which our kernels lack: the reported host fallback) with flash-fp16,
 #   3. the CLI's generate (sage-int8-fp16) and compare (flash-fp16 vs sage-int8-fp16) on the device path,
@@ -20,17 +20,13 @@ CACHE=${ORT_CACHE:-/root/cache/ort}   # ORT_CACHE: only to rehearse the assembly
 OUTDIR=${OUT:-$CACHE/out}
 RESULTS=$OUTDIR/logs   # a device call returns at most 8 files: the logs travel packed
 mkdir -p "$CACHE" "$RESULTS"
+SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)   # the unpacking changes directory
 # Sets B, JAVA, CP, CONSOLE, JVM and LD_LIBRARY_PATH.
-source "$(dirname "${BASH_SOURCE[0]}")/unpack-ort-gpu-bundle.sh" || exit 1
+source "$SCRIPTS/unpack-ort-gpu-bundle.sh" || exit 1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >"$RESULTS/gpu.txt" 2>&1
 
-"$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -Dsagestudio.bundled="$REPO/models/bundled" -jar "$CONSOLE" execute \
-  --class-path "$B/tests/models-classes:$CP" --select-class dev.sagestudio.models.runtime.DevicePathGpuTest \
-  --select-class dev.sagestudio.models.pipeline.PipelineDevicePathGpuTest \
-  --select-class dev.sagestudio.models.pipeline.GpuPipelineTest \
-  --select-class dev.sagestudio.models.pipeline.DevicePathSoakGpuTest \
-  --select-class dev.sagestudio.models.pipeline.DevicePathFaultGpuTest \
-  --details=tree --disable-banner >"$RESULTS/device-path-tests.txt" 2>&1
+source "$SCRIPTS/device-path-tests.sh"
+device_path_tests "$RESULTS/device-path-tests.txt"
 tests=$?
 
 T2I=$REPO/models/bundled/sage-emoji-t2i
