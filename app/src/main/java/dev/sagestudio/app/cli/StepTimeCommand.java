@@ -409,7 +409,7 @@ public final class StepTimeCommand implements Callable<Integer> {
      */
     private OrtRuntime configuredForSegments(OrtRuntime runtime) {
         configured(runtime);
-        return sharedArena && !runtime.sharesOneArena() ? runtime.shareOneArena() : runtime;
+        return sharedArena ? runtime.shareOneArena() : runtime; // once per runtime: shareOneArena keeps the first
     }
 
     /**

@@ -19,17 +19,12 @@ import java.util.Map;
  */
 final class IdleBlocks<B> {
     private final Map<Long, ArrayDeque<B>> bySize = new HashMap<>();
-    private long idleBytes;
     private boolean closed;
 
     /** An idle block of exactly {@code bytes}, now the caller's, or null if there is none. */
     synchronized B take(long bytes) {
         ArrayDeque<B> blocks = bySize.get(bytes);
-        B block = blocks == null ? null : blocks.poll();
-        if (block != null) {
-            idleBytes -= bytes;
-        }
-        return block;
+        return blocks == null ? null : blocks.poll();
     }
 
     /** Keeps {@code block} of {@code bytes} for reuse; false if closed, and then the caller must free it. */
@@ -38,7 +33,6 @@ final class IdleBlocks<B> {
             return false;
         }
         bySize.computeIfAbsent(bytes, size -> new ArrayDeque<>()).push(block);
-        idleBytes += bytes;
         return true;
     }
 
@@ -47,7 +41,6 @@ final class IdleBlocks<B> {
         List<B> all = new ArrayList<>();
         bySize.values().forEach(all::addAll);
         bySize.clear();
-        idleBytes = 0;
         return all;
     }
 
@@ -59,6 +52,6 @@ final class IdleBlocks<B> {
 
     /** The bytes kept idle now. */
     synchronized long idleBytes() {
-        return idleBytes;
+        return bySize.entrySet().stream().mapToLong(e -> e.getKey() * e.getValue().size()).sum();
     }
 }
