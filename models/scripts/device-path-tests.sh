@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The device path's GPU tests from the unpacked ONNX Runtime GPU bundle, gpu required (a missing GPU, kernel build or
 # CUDA EP fails instead of skipping): GpuDeviceMemoryGpuTest, DevicePathGpuTest, PipelineDevicePathGpuTest,
-# GpuPipelineTest, DevicePathSoakGpuTest, DevicePathFaultGpuTest. One list for both ways it runs:
+# GpuPipelineTest, DevicePathSoakGpuTest, DevicePathFaultGpuTest, ImportedPipelinesGpuTest. One list for both ways it runs:
 #   - sourced by run-ort-gpu-bundle.sh (after it unpacked the bundle): `device_path_tests REPORT`;
 #   - run on its own, in a call after bench-real-shapes.sh `final` on the same warm machine:
 #       bash models/scripts/device-path-tests.sh   (from the repository root; KIT: the folder of
@@ -9,8 +9,19 @@
 
 # Runs the tests with the bundle's JAVA, JVM, CONSOLE, B and CP (set by unpack-ort-gpu-bundle.sh) and REPO (the
 # repository root: the unpacking changes directory), the tree of results into REPORT; returns the console's exit status.
+# ImportedPipelinesGpuTest reproduces the imported pipelines' diffusers runs with the GPU backends: on the bundles
+# check_import.py packed in this machine's cache (IMPORTED_TGZ, default /root/cache/bench/check: SD3, SDXL, Wan and
+# PixArt-Σ) where there are any, else on the committed PixArt-Σ bundle.
 device_path_tests() {
-  "$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -Dsagestudio.bundled="$REPO/models/bundled" -jar "$CONSOLE" execute \
+  local imported="$REPO/models/src/test/resources/bundles/imported-random"
+  local packed=("${IMPORTED_TGZ:-/root/cache/bench/check}"/*-bundle.tgz)
+  if [[ -f "${packed[0]}" ]]; then
+    imported=$(mktemp -d)
+    for tgz in "${packed[@]}"; do tar -C "$imported" -xzf "$tgz"; done
+    echo "imported bundles for ImportedPipelinesGpuTest: $(ls "$imported" | tr '\n' ' ')"
+  fi
+  "$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -Dsagestudio.bundled="$REPO/models/bundled" \
+    -Dsagestudio.importedBundles="$imported" -jar "$CONSOLE" execute \
     --class-path "$B/tests/models-classes:$CP" \
     --select-class dev.sagestudio.models.runtime.device.GpuDeviceMemoryGpuTest \
     --select-class dev.sagestudio.models.runtime.DevicePathGpuTest \
@@ -18,6 +29,7 @@ device_path_tests() {
     --select-class dev.sagestudio.models.pipeline.GpuPipelineTest \
     --select-class dev.sagestudio.models.pipeline.DevicePathSoakGpuTest \
     --select-class dev.sagestudio.models.pipeline.DevicePathFaultGpuTest \
+    --select-class dev.sagestudio.models.pipeline.ImportedPipelinesGpuTest \
     --details=tree --disable-banner >"$1" 2>&1
 }
 
@@ -33,7 +45,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   source "$HERE/unpack-ort-gpu-bundle.sh" || exit 1
   device_path_tests "$RESULTS/device-path-tests.txt"
   status=$?
-  grep -E "tests (successful|failed|aborted)|device-path soak|✘" "$RESULTS/device-path-tests.txt" | head -40
+  grep -E "tests (successful|failed|aborted)|device-path soak|against the diffusers pipeline|✘" "$RESULTS/device-path-tests.txt" | head -40
   tar -C "$RESULTS" -czf "${OUT:-/tmp}/tests.tgz" .
   exit $status
 fi

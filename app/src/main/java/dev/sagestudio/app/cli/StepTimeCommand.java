@@ -138,10 +138,13 @@ public final class StepTimeCommand implements Callable<Integer> {
 
     /**
      * One backend's figures; times in milliseconds, memory in bytes (null where not measured); {@code
-     * attentionTokens} the longest query sequence of the attention calls our backend ran (null for ONNX Runtime alone).
+     * attentionTokens} the longest query sequence of the attention calls our backend ran (null for ONNX Runtime alone);
+     * {@code queuedMs} (pipelined rows only) the host's time to queue the step's segments and attention calls: close to
+     * {@code stepMs}, the host is what limits the step; well below, the GPU is.
      */
     public record Row(String backend, String provider, Double stepMs, Double minMs, Double maxMs, Double ortMs,
                       Double attentionMs, Double attentionShare, Integer attentionCalls, Integer attentionTokens,
+                      Double queuedMs,
                       List<String> fallbacks,
                       List<String> nonFinite, Long peakDeviceBytes, Long sharedArenaPeakBytes, Double cosineVsFirst,
                       Double relL1VsFirst, String error) {
@@ -233,7 +236,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                 } catch (RuntimeException e) {
                     String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
                     err.println("step-time " + name + ": " + reason);
-                    rows.add(new Row(name, null, null, null, null, null, null, null, null, null, List.of(), List.of(),
+                    rows.add(new Row(name, null, null, null, null, null, null, null, null, null, null, List.of(), List.of(),
                             null, null, null, null, reason));
                 }
                 out.flush();
@@ -309,6 +312,7 @@ public final class StepTimeCommand implements Callable<Integer> {
         PartitionedModel partitioned = shared.use(backend, plan, spec.commandLine().getErr());
         List<RunResult> results = repeat(partitioned::run, inputs,
                 firstOnTheseSessions ? FIRST_BACKEND_EXTRA_WARMUP : 0);
+        printMemoryBreakdown(backend.name(), shared, spec.commandLine().getErr());
         return new Timed(results, shared.memory.peakAboveStart(), partitioned.attention().fallbacks(),
                 List.copyOf(shared.nonFinite),
                 shared.device.runtime().provider().toString(), sharedArenaPeak(partitioned));
@@ -365,6 +369,31 @@ public final class StepTimeCommand implements Callable<Integer> {
                 memory = null;
             }
         }
+    }
+
+    /**
+     * Where the device path's memory is after a backend's runs (stderr): the whole GPU's use above the start, what the
+     * shared arena has reserved, our own device buffers, and the rest — the sessions' weights and whatever ONNX
+     * Runtime's CUDA EP keeps per session outside the arena (cuBLAS/cuDNN handles and workspaces).
+     */
+    private static void printMemoryBreakdown(String backend, SharedDeviceSessions shared, PrintWriter err) {
+        PartitionedModel partitioned = shared.partitioned;
+        double gib = 1L << 30;
+        long now = shared.memory.inUseAboveStart();
+        long ours = shared.device.liveDeviceBytes();
+        Long arena = null;
+        try {
+            arena = partitioned.sharedArenaStats().map(s -> Long.parseLong(s.get("TotalAllocated"))).orElse(null);
+        } catch (RuntimeException e) {
+            err.println("step-time: no figures for the shared arena: " + e.getMessage());
+        }
+        long rest = now - ours - (arena == null ? 0 : arena);
+        err.printf(Locale.ROOT, "device memory after %s: %.2f GiB in use above the start (peak %.2f GiB): shared arena"
+                        + " reserved %s, our buffers %.2f GiB (%.2f GiB of them idle), the rest %.2f GiB over %d ONNX"
+                        + " Runtime session(s) (%.3f GiB each: weights, per-session CUDA EP state)%n", backend, now / gib,
+                shared.memory.peakAboveStart() / gib, arena == null ? "-" : String.format(Locale.ROOT, "%.2f GiB",
+                        arena / gib), ours / gib, shared.device.idleDeviceBytes() / gib, rest / gib, partitioned.openSessionCount(),
+                rest / gib / Math.max(1, partitioned.openSessionCount()));
     }
 
     /** The graph ONNX Runtime alone runs: as exported, or with --rewrite-whole-graph as the partitioner rewrites it. */
@@ -462,7 +491,9 @@ public final class StepTimeCommand implements Callable<Integer> {
                 whole ? null : attention / step,
                 whole ? null : r.get(r.size() - 1).attentionCalls().size(),
                 r.get(r.size() - 1).attentionCalls().stream().mapToInt(c -> c.shape().qLen()).boxed()
-                        .max(Integer::compare).orElse(null), timed.fallbacks(), timed.nonFinite(),
+                        .max(Integer::compare).orElse(null),
+                pipelined ? RunOnnxCommand.median(r, run -> run.ortNanos() + run.attentionNanos()) : null,
+                timed.fallbacks(), timed.nonFinite(),
                 timed.peakDeviceBytes(), timed.sharedArenaPeakBytes(), cosine, relL1, null);
     }
 
@@ -488,6 +519,11 @@ public final class StepTimeCommand implements Callable<Integer> {
             if (r.sharedArenaPeakBytes() != null) {
                 out.printf(Locale.ROOT, "    shared arena: at most %.3f GiB in use (ONNX Runtime's MaxInUse since it"
                         + " was created)%n", r.sharedArenaPeakBytes() / (double) (1L << 30));
+            }
+            if (r.queuedMs() != null) {
+                out.printf(Locale.ROOT, "    pipelined: the host queued the step in %.2f ms (ONNX Runtime's runs and the"
+                        + " attention launches); the GPU %s%n", r.queuedMs(), r.queuedMs() > 0.9 * r.stepMs()
+                        ? "waited for the host" : "was the limit");
             }
             r.fallbacks().forEach(f -> out.println("    fallback: " + f));
             r.nonFinite().forEach(f -> out.println("    not finite (the run was repeated where a kernel could): " + f));

@@ -318,6 +318,11 @@ public final class PartitionedModel implements AutoCloseable {
         return openSessions().stream().findFirst().map(runtime::computeAllocatorStats);
     }
 
+    /** How many ONNX Runtime sessions are open (one per segment and input types, opened on first use). */
+    public int openSessionCount() {
+        return openSessions().size();
+    }
+
     /** The ONNX Runtime sessions opened so far in segment order (one per segment and input types; opened on first use). */
     List<OrtSessionRunner> openSessions() {
         return sessions.entrySet().stream().sorted(Map.Entry.comparingByKey())

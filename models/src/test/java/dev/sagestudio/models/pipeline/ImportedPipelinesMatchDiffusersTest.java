@@ -241,15 +241,26 @@ class ImportedPipelinesMatchDiffusersTest {
 
     /** PSNR of our pipeline's output against the diffusers pipeline's, from the run's seed, prompt and settings. */
     static double reproduce(ReferenceRun run, String backend) throws Exception {
+        return reproduce(run, AttentionResolver.resolve(backend, false), cpu).psnr();
+    }
+
+    /**
+     * Our pipeline's output against the diffusers pipeline's, from the run's seed, prompt and settings, with attention
+     * as {@code choice} says (closed here) and the other components on {@code runtime}.
+     */
+    static ImageMetrics reproduce(ReferenceRun run, AttentionChoice choice, OrtRuntime runtime) throws Exception {
         ModelBundle bundle = ModelBundle.load(run.dir());
         GenerationRequest request = GenerationRequest.of(run.prompt(), run.json().get("seed").asLong())
                 .withSteps(run.steps())
                 .withGuidance(run.guidance())
                 .withNegativePrompt(run.negativePrompt());
         GenerationResult result;
-        try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, AttentionResolver.resolve(backend, false),
-                cpu)) {
+        String backend = choice.name();
+        try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, choice, runtime)) {
             result = pipeline.generate(request);
+        }
+        if (!choice.isOnnxRuntime()) {
+            assertEquals(backend, result.execution().attentionThatRan(), "no silent fallback: " + result.execution());
         }
         JsonNode image = run.json().at("/files/image");
         float[] expected = toChannelsFirst(run.floats(image), image.get("shape"),
@@ -258,9 +269,9 @@ class ImportedPipelinesMatchDiffusersTest {
         // diffusers' image is in [0, 1]; ours in the bundle's value range, mapped the same way as to pixels
         ImageMetrics m = ImageMetrics.compare(result.output(), unitToRange(expected, result), result.frames(),
                 result.height(), result.width(), result.valueLow(), result.valueHigh());
-        System.out.printf("%s with %s: PSNR %.1f dB, SSIM %.4f against the diffusers pipeline%n", run.dir().getFileName(),
-                backend, m.psnr(), m.ssim());
-        return m.psnr();
+        System.out.printf("%s with %s: PSNR %.1f dB, SSIM %.4f against the diffusers pipeline (%s)%n",
+                run.dir().getFileName(), backend, m.psnr(), m.ssim(), result.execution().attention().note().orElse(""));
+        return m;
     }
 
     /**

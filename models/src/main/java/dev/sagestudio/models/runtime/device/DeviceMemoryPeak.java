@@ -65,6 +65,11 @@ public final class DeviceMemoryPeak implements AutoCloseable {
         return Math.max(0, Math.max(peakInUse, inUse(context.memoryInfo())) - inUseAtStart);
     }
 
+    /** Device memory in use now (the whole GPU), minus what was in use at the start. */
+    public long inUseAboveStart() {
+        return Math.max(0, inUse(context.memoryInfo()) - inUseAtStart);
+    }
+
     /** The device's total memory. */
     public long totalBytes() {
         return context.memoryInfo().totalBytes();

@@ -214,6 +214,16 @@ public final class DeviceOnnxPath implements AutoCloseable {
         return gpu.context().liveAllocations();
     }
 
+    /** The bytes of our context's open device buffers (attention outputs in use or kept idle, kernel workspaces). */
+    public long liveDeviceBytes() {
+        return gpu.context().liveBytes();
+    }
+
+    /** The bytes of those buffers kept idle for reuse. */
+    public long idleDeviceBytes() {
+        return ownMemory.idleBytes();
+    }
+
     @Override
     public void close() {
         try {
