@@ -20,7 +20,9 @@ device_path_tests() {
     for tgz in "${packed[@]}"; do tar -C "$imported" -xzf "$tgz"; done
     echo "imported bundles for ImportedPipelinesGpuTest: $(ls "$imported" | tr '\n' ' ')"
   fi
+  # QUEUE_RUNS=true: the device path's ONNX Runtime runs return once queued (AttentionResolver.QUEUE_RUNS_PROPERTY)
   "$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -Dsagestudio.bundled="$REPO/models/bundled" \
+    -Dsagestudio.devicePath.queueRuns="${QUEUE_RUNS:-false}" \
     -Dsagestudio.importedBundles="$imported" -jar "$CONSOLE" execute \
     --class-path "$B/tests/models-classes:$CP" \
     --select-class dev.sagestudio.models.runtime.device.GpuDeviceMemoryGpuTest \

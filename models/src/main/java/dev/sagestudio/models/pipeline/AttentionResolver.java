@@ -56,9 +56,20 @@ public final class AttentionResolver {
         return resolve(name, allowCpuFallback, AttentionResolver::openGpu,
                 backend -> {
                     requireUsableGpu();
-                    return DeviceOnnxPath.open(0, backend, threads);
+                    DeviceOnnxPath path = DeviceOnnxPath.open(0, backend, threads);
+                    if (Boolean.getBoolean(QUEUE_RUNS_PROPERTY)) {
+                        path.queueRunsWithoutWaiting();
+                    }
+                    return path;
                 });
     }
+
+    /**
+     * With this system property true, the device path's ONNX Runtime runs return once queued on the stream instead of
+     * waiting for it (what {@code step-time --pipelined} measures); off by default until the device-path GPU tests have
+     * passed that way.
+     */
+    static final String QUEUE_RUNS_PROPERTY = "sagestudio.devicePath.queueRuns";
 
     /** As {@link #resolve(String, boolean)} with the GPU opened by {@code gpu} and no device path (tests). */
     static AttentionChoice resolve(String name, boolean allowCpuFallback, Supplier<GpuBackends> gpu) {

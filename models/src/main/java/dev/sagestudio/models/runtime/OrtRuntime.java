@@ -191,6 +191,11 @@ public final class OrtRuntime implements AutoCloseable {
         return this;
     }
 
+    /** Whether sessions opened now return from a run once it is queued ({@link #queueRunsWithoutWaiting}). */
+    public synchronized boolean queuesRunsWithoutWaiting() {
+        return queueOnly;
+    }
+
     /**
      * Every session opened from now on hands the memory its arena does not hold for a live tensor back at the end of
      * each run (ONNX Runtime's {@code memory.enable_memory_arena_shrinkage}, for this runtime's device): each session

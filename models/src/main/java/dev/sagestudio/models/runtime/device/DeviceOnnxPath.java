@@ -198,7 +198,8 @@ public final class DeviceOnnxPath implements AutoCloseable {
     public String describe() {
         return kernel.name() + " on " + gpu.context().device().describe() + ", ONNX Runtime CUDA EP on stream 0x"
                 + Long.toHexString(stream.rawHandle())
-                + (runtime.sharesOneArena() ? ", one arena for all segments" : ", an arena per segment");
+                + (runtime.sharesOneArena() ? ", one arena for all segments" : ", an arena per segment")
+                + (runtime.queuesRunsWithoutWaiting() ? ", runs queued without waiting" : "");
     }
 
     /**
