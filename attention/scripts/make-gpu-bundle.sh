@@ -24,7 +24,8 @@ echo "[bundle] building attention, models and app (jars) and the attention test 
 "${MVN[@]}" -pl attention -DskipTests test-compile
 
 JAR=$(ls attention/target/attention-*.jar | grep -v -e sources -e tests | head -n 1)
-if ! unzip -l "$JAR" | grep -q 'dev/sagestudio/attention/gpu/sagestudio_kernels.fatbin'; then
+# grep without -q reads the whole listing: with -q it may exit first, and unzip's SIGPIPE fails the pipe (pipefail)
+if ! unzip -l "$JAR" | grep 'dev/sagestudio/attention/gpu/sagestudio_kernels.fatbin' >/dev/null; then
   if [[ "$ALLOW_NO_KERNELS" != true ]]; then
     echo "[bundle] ERROR: $JAR holds no kernel fatbin (nvcc missing when it was built?)." >&2
     echo "[bundle]        Install CUDA 12.8+ (nvcc) and rebuild, or pass --allow-no-kernels." >&2

@@ -31,6 +31,7 @@
 # .txt; the raw profiles stay on the machine under $WORK/profiles). JFR=1: each step-time JVM also records a Java Flight
 # Recorder profile (Java and native method samples) into results/<item>.jfr, to read here with `jfr view`. IMAGE_MODELS (start; default all three, "" for none): groups of image models to export, one
 # background export per group, groups separated by ";" (default "pixart-sigma-1024 sd35-medium-1024;sdxl-1024").
+# WAN_FRAMES (start; default "33 81", "" for none): the Wan graphs' frame counts to export.
 # Results go to $OUT as they are made (results.tgz: step-time JSON and logs; gpu.txt; check_import.json and
 # <pipeline>-bundle.tgz), so a call stopped at its limit still returns what was done.
 set -uo pipefail
@@ -58,7 +59,7 @@ case "$PHASE" in
     FIRST=${FIRST_DIR:-$HERE}
     tar -xJf "$FIRST/diffusers-src.tar.xz" -C "$WORK/py"
     cp -r "$HERE/import" "$HERE/training" "$WORK/"
-    for frames in 33 81; do
+    for frames in ${WAN_FRAMES-33 81}; do
       setsid nohup python3 "$WORK/import/export_bench_graphs.py" "$WORK/graphs" --frames "$frames" --layers "$layers" \
         >"$WORK/export-$frames.log" 2>&1 </dev/null &
     done
