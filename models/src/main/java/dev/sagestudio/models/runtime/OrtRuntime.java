@@ -32,8 +32,13 @@ public final class OrtRuntime implements AutoCloseable {
      * share it. The last one to close unregisters it; sessions still open keep it alive until they close.
      */
     private static final Map<String, Integer> sharedArenaUsers = new HashMap<>();
-    /** ONNX Runtime's {@code ArenaExtendStrategy::kSameAsRequested}: grow by what is asked, not to the next power of two. */
-    private static final int ARENA_GROWS_AS_REQUESTED = 1;
+    /**
+     * ONNX Runtime's {@code ArenaExtendStrategy::kNextPowerOfTwo}: each extension of the shared arena doubles the last
+     * one. Its other strategy, kSameAsRequested, makes every extension a region of exactly the request, and regions
+     * never merge: on the H100 (2026-12-06) the Wan 81-frame step's arena reserved 57.6 GiB to hold at most 4.9 GiB at
+     * once, as each new size found no free region large enough.
+     */
+    private static final int ARENA_GROWS_BY_POWERS_OF_TWO = 0;
 
     private final ExecutionProvider provider;
     private final int threads;
@@ -235,7 +240,7 @@ public final class OrtRuntime implements AutoCloseable {
         int users = sharedArenaUsers.getOrDefault(key, 0);
         if (users == 0) {
             long mark = log.mark();
-            try (ArenaCfg arena = new ArenaCfg(0, ARENA_GROWS_AS_REQUESTED, -1, -1)) {
+            try (ArenaCfg arena = new ArenaCfg(0, ARENA_GROWS_BY_POWERS_OF_TWO, -1, -1)) {
                 if (provider == ExecutionProvider.CUDA) {
                     try (MemoryInfo memory = cudaArenaMemory(device);
                          StringStringMap options = new StringStringMap();
@@ -244,6 +249,7 @@ public final class OrtRuntime implements AutoCloseable {
                         options.put(name, value);
                         env.CreateAndRegisterAllocatorV2("CUDAExecutionProvider", memory.asOrtMemoryInfo(), options,
                                 arena.asOrtArenaCfg());
+                        registerSharedPinnedArena(options, arena);
                     }
                 } else {
                     env.CreateAndRegisterAllocator(hostMemory().asOrtMemoryInfo(), arena.asOrtArenaCfg());
@@ -254,6 +260,32 @@ public final class OrtRuntime implements AutoCloseable {
             }
         }
         sharedArenaUsers.put(key, users + 1);
+    }
+
+    /**
+     * The CUDA EP's pinned host memory (its copies to and from the host) from one arena in the environment too, so that
+     * it lives as long as the environment rather than a session. A run that returns once queued frees its pinned
+     * buffers in a host function at its end; when that function held the last reference to a session's pinned arena,
+     * the arena was destroyed inside it, and the CUDA runtime refuses {@code cudaFreeHost} there (error 800,
+     * "operation not permitted", seen on the H100 at the end of every pipelined run). Where ONNX Runtime will not
+     * create it, sessions keep their own pinned arenas (logged).
+     */
+    private static void registerSharedPinnedArena(StringStringMap options, ArenaCfg arena) {
+        try (MemoryInfo pinned = cudaPinnedArenaMemory()) {
+            env.CreateAndRegisterAllocatorV2("CUDAExecutionProvider", pinned.asOrtMemoryInfo(), options,
+                    arena.asOrtArenaCfg());
+            sharedPinnedArena = true;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "ONNX Runtime could not create a shared pinned host arena; each"
+                    + " session keeps its own: " + e.getMessage());
+        }
+    }
+
+    /** Whether {@link #registerSharedPinnedArena} registered one (to unregister with the device arena). */
+    private static boolean sharedPinnedArena;
+
+    private static MemoryInfo cudaPinnedArenaMemory() {
+        return new MemoryInfo("CudaPinned", onnxruntime.OrtArenaAllocator, 0, onnxruntime.OrtMemTypeCPUOutput);
     }
 
     private static synchronized void releaseSharedArena(ExecutionProvider provider, int device) {
@@ -268,6 +300,12 @@ public final class OrtRuntime implements AutoCloseable {
             if (provider == ExecutionProvider.CUDA) {
                 try (MemoryInfo memory = cudaArenaMemory(device)) {
                     env.UnregisterAllocator(memory.asOrtMemoryInfo());
+                }
+                if (sharedPinnedArena) {
+                    sharedPinnedArena = false;
+                    try (MemoryInfo pinned = cudaPinnedArenaMemory()) {
+                        env.UnregisterAllocator(pinned.asOrtMemoryInfo());
+                    }
                 }
             } else {
                 env.UnregisterAllocator(hostMemory().asOrtMemoryInfo());

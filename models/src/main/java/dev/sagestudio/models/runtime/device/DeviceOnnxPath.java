@@ -230,6 +230,8 @@ public final class DeviceOnnxPath implements AutoCloseable {
         try {
             checks.forEach(GpuOutputCheck::close);
             checks.clear();
+            // queued runs' host functions hold references into the runtime's arenas: let them run first
+            stream.synchronize();
             runtime.close();
             ownMemory.close();
             stream.synchronize();
