@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The device path's GPU tests from the unpacked ONNX Runtime GPU bundle, gpu required (a missing GPU, kernel build or
 # CUDA EP fails instead of skipping): GpuDeviceMemoryGpuTest, DevicePathGpuTest, PipelineDevicePathGpuTest,
-# GpuPipelineTest, DevicePathSoakGpuTest, DevicePathFaultGpuTest, ImportedPipelinesGpuTest. One list for both ways it runs:
+# GpuPipelineTest, DevicePathSoakGpuTest, DevicePathFaultGpuTest, ImportedPipelinesGpuTest, CapturedStepsGpuTest. One list for both ways it runs:
 #   - sourced by run-ort-gpu-bundle.sh (after it unpacked the bundle): `device_path_tests REPORT`;
 #   - run on its own, in a call after bench-real-shapes.sh `final` on the same warm machine:
 #       bash models/scripts/device-path-tests.sh   (from the repository root; KIT: the folder of
@@ -27,6 +27,7 @@ device_path_tests() {
     --class-path "$B/tests/models-classes:$CP" \
     --select-class dev.sagestudio.models.runtime.device.GpuDeviceMemoryGpuTest \
     --select-class dev.sagestudio.models.runtime.DevicePathGpuTest \
+    --select-class dev.sagestudio.models.runtime.CapturedStepsGpuTest \
     --select-class dev.sagestudio.models.pipeline.PipelineDevicePathGpuTest \
     --select-class dev.sagestudio.models.pipeline.GpuPipelineTest \
     --select-class dev.sagestudio.models.pipeline.DevicePathSoakGpuTest \
@@ -47,7 +48,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   source "$HERE/unpack-ort-gpu-bundle.sh" || exit 1
   device_path_tests "$RESULTS/device-path-tests.txt"
   status=$?
-  grep -E "tests (successful|failed|aborted)|device-path soak|against the diffusers pipeline|✘" "$RESULTS/device-path-tests.txt" | head -40
+  grep -E "tests (successful|failed|aborted)|device-path soak|against the diffusers pipeline|recorded steps|✘" "$RESULTS/device-path-tests.txt" | head -40
   tar -C "$RESULTS" -czf "${OUT:-/tmp}/tests.tgz" .
   exit $status
 fi

@@ -23,6 +23,7 @@ import dev.sagestudio.models.runtime.RandomInputs;
 import dev.sagestudio.models.runtime.RunResult;
 import dev.sagestudio.models.runtime.SwitchableAttentionSteps;
 import dev.sagestudio.models.runtime.WholeModel;
+import dev.sagestudio.models.runtime.device.CapturedSteps;
 import dev.sagestudio.models.runtime.device.DeviceMemoryPeak;
 import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
 import java.io.IOException;
@@ -119,6 +120,12 @@ public final class StepTimeCommand implements Callable<Integer> {
             + " The step time is then the only figure: ONNX Runtime's and attention's parts are not separable.")
     boolean pipelined;
 
+    @Option(names = "--cuda-graph", description = "With --pipelined: after the warm-up, record the GPU backends' step"
+            + " (from the first ONNX Runtime segment that can be recorded: one whose shape arithmetic runs on the host"
+            + " cannot) as one CUDA graph and time its launches, so the host issues one launch per step instead of"
+            + " every segment and attention call. A measurement of what recording would gain; the app does not record.")
+    boolean cudaGraph;
+
     @Option(names = "--rewrite-whole-graph", description = "Give 'onnxruntime' (ONNX Runtime alone) the graph with the"
             + " rewrites SageStudio applies before cutting it (e.g. slow ScatterNDs as Concat + Gather), instead of the"
             + " graph as exported: what ONNX Runtime alone gains from them.")
@@ -172,6 +179,9 @@ public final class StepTimeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean cuda = RunOnnxCommand.isCuda(ep, spec);
+        if (cudaGraph && !pipelined) {
+            throw new ParameterException(spec.commandLine(), "--cuda-graph records queued runs: add --pipelined");
+        }
         if (pipelined && !cuda) {
             throw new ParameterException(spec.commandLine(), "--pipelined is for the GPU backends' device path: add --ep cuda");
         }
@@ -229,7 +239,7 @@ public final class StepTimeCommand implements Callable<Integer> {
                             relL1 = relL1 == null ? m.relativeL1() : Math.max(relL1, m.relativeL1());
                         }
                     }
-                    Row row = row(name, timed, cosine, relL1, pipelined && cuda);
+                    Row row = row(name, timed, cosine, relL1, pipelined && cuda, cudaGraph);
                     rows.add(row);
                     out.printf(Locale.ROOT, "%s: median %.1f ms over %d call(s) (%.0f s with loading)%n", name,
                             row.stepMs(), runs, Duration.between(started, Instant.now()).toMillis() / 1e3);
@@ -268,6 +278,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             document.put("sharedArena", sharedArena);
             document.put("rewriteWholeGraph", rewriteWholeGraph);
             document.put("pipelined", pipelined);
+            document.put("cudaGraph", cudaGraph);
             document.put("rows", rows);
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), document);
             return true;
@@ -310,8 +321,9 @@ public final class StepTimeCommand implements Callable<Integer> {
         }
         boolean firstOnTheseSessions = shared.partitioned == null;
         PartitionedModel partitioned = shared.use(backend, plan, spec.commandLine().getErr());
-        List<RunResult> results = repeat(partitioned::run, inputs,
-                firstOnTheseSessions ? FIRST_BACKEND_EXTRA_WARMUP : 0);
+        List<RunResult> results = cudaGraph
+                ? recorded(partitioned, inputs, shared, firstOnTheseSessions ? FIRST_BACKEND_EXTRA_WARMUP : 0)
+                : repeat(partitioned::run, inputs, firstOnTheseSessions ? FIRST_BACKEND_EXTRA_WARMUP : 0);
         printMemoryBreakdown(backend.name(), shared, spec.commandLine().getErr());
         return new Timed(results, shared.memory.peakAboveStart(), partitioned.attention().fallbacks(),
                 List.copyOf(shared.nonFinite),
@@ -368,6 +380,40 @@ public final class StepTimeCommand implements Callable<Integer> {
                 device = null;
                 memory = null;
             }
+        }
+    }
+
+    /**
+     * --cuda-graph: the warm-up calls as usual, then the step recorded as a CUDA graph — from step 0, or where ONNX
+     * Runtime's first segment cannot be recorded, from step 1 (said on stderr) — and the graph's runs timed.
+     */
+    private List<RunResult> recorded(PartitionedModel partitioned, Map<String, HostArray> inputs,
+                                     SharedDeviceSessions shared, int extraWarmup) {
+        PrintWriter err = spec.commandLine().getErr();
+        for (int i = 0; i < warmup + extraWarmup; i++) {
+            long start = System.nanoTime();
+            partitioned.run(inputs);
+            err.printf(Locale.ROOT, "  warm-up call %d (not recorded): %.1f ms%n", i + 1,
+                    (System.nanoTime() - start) / 1e6);
+        }
+        CapturedSteps captured;
+        try {
+            captured = shared.device.record(partitioned, inputs, 0);
+        } catch (RuntimeException fromStart) {
+            err.println("  recording from step 0 failed (" + fromStart.getMessage() + "); recording from step 1");
+            captured = shared.device.record(partitioned, inputs, 1);
+        }
+        try (CapturedSteps graph = captured) {
+            err.printf(Locale.ROOT, "  recorded steps %d-%d of %d as one CUDA graph of %d operations%n",
+                    graph.firstRecorded(), partitioned.stepCount() - 1, partitioned.stepCount(),
+                    graph.recordedOperations());
+            List<RunResult> results = repeat(run -> {
+                RunResult result = graph.run(run);
+                graph.lastNonFinite().forEach(bad -> shared.nonFinite.add(bad.node() + " (" + bad.backend() + ", "
+                        + bad.count() + " values; recorded, not re-run)"));
+                return result;
+            }, inputs, 0);
+            return results;
         }
     }
 
@@ -478,7 +524,8 @@ public final class StepTimeCommand implements Callable<Integer> {
         return results;
     }
 
-    private static Row row(String name, Timed timed, Double cosine, Double relL1, boolean pipelined) {
+    private static Row row(String name, Timed timed, Double cosine, Double relL1, boolean pipelined,
+                           boolean recorded) {
         List<RunResult> r = timed.runs();
         double step = RunOnnxCommand.median(r, RunResult::totalNanos);
         // Pipelined, a segment's or attention call's own clock says when it was queued, not what it cost.
@@ -492,7 +539,8 @@ public final class StepTimeCommand implements Callable<Integer> {
                 whole ? null : r.get(r.size() - 1).attentionCalls().size(),
                 r.get(r.size() - 1).attentionCalls().stream().mapToInt(c -> c.shape().qLen()).boxed()
                         .max(Integer::compare).orElse(null),
-                pipelined ? RunOnnxCommand.median(r, run -> run.ortNanos() + run.attentionNanos()) : null,
+                pipelined && !recorded && !name.equals(BackendCatalog.ONNX_RUNTIME)
+                        ? RunOnnxCommand.median(r, run -> run.ortNanos() + run.attentionNanos()) : null,
                 timed.fallbacks(), timed.nonFinite(),
                 timed.peakDeviceBytes(), timed.sharedArenaPeakBytes(), cosine, relL1, null);
     }

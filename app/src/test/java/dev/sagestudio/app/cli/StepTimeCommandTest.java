@@ -123,6 +123,14 @@ class StepTimeCommandTest {
     }
 
     @Test
+    void aRecordedStepIsForQueuedRunsOnly() {
+        Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends", "onnxruntime",
+                "--cuda-graph");
+        assertEquals(2, o.status(), o.out());
+        assertTrue(o.err().contains("--cuda-graph records queued runs: add --pipelined"), o.err());
+    }
+
+    @Test
     void aGpuKernelWithoutTheDevicePathIsAUsageError() {
         Outcome o = OnnxCommandsTest.execute(new StepTimeCommand(), model.toString(), "--backends", "flash-fp16");
         assertEquals(2, o.status(), o.out());

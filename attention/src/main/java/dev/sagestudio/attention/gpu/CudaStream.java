@@ -56,6 +56,21 @@ public final class CudaStream implements AutoCloseable {
         Cuda.check(JCudaDriver.cuStreamSynchronize(handle), "cuStreamSynchronize");
     }
 
+    /**
+     * Queues a copy of {@code bytes} from device address {@code source} to device address {@code target} (memory of
+     * this context, e.g. ONNX Runtime's tensors); returns at once.
+     */
+    public void copyDeviceToDevice(long target, long source, long bytes) {
+        requireOpen();
+        if (target == 0 || source == 0 || bytes <= 0) {
+            throw new IllegalArgumentException("device copy of " + bytes + " bytes from 0x" + Long.toHexString(source)
+                    + " to 0x" + Long.toHexString(target));
+        }
+        context.makeCurrent();
+        Cuda.check(JCudaDriver.cuMemcpyDtoDAsync(Handles.pointerAt(target), Handles.pointerAt(source), bytes, handle),
+                "cuMemcpyDtoDAsync(" + bytes + " bytes)");
+    }
+
     CUstream handle() {
         requireOpen();
         return handle;

@@ -218,20 +218,75 @@ public final class PartitionedModel implements AutoCloseable {
     }
 
     private Resident execute(Map<String, OrtTensor> inputs, Transfers transfers, long start) {
+        Map<String, OrtTensor> given = new LinkedHashMap<>();
+        for (String name : plan.graphInputs()) {
+            given.put(name, inputs.get(name));
+        }
+        return executeSteps(0, plan.steps().size(), given, transfers, start);
+    }
+
+    /** The number of steps of the plan (ONNX Runtime segments and attention calls, in execution order). */
+    public int stepCount() {
+        return plan.steps().size();
+    }
+
+    /**
+     * The tensors that cross from step {@code from - 1} to step {@code from}: what steps {@code from} onwards read that
+     * the caller or earlier steps provide, and the graph's outputs that earlier steps made.
+     */
+    public Set<String> namesReadFrom(int from) {
+        Set<String> names = new java.util.LinkedHashSet<>();
+        List<Step> steps = plan.steps();
+        Set<String> made = new HashSet<>();
+        for (int i = from; i < steps.size(); i++) {
+            for (String input : steps.get(i).inputs()) {
+                if (!made.contains(input)) {
+                    names.add(input);
+                }
+            }
+            made.addAll(steps.get(i).outputs());
+        }
+        for (String output : plan.graphOutputs()) {
+            if (!made.contains(output)) {
+                names.add(output);
+            }
+        }
+        return names;
+    }
+
+    /**
+     * Queues steps {@code from} (inclusive) to {@code to} (exclusive) on tensors in {@link #memory()} — {@code given}
+     * holds at least {@link #namesReadFrom namesReadFrom(from)}, borrowed and left open — and returns, owned by the
+     * caller, what the steps made that later steps read ({@code namesReadFrom(to)}; with {@code to} the last step, the
+     * graph's outputs). The attention outputs' NaN/Inf check is not read (the caller reads it, e.g. after launching a
+     * recorded graph of these steps), and on the device path with runs that return once queued nothing here waits for
+     * the stream: what a CUDA graph can record.
+     */
+    public Resident runSteps(int from, int to, Map<String, OrtTensor> given) {
+        Objects.checkFromToIndex(from, to, plan.steps().size());
+        for (String name : namesReadFrom(from)) {
+            if (!given.containsKey(name) && !plan.graphOutputs().contains(name)) {
+                throw new IllegalArgumentException("steps from " + from + " read '" + name + "', which was not given");
+            }
+        }
+        return executeSteps(from, to, given, new Transfers(), System.nanoTime());
+    }
+
+    private Resident executeSteps(int from, int to, Map<String, OrtTensor> given, Transfers transfers, long start) {
         long ortNanos = 0;
         long attentionNanos = 0;
         List<HostAttentionStep.Call> calls = new ArrayList<>();
         Map<String, OrtTensor> live = new HashMap<>();
         // The caller's tensors: read, never closed here.
         Set<OrtTensor> borrowed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        for (String name : plan.graphInputs()) {
-            live.put(name, inputs.get(name));
-            borrowed.add(inputs.get(name));
+        for (Map.Entry<String, OrtTensor> e : given.entrySet()) {
+            live.put(e.getKey(), e.getValue());
+            borrowed.add(e.getValue());
         }
         Map<String, OrtTensor> outputs = new LinkedHashMap<>();
         try {
             List<Step> steps = plan.steps();
-            for (int i = 0; i < steps.size(); i++) {
+            for (int i = from; i < to; i++) {
                 Step step = steps.get(i);
                 Map<String, OrtTensor> stepInputs = new LinkedHashMap<>();
                 for (String name : step.inputs()) {
@@ -263,16 +318,25 @@ public final class PartitionedModel implements AutoCloseable {
                     }
                 }
             }
-            for (String name : plan.graphOutputs()) {
-                OrtTensor tensor = live.remove(name);
-                if (tensor == null) {
-                    throw new IllegalStateException("graph output '" + name + "' was not produced");
+            if (to == steps.size()) {
+                for (String name : plan.graphOutputs()) {
+                    OrtTensor tensor = live.remove(name);
+                    if (tensor == null) {
+                        throw new IllegalStateException("graph output '" + name + "' was not produced");
+                    }
+                    if (borrowed.contains(tensor)) {
+                        throw new IllegalStateException("graph output '" + name + "' is a model input passed through;"
+                                + " the partitioned runner does not copy inputs to outputs");
+                    }
+                    outputs.put(name, tensor);
                 }
-                if (borrowed.contains(tensor)) {
-                    throw new IllegalStateException("graph output '" + name + "' is a model input passed through;"
-                            + " the partitioned runner does not copy inputs to outputs");
+            } else {
+                for (String name : namesReadFrom(to)) {
+                    OrtTensor tensor = live.get(name);
+                    if (tensor != null && !borrowed.contains(tensor)) {
+                        outputs.put(name, live.remove(name));
+                    }
                 }
-                outputs.put(name, tensor);
             }
             RunResult figures = new RunResult(Map.of(), System.nanoTime() - start, ortNanos, attentionNanos,
                     List.copyOf(calls), transfers);

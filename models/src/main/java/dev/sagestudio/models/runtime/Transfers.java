@@ -14,12 +14,12 @@ public final class Transfers {
     private long staging;
     private long stagingBytes;
 
-    void upload(long bytes) {
+    public void upload(long bytes) {
         uploads++;
         uploadBytes += bytes;
     }
 
-    void download(long bytes) {
+    public void download(long bytes) {
         downloads++;
         downloadBytes += bytes;
     }

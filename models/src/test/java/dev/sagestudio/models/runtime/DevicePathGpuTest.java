@@ -157,7 +157,8 @@ class DevicePathGpuTest {
         }
     }
 
-    void bundledDenoiser(String backend) {
+    /** The bundled image model's denoiser graph; skips without it (fails with -Dsagestudio.gpu.required=true). */
+    static Path bundledDenoiserOrSkip() {
         Path denoiser = BUNDLED.resolve("sage-emoji-t2i").resolve("denoiser.onnx");
         if (!Files.isRegularFile(denoiser)) {
             String reason = "no bundled denoiser at " + denoiser.toAbsolutePath() + " (set -Dsagestudio.bundled)";
@@ -166,6 +167,11 @@ class DevicePathGpuTest {
             }
             Assumptions.abort(reason);
         }
+        return denoiser;
+    }
+
+    void bundledDenoiser(String backend) {
+        Path denoiser = bundledDenoiserOrSkip();
         try (DeviceOnnxPath device = openOrSkip(backend)) {
             OnnxModel model = OnnxModel.load(denoiser);
             PartitionPlan plan = GraphPartitioner.partition(model);

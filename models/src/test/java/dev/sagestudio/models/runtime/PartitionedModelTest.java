@@ -2,6 +2,7 @@ package dev.sagestudio.models.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sagestudio.attention.AttentionBackend;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -152,8 +154,8 @@ class PartitionedModelTest extends CpuRuntimeTest {
         assertMatchesOrt(g.model("cross"), Map.of("x", randomInput(7, B, N, WIDTH), "ctx", randomInput(8, B, 5, 24)));
     }
 
-    @Test
-    void severalAttentionNodesPerBlockAndSeveralBlocksMatch() {
+    /** Two blocks of self-attention (4D form), cross-attention to {@code ctx} and an MLP: 4 attention steps. */
+    static OnnxModel twoBlocks() {
         TinyGraph g = new TinyGraph(13);
         String x = g.input("x", B, N, WIDTH);
         String ctx = g.input("ctx", B, 6, 16);
@@ -165,7 +167,45 @@ class PartitionedModelTest extends CpuRuntimeTest {
         }
         g.graph().addNode(g.node("Identity", new String[] {h}, "y"));
         g.output("y", B, N, WIDTH);
-        Checked checked = assertMatchesOrtRun(g.model("two blocks"),
+        return g.model("two blocks");
+    }
+
+    @Test
+    void theStepsRunInTwoRangesGiveWhatTheWholeRunGives() {
+        PartitionPlan plan = GraphPartitioner.partition(twoBlocks());
+        Map<String, HostArray> inputs = Map.of("x", randomInput(9, B, N, WIDTH), "ctx", randomInput(10, B, 6, 16));
+        try (PartitionedModel partitioned = new PartitionedModel(plan, new ReferenceAttention(), runtime)) {
+            RunResult whole = partitioned.run(inputs);
+            int n = partitioned.stepCount();
+            assertEquals(Set.of("x", "ctx"), partitioned.namesReadFrom(0), "before the first step: the graph's inputs");
+            assertEquals(Set.of("y"), partitioned.namesReadFrom(n), "after the last step: the output");
+            for (int cut = 1; cut < n; cut++) {
+                Map<String, OrtTensor> given = new java.util.HashMap<>();
+                inputs.forEach((name, array) -> given.put(name, OrtTensor.copyOf(array)));
+                try (PartitionedModel.Resident first = partitioned.runSteps(0, cut, given)) {
+                    Set<String> crossing = new java.util.HashSet<>(partitioned.namesReadFrom(cut));
+                    crossing.removeAll(inputs.keySet());
+                    crossing.remove("y");
+                    assertEquals(crossing, first.outputs().keySet(), "what steps 0.." + (cut - 1) + " pass on");
+                    Map<String, OrtTensor> rest = new java.util.HashMap<>(given);
+                    rest.putAll(first.outputs());
+                    try (PartitionedModel.Resident second = partitioned.runSteps(cut, n, rest)) {
+                        double[] expected = whole.outputs().get("y").toDoubles();
+                        double[] actual = second.outputs().get("y").toHost().toDoubles();
+                        assertArrayEquals(expected, actual, 0.0, "cut before step " + cut);
+                    }
+                } finally {
+                    given.values().forEach(OrtTensor::close);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> partitioned.runSteps(1, n, Map.of()),
+                    "steps from 1 read what step 0 makes, which was not given");
+        }
+    }
+
+    @Test
+    void severalAttentionNodesPerBlockAndSeveralBlocksMatch() {
+        Checked checked = assertMatchesOrtRun(twoBlocks(),
                 Map.of("x", randomInput(9, B, N, WIDTH), "ctx", randomInput(10, B, 6, 16)));
         assertEquals(4, checked.plan().attentionSteps().size());
         assertEquals(5, checked.plan().segmentCount());

@@ -14,10 +14,12 @@ import dev.sagestudio.models.runtime.DeviceMemory;
 import dev.sagestudio.models.runtime.InPlaceKernelSteps;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OrtRuntimeException;
+import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.TensorMemory;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
@@ -208,6 +210,16 @@ public final class DeviceOnnxPath implements AutoCloseable {
      */
     public void queueRunsWithoutWaiting() {
         runtime.queueRunsWithoutWaiting(stream::synchronize);
+    }
+
+    /**
+     * Records {@code model}'s steps from {@code firstRecorded} on as a CUDA graph with {@code example}'s shapes (see
+     * {@link CapturedSteps}); the model must be one of this path's ({@link #partitioned}) and its runs queue-only
+     * ({@link #queueRunsWithoutWaiting}).
+     */
+    public CapturedSteps record(PartitionedModel model, Map<String, HostArray> example, int firstRecorded) {
+        return CapturedSteps.record(model, memory(), ownMemory, stream, runtime.queuesRunsWithoutWaiting(), example,
+                firstRecorded);
     }
 
     /** Device buffers of our context still open (attention outputs not yet freed, kernel workspaces). */

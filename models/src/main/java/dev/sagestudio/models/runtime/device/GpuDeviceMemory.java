@@ -22,6 +22,11 @@ public final class GpuDeviceMemory implements DeviceMemory, AutoCloseable {
     private final GpuContext context;
     private final CudaStream stream;
     private final IdleBlocks<DeviceBuffer> idle = new IdleBlocks<>();
+    /**
+     * While holding ({@link #startHolding}): buffers closed meanwhile, kept out of circulation but handed out again to
+     * allocations made while holding (the recorded work runs in stream order, as the unrecorded work does).
+     */
+    private IdleBlocks<DeviceBuffer> held;
 
     public GpuDeviceMemory(GpuContext context, CudaStream stream) {
         this.context = Objects.requireNonNull(context, "context");
@@ -35,7 +40,10 @@ public final class GpuDeviceMemory implements DeviceMemory, AutoCloseable {
 
     @Override
     public Allocation allocate(long bytes) {
-        DeviceBuffer reused = idle.take(bytes);
+        DeviceBuffer reused = held != null ? held.take(bytes) : null;
+        if (reused == null) {
+            reused = idle.take(bytes);
+        }
         DeviceBuffer buffer = reused != null ? reused : fresh(bytes);
         return new Allocation() {
             private boolean closed;
@@ -56,7 +64,9 @@ public final class GpuDeviceMemory implements DeviceMemory, AutoCloseable {
                     return;
                 }
                 closed = true;
-                if (!idle.giveBack(bytes, buffer)) {
+                if (held != null) {
+                    held.giveBack(bytes, buffer);
+                } else if (!idle.giveBack(bytes, buffer)) {
                     buffer.close();
                 }
             }
@@ -87,6 +97,37 @@ public final class GpuDeviceMemory implements DeviceMemory, AutoCloseable {
             DeviceMemoryCheck.require(bytes, info.freeBytes(), info.totalBytes(), describe());
         }
         return context.allocate(bytes); // cuMemAlloc: 256-byte aligned
+    }
+
+    /**
+     * From now on, allocations closed by their holders are kept aside instead of being handed out again, except to
+     * allocations made before {@link #stopHolding}: a CUDA graph recorded meanwhile writes to them on every launch, so
+     * nothing else may get them.
+     */
+    public void startHolding() {
+        if (held != null) {
+            throw new IllegalStateException("already holding closed allocations");
+        }
+        held = new IdleBlocks<>();
+    }
+
+    /** Ends {@link #startHolding}: the buffers closed meanwhile, now the caller's (to {@link #giveBack} later). */
+    public List<DeviceBuffer> stopHolding() {
+        if (held == null) {
+            throw new IllegalStateException("not holding closed allocations");
+        }
+        List<DeviceBuffer> taken = held.close();
+        held = null;
+        return taken;
+    }
+
+    /** Buffers taken by {@link #stopHolding}, back into circulation; the stream's work that uses them must be done. */
+    public void giveBack(List<DeviceBuffer> buffers) {
+        for (DeviceBuffer buffer : buffers) {
+            if (!idle.giveBack(buffer.bytes(), buffer)) {
+                buffer.close();
+            }
+        }
     }
 
     /** The bytes of closed allocations kept for reuse. */
