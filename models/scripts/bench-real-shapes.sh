@@ -9,7 +9,8 @@
 # also starts models/import/check_import.py in the background (CPU only): the importer's check on random
 # weights, whose PixArt bundle and reference step come back for the Java pipeline on the CPU.
 # FIRST_DIR: where diffusers-src.tar.xz and fatbin-check/ are, if not in KIT (they are needed in the first
-# call only, so later calls need not carry them).
+# call only, so later calls need not carry them); with FIRST_DIR/imported/*-bundle.tgz (an earlier call's importer
+# check bundles) the importer check is not run again, and those bundles serve device-path-tests.sh.
 #
 #   bash KIT/bench-real-shapes.sh start PART_DIR [LAYERS]  first call: starts the exports in the background (PART_DIR
 #                                                          "-": no part in this call)
@@ -70,7 +71,12 @@ case "$PHASE" in
       setsid nohup python3 "$WORK/import/export_bench_graphs.py" "$WORK/graphs" --model $group \
         >"$WORK/export-${group%% *}.log" 2>&1 </dev/null &
     done
-    setsid nohup python3 "$WORK/import/check_import.py" "$WORK/check" >"$WORK/check-import.log" 2>&1 </dev/null &
+    if compgen -G "$FIRST/imported/*-bundle.tgz" >/dev/null; then
+      # the importer check's bundles from an earlier call, carried back: no need to make them again
+      mkdir -p "$WORK/check" && cp "$FIRST"/imported/*-bundle.tgz "$WORK/check/" && echo "imported bundles: $(ls "$WORK/check")"
+    else
+      setsid nohup python3 "$WORK/import/check_import.py" "$WORK/check" >"$WORK/check-import.log" 2>&1 </dev/null &
+    fi
     if [[ -x "$FIRST/fatbin-check/main" ]]; then
       echo "library trimmed to sm_90 by keep_cuda_arch.py:"
       LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$FIRST/fatbin-check/main"; echo "exit $?"
@@ -151,7 +157,7 @@ case "$PHASE" in
       pack
     fi
     echo "== importer check (CPU, started in the first call):"
-    tail -n 12 "$WORK/check-import.log" | cut -c1-300
+    tail -n 12 "$WORK/check-import.log" 2>/dev/null | cut -c1-300
     pack
     exit $status
     ;;

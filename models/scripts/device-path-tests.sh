@@ -12,6 +12,17 @@
 # ImportedPipelinesGpuTest reproduces the imported pipelines' diffusers runs with the GPU backends: on the bundles
 # check_import.py packed in this machine's cache (IMPORTED_TGZ, default /root/cache/bench/check: SD3, SDXL, Wan and
 # PixArt-Σ) where there are any, else on the committed PixArt-Σ bundle.
+DEVICE_PATH_TEST_CLASSES=(
+  dev.sagestudio.models.runtime.device.GpuDeviceMemoryGpuTest
+  dev.sagestudio.models.runtime.DevicePathGpuTest
+  dev.sagestudio.models.runtime.CapturedStepsGpuTest
+  dev.sagestudio.models.pipeline.PipelineDevicePathGpuTest
+  dev.sagestudio.models.pipeline.GpuPipelineTest
+  dev.sagestudio.models.pipeline.DevicePathSoakGpuTest
+  dev.sagestudio.models.pipeline.DevicePathFaultGpuTest
+  dev.sagestudio.models.pipeline.ImportedPipelinesGpuTest
+)
+
 device_path_tests() {
   local imported="$REPO/models/src/test/resources/bundles/imported-random"
   local packed=("${IMPORTED_TGZ:-/root/cache/bench/check}"/*-bundle.tgz)
@@ -21,18 +32,16 @@ device_path_tests() {
     echo "imported bundles for ImportedPipelinesGpuTest: $(ls "$imported" | tr '\n' ' ')"
   fi
   # QUEUE_RUNS=true: the device path's ONNX Runtime runs return once queued (AttentionResolver.QUEUE_RUNS_PROPERTY)
+  # DEVICE_TESTS: a subset of DEVICE_PATH_TEST_CLASSES by simple name, e.g. when device time is short
+  local selected=()
+  for class in "${DEVICE_PATH_TEST_CLASSES[@]}"; do
+    [[ -z "${DEVICE_TESTS:-}" || " $DEVICE_TESTS " == *" ${class##*.} "* ]] && selected+=(--select-class "$class")
+  done
   "$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -Dsagestudio.bundled="$REPO/models/bundled" \
     -Dsagestudio.devicePath.queueRuns="${QUEUE_RUNS:-false}" \
     -Dsagestudio.importedBundles="$imported" -jar "$CONSOLE" execute \
     --class-path "$B/tests/models-classes:$CP" \
-    --select-class dev.sagestudio.models.runtime.device.GpuDeviceMemoryGpuTest \
-    --select-class dev.sagestudio.models.runtime.DevicePathGpuTest \
-    --select-class dev.sagestudio.models.runtime.CapturedStepsGpuTest \
-    --select-class dev.sagestudio.models.pipeline.PipelineDevicePathGpuTest \
-    --select-class dev.sagestudio.models.pipeline.GpuPipelineTest \
-    --select-class dev.sagestudio.models.pipeline.DevicePathSoakGpuTest \
-    --select-class dev.sagestudio.models.pipeline.DevicePathFaultGpuTest \
-    --select-class dev.sagestudio.models.pipeline.ImportedPipelinesGpuTest \
+    "${selected[@]}" \
     --details=tree --disable-banner >"$1" 2>&1
 }
 
