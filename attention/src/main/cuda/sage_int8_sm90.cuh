@@ -81,9 +81,71 @@ __device__ __forceinline__ int imax_tree(const int (&v)[N]) {
   }
 }
 
+// The pieces of the online softmax, one row (h = 0: rows g, h = 1: rows g + 8) at a time.
+// sm90_row_max: the row's max over the block as a log2-domain score, reduced over the quad (not yet with m).
+template <int NT, bool DPX>
+__device__ __forceinline__ float sm90_row_max(const float (&s)[1][NT][4], int h, float scale_lo, float scale_hi) {
+  float mx_lo = -INFINITY, mx_hi = -INFINITY;
+  if constexpr (DPX) {
+    // Biased scores are positive floats and a masked one is -inf (a negative int): the int order of the
+    // bits is the float order.
+    int lo[NT], hi[NT];
+#pragma unroll
+    for (int nj = 0; nj < NT / 2; ++nj) {
+      lo[2 * nj] = __float_as_int(s[0][nj][2 * h]);
+      lo[2 * nj + 1] = __float_as_int(s[0][nj][2 * h + 1]);
+      hi[2 * nj] = __float_as_int(s[0][NT / 2 + nj][2 * h]);
+      hi[2 * nj + 1] = __float_as_int(s[0][NT / 2 + nj][2 * h + 1]);
+    }
+    mx_lo = __int_as_float(imax_tree<NT>(lo));
+    mx_hi = __int_as_float(imax_tree<NT>(hi));
+  } else {
+#pragma unroll
+    for (int nj = 0; nj < NT; ++nj) {
+      const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
+      if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
+      else mx_hi = fmaxf(mx_hi, v);
+    }
+  }
+  // The max as a log2-domain score (the subtraction is exact; -inf stays -inf).
+  float mx = fmaxf((mx_lo - kScoreBias) * scale_lo, (mx_hi - kScoreBias) * scale_hi);
+  mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+  return fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+}
+
+// sm90_row_update: the running max m of row h takes the block's max; alpha = 2^(m_old - m_new); returns the
+// reference the exponentials subtract (0 while nothing is visible: no (-inf) - (-inf)); changed |= the max moved.
+__device__ __forceinline__ float sm90_row_update(float block_max, int h, float (&m)[1][2], float (&alpha)[1][2],
+                                                 bool& changed) {
+  const float mx = fmaxf(m[0][h], block_max);
+  const float ref = (mx == -INFINITY) ? 0.f : mx;
+  alpha[0][h] = (m[0][h] == -INFINITY) ? 0.f : fast_exp2(m[0][h] - ref);
+  changed |= (mx != m[0][h]);
+  m[0][h] = mx;
+  return ref;
+}
+
+// sm90_row_exp: p = 2^(f·scale - c) in place of row h's scores (c_lo / c_hi for the two 64-key halves); returns
+// their sum.
+template <int NT>
+__device__ __forceinline__ float sm90_row_exp(float (&s)[1][NT][4], int h, float scale_lo, float scale_hi, float c_lo,
+                                              float c_hi) {
+  float sum = 0.f;
+#pragma unroll
+  for (int nj = 0; nj < NT; ++nj) {
+    const float scale = nj < NT / 2 ? scale_lo : scale_hi, c = nj < NT / 2 ? c_lo : c_hi;
+    const float p0 = fast_exp2(fmaf(s[0][nj][2 * h], scale, -c));
+    const float p1 = fast_exp2(fmaf(s[0][nj][2 * h + 1], scale, -c));
+    s[0][nj][2 * h] = p0;
+    s[0][nj][2 * h + 1] = p1;
+    sum += p0 + p1;
+  }
+  return sum;
+}
+
 // The online softmax in two halves, so that a caller can put other work (the wait for a P·V, issuing the next
-// Q·K^T) between them. sm90_softmax_max: the rows' new max m, alpha = 2^(m_old - m_new), and the exp2 offsets
-// c[h][0 / 1] of the two 64-key halves; returns whether one of this thread's rows changed its max (the caller votes).
+// Q·K^T) between them. sm90_softmax_max: the rows' new max m, alpha, and the exp2 offsets c[h][0 / 1] of the two
+// 64-key halves; returns whether one of this thread's rows changed its max (the caller votes).
 template <int NT, bool DPX = false>
 __device__ __forceinline__ bool sm90_softmax_max(const float (&s)[1][NT][4], float scale_lo, float scale_hi,
                                                  float log2_pmul, float (&m)[1][2], float (&alpha)[1][2],
@@ -91,63 +153,25 @@ __device__ __forceinline__ bool sm90_softmax_max(const float (&s)[1][NT][4], flo
   bool changed = false;
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    float mx_lo = -INFINITY, mx_hi = -INFINITY;
-    if constexpr (DPX) {
-      // Biased scores are positive floats and a masked one is -inf (a negative int): the int order of the
-      // bits is the float order.
-      int lo[NT], hi[NT];
-#pragma unroll
-      for (int nj = 0; nj < NT / 2; ++nj) {
-        lo[2 * nj] = __float_as_int(s[0][nj][2 * h]);
-        lo[2 * nj + 1] = __float_as_int(s[0][nj][2 * h + 1]);
-        hi[2 * nj] = __float_as_int(s[0][NT / 2 + nj][2 * h]);
-        hi[2 * nj + 1] = __float_as_int(s[0][NT / 2 + nj][2 * h + 1]);
-      }
-      mx_lo = __int_as_float(imax_tree<NT>(lo));
-      mx_hi = __int_as_float(imax_tree<NT>(hi));
-    } else {
-#pragma unroll
-      for (int nj = 0; nj < NT; ++nj) {
-        const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
-        if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
-        else mx_hi = fmaxf(mx_hi, v);
-      }
-    }
-    // The max as a log2-domain score (the subtraction is exact; -inf stays -inf).
-    float mx = fmaxf((mx_lo - kScoreBias) * scale_lo, (mx_hi - kScoreBias) * scale_hi);
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-    mx = fmaxf(m[0][h], mx);
-    const float ref = (mx == -INFINITY) ? 0.f : mx;  // nothing visible yet: no (-inf) - (-inf)
-    alpha[0][h] = (m[0][h] == -INFINITY) ? 0.f : fast_exp2(m[0][h] - ref);
-    changed |= (mx != m[0][h]);
-    m[0][h] = mx;
+    const float ref = sm90_row_update(sm90_row_max<NT, DPX>(s, h, scale_lo, scale_hi), h, m, alpha, changed);
     c[h][0] = fmaf(kScoreBias, scale_lo, ref - log2_pmul);
     c[h][1] = fmaf(kScoreBias, scale_hi, ref - log2_pmul);
   }
   return changed;
 }
 
-// sm90_softmax_exp: p = 2^(f·scale - c) in place of the scores, and the row sums l (scaled by alpha first).
+// sm90_softmax_exp: P in place of the scores, and the row sums l (scaled by alpha first).
 template <int NT>
 __device__ __forceinline__ void sm90_softmax_exp(float (&s)[1][NT][4], float scale_lo, float scale_hi,
                                                  const float (&c)[2][2], const float (&alpha)[1][2], float (&l)[1][2]) {
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    float sum = 0.f;
-#pragma unroll
-    for (int nj = 0; nj < NT; ++nj) {
-      const float scale = nj < NT / 2 ? scale_lo : scale_hi, ch = nj < NT / 2 ? c[h][0] : c[h][1];
-      const float p0 = fast_exp2(fmaf(s[0][nj][2 * h], scale, -ch));
-      const float p1 = fast_exp2(fmaf(s[0][nj][2 * h + 1], scale, -ch));
-      s[0][nj][2 * h] = p0;
-      s[0][nj][2 * h + 1] = p1;
-      sum += p0 + p1;
-    }
+    const float sum = sm90_row_exp<NT>(s, h, scale_lo, scale_hi, c[h][0], c[h][1]);
     l[0][h] = l[0][h] * alpha[0][h] + sum;  // per-thread partial; quad-reduced at the end
   }
 }
 
+// Both halves row by row (max, then exponentials of row g, then of row g + 8): the current schedule's order.
 template <int NT, bool DPX = false>
 __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float scale_lo, float scale_hi,
                                                     float log2_pmul, float (&m)[1][2], float (&l)[1][2],
@@ -155,48 +179,9 @@ __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float 
   bool changed = false;
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    float mx_lo = -INFINITY, mx_hi = -INFINITY;
-    if constexpr (DPX) {
-      // Biased scores are positive floats and a masked one is -inf (a negative int): the int order of the
-      // bits is the float order.
-      int lo[NT], hi[NT];
-#pragma unroll
-      for (int nj = 0; nj < NT / 2; ++nj) {
-        lo[2 * nj] = __float_as_int(s[0][nj][2 * h]);
-        lo[2 * nj + 1] = __float_as_int(s[0][nj][2 * h + 1]);
-        hi[2 * nj] = __float_as_int(s[0][NT / 2 + nj][2 * h]);
-        hi[2 * nj + 1] = __float_as_int(s[0][NT / 2 + nj][2 * h + 1]);
-      }
-      mx_lo = __int_as_float(imax_tree<NT>(lo));
-      mx_hi = __int_as_float(imax_tree<NT>(hi));
-    } else {
-#pragma unroll
-      for (int nj = 0; nj < NT; ++nj) {
-        const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
-        if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
-        else mx_hi = fmaxf(mx_hi, v);
-      }
-    }
-    // The max as a log2-domain score (the subtraction is exact; -inf stays -inf).
-    float mx = fmaxf((mx_lo - kScoreBias) * scale_lo, (mx_hi - kScoreBias) * scale_hi);
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-    mx = fmaxf(m[0][h], mx);
-    const float ref = (mx == -INFINITY) ? 0.f : mx;  // nothing visible yet: no (-inf) - (-inf)
-    alpha[0][h] = (m[0][h] == -INFINITY) ? 0.f : fast_exp2(m[0][h] - ref);
-    changed |= (mx != m[0][h]);
-    m[0][h] = mx;
+    const float ref = sm90_row_update(sm90_row_max<NT, DPX>(s, h, scale_lo, scale_hi), h, m, alpha, changed);
     const float c_lo = fmaf(kScoreBias, scale_lo, ref - log2_pmul), c_hi = fmaf(kScoreBias, scale_hi, ref - log2_pmul);
-    float sum = 0.f;
-#pragma unroll
-    for (int nj = 0; nj < NT; ++nj) {
-      const float scale = nj < NT / 2 ? scale_lo : scale_hi, c = nj < NT / 2 ? c_lo : c_hi;
-      const float p0 = fast_exp2(fmaf(s[0][nj][2 * h], scale, -c));
-      const float p1 = fast_exp2(fmaf(s[0][nj][2 * h + 1], scale, -c));
-      s[0][nj][2 * h] = p0;
-      s[0][nj][2 * h + 1] = p1;
-      sum += p0 + p1;
-    }
+    const float sum = sm90_row_exp<NT>(s, h, scale_lo, scale_hi, c_lo, c_hi);
     l[0][h] = l[0][h] * alpha[0][h] + sum;  // per-thread partial; quad-reduced at the end
   }
   return __any_sync(0xffffffffu, changed);
