@@ -37,20 +37,7 @@ WIN=$(python3 pick_winner.py $O/ab.json $O/check.log 2>>$O/winner.txt)
 [[ -d $K/$WIN && -n $WIN ]] || WIN=Bb  # no verdict (a step failed): validate the current schedule
 echo "winner: $WIN" | tee -a $O/winner.txt
 B=$W/sagestudio-gpu
-python3 - $B/lib $K/$WIN <<'PY'
-import glob, os, sys, zipfile
-lib, k = sys.argv[1:]
-jar = [j for j in glob.glob(f"{lib}/attention-*.jar") if "sources" not in j and "tests" not in j][0]
-res = "dev/sagestudio/attention/gpu/sagestudio_kernels."
-with zipfile.ZipFile(jar) as src, zipfile.ZipFile(jar + ".new", "w", zipfile.ZIP_STORED) as dst:
-    for info in src.infolist():
-        if info.filename not in (res + "fatbin", res + "json"):
-            dst.writestr(info, src.read(info.filename))
-    dst.write(f"{k}/k.cubin", res + "fatbin")
-    dst.write(f"{k}/sagestudio_kernels.json", res + "json")
-os.replace(jar + ".new", jar)
-print("kernels", k, "->", jar)
-PY
+python3 bundle_kernels.py $B/lib $K/$WIN/k.cubin
 save
 t=$SECONDS
 timeout 170 bash $C/run-gpu-benchmarks.sh $B $C/bench $O/full full 55 > $O/full.log 2>&1

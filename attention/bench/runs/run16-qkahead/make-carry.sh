@@ -27,7 +27,7 @@ for n in Bb Qq Nq Qp Qs Bq Bp Bs Nb Np Ns Qb; do build $n; done
 mkdir -p "$C/bench"
 tar -C "$W/k" -cf - . | xz -9e -T2 > "$C/k.txz"
 bash "$PWD/attention/bench/runs/run15-tma/pack-bundle.sh" "$BUNDLE" "$C/bundle.txz"
-cp attention/bench/{sskernels.py,ssdriver.py,torch_peers.py,ab_builds.py,merge_results.py,sanitize_sm90.py,sass_summary.py} \
+cp attention/bench/{sskernels.py,ssdriver.py,torch_peers.py,ab_builds.py,merge_results.py,sanitize_sm90.py,sass_summary.py,bundle_kernels.py} \
   "$R"/{check_sched.py,pick_winner.py} "$C/bench/"
 cp attention/scripts/run-gpu-benchmarks.sh "$R/device-call.sh" "$C/"
 rm -rf "$W"

@@ -454,23 +454,24 @@ struct Sm90Consumer {
       fold_pv();
     }
     if (changed) rescale_o<1, DT>(acc, alpha);
-    pack_p(s);
+    pack_p(s, pa);
   }
 
-  // P of this block as the A operand of the next P·V: fp16 pairs, or P·448 as e4m3 quadruples
-  // (keys 2t, 2t+1, 8+2t, 9+2t of each 16: the order pre_sage_quant gives V's tokens).
-  __device__ __forceinline__ void pack_p(const float (&s)[1][NT][4]) {
+  // P of a block or step (N fragments of 8 keys) as the A operand of its P·V: fp16 pairs, or P·448 as e4m3
+  // quadruples (keys 2t, 2t+1, 8+2t, 9+2t of each 16: the order pre_sage_quant gives V's tokens).
+  template <int N>
+  __device__ __forceinline__ static void pack_p(const float (&s)[1][N][4], uint32_t (&q)[N * 8 / PV_K][4]) {
     if constexpr (FP8) {
 #pragma unroll
-      for (int kb = 0; kb < BN / 32; ++kb) {
+      for (int kb = 0; kb < N / 4; ++kb) {
         const int n = 4 * kb;
-        pa[kb][0] = pack_e4m3x4(s[0][n][0], s[0][n][1], s[0][n + 1][0], s[0][n + 1][1]);
-        pa[kb][1] = pack_e4m3x4(s[0][n][2], s[0][n][3], s[0][n + 1][2], s[0][n + 1][3]);
-        pa[kb][2] = pack_e4m3x4(s[0][n + 2][0], s[0][n + 2][1], s[0][n + 3][0], s[0][n + 3][1]);
-        pa[kb][3] = pack_e4m3x4(s[0][n + 2][2], s[0][n + 2][3], s[0][n + 3][2], s[0][n + 3][3]);
+        q[kb][0] = pack_e4m3x4(s[0][n][0], s[0][n][1], s[0][n + 1][0], s[0][n + 1][1]);
+        q[kb][1] = pack_e4m3x4(s[0][n][2], s[0][n][3], s[0][n + 1][2], s[0][n + 1][3]);
+        q[kb][2] = pack_e4m3x4(s[0][n + 2][0], s[0][n + 2][1], s[0][n + 3][0], s[0][n + 3][1]);
+        q[kb][3] = pack_e4m3x4(s[0][n + 2][2], s[0][n + 2][3], s[0][n + 3][2], s[0][n + 3][3]);
       }
     } else {
-      pack_p16<__half>(s, pa);
+      pack_p16<__half>(s, q);
     }
   }
 
@@ -526,22 +527,6 @@ struct Sm90Consumer {
     for (int kk = 0; kk < D / 32; ++kk) {  // +32 B along the row per k32 step
       if constexpr (NS == 16) wgmma_m64n128k32_s8(si, desc_q + kk * 2, dk + kk * 2, kk);
       else wgmma_m64n64k32_s8(si, desc_q + kk * 2, dk + kk * 2, kk);
-    }
-  }
-
-  // P of the step as the P·V's A operand (as pack_p).
-  __device__ __forceinline__ void pack_step(const float (&s)[1][NS][4], uint32_t (&q)[SUB / PV_K][4]) const {
-    if constexpr (FP8) {
-#pragma unroll
-      for (int kb = 0; kb < SUB / 32; ++kb) {
-        const int n = 4 * kb;
-        q[kb][0] = pack_e4m3x4(s[0][n][0], s[0][n][1], s[0][n + 1][0], s[0][n + 1][1]);
-        q[kb][1] = pack_e4m3x4(s[0][n][2], s[0][n][3], s[0][n + 1][2], s[0][n + 1][3]);
-        q[kb][2] = pack_e4m3x4(s[0][n + 2][0], s[0][n + 2][1], s[0][n + 3][0], s[0][n + 3][1]);
-        q[kb][3] = pack_e4m3x4(s[0][n + 2][2], s[0][n + 2][3], s[0][n + 3][2], s[0][n + 3][3]);
-      }
-    } else {
-      pack_p16<__half>(s, q);
     }
   }
 
@@ -613,7 +598,7 @@ struct Sm90Consumer {
     wgmma_pin(s[0]);  // the exponentials after the issue: the tensor pipe works under them
     sm90_softmax_exp<NS>(s, sc_lo, sc_hi, c, alpha, l);
     uint32_t (&q)[SUB / PV_K][4] = *reinterpret_cast<uint32_t (*)[SUB / PV_K][4]>(&pa[0][0]);
-    pack_step(s, q);
+    pack_p(s, q);
     wgmma_pin(q);
     wgmma_fence();
     issue_pv_step(q, (f0 + u / SPB) % STAGES, u % SPB);
