@@ -34,6 +34,7 @@ struct Entry {
   std::string name;
   const char* params;
   int block, smem, min_cc;
+  int softmax_keys = 0;  // keys per online-softmax step of an attention kernel (the P rounding the CPU emulator mirrors)
 };
 
 std::vector<Entry> entries() {
@@ -51,16 +52,16 @@ std::vector<Entry> entries() {
     e.push_back({std::string("flash_fwd_") + dt + "_sm90_d64", "FlashParams", Sm90FlashTraits<64>::BLOCK, Sm90FlashTraits<64>::SMEM, 90});
     e.push_back({std::string("flash_fwd_") + dt + "_sm90_d128", "FlashParams", Sm90FlashTraits<128>::BLOCK, Sm90FlashTraits<128>::SMEM, 90});
   }
-  e.push_back({"sage_int8_fp16_d64", "SageParams", SageTraits<64, kPvF16F32>::THREADS, SageTraits<64, kPvF16F32>::SMEM, 80});
-  e.push_back({"sage_int8_fp16_d128", "SageParams", SageTraits<128, kPvF16F32>::THREADS, SageTraits<128, kPvF16F32>::SMEM, 80});
-  e.push_back({"sage_int8_fp16acc_d64", "SageParams", SageTraits<64, kPvF16F16>::THREADS, SageTraits<64, kPvF16F16>::SMEM, 80});
-  e.push_back({"sage_int8_fp16acc_d128", "SageParams", SageTraits<128, kPvF16F16>::THREADS, SageTraits<128, kPvF16F16>::SMEM, 80});
-  e.push_back({"sage_int8_fp8_d64", "SageParams", SageTraits<64, kPvFp8>::THREADS, SageTraits<64, kPvFp8>::SMEM, 89});
-  e.push_back({"sage_int8_fp8_d128", "SageParams", SageTraits<128, kPvFp8>::THREADS, SageTraits<128, kPvFp8>::SMEM, 89});
-  e.push_back({"sage_int8_fp16_sm90_d64", "SageParams", Sm90SageTraits<64, kPvF16F32>::BLOCK, Sm90SageTraits<64, kPvF16F32>::SMEM, 90});
-  e.push_back({"sage_int8_fp16_sm90_d128", "SageParams", Sm90SageTraits<128, kPvF16F32>::BLOCK, Sm90SageTraits<128, kPvF16F32>::SMEM, 90});
-  e.push_back({"sage_int8_fp8_sm90_d64", "SageParams", Sm90SageTraits<64, kPvFp8>::BLOCK, Sm90SageTraits<64, kPvFp8>::SMEM, 90});
-  e.push_back({"sage_int8_fp8_sm90_d128", "SageParams", Sm90SageTraits<128, kPvFp8>::BLOCK, Sm90SageTraits<128, kPvFp8>::SMEM, 90});
+  e.push_back({"sage_int8_fp16_d64", "SageParams", SageTraits<64, kPvF16F32>::THREADS, SageTraits<64, kPvF16F32>::SMEM, 80, SageTraits<64, kPvF16F32>::KS});
+  e.push_back({"sage_int8_fp16_d128", "SageParams", SageTraits<128, kPvF16F32>::THREADS, SageTraits<128, kPvF16F32>::SMEM, 80, SageTraits<128, kPvF16F32>::KS});
+  e.push_back({"sage_int8_fp16acc_d64", "SageParams", SageTraits<64, kPvF16F16>::THREADS, SageTraits<64, kPvF16F16>::SMEM, 80, SageTraits<64, kPvF16F16>::KS});
+  e.push_back({"sage_int8_fp16acc_d128", "SageParams", SageTraits<128, kPvF16F16>::THREADS, SageTraits<128, kPvF16F16>::SMEM, 80, SageTraits<128, kPvF16F16>::KS});
+  e.push_back({"sage_int8_fp8_d64", "SageParams", SageTraits<64, kPvFp8>::THREADS, SageTraits<64, kPvFp8>::SMEM, 89, SageTraits<64, kPvFp8>::KS});
+  e.push_back({"sage_int8_fp8_d128", "SageParams", SageTraits<128, kPvFp8>::THREADS, SageTraits<128, kPvFp8>::SMEM, 89, SageTraits<128, kPvFp8>::KS});
+  e.push_back({"sage_int8_fp16_sm90_d64", "SageParams", Sm90SageTraits<64, kPvF16F32>::BLOCK, Sm90SageTraits<64, kPvF16F32>::SMEM, 90, Sm90SageTraits<64, kPvF16F32>::SOFTMAX_KEYS});
+  e.push_back({"sage_int8_fp16_sm90_d128", "SageParams", Sm90SageTraits<128, kPvF16F32>::BLOCK, Sm90SageTraits<128, kPvF16F32>::SMEM, 90, Sm90SageTraits<128, kPvF16F32>::SOFTMAX_KEYS});
+  e.push_back({"sage_int8_fp8_sm90_d64", "SageParams", Sm90SageTraits<64, kPvFp8>::BLOCK, Sm90SageTraits<64, kPvFp8>::SMEM, 90, Sm90SageTraits<64, kPvFp8>::SOFTMAX_KEYS});
+  e.push_back({"sage_int8_fp8_sm90_d128", "SageParams", Sm90SageTraits<128, kPvFp8>::BLOCK, Sm90SageTraits<128, kPvFp8>::SMEM, 90, Sm90SageTraits<128, kPvFp8>::SOFTMAX_KEYS});
   for (const char* dt : {"f32", "f16", "bf16"}) {
     e.push_back({std::string("check_finite_") + dt, "FiniteCheckParams", FiniteCheckTraits::THREADS, 0, 80});
   }
@@ -124,8 +125,10 @@ int main() {
   const std::vector<Entry> all = entries();
   for (size_t i = 0; i < all.size(); ++i) {
     const Entry& x = all[i];
-    std::printf("    {\"name\": \"%s\", \"params\": \"%s\", \"block\": %d, \"dynamic_smem\": %d, \"min_cc\": %d}%s\n",
-                x.name.c_str(), x.params, x.block, x.smem, x.min_cc, i + 1 < all.size() ? "," : "");
+    std::printf("    {\"name\": \"%s\", \"params\": \"%s\", \"block\": %d, \"dynamic_smem\": %d, \"min_cc\": %d%s}%s\n",
+                x.name.c_str(), x.params, x.block, x.smem, x.min_cc,
+                x.softmax_keys ? (", \"softmax_keys\": " + std::to_string(x.softmax_keys)).c_str() : "",
+                i + 1 < all.size() ? "," : "");
   }
   std::printf("  ]\n");
   return 0;

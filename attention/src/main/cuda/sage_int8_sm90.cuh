@@ -81,6 +81,97 @@ __device__ __forceinline__ int imax_tree(const int (&v)[N]) {
   }
 }
 
+// The pieces of the online softmax, one row (h = 0: rows g, h = 1: rows g + 8) at a time.
+// sm90_row_max: the row's max over the block as a log2-domain score, reduced over the quad (not yet with m).
+template <int NT, bool DPX>
+__device__ __forceinline__ float sm90_row_max(const float (&s)[1][NT][4], int h, float scale_lo, float scale_hi) {
+  float mx_lo = -INFINITY, mx_hi = -INFINITY;
+  if constexpr (DPX) {
+    // Biased scores are positive floats and a masked one is -inf (a negative int): the int order of the
+    // bits is the float order.
+    int lo[NT], hi[NT];
+#pragma unroll
+    for (int nj = 0; nj < NT / 2; ++nj) {
+      lo[2 * nj] = __float_as_int(s[0][nj][2 * h]);
+      lo[2 * nj + 1] = __float_as_int(s[0][nj][2 * h + 1]);
+      hi[2 * nj] = __float_as_int(s[0][NT / 2 + nj][2 * h]);
+      hi[2 * nj + 1] = __float_as_int(s[0][NT / 2 + nj][2 * h + 1]);
+    }
+    mx_lo = __int_as_float(imax_tree<NT>(lo));
+    mx_hi = __int_as_float(imax_tree<NT>(hi));
+  } else {
+#pragma unroll
+    for (int nj = 0; nj < NT; ++nj) {
+      const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
+      if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
+      else mx_hi = fmaxf(mx_hi, v);
+    }
+  }
+  // The max as a log2-domain score (the subtraction is exact; -inf stays -inf).
+  float mx = fmaxf((mx_lo - kScoreBias) * scale_lo, (mx_hi - kScoreBias) * scale_hi);
+  mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+  return fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+}
+
+// sm90_row_update: the running max m of row h takes the block's max; alpha = 2^(m_old - m_new); returns the
+// reference the exponentials subtract (0 while nothing is visible: no (-inf) - (-inf)); changed |= the max moved.
+__device__ __forceinline__ float sm90_row_update(float block_max, int h, float (&m)[1][2], float (&alpha)[1][2],
+                                                 bool& changed) {
+  const float mx = fmaxf(m[0][h], block_max);
+  const float ref = (mx == -INFINITY) ? 0.f : mx;
+  alpha[0][h] = (m[0][h] == -INFINITY) ? 0.f : fast_exp2(m[0][h] - ref);
+  changed |= (mx != m[0][h]);
+  m[0][h] = mx;
+  return ref;
+}
+
+// sm90_row_exp: p = 2^(f·scale - c) in place of row h's scores (c_lo / c_hi for the two 64-key halves); returns
+// their sum.
+template <int NT>
+__device__ __forceinline__ float sm90_row_exp(float (&s)[1][NT][4], int h, float scale_lo, float scale_hi, float c_lo,
+                                              float c_hi) {
+  float sum = 0.f;
+#pragma unroll
+  for (int nj = 0; nj < NT; ++nj) {
+    const float scale = nj < NT / 2 ? scale_lo : scale_hi, c = nj < NT / 2 ? c_lo : c_hi;
+    const float p0 = fast_exp2(fmaf(s[0][nj][2 * h], scale, -c));
+    const float p1 = fast_exp2(fmaf(s[0][nj][2 * h + 1], scale, -c));
+    s[0][nj][2 * h] = p0;
+    s[0][nj][2 * h + 1] = p1;
+    sum += p0 + p1;
+  }
+  return sum;
+}
+
+// The online softmax in two halves, so that a caller can put other work (the wait for a P·V, issuing the next
+// Q·K^T) between them. sm90_softmax_max: the rows' new max m, alpha, and the exp2 offsets c[h][0 / 1] of the two
+// 64-key halves; returns whether one of this thread's rows changed its max (the caller votes).
+template <int NT, bool DPX = false>
+__device__ __forceinline__ bool sm90_softmax_max(const float (&s)[1][NT][4], float scale_lo, float scale_hi,
+                                                 float log2_pmul, float (&m)[1][2], float (&alpha)[1][2],
+                                                 float (&c)[2][2]) {
+  bool changed = false;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const float ref = sm90_row_update(sm90_row_max<NT, DPX>(s, h, scale_lo, scale_hi), h, m, alpha, changed);
+    c[h][0] = fmaf(kScoreBias, scale_lo, ref - log2_pmul);
+    c[h][1] = fmaf(kScoreBias, scale_hi, ref - log2_pmul);
+  }
+  return changed;
+}
+
+// sm90_softmax_exp: P in place of the scores, and the row sums l (scaled by alpha first).
+template <int NT>
+__device__ __forceinline__ void sm90_softmax_exp(float (&s)[1][NT][4], float scale_lo, float scale_hi,
+                                                 const float (&c)[2][2], const float (&alpha)[1][2], float (&l)[1][2]) {
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const float sum = sm90_row_exp<NT>(s, h, scale_lo, scale_hi, c[h][0], c[h][1]);
+    l[0][h] = l[0][h] * alpha[0][h] + sum;  // per-thread partial; quad-reduced at the end
+  }
+}
+
+// Both halves row by row (max, then exponentials of row g, then of row g + 8): the current schedule's order.
 template <int NT, bool DPX = false>
 __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float scale_lo, float scale_hi,
                                                     float log2_pmul, float (&m)[1][2], float (&l)[1][2],
@@ -88,48 +179,9 @@ __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float 
   bool changed = false;
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    float mx_lo = -INFINITY, mx_hi = -INFINITY;
-    if constexpr (DPX) {
-      // Biased scores are positive floats and a masked one is -inf (a negative int): the int order of the
-      // bits is the float order.
-      int lo[NT], hi[NT];
-#pragma unroll
-      for (int nj = 0; nj < NT / 2; ++nj) {
-        lo[2 * nj] = __float_as_int(s[0][nj][2 * h]);
-        lo[2 * nj + 1] = __float_as_int(s[0][nj][2 * h + 1]);
-        hi[2 * nj] = __float_as_int(s[0][NT / 2 + nj][2 * h]);
-        hi[2 * nj + 1] = __float_as_int(s[0][NT / 2 + nj][2 * h + 1]);
-      }
-      mx_lo = __int_as_float(imax_tree<NT>(lo));
-      mx_hi = __int_as_float(imax_tree<NT>(hi));
-    } else {
-#pragma unroll
-      for (int nj = 0; nj < NT; ++nj) {
-        const float v = fmaxf(s[0][nj][2 * h], s[0][nj][2 * h + 1]);
-        if (nj < NT / 2) mx_lo = fmaxf(mx_lo, v);
-        else mx_hi = fmaxf(mx_hi, v);
-      }
-    }
-    // The max as a log2-domain score (the subtraction is exact; -inf stays -inf).
-    float mx = fmaxf((mx_lo - kScoreBias) * scale_lo, (mx_hi - kScoreBias) * scale_hi);
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-    mx = fmaxf(m[0][h], mx);
-    const float ref = (mx == -INFINITY) ? 0.f : mx;  // nothing visible yet: no (-inf) - (-inf)
-    alpha[0][h] = (m[0][h] == -INFINITY) ? 0.f : fast_exp2(m[0][h] - ref);
-    changed |= (mx != m[0][h]);
-    m[0][h] = mx;
+    const float ref = sm90_row_update(sm90_row_max<NT, DPX>(s, h, scale_lo, scale_hi), h, m, alpha, changed);
     const float c_lo = fmaf(kScoreBias, scale_lo, ref - log2_pmul), c_hi = fmaf(kScoreBias, scale_hi, ref - log2_pmul);
-    float sum = 0.f;
-#pragma unroll
-    for (int nj = 0; nj < NT; ++nj) {
-      const float scale = nj < NT / 2 ? scale_lo : scale_hi, c = nj < NT / 2 ? c_lo : c_hi;
-      const float p0 = fast_exp2(fmaf(s[0][nj][2 * h], scale, -c));
-      const float p1 = fast_exp2(fmaf(s[0][nj][2 * h + 1], scale, -c));
-      s[0][nj][2 * h] = p0;
-      s[0][nj][2 * h + 1] = p1;
-      sum += p0 + p1;
-    }
+    const float sum = sm90_row_exp<NT>(s, h, scale_lo, scale_hi, c_lo, c_hi);
     l[0][h] = l[0][h] * alpha[0][h] + sum;  // per-thread partial; quad-reduced at the end
   }
   return __any_sync(0xffffffffu, changed);
@@ -402,23 +454,24 @@ struct Sm90Consumer {
       fold_pv();
     }
     if (changed) rescale_o<1, DT>(acc, alpha);
-    pack_p(s);
+    pack_p(s, pa);
   }
 
-  // P of this block as the A operand of the next P·V: fp16 pairs, or P·448 as e4m3 quadruples
-  // (keys 2t, 2t+1, 8+2t, 9+2t of each 16: the order pre_sage_quant gives V's tokens).
-  __device__ __forceinline__ void pack_p(const float (&s)[1][NT][4]) {
+  // P of a block or step (N fragments of 8 keys) as the A operand of its P·V: fp16 pairs, or P·448 as e4m3
+  // quadruples (keys 2t, 2t+1, 8+2t, 9+2t of each 16: the order pre_sage_quant gives V's tokens).
+  template <int N>
+  __device__ __forceinline__ static void pack_p(const float (&s)[1][N][4], uint32_t (&q)[N * 8 / PV_K][4]) {
     if constexpr (FP8) {
 #pragma unroll
-      for (int kb = 0; kb < BN / 32; ++kb) {
+      for (int kb = 0; kb < N / 4; ++kb) {
         const int n = 4 * kb;
-        pa[kb][0] = pack_e4m3x4(s[0][n][0], s[0][n][1], s[0][n + 1][0], s[0][n + 1][1]);
-        pa[kb][1] = pack_e4m3x4(s[0][n][2], s[0][n][3], s[0][n + 1][2], s[0][n + 1][3]);
-        pa[kb][2] = pack_e4m3x4(s[0][n + 2][0], s[0][n + 2][1], s[0][n + 3][0], s[0][n + 3][1]);
-        pa[kb][3] = pack_e4m3x4(s[0][n + 2][2], s[0][n + 2][3], s[0][n + 3][2], s[0][n + 3][3]);
+        q[kb][0] = pack_e4m3x4(s[0][n][0], s[0][n][1], s[0][n + 1][0], s[0][n + 1][1]);
+        q[kb][1] = pack_e4m3x4(s[0][n][2], s[0][n][3], s[0][n + 1][2], s[0][n + 1][3]);
+        q[kb][2] = pack_e4m3x4(s[0][n + 2][0], s[0][n + 2][1], s[0][n + 3][0], s[0][n + 3][1]);
+        q[kb][3] = pack_e4m3x4(s[0][n + 2][2], s[0][n + 2][3], s[0][n + 3][2], s[0][n + 3][3]);
       }
     } else {
-      pack_p16<__half>(s, pa);
+      pack_p16<__half>(s, q);
     }
   }
 
@@ -435,6 +488,11 @@ struct Sm90Consumer {
     pin_pv_operands();
     mbar_arrive(sm.empty_bar(last_fj % STAGES));
     fold_pv();
+    store_tile(p, T);
+  }
+
+  // O / l of the tile into the output (FP8: times vs[d]; l sums 448·P, which cancels P's 448).
+  __device__ __forceinline__ void store_tile(const SageParams& p, const Sm90Tile& T) const {
     const long long obase = T.b * p.o_sb + T.h * p.o_sh;
     if constexpr (FP8) {
       store_output<1, DT>(acc, l, p.o, obase, p.o_sn, wrow0, p.Nq, lane, p.vs + ((long long)T.b * p.Hkv + T.hk) * D,
@@ -442,6 +500,152 @@ struct Sm90Consumer {
     } else {
       store_output<1, DT>(acc, l, p.o, obase, p.o_sn, wrow0, p.Nq, lane, nullptr, 1.f, p.out_dtype);
     }
+  }
+
+  // ---- The QK-ahead schedule (traits QK_AHEAD): each warpgroup issues step u+1's Q·K^T before step u's
+  // exponentials and step u's P·V right after them, so its own tensor work runs under its softmax:
+  //   max(u) | wait P·V(u-1), fold, rescale | issue Q·K^T(u+1) | exp(u), pack P(u) | issue P·V(u) | wait Q·K^T(u+1)
+  // The fold and the rescale come before the warpgroup's turn (ping-pong), the exponentials inside it. Live
+  // across the exponentials: the output (DT·4 registers), the next scores in flight and this step's (NS·4 each).
+  // A step is SUB keys of a 128-key stage (traits QK_AHEAD_SUB): 128 where that fits the registers, 64 at
+  // D = 128 (two steps per stage, one K scale each).
+  static constexpr int SUB = Tr::QK_AHEAD_SUB, SPB = BN / SUB, NS = SUB / 8;
+
+  // The landed Q·K^T of the step at key n0 as biased float scores, invisible keys masked.
+  __device__ __forceinline__ void to_scores(const int (&si)[NS][4], float (&s)[1][NS][4], int n0, int Nk) const {
+#pragma unroll
+    for (int nj = 0; nj < NS; ++nj)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) s[0][nj][e] = biased_score(si[nj][e]);
+    if (n0 + SUB > Nk || (CAUSAL && n0 + SUB - 1 > wrow0)) mask_scores<1, NS, CAUSAL>(s, wrow0, n0, Nk, lane);
+  }
+
+  // Issues the Q·K^T of keys [SUB·h, SUB·h + SUB) of the block in stage st into si (overwritten).
+  __device__ __forceinline__ void issue_qk(int (&si)[NS][4], int st, int h) const {
+    const uint64_t dk = wgmma_desc(sm.k(st) + h * SUB * D, 16, 8 * D, QK_SWIZZLE);
+#pragma unroll
+    for (int kk = 0; kk < D / 32; ++kk) {  // +32 B along the row per k32 step
+      if constexpr (NS == 16) wgmma_m64n128k32_s8(si, desc_q + kk * 2, dk + kk * 2, kk);
+      else wgmma_m64n64k32_s8(si, desc_q + kk * 2, dk + kk * 2, kk);
+    }
+  }
+
+  // The P·V of keys [SUB·h, SUB·h + SUB) of the block in stage st: into acc (FP16), or into pv, overwritten (FP8).
+  __device__ __forceinline__ void issue_pv_step(const uint32_t (&q)[SUB / PV_K][4], int st, int h) {
+    if constexpr (FP8) {
+      const uint64_t dv = wgmma_desc(sm.v(st), 16, 8 * BN, kSwizzle128B) + h * (SUB / 32) * 2;  // K-major V^T
+      if constexpr (D == 128) wgmma_m64n128k32_e4m3_rs_zero(pv[0], q[0], dv);
+      else wgmma_m64n64k32_e4m3_rs_zero(pv[0], q[0], dv);
+#pragma unroll
+      for (int kb = 1; kb < SUB / 32; ++kb) {
+        if constexpr (D == 128) wgmma_m64n128k32_e4m3_rs(pv[0], q[kb], dv + kb * 2, 1);  // +32 B
+        else wgmma_m64n64k32_e4m3_rs(pv[0], q[kb], dv + kb * 2, 1);
+      }
+    } else {
+      const uint64_t dv = wgmma_desc(sm.v(st), BN * 128, 1024, kSwizzle128B) + h * (SUB / 16) * (16 * 128 >> 4);
+#pragma unroll
+      for (int kb = 0; kb < SUB / 16; ++kb) {
+        if constexpr (D == 128) wgmma_m64n128k16_f16_rs(acc[0], q[kb], dv + kb * (16 * 128 >> 4));
+        else wgmma_m64n64k16_f16_rs(acc[0], q[kb], dv + kb * (16 * 128 >> 4));
+      }
+    }
+  }
+
+  // The K scales of step u (64-key groups; a group past NkP holds only masked keys: any positive scale).
+  __device__ __forceinline__ void step_scales(int u, int Nk, float& lo, float& hi) const {
+    if constexpr (SUB == 128) {
+      lo = ksb[2 * u];
+      hi = 2 * u + 1 < cdiv(Nk, 64) ? ksb[2 * u + 1] : lo;
+    } else {  // the last block's second half may lie wholly past NkP
+      lo = hi = ksb[min(u, cdiv(Nk, 64) - 1)];
+    }
+  }
+
+  // Step u of the tile (f0: the tile's first flat block) whose scores s have landed; leaves step u+1's scores
+  // in s and P·V(u) in flight. FIRST: no P·V pending yet. LAST: no next step (the tile's last turn: warpgroup 1
+  // passes it only if another tile follows). (ks_lo, ks_hi): this step's K scales in, the next step's out.
+  template <bool FIRST, bool LAST>
+  __device__ __forceinline__ void ahead_step(float (&s)[1][NS][4], int u, int f0, int nsteps, int qbuf, int Nk,
+                                             float& ks_lo, float& ks_hi, bool more) {
+    const float sc_lo = qscale * ks_lo, sc_hi = qscale * ks_hi;
+    if constexpr (!LAST) step_scales(u + 1, Nk, ks_lo, ks_hi);
+    float c[2][2];
+    changed = __any_sync(0xffffffffu, sm90_softmax_max<NS, Tr::DPX_MAX>(s, sc_lo, sc_hi, FP8 ? kLog2Fp8Max : 0.f,
+                                                                       m, alpha, c));
+    if constexpr (!FIRST) {
+      wgmma_wait<0>();  // P·V(u-1) has landed in pv (FP8) / acc (FP16); its P registers are free again
+      pin_pv_operands();
+      if ((u - 1) % SPB == SPB - 1) mbar_arrive(sm.empty_bar((f0 + (u - 1) / SPB) % STAGES));  // block done
+      fold_pv();
+    }
+    if (changed) rescale_o<1, DT>(acc, alpha);
+    int si[NS][4];
+    if constexpr (!LAST) {
+      const int b1 = f0 + (u + 1) / SPB, st = b1 % STAGES;
+      if ((u + 1) % SPB == 0) {
+        mbar_wait(sm.full_bar(st), (b1 / STAGES) & 1);
+        fence_proxy_async_smem();
+      }
+      wgmma_pin(acc[0]);
+      wait_turn();
+      wgmma_fence();
+      issue_qk(si, st, (u + 1) % SPB);
+      wgmma_commit();
+    } else {
+      wgmma_pin(acc[0]);
+      wait_turn();
+    }
+    wgmma_pin(s[0]);  // the exponentials after the issue: the tensor pipe works under them
+    sm90_softmax_exp<NS>(s, sc_lo, sc_hi, c, alpha, l);
+    uint32_t (&q)[SUB / PV_K][4] = *reinterpret_cast<uint32_t (*)[SUB / PV_K][4]>(&pa[0][0]);
+    pack_p(s, q);
+    wgmma_pin(q);
+    wgmma_fence();
+    issue_pv_step(q, (f0 + u / SPB) % STAGES, u % SPB);
+    wgmma_commit();
+    if (!LAST || wg == 0 || more) pass_turn();
+    if constexpr (!LAST) {
+      wgmma_wait<1>();  // Q·K^T(u+1) done; P·V(u) may still run
+      wgmma_pin(si);
+      if (u + 1 == nsteps - 1) mbar_arrive(sm.qempty_bar(qbuf));  // this thread's reads of this Q are done
+      to_scores(si, s, (u + 1) * SUB, Nk);
+    }
+  }
+
+  // One tile in the QK-ahead schedule: Q·K^T(0) in a turn of its own, the steps, the last P·V, the output.
+  __device__ __forceinline__ void tile_ahead(const SageParams& p, const Sm90Tile& T, int f0, int qbuf, bool more) {
+    const int nsteps = T.nblk * SPB;
+    float s[1][NS][4];
+    float ks_lo, ks_hi;
+    step_scales(0, p.Nk, ks_lo, ks_hi);
+    {
+      int si[NS][4];
+      const int st = f0 % STAGES;
+      mbar_wait(sm.full_bar(st), (f0 / STAGES) & 1);
+      fence_proxy_async_smem();
+      wait_turn();
+      wgmma_fence();
+      issue_qk(si, st, 0);
+      wgmma_commit();
+      pass_turn();
+      wgmma_wait<0>();
+      wgmma_pin(si);
+      if (nsteps == 1) mbar_arrive(sm.qempty_bar(qbuf));
+      to_scores(si, s, 0, p.Nk);
+    }
+    if (nsteps == 1) {
+      ahead_step<true, true>(s, 0, f0, nsteps, qbuf, p.Nk, ks_lo, ks_hi, more);
+    } else {
+      ahead_step<true, false>(s, 0, f0, nsteps, qbuf, p.Nk, ks_lo, ks_hi, more);
+#pragma unroll 1
+      for (int u = 1; u < nsteps - 1; ++u) ahead_step<false, false>(s, u, f0, nsteps, qbuf, p.Nk, ks_lo, ks_hi, more);
+      ahead_step<false, true>(s, nsteps - 1, f0, nsteps, qbuf, p.Nk, ks_lo, ks_hi, more);
+    }
+    wgmma_wait<0>();
+    pin_pv_operands();
+    mbar_arrive(sm.empty_bar((f0 + T.nblk - 1) % STAGES));
+    fold_pv();
+    store_tile(p, T);
   }
 };
 
@@ -488,7 +692,20 @@ __device__ __forceinline__ void sage_fwd_sm90(const SageParams& p, char* smem) {
   Sm90Consumer<D, CAUSAL, PV> c(sm, tid);
   const int NqP = sched.nq * Tr::BM;
   if (Tr::PINGPONG && c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
-  sm90_consume_tiles(c, sched, sm, p, [&](const Sm90Tile& T, int qbuf) { c.begin_tile(p, T, NqP, qbuf); });
+  if constexpr (Tr::QK_AHEAD) {
+    int f0 = 0;  // flat index of the tile's first block
+#pragma unroll 1
+    for (int t = sched.first(), i = 0; sched.valid(t); t = sched.next(t), ++i) {
+      const Sm90Tile T = sched.tile(t);
+      const int qbuf = i & 1;
+      c.begin_tile(p, T, NqP, qbuf);
+      mbar_wait(sm.qfull_bar(qbuf), (i >> 1) & 1);
+      c.tile_ahead(p, T, f0, qbuf, sched.valid(sched.next(t)));
+      f0 += T.nblk;
+    }
+  } else {
+    sm90_consume_tiles(c, sched, sm, p, [&](const Sm90Tile& T, int qbuf) { c.begin_tile(p, T, NqP, qbuf); });
+  }
 #else
   __trap();  // only the sm_90a SASS has wgmma; the Java side launches these entries on cc 9.0 only
 #endif

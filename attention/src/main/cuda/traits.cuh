@@ -7,6 +7,18 @@
 // sagestudio_kernels.cu take their __launch_bounds__ from the same constants.
 #pragma once
 
+// Experiment switches for A/B builds (-D on the nvcc line): bit 1 = head dim 64, bit 2 = head dim 128; the defaults
+// are the measured choice.
+#ifndef SS_SM90_PINGPONG
+#define SS_SM90_PINGPONG -1  // -1: traits default (D = 128 only)
+#endif
+#ifndef SS_SM90_QK_AHEAD
+#define SS_SM90_QK_AHEAD 0
+#endif
+#ifndef SS_SM90_QK_AHEAD_SUB64
+#define SS_SM90_QK_AHEAD_SUB64 2  // head dims whose QK-ahead steps are 64 keys (else 128)
+#endif
+
 namespace ss {
 
 // Preprocessing: elementwise / per-channel kernels and the INT8 quantization (one thread per
@@ -69,7 +81,16 @@ struct Sm90SageTraits {
   // Warpgroup ping-pong (the two compute warpgroups take turns issuing their MMAs): pays at D = 128,
   // costs at D = 64, where the P·V is short and the turn-taking only adds waits (NOTES.md, run 13b
   // and run 14).
-  static constexpr bool PINGPONG = D == 128;
+  static constexpr int DBIT = D == 128 ? 2 : 1;  // this head dim's bit in the experiment switches
+  static constexpr bool PINGPONG = SS_SM90_PINGPONG < 0 ? D == 128 : (SS_SM90_PINGPONG & DBIT) != 0;
+  // QK-ahead schedule (sage_int8_sm90.cuh): block j+1's Q·K^T issued before block j's exponentials.
+  static constexpr bool QK_AHEAD = (SS_SM90_QK_AHEAD & DBIT) != 0;
+  // Keys per step of that schedule: 128 (one stage) where two 128-key score fragments and the output fit the
+  // consumers' 240 registers, 64 at D = 128 (with 128-key steps ptxas spills ~2 KB in FP8 and serializes FP16).
+  static constexpr int QK_AHEAD_SUB = (SS_SM90_QK_AHEAD_SUB64 & DBIT) ? 64 : 128;
+  // Keys per online-softmax step (where P is rounded against the running max): the build manifest carries it
+  // for the CPU emulator the GPU tests compare with.
+  static constexpr int SOFTMAX_KEYS = QK_AHEAD ? QK_AHEAD_SUB : BN;
   // Row max by the three-input integer max (DPX) over the scores' bits: +5 % at D = 64 (runs 14 and 15),
   // -1.5 % at D = 128 (run 14).
   static constexpr bool DPX_MAX = D == 64;

@@ -38,6 +38,14 @@ public final class Kernel {
         return entry.dynamicSharedBytes();
     }
 
+    /**
+     * Keys per online-softmax step (P is rounded against the running max of each step), from the build manifest:
+     * what a CPU emulator of this kernel must use; 0 where the manifest gives none (kernels that quantize nothing).
+     */
+    public int softmaxKeys() {
+        return entry.softmaxKeys();
+    }
+
     /** Launches with the manifest's block size and dynamic shared memory. */
     void launch(int gridX, int gridY, int gridZ, CudaStream stream, KernelParams.Packed params) {
         launch(gridX, gridY, gridZ, entry.blockThreads(), 1, 1, entry.dynamicSharedBytes(), stream, params);

@@ -37,7 +37,9 @@ public final class KernelModule {
     private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
 
     /** A kernel's launch shape as the build manifest lists it (see ABI.md). */
-    record Entry(String name, String params, int blockThreads, int dynamicSharedBytes, int minComputeCapability) {}
+    /** softmaxKeys: keys per online-softmax step of an attention kernel (0 for the others). */
+    record Entry(String name, String params, int blockThreads, int dynamicSharedBytes, int minComputeCapability,
+                 int softmaxKeys) {}
 
     private KernelModule(GpuContext context, CUmodule module, String manifest, Map<String, Entry> entries) {
         this.context = context;
@@ -46,7 +48,10 @@ public final class KernelModule {
         this.entries = entries;
     }
 
-    /** Reads the manifest's {@code entries}: name, params (the struct it takes), block, dynamic_smem, min_cc. */
+    /**
+     * Reads the manifest's {@code entries}: name, params (the struct it takes), block, dynamic_smem, min_cc and, for
+     * the quantized attention kernels, softmax_keys.
+     */
     static Map<String, Entry> parseEntries(String manifestJson) {
         Map<String, Entry> entries = new HashMap<>();
         try {
@@ -58,7 +63,8 @@ public final class KernelModule {
                             + entry);
                 }
                 entries.put(name, new Entry(name, entry.get("params").asText(), entry.get("block").asInt(),
-                        entry.get("dynamic_smem").asInt(), entry.path("min_cc").asInt(0)));
+                        entry.get("dynamic_smem").asInt(), entry.path("min_cc").asInt(0),
+                        entry.path("softmax_keys").asInt(0)));
             }
         } catch (IOException e) {
             throw new IllegalStateException("the kernel manifest " + MANIFEST_RESOURCE + " is not valid JSON: "

@@ -99,9 +99,13 @@ class GpuArgumentsTest {
     @Test
     void theBuildManifestGivesEachKernelsBlockAndSharedMemory() {
         var entries = KernelModule.parseEntries("{\"entries\": [{\"name\": \"flash_fwd_f16_d128\", \"params\":"
-                + " \"FlashParams\", \"block\": 128, \"dynamic_smem\": 98304, \"min_cc\": 80}]}");
-        assertEquals(new KernelModule.Entry("flash_fwd_f16_d128", "FlashParams", 128, 98304, 80),
+                + " \"FlashParams\", \"block\": 128, \"dynamic_smem\": 98304, \"min_cc\": 80},"
+                + " {\"name\": \"sage_int8_fp8_sm90_d128\", \"params\": \"SageParams\", \"block\": 384,"
+                + " \"dynamic_smem\": 230528, \"min_cc\": 90, \"softmax_keys\": 64}]}");
+        assertEquals(new KernelModule.Entry("flash_fwd_f16_d128", "FlashParams", 128, 98304, 80, 0),
                 entries.get("flash_fwd_f16_d128"));
+        assertEquals(new KernelModule.Entry("sage_int8_fp8_sm90_d128", "SageParams", 384, 230528, 90, 64),
+                entries.get("sage_int8_fp8_sm90_d128"));
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> KernelModule.parseEntries("{\"entries\": [{\"name\": \"x\"}]}"));
         assertTrue(e.getMessage().contains("lacks name/params/block/dynamic_smem"), e.getMessage());

@@ -190,13 +190,16 @@ class GpuKernelsGpuTest {
     }
 
     /**
-     * The emulator of the kernel {@code variant} runs here for the request's head dim: 128-key softmax
-     * steps for the Hopper wgmma kernels, 64 for the mma.sync ones.
+     * The emulator of the kernel {@code variant} runs here for the request's head dim, with that kernel's softmax
+     * steps as the build manifest gives them (64 keys for the mma.sync kernels; the Hopper wgmma kernels step 128
+     * or 64 keys, depending on their schedule).
      */
     private static SageAttentionEmulator emulator(Variant variant, AttentionRequest request) {
-        boolean wgmma = gpu.backend(variant).attentionKernel(request.shape().headDim()).contains("_sm90_");
-        return new SageAttentionEmulator(emulated(variant),
-                wgmma ? SageAttentionEmulator.WGMMA_SOFTMAX_BLOCK : SageAttentionEmulator.SOFTMAX_BLOCK);
+        GpuAttentionBackend backend = gpu.backend(variant);
+        String entry = backend.attentionKernel(request.shape().headDim());
+        int keys = backend.context().kernels().kernel(entry).softmaxKeys();
+        assertTrue(keys > 0, "the build manifest gives no softmax_keys for " + entry);
+        return new SageAttentionEmulator(emulated(variant), keys);
     }
 
     @TestFactory
