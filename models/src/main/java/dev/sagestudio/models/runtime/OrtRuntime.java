@@ -249,7 +249,6 @@ public final class OrtRuntime implements AutoCloseable {
                         options.put(name, value);
                         env.CreateAndRegisterAllocatorV2("CUDAExecutionProvider", memory.asOrtMemoryInfo(), options,
                                 arena.asOrtArenaCfg());
-                        registerSharedPinnedArena(options, arena);
                     }
                 } else {
                     env.CreateAndRegisterAllocator(hostMemory().asOrtMemoryInfo(), arena.asOrtArenaCfg());
@@ -260,32 +259,6 @@ public final class OrtRuntime implements AutoCloseable {
             }
         }
         sharedArenaUsers.put(key, users + 1);
-    }
-
-    /**
-     * The CUDA EP's pinned host memory (its copies to and from the host) from one arena in the environment too, so that
-     * it lives as long as the environment rather than a session. A run that returns once queued frees its pinned
-     * buffers in a host function at its end; when that function held the last reference to a session's pinned arena,
-     * the arena was destroyed inside it, and the CUDA runtime refuses {@code cudaFreeHost} there (error 800,
-     * "operation not permitted", seen on the H100 at the end of every pipelined run). Where ONNX Runtime will not
-     * create it, sessions keep their own pinned arenas (logged).
-     */
-    private static void registerSharedPinnedArena(StringStringMap options, ArenaCfg arena) {
-        try (MemoryInfo pinned = cudaPinnedArenaMemory()) {
-            env.CreateAndRegisterAllocatorV2("CUDAExecutionProvider", pinned.asOrtMemoryInfo(), options,
-                    arena.asOrtArenaCfg());
-            sharedPinnedArena = true;
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "ONNX Runtime could not create a shared pinned host arena; each"
-                    + " session keeps its own: " + e.getMessage());
-        }
-    }
-
-    /** Whether {@link #registerSharedPinnedArena} registered one (to unregister with the device arena). */
-    private static boolean sharedPinnedArena;
-
-    private static MemoryInfo cudaPinnedArenaMemory() {
-        return new MemoryInfo("CudaPinned", onnxruntime.OrtArenaAllocator, 0, onnxruntime.OrtMemTypeCPUOutput);
     }
 
     private static synchronized void releaseSharedArena(ExecutionProvider provider, int device) {
@@ -300,12 +273,6 @@ public final class OrtRuntime implements AutoCloseable {
             if (provider == ExecutionProvider.CUDA) {
                 try (MemoryInfo memory = cudaArenaMemory(device)) {
                     env.UnregisterAllocator(memory.asOrtMemoryInfo());
-                }
-                if (sharedPinnedArena) {
-                    sharedPinnedArena = false;
-                    try (MemoryInfo pinned = cudaPinnedArenaMemory()) {
-                        env.UnregisterAllocator(pinned.asOrtMemoryInfo());
-                    }
                 }
             } else {
                 env.UnregisterAllocator(hostMemory().asOrtMemoryInfo());
