@@ -384,8 +384,8 @@ public final class StepTimeCommand implements Callable<Integer> {
     }
 
     /**
-     * --cuda-graph: the warm-up calls as usual, then the step recorded as a CUDA graph — from step 0, or where ONNX
-     * Runtime's first segment cannot be recorded, from step 1 (said on stderr) — and the graph's runs timed.
+     * --cuda-graph: the warm-up calls as usual, then the step recorded as a CUDA graph from its first recordable step
+     * (after the last segment that copies through the host; said on stderr) and the graph's runs timed.
      */
     private List<RunResult> recorded(PartitionedModel partitioned, Map<String, HostArray> inputs,
                                      SharedDeviceSessions shared, int extraWarmup) {
@@ -396,14 +396,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "  warm-up call %d (not recorded): %.1f ms%n", i + 1,
                     (System.nanoTime() - start) / 1e6);
         }
-        CapturedSteps captured;
-        try {
-            captured = shared.device.record(partitioned, inputs, 0);
-        } catch (RuntimeException fromStart) {
-            err.println("  recording from step 0 failed (" + fromStart.getMessage() + "); recording from step 1");
-            captured = shared.device.record(partitioned, inputs, 1);
-        }
-        try (CapturedSteps graph = captured) {
+        try (CapturedSteps graph = shared.device.record(partitioned, inputs, partitioned.firstRecordableStep())) {
             err.printf(Locale.ROOT, "  recorded steps %d-%d of %d as one CUDA graph of %d operations%n",
                     graph.firstRecorded(), partitioned.stepCount() - 1, partitioned.stepCount(),
                     graph.recordedOperations());

@@ -196,6 +196,15 @@ public final class OrtRuntime implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Whether ONNX Runtime said, while it created a session, that it put copies between the host and the device into
+     * the graph (its "N Memcpy nodes are added to the graph" warning): nodes it runs on the host (shape arithmetic)
+     * between nodes on the CUDA EP.
+     */
+    static boolean copiesThroughTheHost(List<String> logged) {
+        return logged.stream().anyMatch(m -> m.contains("Memcpy nodes are added to the graph"));
+    }
+
     /** Whether sessions opened now return from a run once it is queued ({@link #queueRunsWithoutWaiting}). */
     public synchronized boolean queuesRunsWithoutWaiting() {
         return queueOnly;
@@ -397,8 +406,13 @@ public final class OrtRuntime implements AutoCloseable {
                             optimizedModelFolder.resolve("session-" + (++sessionsOpened) + ".onnx").toString()));
                 }
             }
+            long mark = log.mark();
             Session session = new Session(env, data, bytes.length, options);
-            return new OrtSessionRunner(session, what, shrinkage, queue, beforeClosing);
+            boolean hostCopies = provider == ExecutionProvider.CUDA && copiesThroughTheHost(log.since(mark));
+            // A run that copies through the host leaves pinned buffers whose release, when it does not wait, is queued
+            // as a host function; one queued as the session is destroyed may free the session's pinned arena inside
+            // that function, which the CUDA runtime refuses (docs/onnx-runtime.md). Such a session's runs wait.
+            return new OrtSessionRunner(session, what, shrinkage, queue && !hostCopies, beforeClosing, hostCopies);
         } catch (RuntimeException e) {
             throw new OrtRuntimeException("ONNX Runtime could not load " + what + ": " + e.getMessage(), e);
         } catch (java.io.IOException e) {

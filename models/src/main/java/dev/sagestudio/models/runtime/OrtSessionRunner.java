@@ -31,12 +31,17 @@ public final class OrtSessionRunner implements AutoCloseable {
     /** Run before the session closes (a wait for the stream of a queue-only session), or null. */
     private final Runnable beforeClosing;
 
-    OrtSessionRunner(Session session, String what, String arenaShrinkage, boolean queueOnly, Runnable beforeClosing) {
+    /** Whether ONNX Runtime copies between host and device inside this session's graph (host-side shape arithmetic). */
+    private final boolean copiesThroughTheHost;
+
+    OrtSessionRunner(Session session, String what, String arenaShrinkage, boolean queueOnly, Runnable beforeClosing,
+                     boolean copiesThroughTheHost) {
         this.session = session;
         this.what = what;
         this.arenaShrinkage = arenaShrinkage;
         this.queueOnly = queueOnly;
         this.beforeClosing = beforeClosing;
+        this.copiesThroughTheHost = copiesThroughTheHost;
         this.inputNames = names(session.GetInputNames());
         this.outputNames = names(session.GetOutputNames());
     }
@@ -48,6 +53,19 @@ public final class OrtSessionRunner implements AutoCloseable {
         }
         vector.close();
         return List.copyOf(out);
+    }
+
+    /**
+     * Whether ONNX Runtime copies between host and device inside this session's graph: such a session's runs wait for
+     * the stream even on a runtime whose runs are queue-only, and a CUDA graph cannot record them.
+     */
+    public boolean copiesThroughTheHost() {
+        return copiesThroughTheHost;
+    }
+
+    /** Whether a run returns once its work is queued, without waiting for the stream. */
+    public boolean queuesRunsOnly() {
+        return queueOnly;
     }
 
     public List<String> inputNames() {

@@ -225,6 +225,34 @@ public final class PartitionedModel implements AutoCloseable {
         return executeSteps(0, plan.steps().size(), given, transfers, start);
     }
 
+    /**
+     * The first step from which on no segment's session copies between host and device ({@link
+     * OrtSessionRunner#copiesThroughTheHost}): where a CUDA graph of the rest of the step can start. Needs every
+     * segment's session open (after one run).
+     *
+     * @throws IllegalStateException if a segment has no session yet, or the last step is such a segment
+     */
+    public int firstRecordableStep() {
+        List<Step> steps = plan.steps();
+        int first = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i) instanceof OrtSegment segment) {
+                Map<List<Integer>, OrtSessionRunner> byTypes = sessions.get(segment.index());
+                if (byTypes == null || byTypes.isEmpty()) {
+                    throw new IllegalStateException("segment " + segment.index() + " has no session yet: run the"
+                            + " model once first");
+                }
+                if (byTypes.values().stream().anyMatch(OrtSessionRunner::copiesThroughTheHost)) {
+                    first = i + 1;
+                }
+            }
+        }
+        if (first >= steps.size()) {
+            throw new IllegalStateException("the last step's segment copies through the host: nothing to record");
+        }
+        return first;
+    }
+
     /** The number of steps of the plan (ONNX Runtime segments and attention calls, in execution order). */
     public int stepCount() {
         return plan.steps().size();

@@ -38,7 +38,7 @@ class CapturedStepsGpuTest {
                 RunResult expectedFirst = partitioned.run(first);
                 RunResult expectedSecond = partitioned.run(second);
                 long liveBefore = device.liveDeviceAllocations();
-                CapturedSteps captured = record(device, partitioned, first);
+                CapturedSteps captured = device.record(partitioned, first, partitioned.firstRecordableStep());
                 try (CapturedSteps graph = captured) {
                     System.out.printf("%s: recorded steps %d..%d of the bundled denoiser, %d operations%n", backend,
                             graph.firstRecorded(), partitioned.stepCount() - 1, graph.recordedOperations());
@@ -53,17 +53,6 @@ class CapturedStepsGpuTest {
                 assertTrue(device.liveDeviceAllocations() <= liveBefore + 16, "device buffers after closing: "
                         + device.liveDeviceAllocations() + " (before recording " + liveBefore + ")");
             }
-        }
-    }
-
-    /** From step 0, or from step 1 where ONNX Runtime's first segment does its shape arithmetic on the host. */
-    private static CapturedSteps record(DeviceOnnxPath device, PartitionedModel partitioned,
-                                        Map<String, HostArray> inputs) {
-        try {
-            return device.record(partitioned, inputs, 0);
-        } catch (RuntimeException e) {
-            System.out.println("recording from step 0 failed (" + e.getMessage() + "), from step 1");
-            return device.record(partitioned, inputs, 1);
         }
     }
 

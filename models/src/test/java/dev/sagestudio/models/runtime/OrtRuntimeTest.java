@@ -34,6 +34,23 @@ class OrtRuntimeTest {
     }
 
     @Test
+    void aSessionCopiesThroughTheHostWhenOrtSaysItAddedMemcpyNodes() {
+        // The warning ONNX Runtime 1.24's CUDA EP logged on the H100 for the real-shape graphs' first segment
+        assertTrue(OrtRuntime.copiesThroughTheHost(java.util.List.of("3 Memcpy nodes are added to the graph"
+                + " main_graph_segment0 for CUDAExecutionProvider. It might have negative impact on performance"
+                + " (including unable to run CUDA graph).")));
+        assertTrue(!OrtRuntime.copiesThroughTheHost(java.util.List.of("Some nodes were not assigned to the preferred"
+                + " execution providers which may or may not have an negative impact on performance.")));
+        // On the CPU EP nothing crosses: a CPU runtime's sessions never say so, and never wait less for it
+        try (OrtRuntime cpu = OrtRuntime.cpu(1)) {
+            OnnxModel model = PartitionedModelTest.twoBlocks();
+            try (OrtSessionRunner session = cpu.open(model.proto(), "two blocks")) {
+                assertTrue(!session.copiesThroughTheHost() && !session.queuesRunsOnly());
+            }
+        }
+    }
+
+    @Test
     void anUnknownOperatorIsNamedWhenOrtRefusesTheSegment() {
         TinyGraph g = new TinyGraph(1);
         g.input("x", 1, 4, 8);

@@ -152,7 +152,8 @@ class SharedArenaTest {
             options.SetIntraOpNumThreads(1);
             options.AddConfigEntry("session.use_env_allocators", "1");
             try (OrtSessionRunner session = new OrtSessionRunner(
-                    new Session(OrtRuntime.environment(), data, bytes.length, options), "probe", null, false, null)) {
+                    new Session(OrtRuntime.environment(), data, bytes.length, options), "probe", null, false, null,
+                    false)) {
                 return session.allocatorStats(OrtRuntime.hostMemory());
             }
         }
