@@ -301,7 +301,7 @@ class ImportedPipelinesMatchDiffusersTest {
      * Exact attention must match to float rounding; the int8 emulators carry their Q and K quantisation error (the
      * bound DecomposedAttentionGraphsTest uses), and FP8 P·V its 3-bit mantissa on top.
      */
-    private static double minCosine(String cpuBackend) {
+    static double minCosine(String cpuBackend) {
         if (cpuBackend.equals(ReferenceAttention.NAME)) {
             return 0.9999;
         }
@@ -311,11 +311,20 @@ class ImportedPipelinesMatchDiffusersTest {
     @ParameterizedTest(name = "{0} with {1}")
     @MethodSource("bundlesAndDenoiserBackends")
     void everyCapturedDenoiserCallGivesPyTorchsOutput(String name, String backend, double minCosine) throws Exception {
+        assertCallsMatch(name, AttentionResolver.resolve(backend, false), cpu, minCosine);
+    }
+
+    /**
+     * Replays every denoiser call the diffusers run captured through the bundle's denoiser, with attention as {@code
+     * choice} says (the caller's to close) and the rest on {@code runtime}: the worst cosine against PyTorch's output
+     * must reach {@code minCosine}.
+     */
+    static void assertCallsMatch(String name, AttentionChoice choice, OrtRuntime runtime, double minCosine)
+            throws Exception {
         ReferenceRun run = ReferenceRun.of(name);
         double worst = 1;
         int rowsChecked = 0;
-        try (DiffusionPipeline pipeline = DiffusionPipeline.open(ModelBundle.load(run.dir()),
-                AttentionResolver.resolve(backend, false), cpu)) {
+        try (DiffusionPipeline pipeline = DiffusionPipeline.open(ModelBundle.load(run.dir()), choice, runtime)) {
             Denoiser denoiser = pipeline.denoiser();
             int n = denoiser.sampleSize();
             for (JsonNode call : run.calls()) {
@@ -346,9 +355,9 @@ class ImportedPipelinesMatchDiffusersTest {
             }
         }
         System.out.printf("%s with %s: %d denoiser calls, worst cosine %.8f (1 - cosine %.1e) against PyTorch%n",
-                name, backend, rowsChecked, worst, 1 - worst);
+                name, choice.name(), rowsChecked, worst, 1 - worst);
         assertTrue(rowsChecked > 0, name + ": no captured denoiser call");
-        assertTrue(worst >= minCosine, name + " with " + backend + ": cosine " + worst);
+        assertTrue(worst >= minCosine, name + " with " + choice.name() + ": cosine " + worst);
     }
 
     /**
