@@ -50,4 +50,27 @@ class GpuDeviceMemoryGpuTest {
             assertEquals(liveBefore, gpu.context().liveAllocations(), "closed after the memory: freed at once");
         }
     }
+
+    @Test
+    void blocksClosedWhileHoldingServeOnlyAllocationsMadeWhileHoldingUntilGivenBack() {
+        try (GpuBackends gpu = openOrSkip(); CudaStream stream = gpu.context().createStream()) {
+            GpuDeviceMemory memory = new GpuDeviceMemory(gpu.context(), stream);
+            memory.startHolding();
+            DeviceMemory.Allocation recorded = memory.allocate(1 << 20);
+            long address = recorded.address();
+            recorded.close();
+            DeviceMemory.Allocation next = memory.allocate(1 << 20);
+            assertEquals(address, next.address(), "while holding, a held block serves the next request of its size");
+            next.close();
+            java.util.List<dev.sagestudio.attention.gpu.DeviceBuffer> held = memory.stopHolding();
+            assertEquals(1, held.size());
+            assertEquals(0, memory.idleBytes(), "a held block is not idle");
+            DeviceMemory.Allocation later = memory.allocate(1 << 20);
+            assertNotEquals(address, later.address(), "after holding, nobody else gets the held block");
+            later.close();
+            memory.giveBack(held);
+            assertEquals(2 << 20, memory.idleBytes(), "given back, it is idle again");
+            memory.close();
+        }
+    }
 }
