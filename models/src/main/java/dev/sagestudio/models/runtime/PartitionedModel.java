@@ -33,6 +33,8 @@ public final class PartitionedModel implements AutoCloseable {
     private final Map<Integer, Map<List<Integer>, OrtSessionRunner>> sessions = new HashMap<>();
     /** For each step, the tensors that are read for the last time there. */
     private final List<Set<String>> lastReads = new ArrayList<>();
+    /** For each step and the end, the tensors that cross into it ({@link #namesReadFrom}). */
+    private final List<Set<String>> crossing = new ArrayList<>();
     private NonFiniteListener nonFiniteListener = NonFiniteListener.NONE;
     /** A run stopped part-way: the output check may hold counts of its calls, to be dropped before the next. */
     private boolean checkMayHoldStaleCounts;
@@ -74,6 +76,8 @@ public final class PartitionedModel implements AutoCloseable {
         this.attention = Objects.requireNonNull(attention, "attention");
         this.runtime = Objects.requireNonNull(runtime, "runtime");
         Set<String> seen = new HashSet<>(plan.graphOutputs());
+        Set<String> crossingInto = new java.util.LinkedHashSet<>(plan.graphOutputs());
+        crossing.add(Set.copyOf(crossingInto));
         List<Step> steps = plan.steps();
         for (int i = steps.size() - 1; i >= 0; i--) {
             Set<String> last = new HashSet<>();
@@ -83,6 +87,10 @@ public final class PartitionedModel implements AutoCloseable {
                 }
             }
             lastReads.add(0, last);
+            // what crosses into step i: what crosses into i + 1 and step i does not make, and what step i reads
+            steps.get(i).outputs().forEach(crossingInto::remove);
+            crossingInto.addAll(steps.get(i).inputs());
+            crossing.add(0, Set.copyOf(crossingInto));
         }
     }
 
@@ -263,23 +271,7 @@ public final class PartitionedModel implements AutoCloseable {
      * the caller or earlier steps provide, and the graph's outputs that earlier steps made.
      */
     public Set<String> namesReadFrom(int from) {
-        Set<String> names = new java.util.LinkedHashSet<>();
-        List<Step> steps = plan.steps();
-        Set<String> made = new HashSet<>();
-        for (int i = from; i < steps.size(); i++) {
-            for (String input : steps.get(i).inputs()) {
-                if (!made.contains(input)) {
-                    names.add(input);
-                }
-            }
-            made.addAll(steps.get(i).outputs());
-        }
-        for (String output : plan.graphOutputs()) {
-            if (!made.contains(output)) {
-                names.add(output);
-            }
-        }
-        return names;
+        return crossing.get(from);
     }
 
     /**

@@ -38,8 +38,7 @@ class CapturedStepsGpuTest {
                 RunResult expectedFirst = partitioned.run(first);
                 RunResult expectedSecond = partitioned.run(second);
                 long liveBefore = device.liveDeviceAllocations();
-                CapturedSteps captured = device.record(partitioned, first, partitioned.firstRecordableStep());
-                try (CapturedSteps graph = captured) {
+                try (CapturedSteps graph = device.record(partitioned, first, partitioned.firstRecordableStep())) {
                     System.out.printf("%s: recorded steps %d..%d of the bundled denoiser, %d operations%n", backend,
                             graph.firstRecorded(), partitioned.stepCount() - 1, graph.recordedOperations());
                     assertMatches("first launch", expectedFirst, graph.run(first));

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A partitioned model's steps from {@link #firstRecorded()} on — its ONNX Runtime segments and our attention kernels —
@@ -41,7 +40,6 @@ public final class CapturedSteps implements AutoCloseable {
     private PartitionedModel.Resident recordedOutputs;
     private List<DeviceBuffer> held = List.of();
     private CudaGraph graph;
-    private RunResult recordedFigures;
     private List<NonFiniteOutput> nonFinite = List.of();
 
     private CapturedSteps(PartitionedModel model, TensorMemory memory, GpuDeviceMemory deviceMemory, CudaStream stream,
@@ -87,28 +85,36 @@ public final class CapturedSteps implements AutoCloseable {
         for (Map.Entry<String, HostArray> e : example.entrySet()) {
             inputs.put(e.getKey(), memory.upload(e.getValue()));
         }
+        runUnrecordedSteps();
         Map<String, OrtTensor> given = new LinkedHashMap<>(inputs);
-        if (firstRecorded > 0) {
-            try (PartitionedModel.Resident before = model.runSteps(0, firstRecorded, inputs)) {
-                for (Map.Entry<String, OrtTensor> e : before.outputs().entrySet()) {
-                    OrtTensor fixed = memory.allocate(e.getValue().elemType(), e.getValue().shape());
-                    crossing.put(e.getKey(), fixed);
-                    stream.copyDeviceToDevice(fixed.address(), e.getValue().address(), e.getValue().byteSize());
-                }
-                stream.synchronize(); // the copies read the tensors closed here
-            }
-            given.putAll(crossing);
-        }
-        Set<String> needed = model.namesReadFrom(firstRecorded);
-        given.keySet().retainAll(needed);
+        given.putAll(crossing);
+        given.keySet().retainAll(model.namesReadFrom(firstRecorded));
         deviceMemory.startHolding();
         try {
             PartitionedModel.Resident[] made = new PartitionedModel.Resident[1];
             graph = CudaGraph.capture(stream, () -> made[0] = model.runSteps(firstRecorded, model.stepCount(), given));
             recordedOutputs = made[0];
-            recordedFigures = made[0].figures();
         } finally {
             held = deviceMemory.stopHolding();
+        }
+    }
+
+    /**
+     * Runs the steps before the recorded ones on the recorded inputs and copies what they pass on into the buffers the
+     * graph reads, allocated on the first call. The copies are queued on the stream, behind the steps that made their
+     * sources and ahead of any later reuse of those sources' memory.
+     */
+    private void runUnrecordedSteps() {
+        if (firstRecorded == 0) {
+            return;
+        }
+        try (PartitionedModel.Resident before = model.runSteps(0, firstRecorded, inputs)) {
+            for (Map.Entry<String, OrtTensor> e : before.outputs().entrySet()) {
+                OrtTensor made = e.getValue();
+                OrtTensor fixed = crossing.computeIfAbsent(e.getKey(),
+                        name -> memory.allocate(made.elemType(), made.shape()));
+                stream.copyDeviceToDevice(fixed.address(), made.address(), made.byteSize());
+            }
         }
     }
 
@@ -140,14 +146,7 @@ public final class CapturedSteps implements AutoCloseable {
             deviceMemory.copyIn(e.getValue().address(), array.bytes());
             transfers.upload(array.bytes().length);
         }
-        if (firstRecorded > 0) {
-            try (PartitionedModel.Resident before = model.runSteps(0, firstRecorded, this.inputs)) {
-                for (Map.Entry<String, OrtTensor> e : crossing.entrySet()) {
-                    OrtTensor made = before.outputs().get(e.getKey());
-                    stream.copyDeviceToDevice(e.getValue().address(), made.address(), made.byteSize());
-                }
-            }
-        }
+        runUnrecordedSteps();
         graph.launch(stream);
         nonFinite = model.attention().takeNonFinite(); // waits for the stream
         Map<String, HostArray> outputs = new LinkedHashMap<>();
@@ -156,7 +155,8 @@ public final class CapturedSteps implements AutoCloseable {
             transfers.download(array.bytes().length);
             outputs.put(e.getKey(), array);
         }
-        return new RunResult(outputs, System.nanoTime() - start, 0, 0, recordedFigures.attentionCalls(), transfers);
+        return new RunResult(outputs, System.nanoTime() - start, 0, 0, recordedOutputs.figures().attentionCalls(),
+                transfers);
     }
 
     /** Attention outputs with NaN or Inf in the last {@link #run}. */
