@@ -45,6 +45,17 @@ device_path_tests() {
     --details=tree --disable-banner >"$1" 2>&1
 }
 
+# ATTENTION_TESTS: attention's GPU test classes by simple name (package dev.sagestudio.attention.gpu, e.g.
+# "CudaGraphGpuTest HopperSageKernelGpuTest GpuKernelsGpuTest"), run from the bundle's attention test classes into
+# REPORT; returns the console's exit status (0 when none are asked for).
+attention_gpu_tests() {
+  [[ -n "${ATTENTION_TESTS:-}" ]] || return 0
+  local selected=()
+  for name in $ATTENTION_TESTS; do selected+=(--select-class "dev.sagestudio.attention.gpu.$name"); done
+  "$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -jar "$CONSOLE" execute \
+    --class-path "$B/tests/classes:$CP" "${selected[@]}" --details=tree --disable-banner >"$1" 2>&1
+}
+
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   set -uo pipefail
   REPO=$(pwd)
@@ -55,8 +66,12 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   LAST=$CACHE
   # Sets B, JAVA, CP, CONSOLE, JVM and LD_LIBRARY_PATH from the bundle unpacked earlier.
   source "$HERE/unpack-ort-gpu-bundle.sh" || exit 1
+  attention_gpu_tests "$RESULTS/attention-gpu-tests.txt"
+  attention_status=$?
+  [[ -n "${ATTENTION_TESTS:-}" ]] && grep -E "tests (successful|failed|aborted)|✘" "$RESULTS/attention-gpu-tests.txt" | head -20
   device_path_tests "$RESULTS/device-path-tests.txt"
   status=$?
+  [[ $status -eq 0 ]] && status=$attention_status
   grep -E "tests (successful|failed|aborted)|device-path soak|against the diffusers pipeline|recorded steps|✘" "$RESULTS/device-path-tests.txt" | head -40
   tar -C "$RESULTS" -czf "${OUT:-/tmp}/tests.tgz" .
   exit $status

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds run 16's carry: the sm_90a cubin (whole sagestudio_kernels.cu, nvcc 13.0, the fatbin's flags) and manifest
-# of each of the 12 schedule combinations (D = 128 option x D = 64 option, see device-call.sh), packed as k.txz; the
-# bundle re-packed by runs/run15-tma/pack-bundle.sh; the bench scripts. Run in the repository root.
+# Builds run 16's two carries (one call's would not fit the 64 MiB a call carries next to the tracked tree): the sm_90a
+# cubin (whole sagestudio_kernels.cu, nvcc 13.0, the fatbin's flags) and manifest of each of the 12 schedule
+# combinations (D = 128 option x D = 64 option, see call-a.sh), packed as k.txz; the bundle re-packed by
+# runs/run15-tma/pack-bundle.sh and split in two; the bench scripts. Call A (check, A/B) carries <carry-dir>-a, call B
+# (validation), on the same warm machine, <carry-dir>-b. Run in the repository root.
 #   usage: attention/bench/runs/run16-qkahead/make-carry.sh <carry-dir> [bundle-folder from make-gpu-bundle.sh]
 set -euo pipefail
 C=$1; BUNDLE=${2:-.gpu-bundle/sagestudio-gpu}
@@ -29,6 +31,13 @@ tar -C "$W/k" -cf - . | xz -9e -T2 > "$C/k.txz"
 bash "$PWD/attention/bench/runs/run15-tma/pack-bundle.sh" "$BUNDLE" "$C/bundle.txz"
 cp attention/bench/{sskernels.py,ssdriver.py,torch_peers.py,ab_builds.py,merge_results.py,sanitize_sm90.py,sass_summary.py,bundle_kernels.py} \
   "$R"/{check_sched.py,pick_winner.py} "$C/bench/"
-cp attention/scripts/run-gpu-benchmarks.sh "$R/device-call.sh" "$C/"
-rm -rf "$W"
-du -sh "$C"
+cp attention/scripts/run-gpu-benchmarks.sh "$C/"
+mkdir -p "$C-a" "$C-b"
+split -b 6800000 -d "$C/bundle.txz" "$W/part"
+mv "$W/part00" "$C-a/bundle.txz.00"
+mv "$W/part01" "$C-b/bundle.txz.01"
+cp -r "$C/bench" "$C/k.txz" "$C/run-gpu-benchmarks.sh" "$C-a/"
+cp "$R/call-a.sh" "$C-a/call.sh"
+cp "$R/call-b.sh" "$C-b/call.sh"
+rm -rf "$W" "$C"
+du -sh "$C-a" "$C-b"

@@ -10,10 +10,10 @@
 // Experiment switches for A/B builds (-D on the nvcc line): bit 1 = head dim 64, bit 2 = head dim 128; the defaults
 // are the measured choice.
 #ifndef SS_SM90_PINGPONG
-#define SS_SM90_PINGPONG -1  // -1: traits default (D = 128 only)
+#define SS_SM90_PINGPONG -1  // -1: traits default (both head dims)
 #endif
 #ifndef SS_SM90_QK_AHEAD
-#define SS_SM90_QK_AHEAD 0
+#define SS_SM90_QK_AHEAD 1  // D = 64 only (run 16)
 #endif
 #ifndef SS_SM90_QK_AHEAD_SUB64
 #define SS_SM90_QK_AHEAD_SUB64 2  // head dims whose QK-ahead steps are 64 keys (else 128)
@@ -78,12 +78,13 @@ struct Sm90SageTraits {
   static constexpr int BM = 128, BN = 128, WGS = 2, THREADS = 128 * WGS, BLOCK = THREADS + 128, WM = 64;
   static constexpr int NT = BN / 8, DT = D / 8;
   static constexpr int STAGES = (PV == kPvFp8 && D == 128) ? 6 : 4;
-  // Warpgroup ping-pong (the two compute warpgroups take turns issuing their MMAs): pays at D = 128,
-  // costs at D = 64, where the P·V is short and the turn-taking only adds waits (NOTES.md, run 13b
-  // and run 14).
+  // Warpgroup ping-pong (the two compute warpgroups take turns issuing their MMAs): pays at D = 128; at D = 64 it
+  // cost with the plain schedule (runs 13b, 14) and pays with the QK-ahead one (run 16: +7-8 % FP8 and FP16).
   static constexpr int DBIT = D == 128 ? 2 : 1;  // this head dim's bit in the experiment switches
-  static constexpr bool PINGPONG = SS_SM90_PINGPONG < 0 ? D == 128 : (SS_SM90_PINGPONG & DBIT) != 0;
-  // QK-ahead schedule (sage_int8_sm90.cuh): block j+1's Q·K^T issued before block j's exponentials.
+  static constexpr bool PINGPONG = SS_SM90_PINGPONG < 0 ? true : (SS_SM90_PINGPONG & DBIT) != 0;
+  // QK-ahead schedule (sage_int8_sm90.cuh): block j+1's Q·K^T issued before block j's exponentials. On at D = 64
+  // with 128-key steps (run 16: 519 vs 479 TOPS FP16 at N = 8k, the same output bits); off at D = 128, where its
+  // 64-key steps lost 8-11 % (NOTES.md, v14).
   static constexpr bool QK_AHEAD = (SS_SM90_QK_AHEAD & DBIT) != 0;
   // Keys per step of that schedule: 128 (one stage) where two 128-key score fragments and the output fit the
   // consumers' 240 registers, 64 at D = 128 (with 128-key steps ptxas spills ~2 KB in FP8 and serializes FP16).

@@ -1,10 +1,14 @@
 package dev.sagestudio.attention.gpu;
 
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import com.sun.jna.ptr.LongByReference;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
-import jcuda.driver.CUgraphNode;
 import jcuda.driver.CUgraphNodeType;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstreamCaptureMode;
@@ -46,7 +50,7 @@ public final class CudaGraph implements AutoCloseable {
         context.makeCurrent();
         Cuda.check(JCudaDriver.cuStreamBeginCapture(stream.handle(),
                 CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED), "cuStreamBeginCapture");
-        CUgraph graph = new CUgraph();
+        Handles.Graph graph = new Handles.Graph();
         RuntimeException failure = null;
         try {
             work.run();
@@ -66,21 +70,8 @@ public final class CudaGraph implements AutoCloseable {
                     + " such as waiting for the stream)", ended);
         }
         try {
-            long[] count = new long[1];
-            Cuda.check(JCudaDriver.cuGraphGetNodes(graph, (CUgraphNode[]) null, count), "cuGraphGetNodes");
-            CUgraphNode[] nodes = new CUgraphNode[(int) count[0]];
-            for (int i = 0; i < nodes.length; i++) {
-                nodes[i] = new CUgraphNode();
-            }
-            Cuda.check(JCudaDriver.cuGraphGetNodes(graph, nodes, count), "cuGraphGetNodes");
-            int hostFunctions = 0;
-            int[] type = new int[1];
-            for (CUgraphNode node : nodes) {
-                Cuda.check(JCudaDriver.cuGraphNodeGetType(node, type), "cuGraphNodeGetType");
-                if (type[0] == CUgraphNodeType.CU_GRAPH_NODE_TYPE_HOST) {
-                    hostFunctions++;
-                }
-            }
+            long[] counts = countNodes(graph);
+            long hostFunctions = counts[1];
             if (hostFunctions > 0) {
                 // e.g. a library freeing its buffers at the end of its work: launched again, it would free them again
                 throw new IllegalStateException("the captured work queued " + hostFunctions + " host function(s),"
@@ -88,11 +79,39 @@ public final class CudaGraph implements AutoCloseable {
             }
             CUgraphExec executable = new CUgraphExec();
             Cuda.check(JCudaDriver.cuGraphInstantiate(executable, graph, 0), "cuGraphInstantiate");
-            return new CudaGraph(context, graph, executable, count[0]);
+            return new CudaGraph(context, graph, executable, counts[0]);
         } catch (RuntimeException e) {
             JCudaDriver.cuGraphDestroy(graph);
             throw e;
         }
+    }
+
+    /**
+     * The graph's nodes and, of them, the host functions, through the driver directly ({@link DriverLibrary}: JCuda's
+     * {@code cuGraphGetNodes} corrupts the heap).
+     */
+    private static long[] countNodes(Handles.Graph graph) {
+        DriverLibrary.Calls driver = DriverLibrary.calls();
+        Pointer handle = new Pointer(graph.address());
+        LongByReference count = new LongByReference(0);
+        Cuda.check(driver.cuGraphGetNodes(handle, null, count), "cuGraphGetNodes");
+        long total = count.getValue();
+        if (total == 0) {
+            return new long[] {0, 0};
+        }
+        Memory nodes = new Memory(total * Native.POINTER_SIZE);
+        count.setValue(total);
+        Cuda.check(driver.cuGraphGetNodes(handle, nodes, count), "cuGraphGetNodes");
+        long hostFunctions = 0;
+        IntByReference type = new IntByReference();
+        for (long i = 0; i < count.getValue(); i++) {
+            Cuda.check(driver.cuGraphNodeGetType(nodes.getPointer(i * Native.POINTER_SIZE), type),
+                    "cuGraphNodeGetType");
+            if (type.getValue() == CUgraphNodeType.CU_GRAPH_NODE_TYPE_HOST) {
+                hostFunctions++;
+            }
+        }
+        return new long[] {count.getValue(), hostFunctions};
     }
 
     /** Queues the recorded work on {@code stream}; returns at once. */

@@ -3,11 +3,12 @@ package dev.sagestudio.attention.gpu;
 import java.lang.reflect.Constructor;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUgraph;
 import jcuda.driver.CUstream;
 
 /**
  * JCuda handle types that also tell their raw address, which ONNX Runtime's CUDA EP needs to share our
- * context, stream and buffers. JCuda keeps the address in a protected field; these subclasses read it.
+ * context, stream and buffers (and the JNA driver calls, a graph). JCuda keeps the address in a protected field; these subclasses read it.
  */
 final class Handles {
     private Handles() {}
@@ -19,6 +20,12 @@ final class Handles {
     }
 
     static final class Stream extends CUstream {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
+    static final class Graph extends CUgraph {
         long address() {
             return getNativePointer();
         }

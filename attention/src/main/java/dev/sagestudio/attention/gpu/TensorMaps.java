@@ -1,19 +1,15 @@
 package dev.sagestudio.attention.gpu;
 
-import com.sun.jna.Library;
 import com.sun.jna.Memory;
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * Tensor maps for the copy engine (TMA) that feeds the Hopper kernels ({@code tma.cuh}): the 128 opaque bytes of a
  * {@code CUtensorMap}, encoded by the driver's {@code cuTensorMapEncodeTiled}, which JCuda does not bind, so it is
- * called in the driver library through JNA. A map describes a strided tensor of up to five dimensions (innermost
- * first) and the box one copy moves into shared memory, in a swizzled layout; elements past the tensor's extents are
- * read as zeros. The driver's alignment rules are checked here first and broken ones refused with what is wrong:
+ * called in the driver library through JNA ({@link DriverLibrary}). A map describes a strided tensor of up to five
+ * dimensions (innermost first) and the box one copy moves into shared memory, in a swizzled layout; elements past the
+ * tensor's extents are read as zeros. The driver's alignment rules are checked here first and broken ones refused with what is wrong:
  * the global address 16-byte aligned, every stride a multiple of 16 bytes below 2^40, extents 1..2^32, box sides
  * 1..256 with the innermost one at most the swizzle span (the map's own 64-byte alignment is this class's business).
  */
@@ -33,34 +29,7 @@ public final class TensorMaps {
     private static final long MAX_STRIDE = 1L << 40;
     private static final long MAX_EXTENT = 1L << 32;
 
-    /** The one driver call JCuda lacks. */
-    interface Driver extends Library {
-        int cuTensorMapEncodeTiled(Pointer tensorMap, int dataType, int rank, Pointer globalAddress, long[] globalDim,
-                                   long[] globalStrides, int[] boxDim, int[] elementStrides, int interleave,
-                                   int swizzle, int l2Promotion, int oobFill);
-    }
-
-    private static Driver driver;
-
     private TensorMaps() {}
-
-    private static synchronized Driver driver() {
-        if (driver == null) {
-            List<String> names = Platform.isWindows() ? List.of("nvcuda") : List.of("libcuda.so.1", "cuda");
-            UnsatisfiedLinkError last = null;
-            for (String name : names) {
-                try {
-                    driver = Native.load(name, Driver.class);
-                    return driver;
-                } catch (UnsatisfiedLinkError e) {
-                    last = e;
-                }
-            }
-            throw new IllegalStateException("the CUDA driver library (" + names + ") could not be loaded for"
-                    + " cuTensorMapEncodeTiled: " + (last == null ? "" : last.getMessage()), last);
-        }
-        return driver;
-    }
 
     /**
      * A 16-bit {@code [B, H, N, D]} tensor view (fp16 or bf16, element strides {@code sb, sh, sn}, D contiguous) for
@@ -102,8 +71,8 @@ public final class TensorMaps {
         Pointer map = raw.align(64);
         int[] elementStrides = new int[dims.length];
         Arrays.fill(elementStrides, 1);
-        int rc = driver().cuTensorMapEncodeTiled(map, dataType, dims.length, new Pointer(address), dims, strideBytes,
-                box, elementStrides, INTERLEAVE_NONE, swizzle, L2_PROMOTION_256B, OOB_FILL_ZEROS);
+        int rc = DriverLibrary.calls().cuTensorMapEncodeTiled(map, dataType, dims.length, new Pointer(address), dims,
+                strideBytes, box, elementStrides, INTERLEAVE_NONE, swizzle, L2_PROMOTION_256B, OOB_FILL_ZEROS);
         if (rc != 0) {
             throw new CudaException("cuTensorMapEncodeTiled(" + describe(what, address, dims, strideBytes, box) + ")",
                     rc);
