@@ -8,8 +8,10 @@ import java.util.Objects;
 import java.util.Optional;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.onnxruntime.AllocatorWithDefaultOptionsImpl;
 import org.bytedeco.onnxruntime.ArenaCfg;
 import org.bytedeco.onnxruntime.MemoryInfo;
+import org.bytedeco.onnxruntime.MemoryInfoImpl;
 import org.bytedeco.onnxruntime.Env;
 import org.bytedeco.onnxruntime.OrtCUDAProviderOptions;
 import org.bytedeco.onnxruntime.Session;
@@ -56,6 +58,8 @@ public final class OrtRuntime implements AutoCloseable {
     private String arenaShrinkage;
     /** Whether sessions' runs return once queued on the stream ({@link #queueRunsWithoutWaiting}). */
     private boolean queueOnly;
+    /** Whether this runtime holds a share of the environment's plain pinned-memory allocator ({@link #sharePinnedMemory}). */
+    private boolean sharedPinned;
     /**
      * Run before a queue-only session closes: a wait for the stream. Without it, on the H100 every pipelined run ended
      * in ONNX Runtime's "CUDA failure 800: operation not permitted … cudaFreeHost" once its sessions were gone. Read in
@@ -194,7 +198,87 @@ public final class OrtRuntime implements AutoCloseable {
         }
         this.queueOnly = true;
         this.waitBeforeClosing = Objects.requireNonNull(waitForStream, "waitForStream");
+        if (!sharedPinned) {
+            sharedPinned = sharePinnedMemory(cudaDevice);
+        }
         return this;
+    }
+
+    /**
+     * Registers with the environment a plain (not arena) CUDA pinned-memory allocator that this device's sessions then
+     * use instead of each CUDA EP's own pinned arena; true if it is there. Why: a queue-only run leaves the pinned
+     * buffers its kernels used for ONNX Runtime to release later, and with an arena ONNX Runtime queues that release
+     * as a host function on the stream holding a reference to the arena; when the session is closed before it runs,
+     * the function destroys the arena inside the callback, where {@code cudaFreeHost} is refused (error 800) and ONNX
+     * Runtime aborts the process. With a plain allocator ONNX Runtime waits for the stream and frees the buffers itself
+     * instead, and the environment keeps the allocator alive. Needs ONNX Runtime's CUDA pinned branch of
+     * {@code CreateAndRegisterAllocatorV2}; without it (checked: the registered allocator must be a plain one for
+     * host-accessible memory) queue-only runs go on as before, with a warning.
+     */
+    private static synchronized boolean sharePinnedMemory(int device) {
+        String key = "cuda-pinned:" + device;
+        int users = sharedArenaUsers.getOrDefault(key, 0);
+        if (users == 0) {
+            long mark = log.mark();
+            try (MemoryInfo pinned = cudaPinnedMemory(device);
+                 ArenaCfg unused = new ArenaCfg(0, ARENA_GROWS_AS_REQUESTED, -1, -1);
+                 StringStringMap options = new StringStringMap();
+                 BytePointer name = new BytePointer("device_id");
+                 BytePointer value = new BytePointer(Integer.toString(device))) {
+                options.put(name, value);
+                env.CreateAndRegisterAllocatorV2("CUDAExecutionProvider", pinned.asOrtMemoryInfo(), options,
+                        unused.asOrtArenaCfg());
+                String refused = plainPinnedAllocatorProblem(pinned);
+                if (refused != null) {
+                    env.UnregisterAllocator(pinned.asOrtMemoryInfo());
+                    LOG.log(System.Logger.Level.WARNING, "queue-only runs keep each session's pinned arena: " + refused);
+                    return false;
+                }
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                LOG.log(System.Logger.Level.WARNING, "queue-only runs keep each session's pinned arena: ONNX Runtime"
+                        + " could not register a shared pinned allocator: " + e.getMessage() + quoted(log.since(mark)));
+                return false;
+            }
+        }
+        sharedArenaUsers.put(key, users + 1);
+        return true;
+    }
+
+    /** Null if the environment's allocator for {@code pinned} is a plain one for host-accessible memory, else why not. */
+    private static String plainPinnedAllocatorProblem(MemoryInfo pinned) {
+        AllocatorWithDefaultOptionsImpl shared = env.GetSharedAllocator(pinned.asOrtMemoryInfo());
+        if (shared == null || shared.isNull()) {
+            return "none is registered for CUDA pinned memory";
+        }
+        MemoryInfoImpl info = shared.GetInfo();
+        if (info.GetDeviceType() != onnxruntime.OrtMemoryInfoDeviceType_CPU
+                || info.GetDeviceMemoryType() != onnxruntime.OrtDeviceMemoryType_HOST_ACCESSIBLE
+                || info.GetAllocatorType() != onnxruntime.OrtDeviceAllocator) {
+            return "the registered one is '" + info.GetAllocatorName().getString() + "' (device type "
+                    + info.GetDeviceType() + ", memory type " + info.GetDeviceMemoryType() + ", allocator type "
+                    + info.GetAllocatorType() + "), not a plain pinned allocator";
+        }
+        return null;
+    }
+
+    private static synchronized void releasePinnedMemory(int device) {
+        String key = "cuda-pinned:" + device;
+        int users = sharedArenaUsers.get(key) - 1;
+        if (users > 0) {
+            sharedArenaUsers.put(key, users);
+            return;
+        }
+        sharedArenaUsers.remove(key);
+        try (MemoryInfo pinned = cudaPinnedMemory(device)) {
+            env.UnregisterAllocator(pinned.asOrtMemoryInfo());
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "ONNX Runtime could not unregister the shared pinned allocator: "
+                    + e.getMessage());
+        }
+    }
+
+    private static MemoryInfo cudaPinnedMemory(int device) {
+        return new MemoryInfo("CudaPinned", onnxruntime.OrtDeviceAllocator, device, onnxruntime.OrtMemTypeCPUOutput);
     }
 
     /**
@@ -393,7 +477,7 @@ public final class OrtRuntime implements AutoCloseable {
                 shrinkage = arenaShrinkage;
                 queue = queueOnly;
                 beforeClosing = waitBeforeClosing;
-                if (sharedArena) {
+                if (sharedArena || sharedPinned) {
                     options.AddConfigEntry("session.use_env_allocators", "1");
                 }
                 if (profileFolder != null) {
@@ -433,6 +517,10 @@ public final class OrtRuntime implements AutoCloseable {
         if (sharedArena) {
             sharedArena = false;
             releaseSharedArena(provider, cudaDevice);
+        }
+        if (sharedPinned) {
+            sharedPinned = false;
+            releasePinnedMemory(cudaDevice);
         }
     }
 }
