@@ -30,8 +30,8 @@ public final class OrtRuntime implements AutoCloseable {
     private static OrtLog log;
     private static MemoryInfo hostMemory;
     /**
-     * Per device ({@code cpu}, {@code cuda:N}) with an arena registered in the environment: how many open runtimes
-     * share it. The last one to close unregisters it; sessions still open keep it alive until they close.
+     * Per allocator registered in the environment ({@code cpu}, {@code cuda:N} arenas, {@code cuda-pinned:N}): how many
+     * open runtimes share it. The last one to close unregisters it; sessions still open keep it alive until they close.
      */
     private static final Map<String, Integer> sharedArenaUsers = new HashMap<>();
     /**
@@ -262,19 +262,26 @@ public final class OrtRuntime implements AutoCloseable {
     }
 
     private static synchronized void releasePinnedMemory(int device) {
-        String key = "cuda-pinned:" + device;
-        int users = sharedArenaUsers.get(key) - 1;
-        if (users > 0) {
-            sharedArenaUsers.put(key, users);
+        if (!lastUserLeaves("cuda-pinned:" + device)) {
             return;
         }
-        sharedArenaUsers.remove(key);
         try (MemoryInfo pinned = cudaPinnedMemory(device)) {
             env.UnregisterAllocator(pinned.asOrtMemoryInfo());
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "ONNX Runtime could not unregister the shared pinned allocator: "
                     + e.getMessage());
         }
+    }
+
+    /** One runtime fewer shares the allocator registered under {@code key}; true if it was the last. */
+    private static boolean lastUserLeaves(String key) {
+        int users = sharedArenaUsers.get(key) - 1;
+        if (users > 0) {
+            sharedArenaUsers.put(key, users);
+            return false;
+        }
+        sharedArenaUsers.remove(key);
+        return true;
     }
 
     private static MemoryInfo cudaPinnedMemory(int device) {
@@ -357,12 +364,9 @@ public final class OrtRuntime implements AutoCloseable {
 
     private static synchronized void releaseSharedArena(ExecutionProvider provider, int device) {
         String key = arenaKey(provider, device);
-        int users = sharedArenaUsers.get(key) - 1;
-        if (users > 0) {
-            sharedArenaUsers.put(key, users);
+        if (!lastUserLeaves(key)) {
             return;
         }
-        sharedArenaUsers.remove(key);
         try {
             if (provider == ExecutionProvider.CUDA) {
                 try (MemoryInfo memory = cudaArenaMemory(device)) {
