@@ -8,7 +8,8 @@ import jcuda.driver.CUstream;
 
 /**
  * JCuda handle types that also tell their raw address, which ONNX Runtime's CUDA EP needs to share our
- * context, stream and buffers (and the JNA driver calls, a graph). JCuda keeps the address in a protected field; these subclasses read it.
+ * context, stream and buffers (and the JNA driver calls, a graph). JCuda keeps the address in a protected field;
+ * these subclasses read it.
  */
 final class Handles {
     private Handles() {}

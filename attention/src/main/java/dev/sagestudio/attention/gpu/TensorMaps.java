@@ -9,9 +9,10 @@ import java.util.Arrays;
  * {@code CUtensorMap}, encoded by the driver's {@code cuTensorMapEncodeTiled}, which JCuda does not bind, so it is
  * called in the driver library through JNA ({@link DriverLibrary}). A map describes a strided tensor of up to five
  * dimensions (innermost first) and the box one copy moves into shared memory, in a swizzled layout; elements past the
- * tensor's extents are read as zeros. The driver's alignment rules are checked here first and broken ones refused with what is wrong:
- * the global address 16-byte aligned, every stride a multiple of 16 bytes below 2^40, extents 1..2^32, box sides
- * 1..256 with the innermost one at most the swizzle span (the map's own 64-byte alignment is this class's business).
+ * tensor's extents are read as zeros. The driver's alignment rules are checked here first and broken ones refused with
+ * what is wrong: the global address 16-byte aligned, every stride a multiple of 16 bytes below 2^40, extents 1..2^32,
+ * box sides 1..256 with the innermost one at most the swizzle span (the map's own 64-byte alignment is this class's
+ * business).
  */
 public final class TensorMaps {
     /** sizeof(CUtensorMap). */

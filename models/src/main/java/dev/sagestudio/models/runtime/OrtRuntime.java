@@ -58,7 +58,7 @@ public final class OrtRuntime implements AutoCloseable {
     private String arenaShrinkage;
     /** Whether sessions' runs return once queued on the stream ({@link #queueRunsWithoutWaiting}). */
     private boolean queueOnly;
-    /** Whether this runtime holds a share of the environment's plain pinned-memory allocator ({@link #sharePinnedMemory}). */
+    /** Whether this runtime holds a share of the environment's plain pinned allocator ({@link #sharePinnedMemory}). */
     private boolean sharedPinned;
     /**
      * Run before a queue-only session closes: a wait for the stream. Without it, on the H100 every pipelined run ended
@@ -231,7 +231,8 @@ public final class OrtRuntime implements AutoCloseable {
                 String refused = plainPinnedAllocatorProblem(pinned);
                 if (refused != null) {
                     env.UnregisterAllocator(pinned.asOrtMemoryInfo());
-                    LOG.log(System.Logger.Level.WARNING, "queue-only runs keep each session's pinned arena: " + refused);
+                    LOG.log(System.Logger.Level.WARNING,
+                            "queue-only runs keep each session's pinned arena: " + refused);
                     return false;
                 }
             } catch (RuntimeException | UnsatisfiedLinkError e) {
@@ -244,7 +245,7 @@ public final class OrtRuntime implements AutoCloseable {
         return true;
     }
 
-    /** Null if the environment's allocator for {@code pinned} is a plain one for host-accessible memory, else why not. */
+    /** Null if the environment's allocator for {@code pinned} is a plain host-accessible one, else why not. */
     private static String plainPinnedAllocatorProblem(MemoryInfo pinned) {
         AllocatorWithDefaultOptionsImpl shared = env.GetSharedAllocator(pinned.asOrtMemoryInfo());
         if (shared == null || shared.isNull()) {
