@@ -251,9 +251,10 @@ public final class OrtRuntime implements AutoCloseable {
         if (shared == null || shared.isNull()) {
             return "none is registered for CUDA pinned memory";
         }
+        // ONNX Runtime files pinned memory under the GPU device (memory type host-accessible) since the type's rename,
+        // under the CPU before: the memory type and the plain allocator are what matter here.
         MemoryInfoImpl info = shared.GetInfo();
-        if (info.GetDeviceType() != onnxruntime.OrtMemoryInfoDeviceType_CPU
-                || info.GetDeviceMemoryType() != onnxruntime.OrtDeviceMemoryType_HOST_ACCESSIBLE
+        if (info.GetDeviceMemoryType() != onnxruntime.OrtDeviceMemoryType_HOST_ACCESSIBLE
                 || info.GetAllocatorType() != onnxruntime.OrtDeviceAllocator) {
             return "the registered one is '" + info.GetAllocatorName().getString() + "' (device type "
                     + info.GetDeviceType() + ", memory type " + info.GetDeviceMemoryType() + ", allocator type "
