@@ -299,6 +299,11 @@ public final class OrtRuntime implements AutoCloseable {
         return logged.stream().anyMatch(m -> m.contains("Memcpy nodes are added to the graph"));
     }
 
+    /** Whether this runtime's sessions take pinned memory from the environment's plain allocator (queue-only runs). */
+    public synchronized boolean sharesPinnedMemory() {
+        return sharedPinned;
+    }
+
     /** Whether sessions opened now return from a run once it is queued ({@link #queueRunsWithoutWaiting}). */
     public synchronized boolean queuesRunsWithoutWaiting() {
         return queueOnly;

@@ -201,7 +201,11 @@ public final class DeviceOnnxPath implements AutoCloseable {
         return kernel.name() + " on " + gpu.context().device().describe() + ", ONNX Runtime CUDA EP on stream 0x"
                 + Long.toHexString(stream.rawHandle())
                 + (runtime.sharesOneArena() ? ", one arena for all segments" : ", an arena per segment")
-                + (runtime.queuesRunsWithoutWaiting() ? ", runs queued without waiting" : "");
+                + (!runtime.queuesRunsWithoutWaiting() ? ""
+                        : runtime.sharesPinnedMemory() ? ", runs queued without waiting (pinned buffers from one plain"
+                                + " allocator)"
+                        : ", runs queued without waiting (each session's pinned arena: the environment's plain"
+                                + " allocator could not be set up)");
     }
 
     /**
