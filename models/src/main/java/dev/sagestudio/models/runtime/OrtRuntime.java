@@ -61,12 +61,10 @@ public final class OrtRuntime implements AutoCloseable {
     /** Whether this runtime holds a share of the environment's plain pinned allocator ({@link #sharePinnedMemory}). */
     private boolean sharedPinned;
     /**
-     * Run before a queue-only session closes: a wait for the stream. Without it, on the H100 every pipelined run ended
-     * in ONNX Runtime's "CUDA failure 800: operation not permitted … cudaFreeHost" once its sessions were gone. Read in
-     * ONNX Runtime's cuda_stream_handle.cc: at the end of a run the CUDA EP queues a host function that frees the run's
-     * pinned buffers and holds a reference to the pinned arena; a session destroyed before that function ran leaves it
-     * the last reference, so the arena is destroyed inside the host function, where the CUDA runtime refuses
-     * cudaFreeHost. Not yet confirmed on a GPU.
+     * Run before a queue-only session closes: a wait for the stream, so that no queued kernel of the session still
+     * reads or writes its memory when it goes. It does not stop ONNX Runtime's "CUDA failure 800 … cudaFreeHost" abort
+     * (measured on the H100, 2026-12-06): that host function is queued while the session is destroyed, after this
+     * wait ({@link #sharePinnedMemory} is what addresses it).
      */
     private Runnable waitBeforeClosing;
     /** Whether this runtime's sessions allocate from the environment's arena ({@code session.use_env_allocators}). */
@@ -221,13 +219,8 @@ public final class OrtRuntime implements AutoCloseable {
         if (users == 0) {
             long mark = log.mark();
             try (MemoryInfo pinned = cudaPinnedMemory(device);
-                 ArenaCfg unused = new ArenaCfg(0, ARENA_GROWS_AS_REQUESTED, -1, -1);
-                 StringStringMap options = new StringStringMap();
-                 BytePointer name = new BytePointer("device_id");
-                 BytePointer value = new BytePointer(Integer.toString(device))) {
-                options.put(name, value);
-                env.CreateAndRegisterAllocatorV2("CUDAExecutionProvider", pinned.asOrtMemoryInfo(), options,
-                        unused.asOrtArenaCfg());
+                 ArenaCfg unused = new ArenaCfg(0, ARENA_GROWS_AS_REQUESTED, -1, -1)) {
+                registerWithTheCudaProvider(pinned, device, unused);
                 String refused = plainPinnedAllocatorProblem(pinned);
                 if (refused != null) {
                     env.UnregisterAllocator(pinned.asOrtMemoryInfo());
@@ -350,13 +343,8 @@ public final class OrtRuntime implements AutoCloseable {
             long mark = log.mark();
             try (ArenaCfg arena = new ArenaCfg(0, ARENA_GROWS_AS_REQUESTED, -1, -1)) {
                 if (provider == ExecutionProvider.CUDA) {
-                    try (MemoryInfo memory = cudaArenaMemory(device);
-                         StringStringMap options = new StringStringMap();
-                         BytePointer name = new BytePointer("device_id");
-                         BytePointer value = new BytePointer(Integer.toString(device))) {
-                        options.put(name, value);
-                        env.CreateAndRegisterAllocatorV2("CUDAExecutionProvider", memory.asOrtMemoryInfo(), options,
-                                arena.asOrtArenaCfg());
+                    try (MemoryInfo memory = cudaArenaMemory(device)) {
+                        registerWithTheCudaProvider(memory, device, arena);
                     }
                 } else {
                     env.CreateAndRegisterAllocator(hostMemory().asOrtMemoryInfo(), arena.asOrtArenaCfg());
@@ -367,6 +355,17 @@ public final class OrtRuntime implements AutoCloseable {
             }
         }
         sharedArenaUsers.put(key, users + 1);
+    }
+
+    /** Registers an allocator for {@code memory} on CUDA device {@code device} through the CUDA EP. */
+    private static void registerWithTheCudaProvider(MemoryInfo memory, int device, ArenaCfg arena) {
+        try (StringStringMap options = new StringStringMap();
+             BytePointer name = new BytePointer("device_id");
+             BytePointer value = new BytePointer(Integer.toString(device))) {
+            options.put(name, value);
+            env.CreateAndRegisterAllocatorV2("CUDAExecutionProvider", memory.asOrtMemoryInfo(), options,
+                    arena.asOrtArenaCfg());
+        }
     }
 
     private static synchronized void releaseSharedArena(ExecutionProvider provider, int device) {
