@@ -125,6 +125,14 @@ __device__ __forceinline__ float sm90_row_update(float block_max, int h, float (
   return ref;
 }
 
+// sm90_row_offsets: the c of sm90_row_exp for row h's two 64-key halves: the scores' bias (in each half's scale),
+// the row's reference, and log2 of P's multiplier (448 for FP8 P, else 1).
+__device__ __forceinline__ void sm90_row_offsets(float ref, float scale_lo, float scale_hi, float log2_pmul,
+                                                 float& c_lo, float& c_hi) {
+  c_lo = fmaf(kScoreBias, scale_lo, ref - log2_pmul);
+  c_hi = fmaf(kScoreBias, scale_hi, ref - log2_pmul);
+}
+
 // sm90_row_exp: p = 2^(f·scale - c) in place of row h's scores (c_lo / c_hi for the two 64-key halves); returns
 // their sum.
 template <int NT>
@@ -154,8 +162,7 @@ __device__ __forceinline__ bool sm90_softmax_max(const float (&s)[1][NT][4], flo
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const float ref = sm90_row_update(sm90_row_max<NT, DPX>(s, h, scale_lo, scale_hi), h, m, alpha, changed);
-    c[h][0] = fmaf(kScoreBias, scale_lo, ref - log2_pmul);
-    c[h][1] = fmaf(kScoreBias, scale_hi, ref - log2_pmul);
+    sm90_row_offsets(ref, scale_lo, scale_hi, log2_pmul, c[h][0], c[h][1]);
   }
   return changed;
 }
@@ -180,7 +187,8 @@ __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float 
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const float ref = sm90_row_update(sm90_row_max<NT, DPX>(s, h, scale_lo, scale_hi), h, m, alpha, changed);
-    const float c_lo = fmaf(kScoreBias, scale_lo, ref - log2_pmul), c_hi = fmaf(kScoreBias, scale_hi, ref - log2_pmul);
+    float c_lo, c_hi;
+    sm90_row_offsets(ref, scale_lo, scale_hi, log2_pmul, c_lo, c_hi);
     const float sum = sm90_row_exp<NT>(s, h, scale_lo, scale_hi, c_lo, c_hi);
     l[0][h] = l[0][h] * alpha[0][h] + sum;  // per-thread partial; quad-reduced at the end
   }
