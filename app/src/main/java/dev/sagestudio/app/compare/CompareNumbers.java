@@ -58,17 +58,21 @@ public record CompareNumbers(Setup setup, Side a, Side b, Quality quality, List<
     /**
      * One run's wall-clock split, in milliseconds.
      *
+     * @param ortMs             NaN where steps ran as one CUDA graph launch each (their time has no such split)
      * @param attentionMeasured whether the attention time was measured (false when ONNX Runtime ran attention inside
-     *                          its sessions, where it counts as ONNX Runtime time)
+     *                          its sessions, where it counts as ONNX Runtime time, and where steps ran as CUDA graph
+     *                          launches)
      */
     public record TimingSplit(double totalMs, double textMs, double denoiseMs, double medianStepMs, double ortMs,
                               double attentionMs, boolean attentionMeasured, double schedulerMs, double otherMs,
                               double decodeMs) {
         static TimingSplit of(GenerationResult r) {
             List<StepTiming> steps = r.stepTimings();
+            boolean split = r.recordedSteps() == 0;
             return new TimingSplit(ms(r.totalNanos()), ms(r.textNanos()),
                     ms(steps.stream().mapToLong(StepTiming::totalNanos).sum()), ms(r.medianStepNanos()),
-                    ms(r.ortNanos()), ms(r.attentionNanos()), !r.execution().attention().isOnnxRuntime(),
+                    split ? ms(r.ortNanos()) : Double.NaN, ms(r.attentionNanos()),
+                    split && !r.execution().attention().isOnnxRuntime(),
                     ms(steps.stream().mapToLong(StepTiming::schedulerNanos).sum()),
                     ms(steps.stream().mapToLong(StepTiming::otherNanos).sum()), ms(r.decodeNanos()));
         }

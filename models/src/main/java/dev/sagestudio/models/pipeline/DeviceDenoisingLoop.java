@@ -11,6 +11,7 @@ import dev.sagestudio.models.runtime.OrtTensor;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.RunResult;
 import dev.sagestudio.models.runtime.TensorMemory;
+import dev.sagestudio.models.runtime.device.CapturedSteps;
 import dev.sagestudio.models.scheduler.Scheduler;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -44,14 +46,26 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
     private final Map<Integer, OrtSessionRunner> stepGraphs = new HashMap<>();
     private final HostDenoisingLoop hostLoop;
     private final Function<List<TextCondition>, Map<String, HostArray>> textInputs;
+    private final Optional<StepRecorder> recorder;
+
+    /** Records a step as one CUDA graph on the device path ({@code DeviceOnnxPath::recordResident}). */
+    @FunctionalInterface
+    interface StepRecorder {
+        CapturedSteps record(PartitionedModel model, Map<String, OrtTensor> example, int firstRecorded,
+                             BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>, Map<String, OrtTensor>> after);
+    }
 
     /**
      * @param textInputs the denoiser's text inputs for a batch of conditions, by graph input name
      *                   ({@link Denoiser#textInputs}); uploaded once per generation
      * @param hostLoop   runs the requests whose scheduler step is not an affine map
+     * @param recorder   records each generation's step (denoiser, guidance and scheduler step) as one CUDA graph from
+     *                   the second step on, launched once per step; empty: every step runs segment by segment
      */
     DeviceDenoisingLoop(PartitionedModel denoiser, Component spec, OrtRuntime runtime, long[] sampleShape,
-                        Function<List<TextCondition>, Map<String, HostArray>> textInputs, HostDenoisingLoop hostLoop) {
+                        Function<List<TextCondition>, Map<String, HostArray>> textInputs, HostDenoisingLoop hostLoop,
+                        Optional<StepRecorder> recorder) {
+        this.recorder = recorder;
         this.denoiser = denoiser;
         this.textInputs = textInputs;
         this.hostLoop = hostLoop;
@@ -75,7 +89,9 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
     @Override
     public String describe() {
         return "sample-resident loop on the device: guidance and an affine scheduler step run as an ONNX graph on the"
-                + " denoiser's CUDA stream; a scheduler without an affine step runs on the host loop (said per run)";
+                + " denoiser's CUDA stream" + (recorder.isPresent() ? "; from the second step on, the denoiser, guidance"
+                + " and the scheduler's step are launched as one recorded CUDA graph per step (said per run)" : "")
+                + "; a scheduler without an affine step runs on the host loop (said per run)";
     }
 
     @Override
@@ -99,7 +115,10 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
         float[] timesteps = scheduler.timesteps();
         List<OrtTensor> held = new ArrayList<>();
         List<StepTiming> timings = new ArrayList<>(steps);
+        List<String> notes = new ArrayList<>();
         long attentionCalls = 0;
+        CapturedSteps graph = null;
+        boolean tryRecording = recorder.isPresent();
         try {
             Map<String, OrtTensor> text = new LinkedHashMap<>();
             for (var e : textInputs.apply(contexts).entrySet()) {
@@ -119,19 +138,14 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
                 c.watch().beforeStep(i); // the step a non-finite attention output found on the device belongs to
                 long t0 = System.nanoTime();
                 List<OrtTensor> stepTensors = new ArrayList<>();
-                float[] rowTimesteps = new float[batch];
-                java.util.Arrays.fill(rowTimesteps, timesteps[i]);
-                Map<String, OrtTensor> inputs = new LinkedHashMap<>();
-                inputs.put(spec.inputs().get("sample").name(), xBatch);
-                inputs.put(spec.inputs().get("timestep").name(), upload(new long[] {batch}, rowTimesteps,
-                        stepTensors));
-                inputs.putAll(text);
-                long uploadedBytes = 4L * batch;
-                RunResult figures;
-                Map<String, OrtTensor> produced;
-                try (PartitionedModel.Resident run = denoiser.runResident(inputs)) {
-                    figures = run.figures();
-                    long t1 = System.nanoTime();
+                try {
+                    float[] rowTimesteps = new float[batch];
+                    java.util.Arrays.fill(rowTimesteps, timesteps[i]);
+                    Map<String, OrtTensor> inputs = new LinkedHashMap<>();
+                    inputs.put(sampleName(), xBatch);
+                    inputs.put(spec.inputs().get("timestep").name(), upload(new long[] {batch}, rowTimesteps,
+                            stepTensors));
+                    inputs.putAll(text);
                     Scheduler.AffineStep a = scheduler.affineStep(i).orElseThrow();
                     float s = (float) guidance;
                     float[] coefficients = batch == 2
@@ -139,42 +153,55 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
                                     (float) a.x0SampleScale(), (float) a.x0OutputScale()}
                             : new float[] {1, 0, (float) a.sampleScale(), (float) a.outputScale(),
                                     (float) a.x0SampleScale(), (float) a.x0OutputScale()};
-                    Map<String, OrtTensor> stepInputs = new LinkedHashMap<>();
-                    stepInputs.put(X, x);
-                    stepInputs.put(OUT, run.outputs().get(spec.outputs().get("model_output").name()));
-                    stepInputs.put(COEF, upload(new long[] {coefficients.length}, coefficients, stepTensors));
-                    uploadedBytes += 4L * coefficients.length;
-                    List<String> wanted = batch == 2 ? List.of(NEXT, NEXT_BATCH, X0) : List.of(NEXT, X0);
-                    produced = stepGraph(batch).runBound(stepInputs, wanted, memory.ortMemory(), memory.isHost());
-                    stepTensors.add(produced.get(X0)); // read only for a preview, freed with the step's scalars
+                    OrtTensor coefficientTensor = upload(new long[] {coefficients.length}, coefficients, stepTensors);
+                    long uploadedBytes = 4L * batch + 4L * coefficients.length;
+                    // Recorded from the second step on: by then every session has run once (ONNX Runtime sets a
+                    // session up on its first run, which a graph cannot record) and the shapes are the loop's.
+                    if (tryRecording && i >= 1) {
+                        tryRecording = false;
+                        graph = record(inputs, x, coefficientTensor, batch, notes, i, steps);
+                    }
+                    StepRun run = graph != null ? launch(graph, inputs, x, coefficientTensor, batch) : null;
+                    OrtTensor stepX = x;
+                    if (run == null && graph != null) {
+                        // NaN or Inf in an attention output: the launch may have overwritten x (the previous launch's
+                        // output), but the graph's own input buffers still hold this step's sample
+                        Map<String, OrtTensor> recorded = graph.recordedInputs();
+                        inputs.put(sampleName(), recorded.get(sampleName()));
+                        stepX = recorded.get(X);
+                    }
+                    if (run == null) {
+                        run = stepSegmentBySegment(inputs, stepX, coefficientTensor, batch);
+                    }
                     long t2 = System.nanoTime();
-                    held.remove(x);
-                    x.close();
-                    x = produced.get(NEXT);
-                    held.add(x);
+                    release(x, held);
                     if (batch == 2) {
-                        held.remove(xBatch);
-                        xBatch.close();
-                        xBatch = produced.get(NEXT_BATCH);
-                        held.add(xBatch);
-                    } else {
-                        xBatch = x;
+                        release(xBatch, held);
+                    }
+                    x = run.next();
+                    xBatch = batch == 2 ? run.nextBatch() : x;
+                    if (run.ownedHere()) {
+                        held.add(x);
+                        if (batch == 2) {
+                            held.add(xBatch);
+                        }
+                        stepTensors.add(run.x0()); // read only for a preview, freed with the step's scalars
                     }
                     Optional<float[]> image = Optional.empty();
                     long downloads = 0;
                     long downloadedBytes = 0;
                     if (c.previewAt(i)) {
-                        HostArray x0 = memory.download(produced.get(X0));
+                        HostArray x0 = memory.download(run.x0());
                         downloads = 1;
                         downloadedBytes = x0.bytes().length;
                         image = Optional.of(c.decode().apply(GraphComponent.floats(x0, "predicted x0")));
                     }
-                    attentionCalls += figures.attentionCalls().size();
+                    attentionCalls += run.attentionCalls();
                     // the two scalar uploads and a preview's download are made here, the rest by the runner
-                    long copies = 2 + downloads + figures.transfers().copies();
-                    long copiedBytes = uploadedBytes + downloadedBytes + figures.transfers().copiedBytes();
-                    StepTiming timing = new StepTiming(t2 - t0, figures.ortNanos(), figures.attentionNanos(),
-                            t2 - t1, 1, figures.attentionCalls().size(), copies, copiedBytes);
+                    long copies = 2 + downloads + run.copies();
+                    long copiedBytes = uploadedBytes + downloadedBytes + run.copiedBytes();
+                    StepTiming timing = new StepTiming(t2 - t0, run.ortNanos(), run.attentionNanos(),
+                            run.schedulerNanos(), 1, run.attentionCalls(), copies, copiedBytes, run.recorded());
                     timings.add(timing);
                     listener.onStep(new StepEvent(i, steps, timesteps[i], timing, System.nanoTime() - c.start(), image));
                 } finally {
@@ -182,10 +209,106 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
                 }
             }
             HostArray last = memory.download(x);
-            return new Outcome(GraphComponent.floats(last, "final sample"), timings, attentionCalls, List.of());
+            return new Outcome(GraphComponent.floats(last, "final sample"), timings, attentionCalls, notes);
         } finally {
-            // x and xBatch may be the same tensor (no guidance): close each tensor once.
-            held.stream().distinct().forEach(OrtTensor::close);
+            // the graph's tensors (x may be one of them) are closed with it; x and xBatch may be the same tensor (no
+            // guidance): close each tensor once
+            try {
+                if (graph != null) {
+                    graph.close();
+                }
+            } finally {
+                held.stream().distinct().forEach(OrtTensor::close);
+            }
+        }
+    }
+
+    /** What one step left: the next sample(s), the predicted x0, and its figures. */
+    private record StepRun(OrtTensor next, OrtTensor nextBatch, OrtTensor x0, boolean ownedHere, boolean recorded,
+                           long ortNanos, long attentionNanos, long schedulerNanos, int attentionCalls, long copies,
+                           long copiedBytes) {
+    }
+
+    /** The denoiser run segment by segment (NaN/Inf found in attention outputs handled there), then the step graph. */
+    private StepRun stepSegmentBySegment(Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients,
+                                         int batch) {
+        try (PartitionedModel.Resident run = denoiser.runResident(inputs)) {
+            RunResult figures = run.figures();
+            long t1 = System.nanoTime();
+            Map<String, OrtTensor> produced = stepGraph(batch).runBound(stepInputs(x,
+                    run.outputs().get(spec.outputs().get("model_output").name()), coefficients), wanted(batch),
+                    memory.ortMemory(), memory.isHost());
+            long schedulerNanos = System.nanoTime() - t1;
+            return new StepRun(produced.get(NEXT), batch == 2 ? produced.get(NEXT_BATCH) : null, produced.get(X0),
+                    true, false, figures.ortNanos(), figures.attentionNanos(), schedulerNanos,
+                    figures.attentionCalls().size(), figures.transfers().copies(), figures.transfers().copiedBytes());
+        }
+    }
+
+    /**
+     * One launch of the recorded step; null when an attention output held NaN or Inf: a graph cannot re-run one node at
+     * full precision, so the caller runs the step again segment by segment, which does and reports it.
+     */
+    private StepRun launch(CapturedSteps graph, Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients,
+                           int batch) {
+        Map<String, OrtTensor> all = new LinkedHashMap<>(inputs);
+        all.put(X, x);
+        all.put(COEF, coefficients);
+        Map<String, OrtTensor> out = graph.launch(all);
+        if (!graph.lastNonFinite().isEmpty()) {
+            return null;
+        }
+        return new StepRun(out.get(NEXT), batch == 2 ? out.get(NEXT_BATCH) : null, out.get(X0), false, true, 0, 0, 0,
+                graph.recordedAttentionCalls(), 0, 0);
+    }
+
+    /**
+     * Records the denoiser's step with guidance and the scheduler's step behind it as one CUDA graph, or notes why
+     * not (the loop then runs segment by segment, as before).
+     */
+    private CapturedSteps record(Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients, int batch,
+                                 List<String> notes, int step, int steps) {
+        Map<String, OrtTensor> example = new LinkedHashMap<>(inputs);
+        example.put(X, x);
+        example.put(COEF, coefficients);
+        String model = spec.outputs().get("model_output").name();
+        try {
+            int first = denoiser.firstRecordableStep();
+            CapturedSteps graph = recorder.orElseThrow().record(denoiser, example, first,
+                    (given, made) -> stepGraph(batch).runBound(stepInputs(given.get(X), made.get(model),
+                            given.get(COEF)), wanted(batch), memory.ortMemory(), memory.isHost()));
+            notes.add(String.format(java.util.Locale.ROOT, "steps %d to %d each ran as one CUDA graph launch of %d"
+                            + " operations (the denoiser from its step %d of %d on, guidance and the scheduler's step),"
+                            + " recorded at step %d: their time is not split into ONNX Runtime and attention",
+                    step + 1, steps, graph.recordedOperations(), first + 1, denoiser.stepCount(), step + 1));
+            return graph;
+        } catch (RuntimeException e) {
+            notes.add("the step was not recorded as a CUDA graph, every step ran segment by segment: "
+                    + e.getMessage());
+            return null;
+        }
+    }
+
+    private String sampleName() {
+        return spec.inputs().get("sample").name();
+    }
+
+    private static Map<String, OrtTensor> stepInputs(OrtTensor x, OrtTensor modelOutput, OrtTensor coefficients) {
+        Map<String, OrtTensor> stepInputs = new LinkedHashMap<>();
+        stepInputs.put(X, x);
+        stepInputs.put(OUT, modelOutput);
+        stepInputs.put(COEF, coefficients);
+        return stepInputs;
+    }
+
+    private static List<String> wanted(int batch) {
+        return batch == 2 ? List.of(NEXT, NEXT_BATCH, X0) : List.of(NEXT, X0);
+    }
+
+    /** Closes {@code tensor} if this loop owns it (in {@code held}); a recorded graph's own tensors stay open. */
+    private static void release(OrtTensor tensor, List<OrtTensor> held) {
+        if (held.remove(tensor)) {
+            tensor.close();
         }
     }
 

@@ -9,6 +9,7 @@ import dev.sagestudio.models.onnx.AttentionNode;
 import dev.sagestudio.models.onnx.PartitionPlan;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.PartitionedModel;
+import dev.sagestudio.models.runtime.device.DeviceOnnxPath;
 import dev.sagestudio.models.scheduler.Scheduler;
 import dev.sagestudio.models.scheduler.SchedulerConfig;
 import dev.sagestudio.models.tokenizer.PromptTokenizer;
@@ -195,13 +196,25 @@ public final class DiffusionPipeline implements AutoCloseable {
             return new HostDenoisingLoop(denoiser,
                     Optional.of("the denoiser's batch is fixed to 1 (two calls per guided step)"));
         }
-        return residentLoop(bundle, denoiser, attention.device().get().runtime());
+        DeviceOnnxPath device = attention.device().get();
+        // a run that waits for the stream cannot be recorded; the property turns recording off (e.g. to compare)
+        boolean record = device.runtime().queuesRunsWithoutWaiting()
+                && !"false".equalsIgnoreCase(System.getProperty(RECORD_STEPS_PROPERTY, "true"));
+        return residentLoop(bundle, denoiser, device.runtime(),
+                record ? Optional.of(device::recordResident) : Optional.empty());
     }
 
-    private static DeviceDenoisingLoop residentLoop(ModelBundle bundle, Denoiser denoiser, OrtRuntime stepRuntime) {
+    /**
+     * With this system property "false", the sample-resident loop runs every step segment by segment instead of
+     * launching it as one recorded CUDA graph (which it does only where the device path's runs return once queued).
+     */
+    static final String RECORD_STEPS_PROPERTY = "sagestudio.devicePath.recordSteps";
+
+    private static DeviceDenoisingLoop residentLoop(ModelBundle bundle, Denoiser denoiser, OrtRuntime stepRuntime,
+                                                    Optional<DeviceDenoisingLoop.StepRecorder> recorder) {
         return new DeviceDenoisingLoop(denoiser.graph().partitionedModel().orElseThrow(),
                 bundle.spec().components().denoiser(), stepRuntime, denoiser.sampleShape(), denoiser::textInputs,
-                new HostDenoisingLoop(denoiser, Optional.empty()));
+                new HostDenoisingLoop(denoiser, Optional.empty()), recorder);
     }
 
     /**
@@ -211,7 +224,7 @@ public final class DiffusionPipeline implements AutoCloseable {
     void residentLoop(OrtRuntime stepRuntime) {
         if (!denoiser.batchFixedToOne()) {
             loop.close();
-            loop = residentLoop(bundle, denoiser, stepRuntime);
+            loop = residentLoop(bundle, denoiser, stepRuntime, Optional.empty());
         }
     }
 

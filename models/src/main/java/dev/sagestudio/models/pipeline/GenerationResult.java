@@ -48,6 +48,11 @@ public record GenerationResult(String model, Kind kind, String prompt, String ne
         return stepTimings.stream().mapToLong(StepTiming::attentionNanos).sum();
     }
 
+    /** Steps that ran as one CUDA graph launch each: their time is in no ONNX Runtime / attention split. */
+    public long recordedSteps() {
+        return stepTimings.stream().filter(StepTiming::recorded).count();
+    }
+
     /** Median wall time of a denoising step. */
     public long medianStepNanos() {
         long[] t = stepTimings.stream().mapToLong(StepTiming::totalNanos).sorted().toArray();

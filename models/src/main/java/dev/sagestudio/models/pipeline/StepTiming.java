@@ -14,9 +14,18 @@ package dev.sagestudio.models.pipeline;
  *               attention call a host backend runs (4 each). Sample-resident loop (device path): 2 scalar uploads
  *               (timesteps, step coefficients), plus 1 download for a preview
  * @param copiedBytes the bytes those copies moved
+ * @param recorded whether the step ran as one launch of a CUDA graph (denoiser, guidance and scheduler step recorded
+ *                 together): its time is then not split into ONNX Runtime, attention and scheduler (all three 0)
  */
 public record StepTiming(long totalNanos, long ortNanos, long attentionNanos, long schedulerNanos, int denoiserCalls,
-                         int attentionCalls, long copies, long copiedBytes) {
+                         int attentionCalls, long copies, long copiedBytes, boolean recorded) {
+
+    /** A step run segment by segment (not {@link #recorded}). */
+    public StepTiming(long totalNanos, long ortNanos, long attentionNanos, long schedulerNanos, int denoiserCalls,
+                      int attentionCalls, long copies, long copiedBytes) {
+        this(totalNanos, ortNanos, attentionNanos, schedulerNanos, denoiserCalls, attentionCalls, copies, copiedBytes,
+                false);
+    }
 
     /** Time not accounted to ONNX Runtime, attention or the scheduler: tensor conversion and bookkeeping. */
     public long otherNanos() {

@@ -116,4 +116,55 @@ class PipelineDevicePathGpuTest {
                     + " dB < " + minPsnr);
         }
     }
+
+    /**
+     * With runs that return once queued, the loop records the step (denoiser, guidance, scheduler step) as one CUDA
+     * graph at the second step and launches it for every later step: the image is the one the same loop gives segment
+     * by segment, the run says so, and closing gives back what the graph held.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"flash-fp16", "sage-int8-fp16"})
+    void aStepRecordedAsOneCudaGraphGivesTheImageTheSegmentBySegmentLoopGives(String backend) throws Exception {
+        Path bundleDir = BUNDLED.resolve("sage-emoji-t2i");
+        Assumptions.assumeTrue(Files.isDirectory(bundleDir), "no bundled model at " + bundleDir.toAbsolutePath());
+        ModelBundle bundle = ModelBundle.load(bundleDir);
+        GenerationRequest request = GenerationRequest.of("a red heart, twemoji style", 7).withSteps(STEPS);
+        try (AttentionChoice choice = deviceChoiceOrSkip(backend); OrtRuntime host = OrtRuntime.cpu(2)) {
+            DeviceOnnxPath device = choice.device().orElseThrow();
+            device.queueRunsWithoutWaiting(); // before any session opens: every run of these pipelines is queued
+            long liveBefore = device.liveDeviceAllocations();
+            GenerationResult segmentBySegment;
+            System.setProperty(DiffusionPipeline.RECORD_STEPS_PROPERTY, "false");
+            try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, choice, host)) {
+                pipeline.generate(request.withSteps(2)); // warm-up: sessions, kernels
+                segmentBySegment = pipeline.generate(request);
+            } finally {
+                System.clearProperty(DiffusionPipeline.RECORD_STEPS_PROPERTY);
+            }
+            GenerationResult recorded;
+            try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, choice, host)) {
+                pipeline.generate(request.withSteps(2));
+                recorded = pipeline.generate(request);
+            }
+            assertTrue(device.liveDeviceAllocations() <= liveBefore + 16, "device buffers after the recorded runs: "
+                    + device.liveDeviceAllocations() + " (before the runs " + liveBefore + ")");
+            assertEquals(0, segmentBySegment.recordedSteps(), "recording was switched off");
+            assertEquals(STEPS - 1, recorded.recordedSteps(), "every step after the first is one launch: "
+                    + recorded.notes());
+            assertTrue(recorded.notes().stream().anyMatch(n -> n.contains("one CUDA graph launch")), recorded.notes()
+                    .toString());
+            for (StepTiming step : recorded.stepTimings()) {
+                assertEquals(2, step.copies(), "only scalars cross per step: " + step);
+                assertTrue(step.attentionCalls() > 0, "our kernels ran the attention: " + step);
+            }
+            ImageMetrics m = ImageMetrics.compare(segmentBySegment.output(), recorded.output(), 1, recorded.height(),
+                    recorded.width(), recorded.valueLow(), recorded.valueHigh());
+            System.out.printf(java.util.Locale.ROOT, "recorded steps | %s | %s | median %.2f ms/step recorded, %.2f"
+                            + " ms/step segment by segment (queued runs) | recorded vs not: PSNR %.2f dB, max abs %.3g"
+                            + " | %s%n", backend, device.deviceName(), recorded.medianStepNanos() / 1e6,
+                    segmentBySegment.medianStepNanos() / 1e6, m.psnr(), m.raw().maxAbsError(), recorded.notes());
+            // the same kernels in the same order on the same buffers' contents: equal up to rounding noise at most
+            assertTrue(m.psnr() >= 60, backend + ": recorded vs segment by segment, PSNR " + m.psnr() + " dB");
+        }
+    }
 }

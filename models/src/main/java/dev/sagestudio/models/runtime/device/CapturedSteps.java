@@ -11,15 +11,20 @@ import dev.sagestudio.models.runtime.RunResult;
 import dev.sagestudio.models.runtime.TensorMemory;
 import dev.sagestudio.models.runtime.Transfers;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /**
  * A partitioned model's steps from {@link #firstRecorded()} on — its ONNX Runtime segments and our attention kernels —
  * recorded once as a CUDA graph on the device path and launched again for each run, so the host issues one launch
  * where it issued every segment's kernels and every attention call. The steps before it (a segment whose shape
- * arithmetic ONNX Runtime does on the host, which cannot be recorded) run as usual on each run.
+ * arithmetic ONNX Runtime does on the host, which cannot be recorded) run as usual on each run. Work that follows
+ * the steps on the same stream (e.g. guidance and the scheduler's step) may be recorded with them
+ * ({@link #recordResident}).
  *
  * <p>A graph repeats its kernels on the same addresses, so everything it reads or writes stays put while this is open:
  * the model's inputs are uploaded into the same buffers on each run, what the unrecorded steps pass on is copied into
@@ -38,6 +43,8 @@ public final class CapturedSteps implements AutoCloseable {
     /** What the unrecorded steps pass to the recorded ones, copied into buffers that stay put. */
     private final Map<String, OrtTensor> crossing;
     private PartitionedModel.Resident recordedOutputs;
+    /** What the work recorded after the steps made (see {@link #recordResident}), held like the steps' outputs. */
+    private Map<String, OrtTensor> afterOutputs = Map.of();
     private List<DeviceBuffer> held = List.of();
     private CudaGraph graph;
     private List<NonFiniteOutput> nonFinite = List.of();
@@ -63,6 +70,55 @@ public final class CapturedSteps implements AutoCloseable {
     static CapturedSteps record(PartitionedModel model, TensorMemory memory, GpuDeviceMemory deviceMemory,
                                 CudaStream stream, boolean runsQueueOnly, Map<String, HostArray> example,
                                 int firstRecorded) {
+        requireRecordable(model, runsQueueOnly, firstRecorded);
+        CapturedSteps captured = new CapturedSteps(model, memory, deviceMemory, stream, firstRecorded);
+        try {
+            for (Map.Entry<String, HostArray> e : example.entrySet()) {
+                captured.inputs.put(e.getKey(), memory.upload(e.getValue()));
+            }
+            captured.recordOnce(null);
+            return captured;
+        } catch (RuntimeException e) {
+            captured.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Records {@code model}'s steps from {@code firstRecorded} on with {@code example}'s shapes, tensors already in
+     * {@code memory} (borrowed: copied into buffers of this recording's own), and then {@code after}: work queued on the
+     * same stream that reads the recorded inputs and the steps' outputs (both given to it) and returns tensors it made,
+     * which this recording holds and {@link #launch} returns with the steps' outputs. {@code example} may hold tensors
+     * that only {@code after} reads. The steps before {@code firstRecorded} run once, to give the recorded ones their
+     * inputs.
+     *
+     * @throws IllegalStateException as {@link #record}
+     */
+    static CapturedSteps recordResident(PartitionedModel model, TensorMemory memory, GpuDeviceMemory deviceMemory,
+                                        CudaStream stream, boolean runsQueueOnly, Map<String, OrtTensor> example,
+                                        int firstRecorded,
+                                        BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>,
+                                                Map<String, OrtTensor>> after) {
+        requireRecordable(model, runsQueueOnly, firstRecorded);
+        CapturedSteps captured = new CapturedSteps(model, memory, deviceMemory, stream, firstRecorded);
+        try {
+            for (Map.Entry<String, OrtTensor> e : example.entrySet()) {
+                OrtTensor given = e.getValue();
+                OrtTensor own = memory.allocate(given.elemType(), given.shape());
+                captured.inputs.put(e.getKey(), own);
+                if (given.byteSize() > 0) {
+                    stream.copyDeviceToDevice(own.address(), given.address(), given.byteSize());
+                }
+            }
+            captured.recordOnce(after);
+            return captured;
+        } catch (RuntimeException e) {
+            captured.close();
+            throw e;
+        }
+    }
+
+    private static void requireRecordable(PartitionedModel model, boolean runsQueueOnly, int firstRecorded) {
         if (!runsQueueOnly) {
             throw new IllegalStateException("recording the steps as a CUDA graph needs runs that return once queued"
                     + " (DeviceOnnxPath.queueRunsWithoutWaiting): a run that waits for the stream cannot be recorded");
@@ -71,29 +127,35 @@ public final class CapturedSteps implements AutoCloseable {
             throw new IllegalArgumentException("the first recorded step must be one of the " + model.stepCount()
                     + " steps, got " + firstRecorded);
         }
-        CapturedSteps captured = new CapturedSteps(model, memory, deviceMemory, stream, firstRecorded);
-        try {
-            captured.recordOnce(example);
-            return captured;
-        } catch (RuntimeException e) {
-            captured.close();
-            throw e;
-        }
     }
 
-    private void recordOnce(Map<String, HostArray> example) {
-        for (Map.Entry<String, HostArray> e : example.entrySet()) {
-            inputs.put(e.getKey(), memory.upload(e.getValue()));
-        }
+    private void recordOnce(BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>, Map<String, OrtTensor>> after) {
         runUnrecordedSteps();
         Map<String, OrtTensor> given = new LinkedHashMap<>(inputs);
         given.putAll(crossing);
         given.keySet().retainAll(model.namesReadFrom(firstRecorded));
+        Map<String, OrtTensor> recordedInputs = Collections.unmodifiableMap(inputs);
+        PartitionedModel.Resident[] made = new PartitionedModel.Resident[1];
+        List<Map<String, OrtTensor>> afterMade = new ArrayList<>(1);
         deviceMemory.startHolding();
         try {
-            PartitionedModel.Resident[] made = new PartitionedModel.Resident[1];
-            graph = CudaGraph.capture(stream, () -> made[0] = model.runSteps(firstRecorded, model.stepCount(), given));
+            graph = CudaGraph.capture(stream, () -> {
+                made[0] = model.runSteps(firstRecorded, model.stepCount(), given);
+                if (after != null) {
+                    afterMade.add(after.apply(recordedInputs, Collections.unmodifiableMap(made[0].outputs())));
+                }
+            });
             recordedOutputs = made[0];
+            if (!afterMade.isEmpty()) {
+                afterOutputs = new LinkedHashMap<>(afterMade.get(0));
+            }
+        } catch (RuntimeException e) {
+            // the work ran (queued into a capture that was dropped) but nothing was recorded: free what it made
+            if (made[0] != null) {
+                made[0].close();
+            }
+            afterMade.forEach(m -> m.values().forEach(OrtTensor::close));
+            throw e;
         } finally {
             held = deviceMemory.stopHolding();
         }
@@ -159,7 +221,47 @@ public final class CapturedSteps implements AutoCloseable {
                 transfers);
     }
 
-    /** Attention outputs with NaN or Inf in the last {@link #run}. */
+    /**
+     * One run on tensors in device memory: {@code inputs} (the recorded names and shapes; borrowed) copied on the stream
+     * into the recorded buffers, the unrecorded steps run, the graph launched, and the attention outputs' NaN/Inf check
+     * read (which waits for the stream; findings in {@link #lastNonFinite()}). Returns the steps' outputs and what the
+     * recorded {@code after} work made: this recording's tensors, overwritten by the next launch and closed with it.
+     */
+    public Map<String, OrtTensor> launch(Map<String, OrtTensor> inputs) {
+        for (Map.Entry<String, OrtTensor> e : this.inputs.entrySet()) {
+            OrtTensor given = inputs.get(e.getKey());
+            OrtTensor recorded = e.getValue();
+            if (given == null || given.elemType() != recorded.elemType()
+                    || !Arrays.equals(given.shape(), recorded.shape())) {
+                throw new IllegalArgumentException("input '" + e.getKey() + "' must have the recorded type and shape "
+                        + Arrays.toString(recorded.shape()));
+            }
+            if (given.address() != recorded.address() && recorded.byteSize() > 0) {
+                stream.copyDeviceToDevice(recorded.address(), given.address(), recorded.byteSize());
+            }
+        }
+        runUnrecordedSteps();
+        graph.launch(stream);
+        nonFinite = model.attention().takeNonFinite(); // waits for the stream
+        Map<String, OrtTensor> outputs = new LinkedHashMap<>(recordedOutputs.outputs());
+        outputs.putAll(afterOutputs);
+        return Collections.unmodifiableMap(outputs);
+    }
+
+    /**
+     * The buffers each launch reads its inputs from, by name: after a launch they still hold that launch's inputs (the
+     * graph does not write them).
+     */
+    public Map<String, OrtTensor> recordedInputs() {
+        return Collections.unmodifiableMap(inputs);
+    }
+
+    /** The attention calls each launch makes (as recorded). */
+    public int recordedAttentionCalls() {
+        return recordedOutputs.figures().attentionCalls().size();
+    }
+
+    /** Attention outputs with NaN or Inf in the last {@link #run} or {@link #launch}. */
     public List<NonFiniteOutput> lastNonFinite() {
         return nonFinite;
     }
@@ -182,6 +284,8 @@ public final class CapturedSteps implements AutoCloseable {
         if (recordedOutputs != null) {
             recordedOutputs.close();
         }
+        afterOutputs.values().forEach(OrtTensor::close);
+        afterOutputs = Map.of();
         deviceMemory.giveBack(held);
         held = List.of();
         crossing.values().forEach(OrtTensor::close);

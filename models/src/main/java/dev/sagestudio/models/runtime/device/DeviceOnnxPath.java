@@ -15,11 +15,13 @@ import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.InPlaceKernelSteps;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OrtRuntimeException;
+import dev.sagestudio.models.runtime.OrtTensor;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.TensorMemory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 
 /**
@@ -224,6 +226,17 @@ public final class DeviceOnnxPath implements AutoCloseable {
     public CapturedSteps record(PartitionedModel model, Map<String, HostArray> example, int firstRecorded) {
         return CapturedSteps.record(model, memory(), ownMemory, stream, runtime.queuesRunsWithoutWaiting(), example,
                 firstRecorded);
+    }
+
+    /**
+     * As {@link #record}, with the example inputs already on the device and {@code after} recorded behind the steps
+     * (see {@link CapturedSteps#recordResident}).
+     */
+    public CapturedSteps recordResident(PartitionedModel model, Map<String, OrtTensor> example, int firstRecorded,
+                                        BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>,
+                                                Map<String, OrtTensor>> after) {
+        return CapturedSteps.recordResident(model, memory(), ownMemory, stream, runtime.queuesRunsWithoutWaiting(),
+                example, firstRecorded, after);
     }
 
     /** Device buffers of our context still open (attention outputs not yet freed, kernel workspaces). */
