@@ -145,6 +145,14 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         return sm90 && fedByCopyEngine(variant) ? entries + ", fed by the copy engine (TMA)" : entries;
     }
 
+    /**
+     * The entry name alone (the manifest's key) of the attention kernel this quantized backend launches for
+     * {@code headDim}; {@link #attentionKernel(int)} describes it for reports.
+     */
+    String sageKernelEntry(int headDim) {
+        return sageEntry(variant, runsSm90(variant, context.device(), moduleHasSm90(headDim)), headDim);
+    }
+
     /** Whether the sm90 kernel of {@code variant} loads its inputs through tensor maps (the copy engine). */
     static boolean fedByCopyEngine(Variant variant) {
         return variant != Variant.SAGE_INT8_FP16ACC;

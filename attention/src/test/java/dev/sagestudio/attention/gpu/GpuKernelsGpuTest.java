@@ -196,7 +196,7 @@ class GpuKernelsGpuTest {
      */
     private static SageAttentionEmulator emulator(Variant variant, AttentionRequest request) {
         GpuAttentionBackend backend = gpu.backend(variant);
-        String entry = backend.attentionKernel(request.shape().headDim());
+        String entry = backend.sageKernelEntry(request.shape().headDim());
         int keys = backend.context().kernels().kernel(entry).softmaxKeys();
         assertTrue(keys > 0, "the build manifest gives no softmax_keys for " + entry);
         return new SageAttentionEmulator(emulated(variant), keys);

@@ -8,10 +8,8 @@ import java.util.Objects;
 import java.util.Optional;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
-import org.bytedeco.onnxruntime.AllocatorWithDefaultOptionsImpl;
 import org.bytedeco.onnxruntime.ArenaCfg;
 import org.bytedeco.onnxruntime.MemoryInfo;
-import org.bytedeco.onnxruntime.MemoryInfoImpl;
 import org.bytedeco.onnxruntime.Env;
 import org.bytedeco.onnxruntime.OrtCUDAProviderOptions;
 import org.bytedeco.onnxruntime.Session;
@@ -204,14 +202,16 @@ public final class OrtRuntime implements AutoCloseable {
 
     /**
      * Registers with the environment a plain (not arena) CUDA pinned-memory allocator that this device's sessions then
-     * use instead of each CUDA EP's own pinned arena; true if it is there. Why: a queue-only run leaves the pinned
-     * buffers its kernels used for ONNX Runtime to release later, and with an arena ONNX Runtime queues that release
-     * as a host function on the stream holding a reference to the arena; when the session is closed before it runs,
-     * the function destroys the arena inside the callback, where {@code cudaFreeHost} is refused (error 800) and ONNX
-     * Runtime aborts the process. With a plain allocator ONNX Runtime waits for the stream and frees the buffers itself
-     * instead, and the environment keeps the allocator alive. Needs ONNX Runtime's CUDA pinned branch of
-     * {@code CreateAndRegisterAllocatorV2}; without it (checked: the registered allocator must be a plain one for
-     * host-accessible memory) queue-only runs go on as before, with a warning.
+     * use instead of each CUDA EP's own pinned arena; true if ONNX Runtime took it. Why: a queue-only run leaves the
+     * pinned buffers its kernels used for ONNX Runtime to release later, and with an arena ONNX Runtime queues that
+     * release as a host function on the stream holding a reference to the arena; when the session is closed before it
+     * runs, the function destroys the arena inside the callback, where {@code cudaFreeHost} is refused (error 800) and
+     * ONNX Runtime aborts the process. With a plain allocator ONNX Runtime waits for the stream and frees the buffers
+     * itself instead, and the environment keeps the allocator alive. For host-accessible memory ONNX Runtime's
+     * {@code CreateAndRegisterAllocatorV2} always makes the plain CUDA pinned allocator (its environment.cc); that
+     * cannot be read back: {@code GetSharedAllocator} lists only allocators given through {@code RegisterAllocator}
+     * and hands back an empty one for this (reading it crashed the JVM on the H100, 2026-12-06). If the registration
+     * fails, queue-only runs go on as before, with a warning.
      */
     private static synchronized boolean sharePinnedMemory(int device) {
         String key = "cuda-pinned:" + device;
@@ -221,13 +221,6 @@ public final class OrtRuntime implements AutoCloseable {
             try (MemoryInfo pinned = cudaPinnedMemory(device);
                  ArenaCfg unused = new ArenaCfg(0, ARENA_GROWS_AS_REQUESTED, -1, -1)) {
                 registerWithTheCudaProvider(pinned, device, unused);
-                String refused = plainPinnedAllocatorProblem(pinned);
-                if (refused != null) {
-                    env.UnregisterAllocator(pinned.asOrtMemoryInfo());
-                    LOG.log(System.Logger.Level.WARNING,
-                            "queue-only runs keep each session's pinned arena: " + refused);
-                    return false;
-                }
             } catch (RuntimeException | UnsatisfiedLinkError e) {
                 LOG.log(System.Logger.Level.WARNING, "queue-only runs keep each session's pinned arena: ONNX Runtime"
                         + " could not register a shared pinned allocator: " + e.getMessage() + quoted(log.since(mark)));
@@ -236,24 +229,6 @@ public final class OrtRuntime implements AutoCloseable {
         }
         sharedArenaUsers.put(key, users + 1);
         return true;
-    }
-
-    /** Null if the environment's allocator for {@code pinned} is a plain host-accessible one, else why not. */
-    private static String plainPinnedAllocatorProblem(MemoryInfo pinned) {
-        AllocatorWithDefaultOptionsImpl shared = env.GetSharedAllocator(pinned.asOrtMemoryInfo());
-        if (shared == null || shared.isNull()) {
-            return "none is registered for CUDA pinned memory";
-        }
-        // ONNX Runtime files pinned memory under the GPU device (memory type host-accessible) since the type's rename,
-        // under the CPU before: the memory type and the plain allocator are what matter here.
-        MemoryInfoImpl info = shared.GetInfo();
-        if (info.GetDeviceMemoryType() != onnxruntime.OrtDeviceMemoryType_HOST_ACCESSIBLE
-                || info.GetAllocatorType() != onnxruntime.OrtDeviceAllocator) {
-            return "the registered one is '" + info.GetAllocatorName().getString() + "' (device type "
-                    + info.GetDeviceType() + ", memory type " + info.GetDeviceMemoryType() + ", allocator type "
-                    + info.GetAllocatorType() + "), not a plain pinned allocator";
-        }
-        return null;
     }
 
     private static synchronized void releasePinnedMemory(int device) {
