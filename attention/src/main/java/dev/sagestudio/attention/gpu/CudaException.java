@@ -30,6 +30,17 @@ public final class CudaException extends RuntimeException {
         return result == CUresult.CUDA_ERROR_OUT_OF_MEMORY;
     }
 
+    /**
+     * Whether the driver refused something while a stream was being captured into a CUDA graph
+     * ({@code CUDA_ERROR_NOT_PERMITTED}, a {@code CUDA_ERROR_STREAM_CAPTURE_*} code or {@code CUDA_ERROR_CAPTURED_EVENT}):
+     * the work cannot be recorded, though it may run uncaptured; not a fault of the device.
+     */
+    public boolean isRefusedByCapture() {
+        return result == CUresult.CUDA_ERROR_NOT_PERMITTED
+                || result >= CUresult.CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED
+                        && result <= CUresult.CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD;
+    }
+
     /** The {@code CUresult} name, e.g. {@code CUDA_ERROR_OUT_OF_MEMORY}. */
     public String resultName() {
         return resultName(result);

@@ -1,10 +1,12 @@
 package dev.sagestudio.models.pipeline;
 
+import dev.sagestudio.attention.gpu.CudaException;
 import dev.sagestudio.models.bundle.ModelSpec.Component;
 import dev.sagestudio.models.onnx.ElementTypes;
 import dev.sagestudio.models.onnx.OnnxGraphBuilder;
 import dev.sagestudio.models.onnx.proto.Onnx.ModelProto;
 import dev.sagestudio.models.runtime.HostArray;
+import dev.sagestudio.models.runtime.NonFiniteOutput;
 import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OrtSessionRunner;
 import dev.sagestudio.models.runtime.OrtTensor;
@@ -163,15 +165,32 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
                     }
                     StepRun run = graph != null ? launch(graph, inputs, x, coefficientTensor, batch) : null;
                     OrtTensor stepX = x;
+                    CapturedSteps dropped = null;
                     if (run == null && graph != null) {
-                        // NaN or Inf in an attention output: the launch may have overwritten x (the previous launch's
-                        // output), but the graph's own input buffers still hold this step's sample
+                        // NaN or Inf in an attention output of the launch: a graph cannot re-run one node at full
+                        // precision, so this step runs again segment by segment (where a quantized kernel's bad node is
+                        // re-run with the full-precision kernel and reported), and so do the rest. The launch may have
+                        // overwritten x (the previous launch's output); the graph's input buffers still hold this
+                        // step's sample, so the graph is closed only after the step.
+                        NonFiniteOutput bad = graph.lastNonFinite().get(0);
+                        notes.add(String.format(java.util.Locale.ROOT, "step %d: the recorded CUDA graph's attention"
+                                        + " output of node %s (%s) held %d non-finite value(s) (first: %s); that step and"
+                                        + " the later ones ran segment by segment instead", i + 1, bad.node(),
+                                bad.backend(), bad.count(), bad.firstValue()));
                         Map<String, OrtTensor> recorded = graph.recordedInputs();
                         inputs.put(sampleName(), recorded.get(sampleName()));
                         stepX = recorded.get(X);
+                        dropped = graph;
+                        graph = null;
                     }
                     if (run == null) {
-                        run = stepSegmentBySegment(inputs, stepX, coefficientTensor, batch);
+                        try {
+                            run = stepSegmentBySegment(inputs, stepX, coefficientTensor, batch);
+                        } finally {
+                            if (dropped != null) {
+                                dropped.close(); // x and xBatch may be its outputs: this step's run replaces them
+                            }
+                        }
                     }
                     long t2 = System.nanoTime();
                     release(x, held);
@@ -282,12 +301,22 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
                             + " recorded at step %d: their time is not split into ONNX Runtime and attention",
                     step + 1, steps, graph.recordedOperations(), first + 1, denoiser.stepCount(), step + 1));
             return graph;
+        } catch (CudaException e) {
+            if (!e.isRefusedByCapture()) {
+                throw e; // a fault of the device (a failed launch, no memory left): the step fails, named
+            }
+            notes.add(notRecorded(e));
+            return null;
         } catch (RuntimeException e) {
-            notes.add("the step was not recorded as a CUDA graph, every step ran segment by segment: "
-                    + e.getMessage());
+            notes.add(notRecorded(e));
             return null;
         }
     }
+
+    private static String notRecorded(RuntimeException e) {
+        return "the step was not recorded as a CUDA graph, every step ran segment by segment: " + e.getMessage();
+    }
+
 
     private String sampleName() {
         return spec.inputs().get("sample").name();

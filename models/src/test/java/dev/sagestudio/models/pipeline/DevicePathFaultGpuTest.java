@@ -20,6 +20,8 @@ import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Faults on the zero-copy device path itself, with the bundled image model and {@code sage-int8-fp16}: a failed
@@ -84,8 +86,12 @@ class DevicePathFaultGpuTest {
         return ModelBundle.load(dir);
     }
 
-    /** Opens the device path with faults interposed, generates a clean picture, then runs {@code test}. */
-    private static void withFaultyDevicePath(FaultTest test) throws Exception {
+    /**
+     * Opens the device path with faults interposed, generates a clean picture, then runs {@code test}; {@code recorded}:
+     * with queued runs, so the loop records step 2 as a CUDA graph and launches it for the later steps (else every step
+     * runs segment by segment).
+     */
+    private static void withFaultyDevicePath(boolean recorded, FaultTest test) throws Exception {
         ModelBundle bundle = bundle();
         Faults faults = new Faults();
         FailingAllocations[] allocations = new FailingAllocations[1];
@@ -94,6 +100,9 @@ class DevicePathFaultGpuTest {
              OrtRuntime host = OrtRuntime.cpu(2)) {
             DeviceOnnxPath device = choice.device().orElseThrow();
             GpuContext context = device.backend().context();
+            if (recorded) {
+                device.queueRunsWithoutWaiting();
+            }
             device.interpose(kernel -> {
                 FaultyKernel faulty = new FaultyKernel(kernel, faults, context);
                 kernels.add(faulty);
@@ -102,21 +111,24 @@ class DevicePathFaultGpuTest {
                 allocations[0] = new FailingAllocations(memory);
                 return allocations[0];
             });
+            System.setProperty(DiffusionPipeline.RECORD_STEPS_PROPERTY, Boolean.toString(recorded));
             try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, choice, host)) {
+                System.clearProperty(DiffusionPipeline.RECORD_STEPS_PROPERTY);
                 GenerationResult clean = pipeline.generate(REQUEST);
+                assertEquals(recorded ? REQUEST.steps() - 1 : 0, clean.recordedSteps(), clean.notes().toString());
                 assertTrue(clean.notes().stream().noneMatch(n -> n.startsWith("FALLBACK")), clean.notes().toString());
-                long live = device.liveDeviceAllocations();
+                long live = device.inUseDeviceAllocations();
                 kernels.forEach(FaultyKernel::restartCount);
                 allocations[0].restartCount();
                 test.run(pipeline, faults, allocations[0], clean);
-                long afterFault = device.liveDeviceAllocations();
+                long afterFault = device.inUseDeviceAllocations();
                 // at most flash-fp16's workspace (fp16 copies of Q, K, V), made on its first use and kept for reuse
                 assertTrue(afterFault <= live + 3, "device buffers after the faulty run: " + afterFault + ", before "
                         + live);
                 faults.clear();
                 allocations[0].failAt(-1);
                 GenerationResult after = pipeline.generate(REQUEST);
-                assertEquals(afterFault, device.liveDeviceAllocations(), "device buffers after the next run");
+                assertEquals(afterFault, device.inUseDeviceAllocations(), "device buffers after the next run");
                 assertClose(clean, after, "the pipeline after the fault");
                 assertTrue(after.notes().stream().noneMatch(n -> n.startsWith("FALLBACK")), after.notes().toString());
             }
@@ -142,18 +154,21 @@ class DevicePathFaultGpuTest {
         assertTrue(message.contains(error), message);
     }
 
-    @Test
-    void aKernelLaunchFailureInStepTwoIsNamedAndThePipelineStaysUsable() throws Exception {
-        withFaultyDevicePath((pipeline, faults, allocations, clean) -> {
+    @ParameterizedTest(name = "recorded as a CUDA graph: {0}")
+    @ValueSource(booleans = {false, true})
+    void aKernelLaunchFailureInStepTwoIsNamedAndThePipelineStaysUsable(boolean recorded) throws Exception {
+        withFaultyDevicePath(recorded, (pipeline, faults, allocations, clean) -> {
             faults.failLaunch.put("sage-int8-fp16", THIRD_NODE_OF_STEP_TWO);
             failsNaming("CUDA_ERROR_LAUNCH_FAILED", () -> pipeline.generate(REQUEST));
         });
     }
 
-    @Test
-    void runningOutOfDeviceMemoryInStepTwoIsNamedAndThePipelineStaysUsable() throws Exception {
-        withFaultyDevicePath((pipeline, faults, allocations, clean) -> {
-            // the loop's 3 resident tensors, then per step the timestep, 8 attention outputs and the coefficients
+    @ParameterizedTest(name = "recorded as a CUDA graph: {0}")
+    @ValueSource(booleans = {false, true})
+    void runningOutOfDeviceMemoryInStepTwoIsNamedAndThePipelineStaysUsable(boolean recorded) throws Exception {
+        withFaultyDevicePath(recorded, (pipeline, faults, allocations, clean) -> {
+            // the loop's 3 resident tensors, then per step the timestep, the coefficients and 8 attention outputs (the
+            // recording step: the timestep, the coefficients and the recording's own copies of the inputs)
             allocations.failAt(3 + (NODES_PER_STEP + 2) + 1 + 2);
             failsNaming("CUDA_ERROR_OUT_OF_MEMORY", () -> pipeline.generate(REQUEST));
         });
@@ -161,7 +176,7 @@ class DevicePathFaultGpuTest {
 
     @Test
     void aNaNInOneAttentionOutputOnTheDeviceIsReRunWithFlashAndReported() throws Exception {
-        withFaultyDevicePath((pipeline, faults, allocations, clean) -> {
+        withFaultyDevicePath(false, (pipeline, faults, allocations, clean) -> {
             faults.poisonOutput.put("sage-int8-fp16", THIRD_NODE_OF_STEP_TWO);
             GenerationResult r = pipeline.generate(REQUEST);
             List<String> fallbacks = r.notes().stream().filter(n -> n.startsWith("FALLBACK")).toList();
@@ -178,7 +193,7 @@ class DevicePathFaultGpuTest {
 
     @Test
     void aNaNThatFlashGivesTooFailsTheGenerationNamingStepNodeAndBothBackends() throws Exception {
-        withFaultyDevicePath((pipeline, faults, allocations, clean) -> {
+        withFaultyDevicePath(false, (pipeline, faults, allocations, clean) -> {
             faults.poisonOutput.put("sage-int8-fp16", THIRD_NODE_OF_STEP_TWO);
             faults.poisonOutput.put("flash-fp16", 0); // flash-fp16's first call is that node's re-run
             NonFiniteOutputException e = assertThrows(NonFiniteOutputException.class,
@@ -188,6 +203,23 @@ class DevicePathFaultGpuTest {
                     && message.contains("backend flash-fp16 (full precision), output index 0: NaN"), message);
             assertTrue(e.result(GenerationResult.class).orElseThrow().notes().stream().anyMatch(n ->
                     n.startsWith("FALLBACK: step 2, ") && n.endsWith("which is also non-finite")), message);
+        });
+    }
+
+    /**
+     * A NaN written into an attention output while step 2 was recorded is in every launch of the graph: the first
+     * launch finds it, the graph is dropped, and that step and the later ones run segment by segment (the NaN was the
+     * recording's, so the re-run is finite and the picture is the clean one); the run says so.
+     */
+    @Test
+    void aNaNInARecordedLaunchDropsTheGraphAndTheStepRunsAgainSegmentBySegment() throws Exception {
+        withFaultyDevicePath(true, (pipeline, faults, allocations, clean) -> {
+            faults.poisonOutput.put("sage-int8-fp16", THIRD_NODE_OF_STEP_TWO);
+            GenerationResult r = pipeline.generate(REQUEST);
+            assertEquals(0, r.recordedSteps(), r.notes().toString());
+            assertTrue(r.notes().stream().anyMatch(n -> n.startsWith("step 2: the recorded CUDA graph's attention output")
+                    && n.contains("NaN") && n.endsWith("ran segment by segment instead")), r.notes().toString());
+            assertClose(clean, r, "the run whose recorded graph held a NaN");
         });
     }
 }

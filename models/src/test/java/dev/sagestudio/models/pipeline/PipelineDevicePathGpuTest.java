@@ -62,7 +62,7 @@ class PipelineDevicePathGpuTest {
         }
         try (AttentionChoice choice = deviceChoiceOrSkip(backend); OrtRuntime host = OrtRuntime.cpu(2)) {
             DeviceOnnxPath device = choice.device().orElseThrow();
-            long liveBefore = device.liveDeviceAllocations();
+            long liveBefore = device.inUseDeviceAllocations();
             GenerationResult gpu;
             try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, choice, host)) {
                 pipeline.generate(request.withSteps(2)); // warm-up: sessions, kernels
@@ -82,8 +82,8 @@ class PipelineDevicePathGpuTest {
                                 }
                             }
                         }, cancel));
-                assertTrue(device.liveDeviceAllocations() <= liveBefore + 16, "device buffers after a cancelled run: "
-                        + device.liveDeviceAllocations() + " (before the runs " + liveBefore + ")");
+                assertTrue(device.inUseDeviceAllocations() <= liveBefore + 16, "device buffers after a cancelled run: "
+                        + device.inUseDeviceAllocations() + " (before the runs " + liveBefore + ")");
             }
             assertEquals(backend, gpu.execution().attentionThatRan());
             assertTrue(gpu.execution().attention().note().orElseThrow().contains("zero-copy device path"),
@@ -132,7 +132,7 @@ class PipelineDevicePathGpuTest {
         try (AttentionChoice choice = deviceChoiceOrSkip(backend); OrtRuntime host = OrtRuntime.cpu(2)) {
             DeviceOnnxPath device = choice.device().orElseThrow();
             device.queueRunsWithoutWaiting(); // before any session opens: every run of these pipelines is queued
-            long liveBefore = device.liveDeviceAllocations();
+            long liveBefore = device.inUseDeviceAllocations();
             GenerationResult segmentBySegment;
             System.setProperty(DiffusionPipeline.RECORD_STEPS_PROPERTY, "false");
             try (DiffusionPipeline pipeline = DiffusionPipeline.open(bundle, choice, host)) {
@@ -146,8 +146,8 @@ class PipelineDevicePathGpuTest {
                 pipeline.generate(request.withSteps(2));
                 recorded = pipeline.generate(request);
             }
-            assertTrue(device.liveDeviceAllocations() <= liveBefore + 16, "device buffers after the recorded runs: "
-                    + device.liveDeviceAllocations() + " (before the runs " + liveBefore + ")");
+            assertTrue(device.inUseDeviceAllocations() <= liveBefore + 16, "device buffers after the recorded runs: "
+                    + device.inUseDeviceAllocations() + " (before the runs " + liveBefore + ")");
             assertEquals(0, segmentBySegment.recordedSteps(), "recording was switched off");
             assertEquals(STEPS - 1, recorded.recordedSteps(), "every step after the first is one launch: "
                     + recorded.notes());

@@ -244,6 +244,14 @@ public final class DeviceOnnxPath implements AutoCloseable {
         return gpu.context().liveAllocations();
     }
 
+    /**
+     * Device buffers of our context in use: {@link #liveDeviceAllocations()} less those kept idle for reuse (what a run
+     * that ended, finished or not, must not leave growing).
+     */
+    public long inUseDeviceAllocations() {
+        return gpu.context().liveAllocations() - ownMemory.idleAllocations();
+    }
+
     /** The bytes of our context's open device buffers (attention outputs in use or kept idle, kernel workspaces). */
     public long liveDeviceBytes() {
         return gpu.context().liveBytes();

@@ -130,6 +130,11 @@ public final class GpuDeviceMemory implements DeviceMemory, AutoCloseable {
         }
     }
 
+    /** The closed allocations kept for reuse. */
+    public int idleAllocations() {
+        return idle.idleCount();
+    }
+
     /** The bytes of closed allocations kept for reuse. */
     public long idleBytes() {
         return idle.idleBytes();

@@ -50,6 +50,11 @@ final class IdleBlocks<B> {
         return drain();
     }
 
+    /** The blocks kept idle now. */
+    synchronized int idleCount() {
+        return bySize.values().stream().mapToInt(java.util.Collection::size).sum();
+    }
+
     /** The bytes kept idle now. */
     synchronized long idleBytes() {
         return bySize.entrySet().stream().mapToLong(e -> e.getKey() * e.getValue().size()).sum();
