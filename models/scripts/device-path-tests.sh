@@ -31,7 +31,7 @@ device_path_tests() {
     for tgz in "${packed[@]}"; do tar -C "$imported" -xzf "$tgz"; done
     echo "imported bundles for ImportedPipelinesGpuTest: $(ls "$imported" | tr '\n' ' ')"
   fi
-  # QUEUE_RUNS=true: the device path's ONNX Runtime runs return once queued (AttentionResolver.QUEUE_RUNS_PROPERTY)
+  # QUEUE_RUNS=false: the device path's ONNX Runtime runs wait for the stream (AttentionResolver.QUEUE_RUNS_PROPERTY; default: queued, as in the app)
   # DEVICE_TESTS: a subset of DEVICE_PATH_TEST_CLASSES by simple name, e.g. when device time is short ("-": none, when
   # run on its own: the attention tests alone)
   local selected=()
@@ -39,7 +39,7 @@ device_path_tests() {
     [[ -z "${DEVICE_TESTS:-}" || " $DEVICE_TESTS " == *" ${class##*.} "* ]] && selected+=(--select-class "$class")
   done
   "$JAVA" "${JVM[@]}" -Dsagestudio.gpu.required=true -Dsagestudio.bundled="$REPO/models/bundled" \
-    -Dsagestudio.devicePath.queueRuns="${QUEUE_RUNS:-false}" \
+    -Dsagestudio.devicePath.queueRuns="${QUEUE_RUNS:-true}" \
     -Dsagestudio.importedBundles="$imported" -jar "$CONSOLE" execute \
     --class-path "$B/tests/models-classes:$CP" \
     "${selected[@]}" \

@@ -123,7 +123,8 @@ public final class StepTimeCommand implements Callable<Integer> {
     @Option(names = "--cuda-graph", description = "With --pipelined: after the warm-up, record the GPU backends' step"
             + " (from the first ONNX Runtime segment that can be recorded: one whose shape arithmetic runs on the host"
             + " cannot) as one CUDA graph and time its launches, so the host issues one launch per step instead of"
-            + " every segment and attention call. A measurement of what recording would gain; the app does not record.")
+            + " every segment and attention call. The app's sample-resident loop records its steps this way, with"
+            + " guidance and the scheduler's step in the same graph.")
     boolean cudaGraph;
 
     @Option(names = "--rewrite-whole-graph", description = "Give 'onnxruntime' (ONNX Runtime alone) the graph with the"

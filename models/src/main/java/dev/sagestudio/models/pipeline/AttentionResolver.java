@@ -57,7 +57,7 @@ public final class AttentionResolver {
                 backend -> {
                     requireUsableGpu();
                     DeviceOnnxPath path = DeviceOnnxPath.open(0, backend, threads);
-                    if (Boolean.getBoolean(QUEUE_RUNS_PROPERTY)) {
+                    if (!"false".equalsIgnoreCase(System.getProperty(QUEUE_RUNS_PROPERTY, "true"))) {
                         path.queueRunsWithoutWaiting();
                     }
                     return path;
@@ -65,9 +65,9 @@ public final class AttentionResolver {
     }
 
     /**
-     * With this system property true, the device path's ONNX Runtime runs return once queued on the stream instead of
-     * waiting for it (what {@code step-time --pipelined} measures); off by default until the device-path GPU tests have
-     * passed that way.
+     * The device path's ONNX Runtime runs return once queued on the stream instead of waiting for it (what {@code
+     * step-time --pipelined} measures, and what lets the loop record a step as a CUDA graph), unless this system
+     * property is "false".
      */
     static final String QUEUE_RUNS_PROPERTY = "sagestudio.devicePath.queueRuns";
 
