@@ -296,10 +296,10 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
             CapturedSteps graph = recorder.orElseThrow().record(denoiser, example, first,
                     (given, made) -> stepGraph(batch).runBound(stepInputs(given.get(X), made.get(model),
                             given.get(COEF)), wanted(batch), memory.ortMemory(), memory.isHost()));
-            notes.add(String.format(java.util.Locale.ROOT, "steps %d to %d each ran as one CUDA graph launch of %d"
-                            + " operations (the denoiser from its step %d of %d on, guidance and the scheduler's step),"
-                            + " recorded at step %d: their time is not split into ONNX Runtime and attention",
-                    step + 1, steps, graph.recordedOperations(), first + 1, denoiser.stepCount(), step + 1));
+            notes.add(String.format(java.util.Locale.ROOT, "from step %d of %d on, each step ran as one CUDA graph"
+                            + " launch of %d operations (the denoiser from its step %d of %d on, guidance and the"
+                            + " scheduler's step): their time is not split into ONNX Runtime and attention",
+                    step + 1, steps, graph.recordedOperations(), first + 1, denoiser.stepCount()));
             return graph;
         } catch (CudaException e) {
             if (!e.isRefusedByCapture()) {
@@ -316,7 +316,6 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
     private static String notRecorded(RuntimeException e) {
         return "the step was not recorded as a CUDA graph, every step ran segment by segment: " + e.getMessage();
     }
-
 
     private String sampleName() {
         return spec.inputs().get("sample").name();
