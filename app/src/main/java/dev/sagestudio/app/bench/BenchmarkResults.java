@@ -58,11 +58,15 @@ public record BenchmarkResults(String device, DevicePeak peak, String date, List
     /**
      * One whole generation of {@code model} with {@code backend} after a one-step warm-up: the median denoiser step
      * and the total (text encoding, every step, decoding), ONNX Runtime's and attention's shares of the steps, in
-     * milliseconds; {@code ran} is the backend that ran the attention calls as the generation reported it.
+     * milliseconds ({@link #NOT_SPLIT} where the generation had no such split: steps launched as CUDA graphs, or runs
+     * queued on the GPU); {@code ran} is the backend that ran the attention calls as the generation reported it.
      */
     public record EndToEnd(String model, String backend, String ran, int steps, double medianStepMs, double totalMs,
                            double ortMs, double attentionMs) {
     }
+
+    /** An {@link EndToEnd} share that was not measured (JSON has no NaN). */
+    public static final double NOT_SPLIT = -1;
 
     /** Median time of one captured attention call (index within the step, its shape) per backend, in milliseconds. */
     public record CallBench(String model, int index, String shape, java.util.Map<String, Double> medianMs) {

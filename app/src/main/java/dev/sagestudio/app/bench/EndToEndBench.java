@@ -56,9 +56,11 @@ public final class EndToEndBench {
                     progress.step(name, event.step() + 1, event.steps());
                 };
                 GenerationResult r = pipeline.generate(timed, listener, cancel);
+                boolean split = r.stepTimeSplitMissing().isEmpty();
                 out.add(new BenchmarkResults.EndToEnd(bundle.spec().name(), name, r.execution().attentionThatRan(),
-                        r.steps(), r.medianStepNanos() / 1e6, r.totalNanos() / 1e6, r.ortNanos() / 1e6,
-                        r.attentionNanos() / 1e6));
+                        r.steps(), r.medianStepNanos() / 1e6, r.totalNanos() / 1e6,
+                        split ? r.ortNanos() / 1e6 : BenchmarkResults.NOT_SPLIT,
+                        split ? r.attentionNanos() / 1e6 : BenchmarkResults.NOT_SPLIT));
             }
         }
         return List.copyOf(out);

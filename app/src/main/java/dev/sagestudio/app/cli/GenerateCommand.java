@@ -108,16 +108,17 @@ public final class GenerateCommand implements Callable<Integer> {
             GenerationOutput.write(result, target, () -> cancel.checkBeforeWrite(result.steps()));
             out.println("wrote " + target);
             out.println(ExecutionText.describe(result.execution()));
-            String attentionTime = (result.execution().attentionCalls() == 0 ? "attention inside ONNX Runtime"
-                    : String.format(Locale.ROOT, "attention %.2f s", result.attentionNanos() / 1e9))
-                    + (result.recordedSteps() == 0 ? "" : String.format(Locale.ROOT, " (outside the %d steps launched"
-                            + " as one CUDA graph each, whose time is not split)", result.recordedSteps()));
+            String split = result.stepTimeSplitMissing()
+                    .map(why -> "ONNX Runtime and attention not split: " + why)
+                    .orElseGet(() -> String.format(Locale.ROOT, "ONNX Runtime %.2f s, ", result.ortNanos() / 1e9)
+                            + (result.execution().attentionCalls() == 0 ? "attention inside ONNX Runtime"
+                            : String.format(Locale.ROOT, "attention %.2f s", result.attentionNanos() / 1e9)));
             out.printf(Locale.ROOT, "seed %d, %d steps, guidance %s, %s; total %.2f s (text %.0f ms, steps %.2f s:"
-                            + " median %.0f ms/step, ONNX Runtime %.2f s, %s; decode %.0f ms)%n",
+                            + " median %.0f ms/step, %s; decode %.0f ms)%n",
                     result.seed(), result.steps(), result.guidanceScale(), result.scheduler().jsonName(),
                     result.totalNanos() / 1e9, result.textNanos() / 1e6,
                     result.stepTimings().stream().mapToLong(t -> t.totalNanos()).sum() / 1e9,
-                    result.medianStepNanos() / 1e6, result.ortNanos() / 1e9, attentionTime, result.decodeNanos() / 1e6);
+                    result.medianStepNanos() / 1e6, split, result.decodeNanos() / 1e6);
             out.flush();
         });
     }

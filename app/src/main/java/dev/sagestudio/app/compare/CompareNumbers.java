@@ -58,17 +58,17 @@ public record CompareNumbers(Setup setup, Side a, Side b, Quality quality, List<
     /**
      * One run's wall-clock split, in milliseconds.
      *
-     * @param ortMs             NaN where steps ran as one CUDA graph launch each (their time has no such split)
+     * @param ortMs             NaN where the run has no such split ({@link GenerationResult#stepTimeSplitMissing}: steps
+     *                          launched as CUDA graphs, or runs queued on the GPU)
      * @param attentionMeasured whether the attention time was measured (false when ONNX Runtime ran attention inside
-     *                          its sessions, where it counts as ONNX Runtime time, and where steps ran as CUDA graph
-     *                          launches)
+     *                          its sessions, where it counts as ONNX Runtime time, and where the run has no split)
      */
     public record TimingSplit(double totalMs, double textMs, double denoiseMs, double medianStepMs, double ortMs,
                               double attentionMs, boolean attentionMeasured, double schedulerMs, double otherMs,
                               double decodeMs) {
         static TimingSplit of(GenerationResult r) {
             List<StepTiming> steps = r.stepTimings();
-            boolean split = r.recordedSteps() == 0;
+            boolean split = r.stepTimeSplitMissing().isEmpty();
             return new TimingSplit(ms(r.totalNanos()), ms(r.textNanos()),
                     ms(steps.stream().mapToLong(StepTiming::totalNanos).sum()), ms(r.medianStepNanos()),
                     split ? ms(r.ortNanos()) : Double.NaN, ms(r.attentionNanos()),

@@ -173,7 +173,8 @@ public final class BenchmarkController {
     }
 
     private static String ms(double value) {
-        return String.format(Locale.ROOT, "%.1f ms", value);
+        // negative: not measured (BenchmarkResults.NOT_SPLIT)
+        return value < 0 || !Double.isFinite(value) ? "—" : String.format(Locale.ROOT, "%.1f ms", value);
     }
 
     @FXML

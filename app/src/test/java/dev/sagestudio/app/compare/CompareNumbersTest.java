@@ -6,11 +6,32 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sagestudio.models.pipeline.AbResult;
+import dev.sagestudio.models.pipeline.GenerationResult;
+import dev.sagestudio.models.pipeline.StepTiming;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The numbers derived from a fixed A/B result. */
 class CompareNumbersTest {
+
+    @Test
+    void stepsLaunchedAsCudaGraphsHaveNoOnnxRuntimeOrAttentionSplitAndNoAttentionSpeedUp() {
+        AbResult r = FixedResults.image();
+        GenerationResult b = r.b();
+        List<StepTiming> launched = b.stepTimings().stream().map(t -> new StepTiming(t.totalNanos(), 0, 0, 0, 1,
+                t.attentionCalls(), t.copies(), t.copiedBytes(), true)).toList();
+        GenerationResult recorded = new GenerationResult(b.model(), b.kind(), b.prompt(), b.negativePrompt(), b.seed(),
+                b.steps(), b.guidanceScale(), b.scheduler(), b.output(), b.frames(), b.height(), b.width(),
+                b.valueLow(), b.valueHigh(), b.fps(), b.execution(), b.textNanos(), b.decodeNanos(), b.totalNanos(),
+                launched, b.notes());
+        assertEquals("3 step(s) ran as one CUDA graph launch each", recorded.stepTimeSplitMissing().orElseThrow());
+        CompareNumbers n = CompareNumbers.of(new AbResult(r.a(), recorded, r.metrics(), r.layers(), false));
+        assertTrue(Double.isNaN(n.timing().b().ortMs()));
+        assertFalse(n.timing().b().attentionMeasured());
+        assertTrue(Double.isNaN(n.timing().attentionSpeedup()), "no attention speed-up without B's attention time");
+        assertEquals(32.0 / 13.0, n.timing().stepSpeedup(), 1e-12, "the step times stay");
+        assertTrue(r.b().stepTimeSplitMissing().isEmpty(), "host-loop steps are split");
+    }
 
     @Test
     void timingSplitAndSpeedUpsComeFromTheStepTimings() {

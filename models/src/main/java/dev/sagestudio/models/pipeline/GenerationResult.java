@@ -4,6 +4,7 @@ import dev.sagestudio.models.bundle.ModelSpec.Kind;
 import dev.sagestudio.models.scheduler.SchedulerName;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 
 /**
@@ -46,6 +47,20 @@ public record GenerationResult(String model, Kind kind, String prompt, String ne
 
     public long attentionNanos() {
         return stepTimings.stream().mapToLong(StepTiming::attentionNanos).sum();
+    }
+
+    /**
+     * Whether {@link #ortNanos()} and {@link #attentionNanos()} are the time of that work, or else empty: why not. Not
+     * where steps ran as CUDA graph launches (no split at all), nor where the device path queued its runs without
+     * waiting (the figures are then the host's time to queue the work, not the GPU's).
+     */
+    public Optional<String> stepTimeSplitMissing() {
+        if (recordedSteps() > 0) {
+            return Optional.of(recordedSteps() + " step(s) ran as one CUDA graph launch each");
+        }
+        boolean queued = execution.attention().device().map(d -> d.runtime().queuesRunsWithoutWaiting()).orElse(false);
+        return queued ? Optional.of("the GPU's runs were queued without waiting: the host's times are not the GPU's")
+                : Optional.empty();
     }
 
     /** Steps that ran as one CUDA graph launch each: their time is in no ONNX Runtime / attention split. */
