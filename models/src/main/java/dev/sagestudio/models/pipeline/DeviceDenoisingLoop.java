@@ -11,9 +11,9 @@ import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.OrtSessionRunner;
 import dev.sagestudio.models.runtime.OrtTensor;
 import dev.sagestudio.models.runtime.PartitionedModel;
+import dev.sagestudio.models.runtime.RecordedSteps;
 import dev.sagestudio.models.runtime.RunResult;
 import dev.sagestudio.models.runtime.TensorMemory;
-import dev.sagestudio.models.runtime.device.CapturedSteps;
 import dev.sagestudio.models.scheduler.Scheduler;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,10 +50,13 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
     private final Function<List<TextCondition>, Map<String, HostArray>> textInputs;
     private final Optional<StepRecorder> recorder;
 
-    /** Records a step as one CUDA graph on the device path ({@code DeviceOnnxPath::recordResident}). */
+    /**
+     * Records a step as one CUDA graph on the device path ({@code DeviceOnnxPath::recordResident}; tests pose other
+     * recordings).
+     */
     @FunctionalInterface
     interface StepRecorder {
-        CapturedSteps record(PartitionedModel model, Map<String, OrtTensor> example, int firstRecorded,
+        RecordedSteps record(PartitionedModel model, Map<String, OrtTensor> example, int firstRecorded,
                              BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>, Map<String, OrtTensor>> after);
     }
 
@@ -119,7 +122,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
         List<StepTiming> timings = new ArrayList<>(steps);
         List<String> notes = new ArrayList<>();
         long attentionCalls = 0;
-        CapturedSteps graph = null;
+        RecordedSteps graph = null;
         boolean tryRecording = recorder.isPresent();
         try {
             Map<String, OrtTensor> text = new LinkedHashMap<>();
@@ -165,7 +168,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
                     }
                     StepRun run = graph != null ? launch(graph, inputs, x, coefficientTensor, batch) : null;
                     OrtTensor stepX = x;
-                    CapturedSteps dropped = null;
+                    RecordedSteps dropped = null;
                     if (run == null && graph != null) {
                         // NaN or Inf in an attention output of the launch: a graph cannot re-run one node at full
                         // precision, so this step runs again segment by segment (where a quantized kernel's bad node is
@@ -268,7 +271,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
      * One launch of the recorded step; null when an attention output held NaN or Inf: a graph cannot re-run one node at
      * full precision, so the caller runs the step again segment by segment, which does and reports it.
      */
-    private StepRun launch(CapturedSteps graph, Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients,
+    private StepRun launch(RecordedSteps graph, Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients,
                            int batch) {
         Map<String, OrtTensor> all = new LinkedHashMap<>(inputs);
         all.put(X, x);
@@ -285,7 +288,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
      * Records the denoiser's step with guidance and the scheduler's step behind it as one CUDA graph, or notes why
      * not (the loop then runs segment by segment, as before).
      */
-    private CapturedSteps record(Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients, int batch,
+    private RecordedSteps record(Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients, int batch,
                                  List<String> notes, int step, int steps) {
         Map<String, OrtTensor> example = new LinkedHashMap<>(inputs);
         example.put(X, x);
@@ -293,7 +296,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
         String model = spec.outputs().get("model_output").name();
         try {
             int first = denoiser.firstRecordableStep();
-            CapturedSteps graph = recorder.orElseThrow().record(denoiser, example, first,
+            RecordedSteps graph = recorder.orElseThrow().record(denoiser, example, first,
                     (given, made) -> stepGraph(batch).runBound(stepInputs(given.get(X), made.get(model),
                             given.get(COEF)), wanted(batch), memory.ortMemory(), memory.isHost()));
             notes.add(String.format(java.util.Locale.ROOT, "from step %d of %d on, each step ran as one CUDA graph"

@@ -222,9 +222,14 @@ public final class DiffusionPipeline implements AutoCloseable {
      * memory, where it must give the host loop's result. Not for a denoiser whose batch is fixed to 1.
      */
     void residentLoop(OrtRuntime stepRuntime) {
+        residentLoop(stepRuntime, Optional.empty());
+    }
+
+    /** As {@link #residentLoop(OrtRuntime)}, recording each generation's step with {@code recorder} (tests). */
+    void residentLoop(OrtRuntime stepRuntime, Optional<DeviceDenoisingLoop.StepRecorder> recorder) {
         if (!denoiser.batchFixedToOne()) {
             loop.close();
-            loop = residentLoop(bundle, denoiser, stepRuntime, Optional.empty());
+            loop = residentLoop(bundle, denoiser, stepRuntime, recorder);
         }
     }
 

@@ -1,9 +1,11 @@
 package dev.sagestudio.models.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sagestudio.attention.gpu.CudaException;
 import dev.sagestudio.models.bundle.ModelBundle;
 import dev.sagestudio.models.fidelity.NonFiniteOutputException;
 import dev.sagestudio.models.onnx.GraphPartitioner;
@@ -18,8 +20,11 @@ import dev.sagestudio.models.runtime.OrtRuntime;
 import dev.sagestudio.models.runtime.PartitionedModel;
 import dev.sagestudio.models.runtime.TensorMemory;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import jcuda.driver.CUresult;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -121,6 +126,104 @@ class DevicePathPipelineTest {
             assertTrue(kept.notes().contains("FALLBACK: step 2, " + nodes.get(0) + ", backend test-quantized, output"
                     + " index 3: NaN; that node was re-run with test-full, which is also non-finite"),
                     kept.notes().toString());
+        }
+    }
+
+    /** {@link #onDevice} with the sample-resident loop recording each generation's step as {@code recorder} says. */
+    private static DiffusionPipeline recordedOnDevice(ModelBundle bundle, DeviceAttentionKernel kernel,
+                                                      DeviceAttentionKernel full,
+                                                      DeviceDenoisingLoop.StepRecorder recorder) throws Exception {
+        DiffusionPipeline p = onDevice(bundle, kernel, full, false);
+        p.residentLoop(cpu, Optional.of(recorder));
+        return p;
+    }
+
+    private static GenerationResult clean(GenerationRequest request) throws Exception {
+        try (DiffusionPipeline p = onDevice(guided, new FaultyKernel("test-quantized", Set.of(), Set.of()),
+                new FaultyKernel("test-full", Set.of(), Set.of()), true)) {
+            return p.generate(request);
+        }
+    }
+
+    @Test
+    void aStepLaunchedAsOneRecordingGivesThePictureOfTheStepRunSegmentBySegment() throws Exception {
+        GenerationRequest request = GenerationRequest.of("a red heart", 3).withSteps(3);
+        List<ReplayedSteps> made = new ArrayList<>();
+        GenerationResult r;
+        try (DiffusionPipeline p = recordedOnDevice(guided, new FaultyKernel("test-quantized", Set.of(), Set.of()),
+                new FaultyKernel("test-full", Set.of(), Set.of()), (model, example, first, after) -> {
+                    ReplayedSteps steps = new ReplayedSteps(model, example, after);
+                    made.add(steps);
+                    return steps;
+                })) {
+            r = p.generate(request);
+        }
+        assertArrayEquals(clean(request).output(), r.output());
+        assertEquals(2, r.recordedSteps(), "steps 2 and 3 are launches");
+        assertTrue(r.notes().stream().anyMatch(n -> n.startsWith("from step 2 of 3 on, each step ran as one CUDA"
+                + " graph launch")), r.notes().toString());
+        assertEquals(1, made.size(), "recorded once per generation");
+        assertEquals(2, made.get(0).launches);
+        assertEquals(1, made.get(0).closes, "closed once, when the generation ends");
+        assertTrue(r.stepTimeSplitMissing().isPresent());
+    }
+
+    @Test
+    void aNaNInALaunchDropsTheRecordingAndThatStepAndTheRestRunSegmentBySegment() throws Exception {
+        GenerationRequest request = GenerationRequest.of("a red heart", 3).withSteps(3);
+        List<String> nodes = nodes(guided);
+        List<ReplayedSteps> made = new ArrayList<>();
+        // the quantized kernel's first call of step 2: inside the first launch
+        FaultyKernel quantized = new FaultyKernel("test-quantized", Set.of(nodes.size()), Set.of());
+        GenerationResult r;
+        try (DiffusionPipeline p = recordedOnDevice(guided, quantized, new FaultyKernel("test-full", Set.of(),
+                Set.of()), (model, example, first, after) -> {
+                    ReplayedSteps steps = new ReplayedSteps(model, example, after);
+                    made.add(steps);
+                    return steps;
+                })) {
+            r = p.generate(request);
+        }
+        assertEquals(0, r.recordedSteps(), r.notes().toString());
+        assertTrue(r.notes().stream().anyMatch(n -> n.startsWith("step 2: the recorded CUDA graph's attention output"
+                + " of node " + nodes.get(0) + " (test-quantized) held 1 non-finite value(s) (first: NaN)")
+                && n.endsWith("ran segment by segment instead")), r.notes().toString());
+        // the step ran again from the recording's own copy of its inputs, where the kernel gave finite values
+        assertArrayEquals(clean(request).output(), r.output());
+        assertTrue(r.notes().stream().noneMatch(n -> n.startsWith("FALLBACK")), r.notes().toString());
+        assertEquals(1, made.get(0).launches);
+        assertEquals(1, made.get(0).closes);
+    }
+
+    @Test
+    void aStepTheDriverRefusesToRecordRunsSegmentBySegmentAndTheRunSaysWhy() throws Exception {
+        GenerationRequest request = GenerationRequest.of("a red heart", 3).withSteps(3);
+        GenerationResult r;
+        try (DiffusionPipeline p = recordedOnDevice(guided, new FaultyKernel("test-quantized", Set.of(), Set.of()),
+                new FaultyKernel("test-full", Set.of(), Set.of()), (model, example, first, after) -> {
+                    throw new CudaException("cuStreamEndCapture", CUresult.CUDA_ERROR_STREAM_CAPTURE_INVALIDATED);
+                })) {
+            r = p.generate(request);
+        }
+        assertArrayEquals(clean(request).output(), r.output());
+        assertEquals(0, r.recordedSteps());
+        assertTrue(r.notes().stream().anyMatch(n -> n.startsWith("the step was not recorded as a CUDA graph, every"
+                + " step ran segment by segment: ") && n.contains("CUDA_ERROR_STREAM_CAPTURE_INVALIDATED")),
+                r.notes().toString());
+    }
+
+    @Test
+    void aDeviceFaultWhileRecordingFailsTheGenerationNamingIt() throws Exception {
+        try (DiffusionPipeline p = recordedOnDevice(guided, new FaultyKernel("test-quantized", Set.of(), Set.of()),
+                new FaultyKernel("test-full", Set.of(), Set.of()), (model, example, first, after) -> {
+                    throw new CudaException("cuLaunchKernel(test)", CUresult.CUDA_ERROR_LAUNCH_FAILED);
+                })) {
+            CudaException e = assertThrows(CudaException.class,
+                    () -> p.generate(GenerationRequest.of("a red heart", 3).withSteps(3)));
+            assertTrue(e.getMessage().contains("CUDA_ERROR_LAUNCH_FAILED"), e.getMessage());
+            // a one-step generation records nothing, so the same pipeline still generates
+            assertArrayEquals(clean(GenerationRequest.of("a red heart", 3).withSteps(1)).output(),
+                    p.generate(GenerationRequest.of("a red heart", 3).withSteps(1)).output());
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.sagestudio.models.runtime.HostArray;
 import dev.sagestudio.models.runtime.NonFiniteOutput;
 import dev.sagestudio.models.runtime.OrtTensor;
 import dev.sagestudio.models.runtime.PartitionedModel;
+import dev.sagestudio.models.runtime.RecordedSteps;
 import dev.sagestudio.models.runtime.RunResult;
 import dev.sagestudio.models.runtime.TensorMemory;
 import dev.sagestudio.models.runtime.Transfers;
@@ -33,7 +34,7 @@ import java.util.function.BiFunction;
  * on this one stream. Only for runs with the same input shapes and a runtime whose runs return once queued (a run
  * that waits for the stream cannot be recorded); another run of the same model may come between two launches.
  */
-public final class CapturedSteps implements AutoCloseable {
+public final class CapturedSteps implements RecordedSteps {
     private final PartitionedModel model;
     private final TensorMemory memory;
     private final GpuDeviceMemory deviceMemory;
@@ -186,6 +187,7 @@ public final class CapturedSteps implements AutoCloseable {
     }
 
     /** The number of operations the graph launches. */
+    @Override
     public long recordedOperations() {
         return graph.nodeCount();
     }
@@ -227,6 +229,7 @@ public final class CapturedSteps implements AutoCloseable {
      * read (which waits for the stream; findings in {@link #lastNonFinite()}). Returns the steps' outputs and what the
      * recorded {@code after} work made: this recording's tensors, overwritten by the next launch and closed with it.
      */
+    @Override
     public Map<String, OrtTensor> launch(Map<String, OrtTensor> inputs) {
         for (Map.Entry<String, OrtTensor> e : this.inputs.entrySet()) {
             OrtTensor given = inputs.get(e.getKey());
@@ -252,16 +255,19 @@ public final class CapturedSteps implements AutoCloseable {
      * The buffers each launch reads its inputs from, by name: after a launch they still hold that launch's inputs (the
      * graph does not write them).
      */
+    @Override
     public Map<String, OrtTensor> recordedInputs() {
         return Collections.unmodifiableMap(inputs);
     }
 
     /** The attention calls each launch makes (as recorded). */
+    @Override
     public int recordedAttentionCalls() {
         return recordedOutputs.figures().attentionCalls().size();
     }
 
     /** Attention outputs with NaN or Inf in the last {@link #run} or {@link #launch}. */
+    @Override
     public List<NonFiniteOutput> lastNonFinite() {
         return nonFinite;
     }
