@@ -22,7 +22,8 @@ final class ConsoleProgress implements ProgressListener {
         int filled = (int) Math.round(e.fractionDone() * WIDTH);
         double perStep = e.timing().totalNanos() / 1e9;
         double eta = perStep * (e.steps() - e.step() - 1);
-        String share = e.timing().attentionCalls() == 0 ? ""
+        String share = e.timing().recorded() ? " (one CUDA graph launch)"
+                : e.timing().attentionCalls() == 0 ? ""
                 : String.format(Locale.ROOT, " (attention %.0f%%)",
                         100.0 * e.timing().attentionNanos() / Math.max(1, e.timing().totalNanos()));
         err.printf(Locale.ROOT, "\r%s [%s%s] %d/%d  %.2f s/step%s  ETA %.0f s ", label, "#".repeat(filled),
