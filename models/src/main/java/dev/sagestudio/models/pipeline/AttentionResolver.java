@@ -58,7 +58,7 @@ public final class AttentionResolver {
                     requireUsableGpu();
                     DeviceOnnxPath path = DeviceOnnxPath.open(0, backend, threads);
                     if (!"false".equalsIgnoreCase(System.getProperty(QUEUE_RUNS_PROPERTY, "true"))) {
-                        path.queueRunsWithoutWaiting();
+                        path.queueRunsWithoutWaitingWhereSafe(); // else runs wait: said in the path's description
                     }
                     return path;
                 });

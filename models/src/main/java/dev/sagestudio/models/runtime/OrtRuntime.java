@@ -188,16 +188,36 @@ public final class OrtRuntime implements AutoCloseable {
      * order; a copy to the host waits for everything before it.
      */
     public synchronized OrtRuntime queueRunsWithoutWaiting(Runnable waitForStream) {
+        queueRuns(waitForStream, false);
+        return this;
+    }
+
+    /**
+     * As {@link #queueRunsWithoutWaiting}, only where ONNX Runtime took the shared plain pinned allocator
+     * ({@link #sharePinnedMemory}): without it a queue-only session's close can abort the whole process, so runs keep
+     * waiting then (with a warning). True if runs are queued from now on.
+     */
+    public synchronized boolean queueRunsWithoutWaitingWhereSafe(Runnable waitForStream) {
+        return queueRuns(waitForStream, true);
+    }
+
+    private boolean queueRuns(Runnable waitForStream, boolean onlyWithSharedPinnedMemory) {
         if (provider != ExecutionProvider.CUDA || cudaStream == 0) {
             throw new IllegalStateException("runs may skip the wait only on the CUDA EP with our own stream, where every"
                     + " reader of a segment's outputs works on that stream");
         }
-        this.queueOnly = true;
-        this.waitBeforeClosing = Objects.requireNonNull(waitForStream, "waitForStream");
+        Objects.requireNonNull(waitForStream, "waitForStream");
         if (!sharedPinned) {
             sharedPinned = sharePinnedMemory(cudaDevice);
         }
-        return this;
+        if (onlyWithSharedPinnedMemory && !sharedPinned) {
+            LOG.log(System.Logger.Level.WARNING, "ONNX Runtime's runs keep waiting for the stream: without the shared"
+                    + " pinned allocator a session whose runs were queued can abort the process when it closes");
+            return false;
+        }
+        this.queueOnly = true;
+        this.waitBeforeClosing = waitForStream;
+        return true;
     }
 
     /**

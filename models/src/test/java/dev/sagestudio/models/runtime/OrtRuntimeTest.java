@@ -2,6 +2,7 @@ package dev.sagestudio.models.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +31,10 @@ class OrtRuntimeTest {
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> cpu.queueRunsWithoutWaiting(() -> { }));
             assertTrue(e.getMessage().contains("only on the CUDA EP with our own stream"), e.getMessage());
+            IllegalStateException safe = assertThrows(IllegalStateException.class,
+                    () -> cpu.queueRunsWithoutWaitingWhereSafe(() -> { }));
+            assertEquals(e.getMessage(), safe.getMessage());
+            assertFalse(cpu.queuesRunsWithoutWaiting());
         }
     }
 

@@ -203,7 +203,7 @@ public final class DeviceOnnxPath implements AutoCloseable {
         return kernel.name() + " on " + gpu.context().device().describe() + ", ONNX Runtime CUDA EP on stream 0x"
                 + Long.toHexString(stream.rawHandle())
                 + (runtime.sharesOneArena() ? ", one arena for all segments" : ", an arena per segment")
-                + (!runtime.queuesRunsWithoutWaiting() ? ""
+                + (!runtime.queuesRunsWithoutWaiting() ? ", each ONNX Runtime run waits for the stream"
                         : runtime.sharesPinnedMemory() ? ", runs queued without waiting (pinned buffers from one plain"
                                 + " allocator)"
                         : ", runs queued without waiting (each session's pinned arena: the environment's plain"
@@ -216,6 +216,15 @@ public final class DeviceOnnxPath implements AutoCloseable {
      */
     public void queueRunsWithoutWaiting() {
         runtime.queueRunsWithoutWaiting(stream::synchronize);
+    }
+
+    /**
+     * As {@link #queueRunsWithoutWaiting}, only where ONNX Runtime took the shared plain pinned allocator (else runs keep
+     * waiting, and {@link #describe()} says nothing of queued runs); true if runs are queued from now on. What the app
+     * does.
+     */
+    public boolean queueRunsWithoutWaitingWhereSafe() {
+        return runtime.queueRunsWithoutWaitingWhereSafe(stream::synchronize);
     }
 
     /**
