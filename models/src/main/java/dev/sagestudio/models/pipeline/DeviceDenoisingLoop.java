@@ -273,10 +273,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
      */
     private StepRun launch(RecordedSteps graph, Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients,
                            int batch) {
-        Map<String, OrtTensor> all = new LinkedHashMap<>(inputs);
-        all.put(X, x);
-        all.put(COEF, coefficients);
-        Map<String, OrtTensor> out = graph.launch(all);
+        Map<String, OrtTensor> out = graph.launch(withStepGraphInputs(inputs, x, coefficients));
         if (!graph.lastNonFinite().isEmpty()) {
             return null;
         }
@@ -290,9 +287,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
      */
     private RecordedSteps record(Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients, int batch,
                                  List<String> notes, int step, int steps) {
-        Map<String, OrtTensor> example = new LinkedHashMap<>(inputs);
-        example.put(X, x);
-        example.put(COEF, coefficients);
+        Map<String, OrtTensor> example = withStepGraphInputs(inputs, x, coefficients);
         String model = spec.outputs().get("model_output").name();
         try {
             int first = denoiser.firstRecordableStep();
@@ -322,6 +317,15 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
 
     private String sampleName() {
         return spec.inputs().get("sample").name();
+    }
+
+    /** What a recording of the step reads: the denoiser's inputs, and the sample and coefficients the step graph reads. */
+    private static Map<String, OrtTensor> withStepGraphInputs(Map<String, OrtTensor> denoiserInputs, OrtTensor x,
+                                                              OrtTensor coefficients) {
+        Map<String, OrtTensor> all = new LinkedHashMap<>(denoiserInputs);
+        all.put(X, x);
+        all.put(COEF, coefficients);
+        return all;
     }
 
     private static Map<String, OrtTensor> stepInputs(OrtTensor x, OrtTensor modelOutput, OrtTensor coefficients) {

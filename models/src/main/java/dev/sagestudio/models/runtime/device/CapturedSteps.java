@@ -181,6 +181,16 @@ public final class CapturedSteps implements RecordedSteps {
         }
     }
 
+    /**
+     * The unrecorded steps run on the recorded inputs, the graph launched behind them, and the attention outputs'
+     * NaN/Inf check read.
+     */
+    private void launchGraph() {
+        runUnrecordedSteps();
+        graph.launch(stream);
+        nonFinite = model.attention().takeNonFinite(); // waits for the stream
+    }
+
     /** The index of the first recorded step (the steps before it run uncaptured on each run). */
     public int firstRecorded() {
         return firstRecorded;
@@ -210,9 +220,7 @@ public final class CapturedSteps implements RecordedSteps {
             deviceMemory.copyIn(e.getValue().address(), array.bytes());
             transfers.upload(array.bytes().length);
         }
-        runUnrecordedSteps();
-        graph.launch(stream);
-        nonFinite = model.attention().takeNonFinite(); // waits for the stream
+        launchGraph();
         Map<String, HostArray> outputs = new LinkedHashMap<>();
         for (Map.Entry<String, OrtTensor> e : recordedOutputs.outputs().entrySet()) {
             HostArray array = memory.download(e.getValue());
@@ -243,9 +251,7 @@ public final class CapturedSteps implements RecordedSteps {
                 stream.copyDeviceToDevice(recorded.address(), given.address(), recorded.byteSize());
             }
         }
-        runUnrecordedSteps();
-        graph.launch(stream);
-        nonFinite = model.attention().takeNonFinite(); // waits for the stream
+        launchGraph();
         Map<String, OrtTensor> outputs = new LinkedHashMap<>(recordedOutputs.outputs());
         outputs.putAll(afterOutputs);
         return Collections.unmodifiableMap(outputs);

@@ -220,8 +220,7 @@ public final class DeviceOnnxPath implements AutoCloseable {
 
     /**
      * As {@link #queueRunsWithoutWaiting}, only where ONNX Runtime took the shared plain pinned allocator (else runs keep
-     * waiting, and {@link #describe()} says nothing of queued runs); true if runs are queued from now on. What the app
-     * does.
+     * waiting, as {@link #describe()} then says); true if runs are queued from now on. What the app does.
      */
     public boolean queueRunsWithoutWaitingWhereSafe() {
         return runtime.queueRunsWithoutWaitingWhereSafe(stream::synchronize);
