@@ -397,6 +397,7 @@ public final class StepTimeCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "  warm-up call %d (not recorded): %.1f ms%n", i + 1,
                     (System.nanoTime() - start) / 1e6);
         }
+        partitioned.segmentsCopyingThroughTheHost().forEach(s -> err.println("  copies through the host: " + s));
         try (CapturedSteps graph = shared.device.record(partitioned, inputs, partitioned.firstRecordableStep())) {
             err.printf(Locale.ROOT, "  recorded steps %d-%d of %d as one CUDA graph of %d operations%n",
                     graph.firstRecorded(), partitioned.stepCount() - 1, partitioned.stepCount(),

@@ -40,6 +40,8 @@ public final class OrtRuntime implements AutoCloseable {
      * hands a freed block only to the ONNX Runtime stream object that freed it until that run's clean-up).
      */
     private static final int ARENA_GROWS_AS_REQUESTED = 1;
+    /** ORT_LOGGING_LEVEL_INFO. */
+    private static final int INFO_SEVERITY = 1;
 
     private final ExecutionProvider provider;
     private final int threads;
@@ -474,6 +476,9 @@ public final class OrtRuntime implements AutoCloseable {
                 try (OrtCUDAProviderOptions cuda = cudaOptions(cudaDevice, cudaStream)) {
                     options.AppendExecutionProvider_CUDA(cuda);
                 }
+                // Informational messages while the session is created: which operators the CUDA EP left to the CPU
+                // and where copy nodes went (OrtLog keeps only those). Runs log warnings only (runOptions).
+                options.SetLogSeverityLevel(INFO_SEVERITY);
             }
             String shrinkage;
             boolean queue;
@@ -499,10 +504,12 @@ public final class OrtRuntime implements AutoCloseable {
             long mark = log.mark();
             Session session = new Session(env, data, bytes.length, options);
             boolean hostCopies = provider == ExecutionProvider.CUDA && copiesThroughTheHost(log.since(mark));
+            List<String> causes = hostCopies ? log.hostCopyCausesSince(mark) : List.of();
             // A run that copies through the host leaves pinned buffers whose release, when it does not wait, is queued
             // as a host function; one queued as the session is destroyed may free the session's pinned arena inside
             // that function, which the CUDA runtime refuses (docs/onnx-runtime.md). Such a session's runs wait.
-            return new OrtSessionRunner(session, what, shrinkage, queue && !hostCopies, beforeClosing, hostCopies);
+            return new OrtSessionRunner(session, what, shrinkage, queue && !hostCopies, beforeClosing, hostCopies,
+                    causes);
         } catch (RuntimeException e) {
             throw new OrtRuntimeException("ONNX Runtime could not load " + what + ": " + e.getMessage(), e);
         } catch (java.io.IOException e) {

@@ -32,16 +32,21 @@ public final class OrtSessionRunner implements AutoCloseable {
     private final Runnable beforeClosing;
 
     /** Whether ONNX Runtime copies between host and device inside this session's graph (host-side shape arithmetic). */
+    /** ORT_LOGGING_LEVEL_WARNING. */
+    private static final int WARNING_SEVERITY = 2;
     private final boolean copiesThroughTheHost;
+    /** ONNX Runtime's own words on why (see {@link #hostCopyCauses}). */
+    private final List<String> hostCopyCauses;
 
     OrtSessionRunner(Session session, String what, String arenaShrinkage, boolean queueOnly, Runnable beforeClosing,
-                     boolean copiesThroughTheHost) {
+                     boolean copiesThroughTheHost, List<String> hostCopyCauses) {
         this.session = session;
         this.what = what;
         this.arenaShrinkage = arenaShrinkage;
         this.queueOnly = queueOnly;
         this.beforeClosing = beforeClosing;
         this.copiesThroughTheHost = copiesThroughTheHost;
+        this.hostCopyCauses = List.copyOf(hostCopyCauses);
         this.inputNames = names(session.GetInputNames());
         this.outputNames = names(session.GetOutputNames());
     }
@@ -61,6 +66,15 @@ public final class OrtSessionRunner implements AutoCloseable {
      */
     public boolean copiesThroughTheHost() {
         return copiesThroughTheHost;
+    }
+
+    /**
+     * Why this session copies through the host, as ONNX Runtime logged it while creating the session: the operators it
+     * found no CUDA kernel for ("CUDA kernel not found in registries for Op type: X node name: Y") and the copy nodes it
+     * added ("Add MemcpyToHost before Y ..."). Empty where it copies nothing, and where ONNX Runtime logged no cause.
+     */
+    public List<String> hostCopyCauses() {
+        return hostCopyCauses;
     }
 
     /** Whether a run returns once its work is queued, without waiting for the stream. */
@@ -154,6 +168,8 @@ public final class OrtSessionRunner implements AutoCloseable {
 
     private RunOptions runOptions() {
         RunOptions options = new RunOptions();
+        // A CUDA session is created with informational messages on (OrtRuntime); its runs need warnings only.
+        options.SetRunLogSeverityLevel(WARNING_SEVERITY);
         if (arenaShrinkage != null) {
             options.AddConfigEntry("memory.enable_memory_arena_shrinkage", arenaShrinkage);
         }

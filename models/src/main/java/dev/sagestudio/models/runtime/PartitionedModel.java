@@ -243,6 +243,7 @@ public final class PartitionedModel implements AutoCloseable {
     public int firstRecordableStep() {
         List<Step> steps = plan.steps();
         int first = 0;
+        List<String> causes = List.of();
         for (int i = 0; i < steps.size(); i++) {
             if (steps.get(i) instanceof OrtSegment segment) {
                 Map<List<Integer>, OrtSessionRunner> byTypes = sessions.get(segment.index());
@@ -250,15 +251,53 @@ public final class PartitionedModel implements AutoCloseable {
                     throw new IllegalStateException("segment " + segment.index() + " has no session yet: run the"
                             + " model once first");
                 }
-                if (byTypes.values().stream().anyMatch(OrtSessionRunner::copiesThroughTheHost)) {
+                List<OrtSessionRunner> copying = byTypes.values().stream()
+                        .filter(OrtSessionRunner::copiesThroughTheHost).toList();
+                if (!copying.isEmpty()) {
                     first = i + 1;
+                    causes = copying.stream().flatMap(r -> r.hostCopyCauses().stream()).distinct().toList();
                 }
             }
         }
         if (first >= steps.size()) {
-            throw new IllegalStateException("the last step's segment copies through the host: nothing to record");
+            throw new IllegalStateException("the last step's segment copies through the host" + quoted(causes)
+                    + ": nothing to record");
         }
         return first;
+    }
+
+    /**
+     * The segments whose sessions copy between host and device (which a CUDA graph cannot record), in step order, each
+     * as "segment N (step S of T)" with ONNX Runtime's causes; segments with no session yet are left out.
+     */
+    public List<String> segmentsCopyingThroughTheHost() {
+        List<String> out = new ArrayList<>();
+        List<Step> steps = plan.steps();
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i) instanceof OrtSegment segment) {
+                Map<List<Integer>, OrtSessionRunner> byTypes = sessions.get(segment.index());
+                if (byTypes == null) {
+                    continue;
+                }
+                List<OrtSessionRunner> copying = byTypes.values().stream()
+                        .filter(OrtSessionRunner::copiesThroughTheHost).toList();
+                if (!copying.isEmpty()) {
+                    out.add("segment " + segment.index() + " (step " + (i + 1) + " of " + steps.size() + ")"
+                            + quoted(copying.stream().flatMap(r -> r.hostCopyCauses().stream()).distinct().toList()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** ONNX Runtime's causes of a segment's host copies, for a message: the first few, and how many more. */
+    static String quoted(List<String> causes) {
+        if (causes.isEmpty()) {
+            return "";
+        }
+        int shown = Math.min(4, causes.size());
+        String more = causes.size() > shown ? "; and " + (causes.size() - shown) + " more" : "";
+        return " (ONNX Runtime: " + String.join("; ", causes.subList(0, shown)) + more + ")";
     }
 
     /** The number of steps of the plan (ONNX Runtime segments and attention calls, in execution order). */

@@ -56,6 +56,44 @@ class OrtRuntimeTest {
     }
 
     @Test
+    void theLogKeepsOnlyTheInformationalMessagesThatSayWhyASessionCopiesThroughTheHost() {
+        OrtLog log = new OrtLog();
+        long mark = log.mark();
+        log(log, 2, "3 Memcpy nodes are added to the graph main_graph_segment7 for CUDAExecutionProvider.");
+        // The forms ONNX Runtime logs at INFO while it places nodes and adds copies (GetCapability, AddCopyNode)
+        log(log, 1, "CUDA kernel not found in registries for Op type: Resize node name: node_upsample_nearest2d");
+        log(log, 1, "Add MemcpyToHost before node_upsample_nearest2d for CPUExecutionProvider");
+        for (int i = 0; i < 40; i++) {
+            log(log, 1, "GraphTransformer ConstantFolding modified: 0 with status: OK");
+        }
+        log(log, 0, "Add MemcpyFromHost after node_upsample_nearest2d for CUDAExecutionProvider");
+        assertEquals(java.util.List.of(
+                "CUDA kernel not found in registries for Op type: Resize node name: node_upsample_nearest2d",
+                "Add MemcpyToHost before node_upsample_nearest2d for CPUExecutionProvider",
+                "Add MemcpyFromHost after node_upsample_nearest2d for CUDAExecutionProvider"),
+                log.hostCopyCausesSince(mark));
+        // The informational chatter does not push the warning out of the few kept for failure messages
+        assertEquals(java.util.List.of(
+                "3 Memcpy nodes are added to the graph main_graph_segment7 for CUDAExecutionProvider."),
+                log.since(mark));
+        assertTrue(log.hostCopyCausesSince(log.mark()).isEmpty());
+    }
+
+    private static void log(OrtLog log, int severity, String text) {
+        try (org.bytedeco.javacpp.BytePointer message = new org.bytedeco.javacpp.BytePointer(text)) {
+            log.call(null, severity, null, null, null, message);
+        }
+    }
+
+    @Test
+    void aSegmentsHostCopyCausesAreQuotedBriefly() {
+        assertEquals("", PartitionedModel.quoted(java.util.List.of()));
+        assertEquals(" (ONNX Runtime: a; b)", PartitionedModel.quoted(java.util.List.of("a", "b")));
+        assertEquals(" (ONNX Runtime: a; b; c; d; and 2 more)",
+                PartitionedModel.quoted(java.util.List.of("a", "b", "c", "d", "e", "f")));
+    }
+
+    @Test
     void anUnknownOperatorIsNamedWhenOrtRefusesTheSegment() {
         TinyGraph g = new TinyGraph(1);
         g.input("x", 1, 4, 8);

@@ -153,7 +153,7 @@ class SharedArenaTest {
             options.AddConfigEntry("session.use_env_allocators", "1");
             try (OrtSessionRunner session = new OrtSessionRunner(
                     new Session(OrtRuntime.environment(), data, bytes.length, options), "probe", null, false, null,
-                    false)) {
+                    false, List.of())) {
                 return session.allocatorStats(OrtRuntime.hostMemory());
             }
         }
