@@ -56,9 +56,10 @@ def run(mod, name, shape, rng):
     o = np.full((B, Hq, Nq, D), np.nan, dtype=np.float16)
     bufs = {k: upload(a) for k, a in {"q8": q8, "k8": k8, "qs": qs, "ks": ks, "v": v, "o": o}.items()}
     bufs["vs"] = upload(vs) if fp8 else 0
-    tiles = (NqP // 128) * Hq * B
+    rows = mod.entries[name].get("tile_rows", 128)  # query rows per tile: the work and the Q box (ABI.md §3)
+    tiles = cdiv(Nq, rows) * Hq * B
     grid = (min(tiles, ctas or tiles), 1, 1)
-    maps = {"tq": rows8("q8", bufs["q8"], D, NqP, B * Hq, D, 128), "tk": rows8("k8", bufs["k8"], D, NkP, B * Hkv, D, 128),
+    maps = {"tq": rows8("q8", bufs["q8"], D, NqP, B * Hq, D, rows), "tk": rows8("k8", bufs["k8"], D, NkP, B * Hkv, D, 128),
             "tv": rows8("vt8", bufs["v"], NkP, D, B * Hkv, 128, D) if fp8
             else panels16("v", bufs["v"], B, Hkv, Nk, D, Hkv * Nk * D, Nk * D, D)}
     mod.launch(name, grid, {**bufs, "B": B, "Hq": Hq, "Hkv": Hkv, "Nq": Nq, "Nk": Nk, "o_sb": Hq * Nq * D,

@@ -140,7 +140,7 @@ class Plan:
             else:
                 q, k, v, name = self.q, self.k, self.v, f"flash_fwd_{self.dt}{arch}_d{D}"
             if self.backend == FLASH_SM90:
-                grid = self.sm90_launch_grid(grid)
+                grid = self.sm90_launch_grid(name)
                 maps = {"tq": panels16("q", q), "tk": panels16("k", k), "tv": panels16("v", v)}
             else:
                 maps = {"tq": NO_TENSOR_MAP, "tk": NO_TENSOR_MAP, "tv": NO_TENSOR_MAP}
@@ -156,24 +156,30 @@ class Plan:
                 SM90_FP8: "fp8_sm90"}.get(self.backend, "fp16")
         name = f"sage_int8_{kind}_d{D}"
         if self.backend in (SM90, SM90_FP8):
-            grid = self.sm90_launch_grid(grid)
-            maps = self.sage_maps(v)
+            grid = self.sm90_launch_grid(name)
+            maps = self.sage_maps(v, self.tile_rows(name))
         else:
             maps = {"tq": NO_TENSOR_MAP, "tk": NO_TENSOR_MAP, "tv": NO_TENSOR_MAP}
         ks.launch(name, grid, {**common, "q8": P(self.q8), "qs": P(self.qs), "k8": P(self.k8), "ks": P(self.kscale),
                                "v": P(v), "vs": P(vs), **vstr, **maps})
 
-    def sage_maps(self, v):
-        """The tensor maps of the Sage sm90 entries (ABI.md §3): q8 / k8 as [B·H, NqP or NkP, D] bytes in 128-row
-        boxes, V as vt8 ([B·Hkv, D, NkP] bytes, D rows of 128 tokens) or as the fp16 view (flash's panels)."""
+    def sage_maps(self, v, q_rows):
+        """The tensor maps of the Sage sm90 entries (ABI.md §3): q8 as [B·Hq, NqP, D] bytes in boxes of q_rows rows
+        (the entry's tile), k8 as [B·Hkv, NkP, D] in 128-row boxes, V as vt8 ([B·Hkv, D, NkP] bytes, D rows of 128
+        tokens) or as the fp16 view (flash's panels)."""
         B, Hq, Hkv, D, NqP, NkP = self.B, self.Hq, self.Hkv, self.D, self.NqP, self.NkP
-        return {"tq": rows8("q8", P(self.q8), D, NqP, B * Hq, D, 128),
+        return {"tq": rows8("q8", P(self.q8), D, NqP, B * Hq, D, q_rows),
                 "tk": rows8("k8", P(self.k8), D, NkP, B * Hkv, D, 128),
                 "tv": rows8("vt8", P(self.vt8), NkP, D, B * Hkv, 128, D) if self.backend == SM90_FP8
                 else panels16("v", v)}
 
-    def sm90_launch_grid(self, tile_grid):
-        """The grid of a wgmma entry (any grid, ABI.md §3) for self.sm90_grid, from the one-CTA-per-tile grid."""
+    def tile_rows(self, name):
+        """Query rows per tile of wgmma entry `name` (the manifest's tile_rows; a manifest without it: 128)."""
+        return self.ks.entries[name].get("tile_rows", 128)
+
+    def sm90_launch_grid(self, name):
+        """The grid of wgmma entry `name` (any grid, ABI.md §3) for self.sm90_grid, from its one-CTA-per-tile grid."""
+        tile_grid = (cdiv(self.Nq, self.tile_rows(name)), self.Hq, self.B)
         if self.sm90_grid == "tiles":
             return tile_grid
         tiles = tile_grid[0] * tile_grid[1] * tile_grid[2]

@@ -35,6 +35,7 @@ struct Entry {
   const char* params;
   int block, smem, min_cc;
   int softmax_keys = 0;  // keys per online-softmax step of an attention kernel (the P rounding the CPU emulator mirrors)
+  int tile_rows = 0;     // query rows per CTA tile of a Hopper entry (the work count and the rows of the Q box)
 };
 
 std::vector<Entry> entries() {
@@ -49,8 +50,8 @@ std::vector<Entry> entries() {
   for (const char* dt : {"f16", "bf16"}) {
     e.push_back({std::string("flash_fwd_") + dt + "_d64", "FlashParams", FlashTraits<64>::THREADS, FlashTraits<64>::SMEM, 80});
     e.push_back({std::string("flash_fwd_") + dt + "_d128", "FlashParams", FlashTraits<128>::THREADS, FlashTraits<128>::SMEM, 80});
-    e.push_back({std::string("flash_fwd_") + dt + "_sm90_d64", "FlashParams", Sm90FlashTraits<64>::BLOCK, Sm90FlashTraits<64>::SMEM, 90});
-    e.push_back({std::string("flash_fwd_") + dt + "_sm90_d128", "FlashParams", Sm90FlashTraits<128>::BLOCK, Sm90FlashTraits<128>::SMEM, 90});
+    e.push_back({std::string("flash_fwd_") + dt + "_sm90_d64", "FlashParams", Sm90FlashTraits<64>::BLOCK, Sm90FlashTraits<64>::SMEM, 90, 0, Sm90FlashTraits<64>::BM});
+    e.push_back({std::string("flash_fwd_") + dt + "_sm90_d128", "FlashParams", Sm90FlashTraits<128>::BLOCK, Sm90FlashTraits<128>::SMEM, 90, 0, Sm90FlashTraits<128>::BM});
   }
   e.push_back({"sage_int8_fp16_d64", "SageParams", SageTraits<64, kPvF16F32>::THREADS, SageTraits<64, kPvF16F32>::SMEM, 80, SageTraits<64, kPvF16F32>::KS});
   e.push_back({"sage_int8_fp16_d128", "SageParams", SageTraits<128, kPvF16F32>::THREADS, SageTraits<128, kPvF16F32>::SMEM, 80, SageTraits<128, kPvF16F32>::KS});
@@ -58,10 +59,10 @@ std::vector<Entry> entries() {
   e.push_back({"sage_int8_fp16acc_d128", "SageParams", SageTraits<128, kPvF16F16>::THREADS, SageTraits<128, kPvF16F16>::SMEM, 80, SageTraits<128, kPvF16F16>::KS});
   e.push_back({"sage_int8_fp8_d64", "SageParams", SageTraits<64, kPvFp8>::THREADS, SageTraits<64, kPvFp8>::SMEM, 89, SageTraits<64, kPvFp8>::KS});
   e.push_back({"sage_int8_fp8_d128", "SageParams", SageTraits<128, kPvFp8>::THREADS, SageTraits<128, kPvFp8>::SMEM, 89, SageTraits<128, kPvFp8>::KS});
-  e.push_back({"sage_int8_fp16_sm90_d64", "SageParams", Sm90SageTraits<64, kPvF16F32>::BLOCK, Sm90SageTraits<64, kPvF16F32>::SMEM, 90, Sm90SageTraits<64, kPvF16F32>::SOFTMAX_KEYS});
-  e.push_back({"sage_int8_fp16_sm90_d128", "SageParams", Sm90SageTraits<128, kPvF16F32>::BLOCK, Sm90SageTraits<128, kPvF16F32>::SMEM, 90, Sm90SageTraits<128, kPvF16F32>::SOFTMAX_KEYS});
-  e.push_back({"sage_int8_fp8_sm90_d64", "SageParams", Sm90SageTraits<64, kPvFp8>::BLOCK, Sm90SageTraits<64, kPvFp8>::SMEM, 90, Sm90SageTraits<64, kPvFp8>::SOFTMAX_KEYS});
-  e.push_back({"sage_int8_fp8_sm90_d128", "SageParams", Sm90SageTraits<128, kPvFp8>::BLOCK, Sm90SageTraits<128, kPvFp8>::SMEM, 90, Sm90SageTraits<128, kPvFp8>::SOFTMAX_KEYS});
+  e.push_back({"sage_int8_fp16_sm90_d64", "SageParams", Sm90SageTraits<64, kPvF16F32>::BLOCK, Sm90SageTraits<64, kPvF16F32>::SMEM, 90, Sm90SageTraits<64, kPvF16F32>::SOFTMAX_KEYS, Sm90SageTraits<64, kPvF16F32>::BM});
+  e.push_back({"sage_int8_fp16_sm90_d128", "SageParams", Sm90SageTraits<128, kPvF16F32>::BLOCK, Sm90SageTraits<128, kPvF16F32>::SMEM, 90, Sm90SageTraits<128, kPvF16F32>::SOFTMAX_KEYS, Sm90SageTraits<128, kPvF16F32>::BM});
+  e.push_back({"sage_int8_fp8_sm90_d64", "SageParams", Sm90SageTraits<64, kPvFp8>::BLOCK, Sm90SageTraits<64, kPvFp8>::SMEM, 90, Sm90SageTraits<64, kPvFp8>::SOFTMAX_KEYS, Sm90SageTraits<64, kPvFp8>::BM});
+  e.push_back({"sage_int8_fp8_sm90_d128", "SageParams", Sm90SageTraits<128, kPvFp8>::BLOCK, Sm90SageTraits<128, kPvFp8>::SMEM, 90, Sm90SageTraits<128, kPvFp8>::SOFTMAX_KEYS, Sm90SageTraits<128, kPvFp8>::BM});
   for (const char* dt : {"f32", "f16", "bf16"}) {
     e.push_back({std::string("check_finite_") + dt, "FiniteCheckParams", FiniteCheckTraits::THREADS, 0, 80});
   }
@@ -125,9 +126,10 @@ int main() {
   const std::vector<Entry> all = entries();
   for (size_t i = 0; i < all.size(); ++i) {
     const Entry& x = all[i];
-    std::printf("    {\"name\": \"%s\", \"params\": \"%s\", \"block\": %d, \"dynamic_smem\": %d, \"min_cc\": %d%s}%s\n",
+    std::printf("    {\"name\": \"%s\", \"params\": \"%s\", \"block\": %d, \"dynamic_smem\": %d, \"min_cc\": %d%s%s}%s\n",
                 x.name.c_str(), x.params, x.block, x.smem, x.min_cc,
                 x.softmax_keys ? (", \"softmax_keys\": " + std::to_string(x.softmax_keys)).c_str() : "",
+                x.tile_rows ? (", \"tile_rows\": " + std::to_string(x.tile_rows)).c_str() : "",
                 i + 1 < all.size() ? "," : "");
   }
   std::printf("  ]\n");

@@ -8,7 +8,8 @@
 //              128-key block accumulates in its own registers (the tensor core keeps ~22 bits while
 //              accumulating FP8 products), then is added to the fp32 output accumulator; V scale
 //              in the epilogue (the row sums carry the 448)                     (sage_int8_fp8_sm90)
-// Same inputs as the mma.sync entries (ABI.md §3); block 384, any grid (the CTAs walk the tiles).
+// Same inputs as the mma.sync entries (ABI.md §3); block 384 (512 with three consumer warpgroups), any grid (the
+// CTAs walk the tiles).
 //
 // The kernel is split as FlashAttention-3 splits its Hopper kernel:
 //   Sm90TileScheduler  which (batch, head, 128-row) tiles a CTA computes, in which order
@@ -16,8 +17,8 @@
 //   sm90_producer      the producer warpgroup: Q of each tile and its K/V blocks into the ring
 //   Sm90Consumer       a compute warpgroup: one key block (QK, softmax, pending P·V), the epilogue
 //
-// CTA = 2 compute warpgroups × 64 query rows (a 128-row tile, as the sm80 kernel) + 1 producer
-// warpgroup; warp w of compute warpgroup g owns rows 64g+16w..+15, inside one 32-row Q-scale
+// CTA = 2 compute warpgroups × 64 query rows (a 128-row tile, as the sm80 kernel; traits WGS = 3 at D = 64 under
+// SS_SM90_WGS3: 192 rows) + 1 producer warpgroup; warp w of compute warpgroup g owns rows 64g+16w..+15, inside one 32-row Q-scale
 // group. Keys in blocks of 128 (two 64-key K scales: columns 0-63 and 64-127). The producer streams
 // Q (two buffers) and K/V blocks (a STAGES-deep ring) through the copy engine (tensor maps in
 // SageParams), synchronized by mbarriers. Each warpgroup issues QK(j) and PV(j-1) together and waits for QK(j) first; ptxas moves
@@ -199,7 +200,8 @@ __device__ __forceinline__ bool sm90_online_softmax(float (&s)[1][NT][4], float 
 // must stay within what the launch gave the CTA (168 per thread at 384 threads): 24 + 2·240 = 3·168.
 // More, and setmaxnreg.inc waits forever for registers nobody frees. The producer only drives the copy
 // engine from one thread, so 24 (the minimum) is enough; with 40 / 232 the FP8 D = 128 consumers spilled
-// 44 bytes once the parameter struct carried its 64-byte-aligned tensor maps.
+// 44 bytes once the parameter struct carried its 64-byte-aligned tensor maps. (The Sage kernel takes its
+// split from Sm90SageTraits, which has a second one for three consumer warpgroups.)
 constexpr int kSm90ProducerRegs = 24, kSm90ConsumerRegs = 240;
 
 // One (batch, head, 128-query-row) tile of the work.
@@ -276,14 +278,15 @@ struct Sm90Smem {
 
 // The producer: one thread of the producer warpgroup drives the copy engine (tma.cuh) through the
 // SageParams tensor maps. For each of this CTA's tiles it loads Q (buffer i & 1, once tile i-2's readers
-// released it; int8 [B·Hq, NqP, D], one box of 128 rows), then its K/V blocks into the ring (stage = flat
+// released it; int8 [B·Hq, NqP, D], one box of BM rows: the manifest's tile_rows), then its K/V blocks into the ring (stage = flat
 // block index % STAGES, once the block STAGES earlier was released), as far ahead as the ring allows: K
 // (int8 [B·Hkv, NkP, D], 128 rows) and V, FP8 V^T (e4m3 [B·Hkv, D, NkP], D rows of 128 tokens) or FP16 V
 // (the strided [B, Hkv, Nk, D] view, D / 64 boxes of 64 columns × 128 rows: the 128-byte panels P·V reads
 // MN-major). Rows of Q/K are D bytes (128- or 64-byte swizzle = swz<D>), V^T rows 128 bytes. A 128-key block
 // may end 64 keys past NkP (or Nk): the copy engine zero-fills those, the consumers mask them.
 template <int D, bool CAUSAL, int PV>
-__device__ __forceinline__ void sm90_producer(const SageParams& p, const Sm90TileScheduler<128, 128, CAUSAL>& sched,
+__device__ __forceinline__ void sm90_producer(const SageParams& p,
+                                              const Sm90TileScheduler<Sm90SageTraits<D, PV>::BM, 128, CAUSAL>& sched,
                                               const Sm90Smem<D, PV>& sm) {
   using Tr = Sm90SageTraits<D, PV>;
   constexpr int BM = Tr::BM, BN = Tr::BN, STAGES = Tr::STAGES;
@@ -318,7 +321,7 @@ __device__ __forceinline__ void sm90_producer(const SageParams& p, const Sm90Til
   }
 }
 
-// One compute warpgroup (wg 0 or 1) over its 64 rows of each tile: the running output, softmax
+// One compute warpgroup (wg 0 .. WGS-1) over its 64 rows of each tile: the running output, softmax
 // state and the P of the block whose P·V is still pending.
 template <int D, bool CAUSAL, int PV>
 struct Sm90Consumer {
@@ -348,21 +351,33 @@ struct Sm90Consumer {
   __device__ __forceinline__ Sm90Consumer(const Sm90Smem<D, PV>& smem, int tid)
       : sm(smem), wg(tid >> 7), warp((tid >> 5) & 3), lane(tid & 31) {}
 
-  // Warpgroup ping-pong: the warpgroups take turns issuing their MMAs (named barriers 1, 2), so one
-  // warpgroup's softmax runs while the other's MMAs own the tensor cores. Warpgroup g waits on
-  // barrier 1+g, then hands the turn over on barrier 2-g (128 + 128 threads).
-  // Without ping-pong (traits PINGPONG false) both warpgroups issue as soon as they are ready.
+  // Warpgroup ping-pong: the warpgroups take turns issuing their MMAs (named barriers 1 .. WGS), so one
+  // warpgroup's softmax runs while another's MMAs own the tensor cores. Warpgroup g waits on barrier
+  // 1+g, then hands the turn to the next one round robin, on barrier 1 + (g+1) % WGS (128 + 128 threads:
+  // the one passing arrives, the one waiting syncs). Without ping-pong (traits PINGPONG false) every
+  // warpgroup issues as soon as it is ready.
+  static constexpr int TURN_THREADS = 2 * 128;
   __device__ __forceinline__ void wait_turn() const {
-    if constexpr (Tr::PINGPONG) named_bar_sync(1 + wg, Tr::THREADS);
+    if constexpr (Tr::PINGPONG) named_bar_sync(1 + wg, TURN_THREADS);
   }
   __device__ __forceinline__ void pass_turn() const {
-    if constexpr (Tr::PINGPONG) named_bar_arrive(2 - wg, Tr::THREADS);
+    if constexpr (Tr::PINGPONG) named_bar_arrive(Tr::WGS == 2 ? 2 - wg : 1 + (wg + 1) % Tr::WGS, TURN_THREADS);
+  }
+  // At a tile's last turn the last warpgroup passes only if another tile follows (nobody else would wait for it).
+  // (wg == 0 for two: the same instructions as before three existed.)
+  __device__ __forceinline__ bool passes_last_turn(bool more) const {
+    return (Tr::WGS == 2 ? wg == 0 : wg < Tr::WGS - 1) || more;
   }
 
+  // NqP: Nq rounded up to the 128 rows the preprocessing pads Q to (qs has NqP / 32 scales per head).
   __device__ __forceinline__ void begin_tile(const SageParams& p, const Sm90Tile& T, int NqP, int qbuf) {
     ksb = p.ks + ((long long)T.b * p.Hkv + T.hk) * cdiv(p.Nk, 64);
-    qscale = p.qs[((long long)T.b * p.Hq + T.h) * (NqP / 32) + T.qblk * 4 + wg * 2 + (warp >> 1)];
     wrow0 = T.qblk * Tr::BM + wg * Tr::WM + warp * 16;
+    if constexpr (Tr::BM == 128) {
+      qscale = p.qs[((long long)T.b * p.Hq + T.h) * (NqP / 32) + T.qblk * 4 + wg * 2 + (warp >> 1)];
+    } else {  // a 192-row tile may reach 64 rows past NqP (copied as zeros, never stored): any scale, here the last
+      qscale = p.qs[((long long)T.b * p.Hq + T.h) * (NqP / 32) + min(wrow0 / 32, NqP / 32 - 1)];
+    }
     desc_q = wgmma_desc(sm.q(qbuf) + wg * Tr::WM * D, 16, 8 * D, QK_SWIZZLE);
 #pragma unroll
     for (int dj = 0; dj < DT; ++dj)
@@ -483,7 +498,7 @@ struct Sm90Consumer {
     }
   }
 
-  // After the tile's last key block: its pending P·V (warpgroup 1 hands the turn back only if there
+  // After the tile's last key block: its pending P·V (the last warpgroup hands the turn on only if there
   // is a next tile), then O / l written (FP8: times vs[d]; l sums 448·P, which cancels P's 448).
   __device__ __forceinline__ void epilogue(const SageParams& p, const Sm90Tile& T, int last_fj, bool more) {
     pin_pv_operands();
@@ -491,7 +506,7 @@ struct Sm90Consumer {
     wgmma_fence();
     issue_pv(last_fj % STAGES);
     wgmma_commit();
-    if (wg == 0 || more) pass_turn();
+    if (passes_last_turn(more)) pass_turn();
     wgmma_wait<0>();
     pin_pv_operands();
     mbar_arrive(sm.empty_bar(last_fj % STAGES));
@@ -611,7 +626,7 @@ struct Sm90Consumer {
     wgmma_fence();
     issue_pv_step(q, (f0 + u / SPB) % STAGES, u % SPB);
     wgmma_commit();
-    if (!LAST || wg == 0 || more) pass_turn();
+    if (!LAST || passes_last_turn(more)) pass_turn();
     if constexpr (!LAST) {
       wgmma_wait<1>();  // Q·K^T(u+1) done; P·V(u) may still run
       wgmma_pin(si);
@@ -691,15 +706,16 @@ __device__ __forceinline__ void sage_fwd_sm90(const SageParams& p, char* smem) {
   if (!sched.valid(sched.first())) return;  // (only when launched with more CTAs than tiles)
 
   if (tid >= Tr::THREADS) {  // the producer warpgroup: its first thread issues every copy
-    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(kSm90ProducerRegs));
+    asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(Tr::PRODUCER_REGS));
     if (tid == Tr::THREADS) sm90_producer<D, CAUSAL, PV>(p, sched, sm);
     return;
   }
-  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(kSm90ConsumerRegs));
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(Tr::CONSUMER_REGS));
 
   Sm90Consumer<D, CAUSAL, PV> c(sm, tid);
-  const int NqP = sched.nq * Tr::BM;
-  if (Tr::PINGPONG && c.wg == 1) named_bar_arrive(1, Tr::THREADS);  // warpgroup 0 goes first
+  const int NqP = Tr::BM == 128 ? sched.nq * 128 : cdiv(p.Nq, 128) * 128;  // ABI.md: the preprocessing's padding
+  // Warpgroup 0 goes first: its turn comes from the last one.
+  if (Tr::PINGPONG && c.wg == Tr::WGS - 1) named_bar_arrive(1, Sm90Consumer<D, CAUSAL, PV>::TURN_THREADS);
   if constexpr (Tr::QK_AHEAD) {
     int f0 = 0;  // flat index of the tile's first block
 #pragma unroll 1

@@ -18,6 +18,9 @@
 #ifndef SS_SM90_QK_AHEAD_SUB64
 #define SS_SM90_QK_AHEAD_SUB64 2  // head dims whose QK-ahead steps are 64 keys (else 128)
 #endif
+#ifndef SS_SM90_WGS3
+#define SS_SM90_WGS3 0  // head dims (D = 64 only) whose Sage sm90 CTA has three consumer warpgroups (192 query rows)
+#endif
 
 namespace ss {
 
@@ -65,7 +68,7 @@ struct SageTraits : TileShape {
 };
 
 // Sage on Hopper wgmma (sage_int8_sm90.cuh): 2 compute warpgroups × 64 query rows = the same 128-row CTA
-// (same tiles), 128-key blocks (2 K scales each), STAGES-deep ring of K + V blocks (the copy engine fills it), two Q
+// (same tiles; 3 × 64 = 192 rows with SS_SM90_WGS3), 128-key blocks (2 K scales each), STAGES-deep ring of K + V blocks (the copy engine fills it), two Q
 // buffers (a persistent CTA loads the next tile's Q during the current one). The tiles start on
 // 1024-byte boundaries (the wgmma swizzle atoms), hence the 1 KiB of slack: the kernel rounds the
 // dynamic shared-memory base up. PV: kPvF16F32 (fp16 V [BN][D], MN-major) or kPvFp8 (e4m3 V^T
@@ -74,13 +77,22 @@ struct SageTraits : TileShape {
 // run 15's A/B, inside that call's noise, and the version its suite and harness ran.
 template <int D, int PV = kPvF16F32>
 struct Sm90SageTraits {
+  static constexpr int DBIT = D == 128 ? 2 : 1;  // this head dim's bit in the experiment switches
+  // Compute (consumer) warpgroups of 64 query rows each: 2 (BM = 128), or 3 (BM = 192, SS_SM90_WGS3) so that the
+  // tensor pipe has a third MMA stream while the others run their softmax (FlashAttention-3's tile at head dim 64).
+  static constexpr int WGS = (SS_SM90_WGS3 & DBIT) ? 3 : 2;
+  static_assert(WGS == 2 || D == 64, "three consumer warpgroups: D = 64 only (160 registers hold no D = 128 output)");
   // THREADS: the compute warpgroups; BLOCK adds the producer warpgroup that issues every copy.
-  static constexpr int BM = 128, BN = 128, WGS = 2, THREADS = 128 * WGS, BLOCK = THREADS + 128, WM = 64;
+  static constexpr int WM = 64, BM = WM * WGS, BN = 128, THREADS = 128 * WGS, BLOCK = THREADS + 128;
   static constexpr int NT = BN / 8, DT = D / 8;
   static constexpr int STAGES = (PV == kPvFp8 && D == 128) ? 6 : 4;
-  // Warpgroup ping-pong (the two compute warpgroups take turns issuing their MMAs): pays at D = 128; at D = 64 it
-  // cost with the plain schedule (runs 13b, 14) and pays with the QK-ahead one (run 16: +7-8 % FP8 and FP16).
-  static constexpr int DBIT = D == 128 ? 2 : 1;  // this head dim's bit in the experiment switches
+  // setmaxnreg's split (sage_int8_sm90.cuh): the launch gives each of the BLOCK threads 65536 / BLOCK registers
+  // (168 at 384, 128 at 512), the producer gives its share to the consumers. 3 consumer warpgroups: 24 + 3·160 = 504
+  // of 512 (168 would need 528).
+  static constexpr int PRODUCER_REGS = 24, CONSUMER_REGS = WGS == 3 ? 160 : 240;
+  static_assert((PRODUCER_REGS + WGS * CONSUMER_REGS) * 128 <= 65536, "setmaxnreg.inc would wait forever");
+  // Warpgroup ping-pong (the compute warpgroups take turns issuing their MMAs, round robin): pays at D = 128; at
+  // D = 64 it cost with the plain schedule (runs 13b, 14) and pays with the QK-ahead one (run 16: +7-8 % FP8, FP16).
   static constexpr bool PINGPONG = SS_SM90_PINGPONG < 0 ? true : (SS_SM90_PINGPONG & DBIT) != 0;
   // QK-ahead schedule (sage_int8_sm90.cuh): block j+1's Q·K^T issued before block j's exponentials. On at D = 64
   // with 128-key steps (run 16: 519 vs 479 TOPS FP16 at N = 8k, the same output bits); off at D = 128, where its

@@ -381,10 +381,12 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
      */
     void launchAttention(Prepared p, DeviceTensor o, boolean causal, CudaStream stream, String entry, int maxCtas) {
         Kernel kernel = context.kernels().kernel(entry);
-        int qBlocks = cdiv(p.qLen, 128);
         int outDtype = outDTypeCode(o.dtype());
         boolean sm90 = entry.contains("_sm90_");
-        KernelParams.InputMaps maps = sm90 ? inputMaps(p) : null;
+        // The wgmma entries' tiles: the manifest's tile_rows query rows (128, or 192 for a three-warpgroup build).
+        int tileRows = sm90 ? sm90TileRows(kernel) : 128;
+        int qBlocks = cdiv(p.qLen, tileRows);
+        KernelParams.InputMaps maps = sm90 ? inputMaps(p, tileRows) : null;
         KernelParams.Packed params = variant == Variant.FLASH_FP16
                 ? KernelParams.flash(p.q, p.k, p.v, o, (float) p.softmaxScale, causal, outDtype, maps)
                 : KernelParams.sage(p.q8, p.qScale, p.k8, p.kScale, variant == Variant.SAGE_INT8_FP8 ? null : p.v,
@@ -397,12 +399,17 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         }
     }
 
+    /** An sm90 entry's tile_rows; a manifest without one is from a build whose tiles were all 128 rows. */
+    private static int sm90TileRows(Kernel kernel) {
+        return kernel.tileRows() > 0 ? kernel.tileRows() : 128;
+    }
+
     /**
-     * The tensor maps an sm90 entry loads its inputs through (ABI.md §2, §3): flash's Q, K, V views; Sage's q8 and
-     * k8 ([B·H, NqP or NkP, D] bytes, 128-row boxes) and its V: the e4m3 vt8 ([B·Hkv, D, NkP], D rows of 128
-     * tokens) or the fp16 view (as flash's).
+     * The tensor maps an sm90 entry loads its inputs through (ABI.md §2, §3): flash's Q, K, V views; Sage's q8
+     * ([B·Hq, NqP, D] bytes, boxes of the entry's tileRows rows), k8 ([B·Hkv, NkP, D], 128-row boxes) and its V: the
+     * e4m3 vt8 ([B·Hkv, D, NkP], D rows of 128 tokens) or the fp16 view (as flash's).
      */
-    private static KernelParams.InputMaps inputMaps(Prepared p) {
+    private static KernelParams.InputMaps inputMaps(Prepared p, int tileRows) {
         if (p.variant == Variant.FLASH_FP16) {
             return new KernelParams.InputMaps(TensorMaps.panels16("q", p.q), TensorMaps.panels16("k", p.k),
                     TensorMaps.panels16("v", p.v));
@@ -410,7 +417,7 @@ public final class GpuAttentionBackend implements AttentionBackend, AutoCloseabl
         int d = p.headDim;
         long nqPadded = cdiv(p.qLen, 128) * 128L;
         long nkPadded = cdiv(p.kvLen, 64) * 64L;
-        byte[] q8 = TensorMaps.rows8("q8", p.q8, d, nqPadded, (long) p.batch * p.qHeads, d, 128);
+        byte[] q8 = TensorMaps.rows8("q8", p.q8, d, nqPadded, (long) p.batch * p.qHeads, d, tileRows);
         byte[] k8 = TensorMaps.rows8("k8", p.k8, d, nkPadded, (long) p.batch * p.kvHeads, d, 128);
         byte[] v = p.variant == Variant.SAGE_INT8_FP8
                 ? TensorMaps.rows8("vt8", p.vFp8, nkPadded, d, (long) p.batch * p.kvHeads, 128, d)

@@ -46,6 +46,14 @@ public final class Kernel {
         return entry.softmaxKeys();
     }
 
+    /**
+     * Query rows per CTA tile of a Hopper attention kernel, from the build manifest: the tiles it walks and the rows
+     * of its Q tensor map's box; 0 where the manifest gives none (the others).
+     */
+    public int tileRows() {
+        return entry.tileRows();
+    }
+
     /** Launches with the manifest's block size and dynamic shared memory. */
     void launch(int gridX, int gridY, int gridZ, CudaStream stream, KernelParams.Packed params) {
         launch(gridX, gridY, gridZ, entry.blockThreads(), 1, 1, entry.dynamicSharedBytes(), stream, params);

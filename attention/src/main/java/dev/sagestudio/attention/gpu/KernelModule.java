@@ -36,10 +36,13 @@ public final class KernelModule {
     private final Map<String, Entry> entries;
     private final Map<String, Kernel> kernels = new ConcurrentHashMap<>();
 
-    /** A kernel's launch shape as the build manifest lists it (see ABI.md). */
-    /** softmaxKeys: keys per online-softmax step of an attention kernel (0 for the others). */
+    /**
+     * A kernel's launch shape as the build manifest lists it (see ABI.md). softmaxKeys: keys per online-softmax step
+     * of an attention kernel (0 for the others); tileRows: query rows per CTA tile of a Hopper attention kernel (0 for
+     * the others).
+     */
     record Entry(String name, String params, int blockThreads, int dynamicSharedBytes, int minComputeCapability,
-                 int softmaxKeys) {}
+                 int softmaxKeys, int tileRows) {}
 
     private KernelModule(GpuContext context, CUmodule module, String manifest, Map<String, Entry> entries) {
         this.context = context;
@@ -50,7 +53,7 @@ public final class KernelModule {
 
     /**
      * Reads the manifest's {@code entries}: name, params (the struct it takes), block, dynamic_smem, min_cc and, for
-     * the quantized attention kernels, softmax_keys.
+     * the quantized attention kernels, softmax_keys; for the Hopper attention kernels tile_rows.
      */
     static Map<String, Entry> parseEntries(String manifestJson) {
         Map<String, Entry> entries = new HashMap<>();
@@ -64,7 +67,7 @@ public final class KernelModule {
                 }
                 entries.put(name, new Entry(name, entry.get("params").asText(), entry.get("block").asInt(),
                         entry.get("dynamic_smem").asInt(), entry.path("min_cc").asInt(0),
-                        entry.path("softmax_keys").asInt(0)));
+                        entry.path("softmax_keys").asInt(0), entry.path("tile_rows").asInt(0)));
             }
         } catch (IOException e) {
             throw new IllegalStateException("the kernel manifest " + MANIFEST_RESOURCE + " is not valid JSON: "

@@ -101,11 +101,15 @@ class GpuArgumentsTest {
         var entries = KernelModule.parseEntries("{\"entries\": [{\"name\": \"flash_fwd_f16_d128\", \"params\":"
                 + " \"FlashParams\", \"block\": 128, \"dynamic_smem\": 98304, \"min_cc\": 80},"
                 + " {\"name\": \"sage_int8_fp8_sm90_d128\", \"params\": \"SageParams\", \"block\": 384,"
-                + " \"dynamic_smem\": 230528, \"min_cc\": 90, \"softmax_keys\": 64}]}");
-        assertEquals(new KernelModule.Entry("flash_fwd_f16_d128", "FlashParams", 128, 98304, 80, 0),
+                + " \"dynamic_smem\": 230528, \"min_cc\": 90, \"softmax_keys\": 64},"
+                + " {\"name\": \"sage_int8_fp16_sm90_d64\", \"params\": \"SageParams\", \"block\": 512,"
+                + " \"dynamic_smem\": 124000, \"min_cc\": 90, \"softmax_keys\": 128, \"tile_rows\": 192}]}");
+        assertEquals(new KernelModule.Entry("flash_fwd_f16_d128", "FlashParams", 128, 98304, 80, 0, 0),
                 entries.get("flash_fwd_f16_d128"));
-        assertEquals(new KernelModule.Entry("sage_int8_fp8_sm90_d128", "SageParams", 384, 230528, 90, 64),
+        assertEquals(new KernelModule.Entry("sage_int8_fp8_sm90_d128", "SageParams", 384, 230528, 90, 64, 0),
                 entries.get("sage_int8_fp8_sm90_d128"));
+        assertEquals(new KernelModule.Entry("sage_int8_fp16_sm90_d64", "SageParams", 512, 124000, 90, 128, 192),
+                entries.get("sage_int8_fp16_sm90_d64"));
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> KernelModule.parseEntries("{\"entries\": [{\"name\": \"x\"}]}"));
         assertTrue(e.getMessage().contains("lacks name/params/block/dynamic_smem"), e.getMessage());
