@@ -398,10 +398,9 @@ public final class StepTimeCommand implements Callable<Integer> {
                     (System.nanoTime() - start) / 1e6);
         }
         partitioned.segmentsCopyingThroughTheHost().forEach(s -> err.println("  copies through the host: " + s));
-        try (CapturedSteps graph = shared.device.record(partitioned, inputs, partitioned.firstRecordableStep())) {
-            err.printf(Locale.ROOT, "  recorded steps %d-%d of %d as one CUDA graph of %d operations%n",
-                    graph.firstRecorded(), partitioned.stepCount() - 1, partitioned.stepCount(),
-                    graph.recordedOperations());
+        try (CapturedSteps graph = shared.device.record(partitioned, inputs, partitioned.recordableSteps())) {
+            err.printf(Locale.ROOT, "  recorded %s of %d as one CUDA graph of %d operations%n",
+                    graph.recorded().describe(), partitioned.stepCount(), graph.recordedOperations());
             List<RunResult> results = repeat(run -> {
                 RunResult result = graph.run(run);
                 graph.lastNonFinite().forEach(bad -> shared.nonFinite.add(bad.node() + " (" + bad.backend() + ", "

@@ -56,7 +56,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
      */
     @FunctionalInterface
     interface StepRecorder {
-        RecordedSteps record(PartitionedModel model, Map<String, OrtTensor> example, int firstRecorded,
+        RecordedSteps record(PartitionedModel model, Map<String, OrtTensor> example, PartitionedModel.StepRange recorded,
                              BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>, Map<String, OrtTensor>> after);
     }
 
@@ -290,14 +290,20 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
         Map<String, OrtTensor> example = withStepGraphInputs(inputs, x, coefficients);
         String model = spec.outputs().get("model_output").name();
         try {
-            int first = denoiser.firstRecordableStep();
-            RecordedSteps graph = recorder.orElseThrow().record(denoiser, example, first,
+            PartitionedModel.StepRange recordable = denoiser.recordableSteps();
+            RecordedSteps graph = recorder.orElseThrow().record(denoiser, example, recordable,
                     (given, made) -> stepGraph(batch).runBound(stepInputs(given.get(X), made.get(model),
                             given.get(COEF)), wanted(batch), memory.ortMemory(), memory.isHost()));
+            int total = denoiser.stepCount();
+            String what = recordable.to() == total
+                    ? String.format(java.util.Locale.ROOT, "the denoiser from its step %d of %d on, guidance and the"
+                            + " scheduler's step", recordable.from() + 1, total)
+                    : String.format(java.util.Locale.ROOT, "the denoiser's %s of %d; its steps %d-%d, which copy"
+                            + " through the host, guidance and the scheduler's step ran around the launch",
+                            recordable.describe(), total, recordable.to() + 1, total);
             notes.add(String.format(java.util.Locale.ROOT, "from step %d of %d on, each step ran as one CUDA graph"
-                            + " launch of %d operations (the denoiser from its step %d of %d on, guidance and the"
-                            + " scheduler's step): their time is not split into ONNX Runtime and attention",
-                    step + 1, steps, graph.recordedOperations(), first + 1, denoiser.stepCount()));
+                            + " launch of %d operations (%s): their time is not split into ONNX Runtime and attention",
+                    step + 1, steps, graph.recordedOperations(), what));
             return graph;
         } catch (CudaException e) {
             if (!e.isRefusedByCapture()) {

@@ -233,37 +233,62 @@ public final class PartitionedModel implements AutoCloseable {
         return executeSteps(0, plan.steps().size(), given, transfers, start);
     }
 
+    /** Steps {@code from} (inclusive) to {@code to} (exclusive) of a partitioned model, in execution order. */
+    public record StepRange(int from, int to) {
+        public StepRange {
+            if (from < 0 || to <= from) {
+                throw new IllegalArgumentException("a step range needs 0 <= from < to, got " + from + ".." + to);
+            }
+        }
+
+        public int size() {
+            return to - from;
+        }
+
+        /** 1-based, as a user counts: "steps 3-41". */
+        public String describe() {
+            return size() == 1 ? "step " + (from + 1) : "steps " + (from + 1) + "-" + to;
+        }
+    }
+
     /**
-     * The first step from which on no segment's session copies between host and device ({@link
-     * OrtSessionRunner#copiesThroughTheHost}): where a CUDA graph of the rest of the step can start. Needs every
-     * segment's session open (after one run).
+     * The longest run of steps none of whose segments' sessions copies between host and device ({@link
+     * OrtSessionRunner#copiesThroughTheHost}): what a CUDA graph can record (the steps around it run as usual). Of
+     * runs of equal length the first. Needs every segment's session open (after one run).
      *
-     * @throws IllegalStateException if a segment has no session yet, or the last step is such a segment
+     * @throws IllegalStateException if a segment has no session yet, or every segment copies through the host and no
+     *                               attention step lies between two of them (said with ONNX Runtime's causes)
      */
-    public int firstRecordableStep() {
+    public StepRange recordableSteps() {
         List<Step> steps = plan.steps();
-        int first = 0;
-        List<String> causes = List.of();
-        for (int i = 0; i < steps.size(); i++) {
-            if (steps.get(i) instanceof OrtSegment segment) {
+        StepRange best = null;
+        int runStart = 0;
+        List<String> causes = new ArrayList<>();
+        for (int i = 0; i <= steps.size(); i++) {
+            boolean copying = false;
+            if (i < steps.size() && steps.get(i) instanceof OrtSegment segment) {
                 Map<List<Integer>, OrtSessionRunner> byTypes = sessions.get(segment.index());
                 if (byTypes == null || byTypes.isEmpty()) {
                     throw new IllegalStateException("segment " + segment.index() + " has no session yet: run the"
                             + " model once first");
                 }
-                List<OrtSessionRunner> copying = byTypes.values().stream()
+                List<OrtSessionRunner> copiers = byTypes.values().stream()
                         .filter(OrtSessionRunner::copiesThroughTheHost).toList();
-                if (!copying.isEmpty()) {
-                    first = i + 1;
-                    causes = copying.stream().flatMap(r -> r.hostCopyCauses().stream()).distinct().toList();
+                copying = !copiers.isEmpty();
+                copiers.forEach(r -> causes.addAll(r.hostCopyCauses()));
+            }
+            if (copying || i == steps.size()) {
+                if (i > runStart && (best == null || i - runStart > best.size())) {
+                    best = new StepRange(runStart, i);
                 }
+                runStart = i + 1;
             }
         }
-        if (first >= steps.size()) {
-            throw new IllegalStateException("the last step's segment copies through the host" + quoted(causes)
-                    + ": nothing to record");
+        if (best == null) {
+            throw new IllegalStateException("every segment copies through the host" + quoted(causes.stream()
+                    .distinct().toList()) + ": nothing to record");
         }
-        return first;
+        return best;
     }
 
     /**

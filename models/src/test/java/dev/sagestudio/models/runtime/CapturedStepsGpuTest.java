@@ -38,9 +38,9 @@ class CapturedStepsGpuTest {
                 RunResult expectedFirst = partitioned.run(first);
                 RunResult expectedSecond = partitioned.run(second);
                 long liveBefore = device.liveDeviceAllocations();
-                try (CapturedSteps graph = device.record(partitioned, first, partitioned.firstRecordableStep())) {
-                    System.out.printf("%s: recorded steps %d..%d of the bundled denoiser, %d operations%n", backend,
-                            graph.firstRecorded(), partitioned.stepCount() - 1, graph.recordedOperations());
+                try (CapturedSteps graph = device.record(partitioned, first, partitioned.recordableSteps())) {
+                    System.out.printf("%s: recorded %s of %d of the bundled denoiser, %d operations%n", backend,
+                            graph.recorded().describe(), partitioned.stepCount(), graph.recordedOperations());
                     assertMatches("first launch", expectedFirst, graph.run(first));
                     assertMatches("launch with new inputs", expectedSecond, graph.run(second));
                     partitioned.run(first); // an unrecorded run between two launches
@@ -48,6 +48,17 @@ class CapturedStepsGpuTest {
                     assertEquals(List.of(), graph.lastNonFinite());
                     assertThrows(IllegalArgumentException.class, () -> graph.run(Map.of()),
                             "inputs of another shape (here: none) are refused");
+                }
+                // The last steps left out of the graph (as where their segment copies through the host) run after
+                // each launch, unrecorded: the outputs are the same.
+                PartitionedModel.StepRange all = partitioned.recordableSteps();
+                PartitionedModel.StepRange shorter = new PartitionedModel.StepRange(all.from(), all.to() - 2);
+                try (CapturedSteps graph = device.record(partitioned, first, shorter)) {
+                    assertMatches("first launch, last two steps unrecorded", expectedFirst, graph.run(first));
+                    assertMatches("launch with new inputs, last two steps unrecorded", expectedSecond,
+                            graph.run(second));
+                    assertEquals(expectedSecond.attentionCalls().size(), graph.recordedAttentionCalls(),
+                            "the unrecorded steps' attention calls count too");
                 }
                 assertTrue(device.liveDeviceAllocations() <= liveBefore + 16, "device buffers after closing: "
                         + device.liveDeviceAllocations() + " (before recording " + liveBefore + ")");
@@ -70,7 +81,7 @@ class CapturedStepsGpuTest {
             Map<String, HostArray> inputs = RandomInputs.forModel(model, plan.graphInputs(), Map.of(), 11);
             try (PartitionedModel partitioned = device.partitioned(plan)) {
                 IllegalStateException refused = assertThrows(IllegalStateException.class,
-                        () -> device.record(partitioned, inputs, 0));
+                        () -> device.record(partitioned, inputs, new PartitionedModel.StepRange(0, 1)));
                 assertTrue(refused.getMessage().contains("return once queued"), refused.getMessage());
             }
         }

@@ -175,9 +175,11 @@ class PartitionedModelTest extends CpuRuntimeTest {
         PartitionPlan plan = GraphPartitioner.partition(twoBlocks());
         Map<String, HostArray> inputs = Map.of("x", randomInput(9, B, N, WIDTH), "ctx", randomInput(10, B, 6, 16));
         try (PartitionedModel partitioned = new PartitionedModel(plan, new ReferenceAttention(), runtime)) {
-            assertThrows(IllegalStateException.class, partitioned::firstRecordableStep, "no session is open yet");
+            assertThrows(IllegalStateException.class, partitioned::recordableSteps, "no session is open yet");
             RunResult whole = partitioned.run(inputs);
-            assertEquals(0, partitioned.firstRecordableStep(), "on the CPU EP no segment copies through the host");
+            assertEquals(new PartitionedModel.StepRange(0, partitioned.stepCount()), partitioned.recordableSteps(),
+                    "on the CPU EP no segment copies through the host");
+            assertEquals(List.of(), partitioned.segmentsCopyingThroughTheHost());
             int n = partitioned.stepCount();
             assertEquals(Set.of("x", "ctx"), partitioned.namesReadFrom(0), "before the first step: the graph's inputs");
             assertEquals(Set.of("y"), partitioned.namesReadFrom(n), "after the last step: the output");

@@ -20,12 +20,13 @@ import java.util.Map;
 import java.util.function.BiFunction;
 
 /**
- * A partitioned model's steps from {@link #firstRecorded()} on — its ONNX Runtime segments and our attention kernels —
+ * A run of a partitioned model's steps ({@link #recorded()}) — its ONNX Runtime segments and our attention kernels —
  * recorded once as a CUDA graph on the device path and launched again for each run, so the host issues one launch
- * where it issued every segment's kernels and every attention call. The steps before it (a segment whose shape
- * arithmetic ONNX Runtime does on the host, which cannot be recorded) run as usual on each run. Work that follows
- * the steps on the same stream (e.g. guidance and the scheduler's step) may be recorded with them
- * ({@link #recordResident}).
+ * where it issued every segment's kernels and every attention call. The steps before and after it (segments whose
+ * sessions copy through the host, e.g. shape arithmetic ONNX Runtime does there, which cannot be recorded) run as
+ * usual on each run, around the launch. Work that follows the steps on the same stream (e.g. guidance and the
+ * scheduler's step) may be recorded with them when they are the model's last ({@link #recordResident}); else it runs
+ * after the unrecorded last steps on each launch.
  *
  * <p>A graph repeats its kernels on the same addresses, so everything it reads or writes stays put while this is open:
  * the model's inputs are uploaded into the same buffers on each run, what the unrecorded steps pass on is copied into
@@ -39,40 +40,47 @@ public final class CapturedSteps implements RecordedSteps {
     private final TensorMemory memory;
     private final GpuDeviceMemory deviceMemory;
     private final CudaStream stream;
-    private final int firstRecorded;
+    private final PartitionedModel.StepRange recorded;
     private final Map<String, OrtTensor> inputs;
     /** What the unrecorded steps pass to the recorded ones, copied into buffers that stay put. */
     private final Map<String, OrtTensor> crossing;
     private PartitionedModel.Resident recordedOutputs;
-    /** What the work recorded after the steps made (see {@link #recordResident}), held like the steps' outputs. */
+    /**
+     * What the work after the steps made (see {@link #recordResident}): held like the steps' outputs where it is
+     * recorded, else the last launch's.
+     */
     private Map<String, OrtTensor> afterOutputs = Map.of();
+    /** The work after the steps where it is not recorded (the model's last steps are not), run on each launch. */
+    private BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>, Map<String, OrtTensor>> afterUnrecorded;
+    /** What the unrecorded steps after the recorded ones made in the last launch (null: none yet, or no such steps). */
+    private PartitionedModel.Resident tailOutputs;
     private List<DeviceBuffer> held = List.of();
     private CudaGraph graph;
     private List<NonFiniteOutput> nonFinite = List.of();
 
     private CapturedSteps(PartitionedModel model, TensorMemory memory, GpuDeviceMemory deviceMemory, CudaStream stream,
-                          int firstRecorded) {
+                          PartitionedModel.StepRange recorded) {
         this.model = model;
         this.memory = memory;
         this.deviceMemory = deviceMemory;
         this.stream = stream;
-        this.firstRecorded = firstRecorded;
+        this.recorded = recorded;
         this.inputs = new LinkedHashMap<>();
         this.crossing = new LinkedHashMap<>();
     }
 
     /**
-     * Records {@code model}'s steps from {@code firstRecorded} on with {@code example}'s shapes (the steps before it
-     * run once, to give the recorded ones their inputs).
+     * Records {@code model}'s steps {@code recorded} with {@code example}'s shapes (the steps before them run once, to
+     * give the recorded ones their inputs).
      *
      * @throws IllegalStateException if the path's runs wait for the stream, or the steps did something a graph cannot
      *                               record (said why); nothing is left held then
      */
     static CapturedSteps record(PartitionedModel model, TensorMemory memory, GpuDeviceMemory deviceMemory,
                                 CudaStream stream, boolean runsQueueOnly, Map<String, HostArray> example,
-                                int firstRecorded) {
-        requireRecordable(model, runsQueueOnly, firstRecorded);
-        CapturedSteps captured = new CapturedSteps(model, memory, deviceMemory, stream, firstRecorded);
+                                PartitionedModel.StepRange recorded) {
+        requireRecordable(model, runsQueueOnly, recorded);
+        CapturedSteps captured = new CapturedSteps(model, memory, deviceMemory, stream, recorded);
         try {
             for (Map.Entry<String, HostArray> e : example.entrySet()) {
                 captured.inputs.put(e.getKey(), memory.upload(e.getValue()));
@@ -86,22 +94,23 @@ public final class CapturedSteps implements RecordedSteps {
     }
 
     /**
-     * Records {@code model}'s steps from {@code firstRecorded} on with {@code example}'s shapes, tensors already in
-     * {@code memory} (borrowed: copied into buffers of this recording's own), and then {@code after}: work queued on the
-     * same stream that reads the recorded inputs and the steps' outputs (both given to it) and returns tensors it made,
-     * which this recording holds and {@link #launch} returns with the steps' outputs. {@code example} may hold tensors
-     * that only {@code after} reads. The steps before {@code firstRecorded} run once, to give the recorded ones their
+     * Records {@code model}'s steps {@code recorded} with {@code example}'s shapes, tensors already in {@code memory}
+     * (borrowed: copied into buffers of this recording's own), and then {@code after}: work queued on the same stream
+     * that reads the recorded inputs and the model's outputs (both given to it) and returns tensors it made, which
+     * {@link #launch} returns with the model's outputs. {@code after} is recorded where {@code recorded} ends with the
+     * model's last step; else it runs on each launch after the unrecorded last steps. {@code example} may hold tensors
+     * that only {@code after} reads. The steps before {@code recorded} run once, to give the recorded ones their
      * inputs.
      *
      * @throws IllegalStateException as {@link #record}
      */
     static CapturedSteps recordResident(PartitionedModel model, TensorMemory memory, GpuDeviceMemory deviceMemory,
                                         CudaStream stream, boolean runsQueueOnly, Map<String, OrtTensor> example,
-                                        int firstRecorded,
+                                        PartitionedModel.StepRange recorded,
                                         BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>,
                                                 Map<String, OrtTensor>> after) {
-        requireRecordable(model, runsQueueOnly, firstRecorded);
-        CapturedSteps captured = new CapturedSteps(model, memory, deviceMemory, stream, firstRecorded);
+        requireRecordable(model, runsQueueOnly, recorded);
+        CapturedSteps captured = new CapturedSteps(model, memory, deviceMemory, stream, recorded);
         try {
             for (Map.Entry<String, OrtTensor> e : example.entrySet()) {
                 OrtTensor given = e.getValue();
@@ -119,14 +128,15 @@ public final class CapturedSteps implements RecordedSteps {
         }
     }
 
-    private static void requireRecordable(PartitionedModel model, boolean runsQueueOnly, int firstRecorded) {
+    private static void requireRecordable(PartitionedModel model, boolean runsQueueOnly,
+                                          PartitionedModel.StepRange recorded) {
         if (!runsQueueOnly) {
             throw new IllegalStateException("recording the steps as a CUDA graph needs runs that return once queued"
                     + " (DeviceOnnxPath.queueRunsWithoutWaiting): a run that waits for the stream cannot be recorded");
         }
-        if (firstRecorded < 0 || firstRecorded >= model.stepCount()) {
-            throw new IllegalArgumentException("the first recorded step must be one of the " + model.stepCount()
-                    + " steps, got " + firstRecorded);
+        if (recorded.to() > model.stepCount()) {
+            throw new IllegalArgumentException("the recorded steps must be among the model's " + model.stepCount()
+                    + ", got " + recorded.describe());
         }
     }
 
@@ -134,21 +144,25 @@ public final class CapturedSteps implements RecordedSteps {
         runUnrecordedSteps();
         Map<String, OrtTensor> given = new LinkedHashMap<>(inputs);
         given.putAll(crossing);
-        given.keySet().retainAll(model.namesReadFrom(firstRecorded));
+        given.keySet().retainAll(model.namesReadFrom(recorded.from()));
+        boolean toTheEnd = recorded.to() == model.stepCount();
         Map<String, OrtTensor> recordedInputs = Collections.unmodifiableMap(inputs);
         PartitionedModel.Resident[] made = new PartitionedModel.Resident[1];
         List<Map<String, OrtTensor>> afterMade = new ArrayList<>(1);
         deviceMemory.startHolding();
         try {
             graph = CudaGraph.capture(stream, () -> {
-                made[0] = model.runSteps(firstRecorded, model.stepCount(), given);
-                if (after != null) {
+                made[0] = model.runSteps(recorded.from(), recorded.to(), given);
+                if (after != null && toTheEnd) {
                     afterMade.add(after.apply(recordedInputs, Collections.unmodifiableMap(made[0].outputs())));
                 }
             });
             recordedOutputs = made[0];
             if (!afterMade.isEmpty()) {
                 afterOutputs = new LinkedHashMap<>(afterMade.get(0));
+            }
+            if (!toTheEnd) {
+                afterUnrecorded = after;
             }
         } catch (RuntimeException e) {
             // the work ran (queued into a capture that was dropped) but nothing was recorded: free what it made
@@ -168,10 +182,10 @@ public final class CapturedSteps implements RecordedSteps {
      * sources and ahead of any later reuse of those sources' memory.
      */
     private void runUnrecordedSteps() {
-        if (firstRecorded == 0) {
+        if (recorded.from() == 0) {
             return;
         }
-        try (PartitionedModel.Resident before = model.runSteps(0, firstRecorded, inputs)) {
+        try (PartitionedModel.Resident before = model.runSteps(0, recorded.from(), inputs)) {
             for (Map.Entry<String, OrtTensor> e : before.outputs().entrySet()) {
                 OrtTensor made = e.getValue();
                 OrtTensor fixed = crossing.computeIfAbsent(e.getKey(),
@@ -182,18 +196,54 @@ public final class CapturedSteps implements RecordedSteps {
     }
 
     /**
-     * The unrecorded steps run on the recorded inputs, the graph launched behind them, and the attention outputs'
-     * NaN/Inf check read.
+     * The unrecorded steps before the recorded ones run on the recorded inputs, the graph launched behind them, the
+     * unrecorded steps after them (and the work after those) run behind the graph, and the attention outputs' NaN/Inf
+     * check read.
      */
     private void launchGraph() {
         runUnrecordedSteps();
         graph.launch(stream);
+        if (recorded.to() < model.stepCount()) {
+            runTail();
+        }
         nonFinite = model.attention().takeNonFinite(); // waits for the stream
     }
 
-    /** The index of the first recorded step (the steps before it run uncaptured on each run). */
-    public int firstRecorded() {
-        return firstRecorded;
+    /**
+     * The model's steps after the recorded ones, on the recorded inputs, what the steps before made and the graph's
+     * outputs (all in buffers that stay put), then the work after them. The previous launch's results are closed first:
+     * their readers (the copies into the recorded inputs) are queued ahead on the stream.
+     */
+    private void runTail() {
+        closeTail();
+        Map<String, OrtTensor> given = new LinkedHashMap<>(inputs);
+        given.putAll(crossing);
+        given.putAll(recordedOutputs.outputs());
+        given.keySet().retainAll(model.namesReadFrom(recorded.to()));
+        tailOutputs = model.runSteps(recorded.to(), model.stepCount(), given);
+        if (afterUnrecorded != null) {
+            afterOutputs = new LinkedHashMap<>(afterUnrecorded.apply(Collections.unmodifiableMap(inputs),
+                    Collections.unmodifiableMap(tailOutputs.outputs())));
+        }
+    }
+
+    private void closeTail() {
+        if (tailOutputs != null) {
+            tailOutputs.close();
+            tailOutputs = null;
+            afterOutputs.values().forEach(OrtTensor::close);
+            afterOutputs = Map.of();
+        }
+    }
+
+    /** The model's outputs of the last launch: the graph's, or the unrecorded last steps'. */
+    private PartitionedModel.Resident modelOutputs() {
+        return tailOutputs != null ? tailOutputs : recordedOutputs;
+    }
+
+    /** The steps the graph records (those before and after it run unrecorded on each run). */
+    public PartitionedModel.StepRange recorded() {
+        return recorded;
     }
 
     /** The number of operations the graph launches. */
@@ -222,13 +272,17 @@ public final class CapturedSteps implements RecordedSteps {
         }
         launchGraph();
         Map<String, HostArray> outputs = new LinkedHashMap<>();
-        for (Map.Entry<String, OrtTensor> e : recordedOutputs.outputs().entrySet()) {
+        for (Map.Entry<String, OrtTensor> e : modelOutputs().outputs().entrySet()) {
             HostArray array = memory.download(e.getValue());
             transfers.download(array.bytes().length);
             outputs.put(e.getKey(), array);
         }
-        return new RunResult(outputs, System.nanoTime() - start, 0, 0, recordedOutputs.figures().attentionCalls(),
-                transfers);
+        List<dev.sagestudio.models.runtime.HostAttentionStep.Call> calls = new ArrayList<>(
+                recordedOutputs.figures().attentionCalls());
+        if (tailOutputs != null) {
+            calls.addAll(tailOutputs.figures().attentionCalls());
+        }
+        return new RunResult(outputs, System.nanoTime() - start, 0, 0, calls, transfers);
     }
 
     /**
@@ -252,7 +306,7 @@ public final class CapturedSteps implements RecordedSteps {
             }
         }
         launchGraph();
-        Map<String, OrtTensor> outputs = new LinkedHashMap<>(recordedOutputs.outputs());
+        Map<String, OrtTensor> outputs = new LinkedHashMap<>(modelOutputs().outputs());
         outputs.putAll(afterOutputs);
         return Collections.unmodifiableMap(outputs);
     }
@@ -266,10 +320,11 @@ public final class CapturedSteps implements RecordedSteps {
         return Collections.unmodifiableMap(inputs);
     }
 
-    /** The attention calls each launch makes (as recorded). */
+    /** The attention calls each launch makes: the recorded ones, and those of the unrecorded last steps' last run. */
     @Override
     public int recordedAttentionCalls() {
-        return recordedOutputs.figures().attentionCalls().size();
+        return recordedOutputs.figures().attentionCalls().size()
+                + (tailOutputs == null ? 0 : tailOutputs.figures().attentionCalls().size());
     }
 
     /** Attention outputs with NaN or Inf in the last {@link #run} or {@link #launch}. */
@@ -295,6 +350,10 @@ public final class CapturedSteps implements RecordedSteps {
         }
         if (recordedOutputs != null) {
             recordedOutputs.close();
+        }
+        if (tailOutputs != null) {
+            tailOutputs.close();
+            tailOutputs = null;
         }
         afterOutputs.values().forEach(OrtTensor::close);
         afterOutputs = Map.of();

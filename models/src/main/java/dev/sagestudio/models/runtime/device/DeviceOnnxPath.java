@@ -227,24 +227,26 @@ public final class DeviceOnnxPath implements AutoCloseable {
     }
 
     /**
-     * Records {@code model}'s steps from {@code firstRecorded} on as a CUDA graph with {@code example}'s shapes (see
+     * Records {@code model}'s steps {@code recorded} as a CUDA graph with {@code example}'s shapes (see
      * {@link CapturedSteps}); the model must be one of this path's ({@link #partitioned}) and its runs queue-only
      * ({@link #queueRunsWithoutWaiting}).
      */
-    public CapturedSteps record(PartitionedModel model, Map<String, HostArray> example, int firstRecorded) {
+    public CapturedSteps record(PartitionedModel model, Map<String, HostArray> example,
+                                PartitionedModel.StepRange recorded) {
         return CapturedSteps.record(model, memory(), ownMemory, stream, runtime.queuesRunsWithoutWaiting(), example,
-                firstRecorded);
+                recorded);
     }
 
     /**
      * As {@link #record}, with the example inputs already on the device and {@code after} recorded behind the steps
      * (see {@link CapturedSteps#recordResident}).
      */
-    public CapturedSteps recordResident(PartitionedModel model, Map<String, OrtTensor> example, int firstRecorded,
+    public CapturedSteps recordResident(PartitionedModel model, Map<String, OrtTensor> example,
+                                        PartitionedModel.StepRange recorded,
                                         BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>,
                                                 Map<String, OrtTensor>> after) {
         return CapturedSteps.recordResident(model, memory(), ownMemory, stream, runtime.queuesRunsWithoutWaiting(),
-                example, firstRecorded, after);
+                example, recorded, after);
     }
 
     /** Device buffers of our context still open (attention outputs not yet freed, kernel workspaces). */
