@@ -10,16 +10,16 @@
 // Experiment switches for A/B builds (-D on the nvcc line): bit 1 = head dim 64, bit 2 = head dim 128; the defaults
 // are the measured choice.
 #ifndef SS_SM90_PINGPONG
-#define SS_SM90_PINGPONG -1  // -1: traits default (both head dims)
+#define SS_SM90_PINGPONG 2  // D = 128 only (run 17: at D = 64 with three warpgroups the turns cost 1-4 %)
 #endif
 #ifndef SS_SM90_QK_AHEAD
-#define SS_SM90_QK_AHEAD 1  // D = 64 only (run 16)
+#define SS_SM90_QK_AHEAD 0  // none (run 17: at D = 64 three warpgroups on the plain schedule beat it by 9-24 %)
 #endif
 #ifndef SS_SM90_QK_AHEAD_SUB64
 #define SS_SM90_QK_AHEAD_SUB64 2  // head dims whose QK-ahead steps are 64 keys (else 128)
 #endif
 #ifndef SS_SM90_WGS3
-#define SS_SM90_WGS3 0  // head dims (D = 64 only) whose Sage sm90 CTA has three consumer warpgroups (192 query rows)
+#define SS_SM90_WGS3 1  // head dims (D = 64 only) whose Sage sm90 CTA has three consumer warpgroups (192 query rows)
 #endif
 
 namespace ss {
@@ -92,11 +92,13 @@ struct Sm90SageTraits {
   static constexpr int PRODUCER_REGS = 24, CONSUMER_REGS = WGS == 3 ? 160 : 240;
   static_assert((PRODUCER_REGS + WGS * CONSUMER_REGS) * 128 <= 65536, "setmaxnreg.inc would wait forever");
   // Warpgroup ping-pong (the compute warpgroups take turns issuing their MMAs, round robin): pays at D = 128; at
-  // D = 64 it cost with the plain schedule (runs 13b, 14) and pays with the QK-ahead one (run 16: +7-8 % FP8, FP16).
+  // D = 64 it cost with the plain schedule (runs 13b, 14), paid with the QK-ahead one (run 16: +7-8 %), and costs
+  // 1-4 % with three warpgroups (run 17), the D = 64 default.
   static constexpr bool PINGPONG = SS_SM90_PINGPONG < 0 ? true : (SS_SM90_PINGPONG & DBIT) != 0;
-  // QK-ahead schedule (sage_int8_sm90.cuh): block j+1's Q·K^T issued before block j's exponentials. On at D = 64
-  // with 128-key steps (run 16: 519 vs 479 TOPS FP16 at N = 8k, the same output bits); off at D = 128, where its
-  // 64-key steps lost 8-11 % (NOTES.md, v14).
+  // QK-ahead schedule (sage_int8_sm90.cuh): block j+1's Q·K^T issued before block j's exponentials. Off: at D = 128
+  // its 64-key steps lost 8-11 % (NOTES.md, v14); at D = 64 it won with two warpgroups (run 16: 519 vs 479 TOPS FP16
+  // at N = 8k) but does not fit three (wgmma serialized), and three warpgroups on the plain schedule beat it (run 17,
+  // H200: FP16 572 vs 508, FP8 552 vs 446 TOPS at N = 8k, the same output bits).
   static constexpr bool QK_AHEAD = (SS_SM90_QK_AHEAD & DBIT) != 0;
   // Keys per step of that schedule: 128 (one stage) where two 128-key score fragments and the output fit the
   // consumers' 240 registers, 64 at D = 128 (with 128-key steps ptxas spills ~2 KB in FP8 and serializes FP16).

@@ -11,6 +11,7 @@ import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
+import dev.sagestudio.models.onnx.NearestUpsampleRewrite;
 import dev.sagestudio.models.onnx.SliceScatterRewrite;
 import dev.sagestudio.models.runtime.AttentionSteps;
 import dev.sagestudio.models.runtime.ExecutionProvider;
@@ -443,7 +444,9 @@ public final class StepTimeCommand implements Callable<Integer> {
         }
         SliceScatterRewrite.Result rewrite = SliceScatterRewrite.apply(onnx);
         rewrite.describe().ifPresent(d -> spec.commandLine().getOut().println("onnxruntime: graph rewrite: " + d));
-        return rewrite.model();
+        NearestUpsampleRewrite.Result upsample = NearestUpsampleRewrite.apply(rewrite.model());
+        upsample.describe().ifPresent(d -> spec.commandLine().getOut().println("onnxruntime: graph rewrite: " + d));
+        return upsample.model();
     }
 
     /** The folder under --ort-profile of the GPU backends' shared sessions. */

@@ -75,6 +75,30 @@ final class GraphAdditions {
                         .addInput(map).addOutput(scatter.getOutput(0)).addAttribute(axis0).build()));
     }
 
+    /**
+     * {@code resize} (a nearest-neighbour upsampling of a 4-D tensor by {@code factor} in height and width) replaced,
+     * where it stands, by Concat of factor² copies of its input along the channels and DepthToSpace in DCR order,
+     * writing the same output (output channel c at (s·h + i, s·w + j) reads Concat channel (i·s + j)·C + c = input
+     * channel c at (h, w)).
+     */
+    void replaceUpsampleByDepthToSpace(NodeProto resize, int factor, String hint) {
+        String copies = fresh(hint + "_copies");
+        NodeProto.Builder concat = NodeProto.newBuilder().setOpType("Concat").setName(fresh(hint + "_concat"))
+                .addOutput(copies).addAttribute(AttributeProto.newBuilder().setName("axis")
+                        .setType(AttributeProto.AttributeType.INT).setI(1));
+        for (int i = 0; i < factor * factor; i++) {
+            concat.addInput(resize.getInput(0));
+        }
+        NodeProto depthToSpace = NodeProto.newBuilder().setOpType("DepthToSpace").setName(fresh(hint + "_d2s"))
+                .addInput(copies).addOutput(resize.getOutput(0))
+                .addAttribute(AttributeProto.newBuilder().setName("blocksize").setType(AttributeProto.AttributeType.INT)
+                        .setI(factor))
+                .addAttribute(AttributeProto.newBuilder().setName("mode").setType(AttributeProto.AttributeType.STRING)
+                        .setS(com.google.protobuf.ByteString.copyFromUtf8("DCR")))
+                .build();
+        replacements.put(resize.getOutput(0), List.of(concat.build(), depthToSpace));
+    }
+
     private String constant(String hint, List<Long> dims, List<Long> values) {
         String name = fresh(hint);
         initializers.add(TensorProto.newBuilder().setName(name).setDataType(ElementTypes.INT64).addAllDims(dims)

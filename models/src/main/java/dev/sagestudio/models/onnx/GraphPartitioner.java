@@ -30,7 +30,8 @@ public final class GraphPartitioner {
     public static PartitionPlan partition(OnnxModel scanned) {
         // Rewrites that make ONNX Runtime's part faster and compute the same values (listed in the plan).
         SliceScatterRewrite.Result rewrite = SliceScatterRewrite.apply(scanned);
-        AttentionScan scan = AttentionNodes.scan(rewrite.model());
+        NearestUpsampleRewrite.Result upsample = NearestUpsampleRewrite.apply(rewrite.model());
+        AttentionScan scan = AttentionNodes.scan(upsample.model());
         OnnxModel model = scan.model(); // with any nodes added to lay out substituted attention's inputs
         GraphProto graph = model.graph();
         List<AttentionNode> attention = scan.attention();
@@ -140,8 +141,10 @@ public final class GraphPartitioner {
             }
             steps.add(segment(model, segmentIndex++, group, reads, initializers, neededAfter.get(g), values));
         }
+        List<String> rewrites = java.util.stream.Stream.concat(rewrite.describe().stream(),
+                upsample.describe().stream()).toList();
         return new PartitionPlan(model, List.copyOf(attention), scan.unmatched(), List.copyOf(steps),
-                List.copyOf(graphInputs), graphOutputs, rewrite.describe().stream().toList());
+                List.copyOf(graphInputs), graphOutputs, rewrites);
     }
 
     private static OrtSegment segment(OnnxModel model, int index, List<Integer> nodes, List<List<String>> reads,

@@ -290,10 +290,10 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
         Map<String, OrtTensor> example = withStepGraphInputs(inputs, x, coefficients);
         String model = spec.outputs().get("model_output").name();
         try {
-            PartitionedModel.StepRange recordable = denoiser.recordableSteps();
-            RecordedSteps graph = recorder.orElseThrow().record(denoiser, example, recordable,
+            RecordedSteps graph = recorder.orElseThrow().record(denoiser, example, denoiser.recordableSteps(),
                     (given, made) -> stepGraph(batch).runBound(stepInputs(given.get(X), made.get(model),
                             given.get(COEF)), wanted(batch), memory.ortMemory(), memory.isHost()));
+            PartitionedModel.StepRange recordable = graph.recorded();
             int total = denoiser.stepCount();
             String what = recordable.to() == total
                     ? String.format(java.util.Locale.ROOT, "the denoiser from its step %d of %d on, guidance and the"

@@ -25,6 +25,11 @@ public interface RecordedSteps extends AutoCloseable {
     /** The attention calls each launch makes. */
     int recordedAttentionCalls();
 
+    /**
+     * The model's steps the recording holds; the others (before and after them) run unrecorded around each launch.
+     */
+    PartitionedModel.StepRange recorded();
+
     /** The operations one launch issues (for a CUDA graph: its kernels, copies and memsets). */
     long recordedOperations();
 

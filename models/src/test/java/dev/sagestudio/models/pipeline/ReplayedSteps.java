@@ -81,6 +81,12 @@ final class ReplayedSteps implements RecordedSteps {
         return attentionCalls;
     }
 
+    /** All of the model's steps: a replay runs them all on each launch. */
+    @Override
+    public PartitionedModel.StepRange recorded() {
+        return new PartitionedModel.StepRange(0, model.stepCount());
+    }
+
     @Override
     public long recordedOperations() {
         return model.stepCount();

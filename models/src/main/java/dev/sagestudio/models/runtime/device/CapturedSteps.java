@@ -242,6 +242,7 @@ public final class CapturedSteps implements RecordedSteps {
     }
 
     /** The steps the graph records (those before and after it run unrecorded on each run). */
+    @Override
     public PartitionedModel.StepRange recorded() {
         return recorded;
     }
