@@ -369,16 +369,31 @@ struct Sm90Consumer {
     return (Tr::WGS == 2 ? wg == 0 : wg < Tr::WGS - 1) || more;
   }
 
+  // SS_SM90_FP8_D64_NOSPILL (FP8 at D = 64 only; issue #16 item 5): the tile's Q descriptor and first row, the two
+  // per-tile values that depend on the warp, are formed from the warp's indices broadcast from lane 0, which ptxas
+  // then knows to be warp-uniform and keeps in uniform registers across the key loop. Without it, at 160 registers,
+  // the FP8 D = 64 consumer spills 48 B (-Xptxas -v): both k32 steps' 64-bit Q descriptors (two LDL.64 in every key
+  // block, right before its Q·K^T) and its first row. The same values, so the same bits.
+  static constexpr bool NOSPILL = FP8 && D == 64 && SS_SM90_FP8_D64_NOSPILL;
+
   // NqP: Nq rounded up to the 128 rows the preprocessing pads Q to (qs has NqP / 32 scales per head).
   __device__ __forceinline__ void begin_tile(const SageParams& p, const Sm90Tile& T, int NqP, int qbuf) {
     ksb = p.ks + ((long long)T.b * p.Hkv + T.hk) * cdiv(p.Nk, 64);
-    wrow0 = T.qblk * Tr::BM + wg * Tr::WM + warp * 16;
+    if constexpr (NOSPILL) {  // the same row, warp-uniform (see NOSPILL)
+      wrow0 = T.qblk * Tr::BM + __shfl_sync(0xffffffffu, wg * Tr::WM + warp * 16, 0);
+    } else {
+      wrow0 = T.qblk * Tr::BM + wg * Tr::WM + warp * 16;
+    }
     if constexpr (Tr::BM == 128) {
       qscale = p.qs[((long long)T.b * p.Hq + T.h) * (NqP / 32) + T.qblk * 4 + wg * 2 + (warp >> 1)];
     } else {  // a 192-row tile may reach 64 rows past NqP (copied as zeros, never stored): any scale, here the last
       qscale = p.qs[((long long)T.b * p.Hq + T.h) * (NqP / 32) + min(wrow0 / 32, NqP / 32 - 1)];
     }
-    desc_q = wgmma_desc(sm.q(qbuf) + wg * Tr::WM * D, 16, 8 * D, QK_SWIZZLE);
+    if constexpr (NOSPILL) {  // the same descriptor, warp-uniform
+      desc_q = wgmma_desc(sm.q(qbuf) + __shfl_sync(0xffffffffu, wg, 0) * Tr::WM * D, 16, 8 * D, QK_SWIZZLE);
+    } else {
+      desc_q = wgmma_desc(sm.q(qbuf) + wg * Tr::WM * D, 16, 8 * D, QK_SWIZZLE);
+    }
 #pragma unroll
     for (int dj = 0; dj < DT; ++dj)
 #pragma unroll

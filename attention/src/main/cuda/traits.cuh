@@ -18,6 +18,9 @@
 #ifndef SS_SM90_QK_AHEAD_SUB64
 #define SS_SM90_QK_AHEAD_SUB64 2  // head dims whose QK-ahead steps are 64 keys (else 128)
 #endif
+#ifndef SS_SM90_FP8_D64_NOSPILL
+#define SS_SM90_FP8_D64_NOSPILL 0  // 1: the FP8 D = 64 consumer's Q descriptor and row from a warp-uniform index (no spill)
+#endif
 #ifndef SS_SM90_WGS3
 #define SS_SM90_WGS3 1  // head dims (D = 64 only) whose Sage sm90 CTA has three consumer warpgroups (192 query rows)
 #endif
