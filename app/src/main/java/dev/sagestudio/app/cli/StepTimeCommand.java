@@ -11,8 +11,7 @@ import dev.sagestudio.attention.metrics.AccuracyMetrics;
 import dev.sagestudio.models.onnx.GraphPartitioner;
 import dev.sagestudio.models.onnx.OnnxModel;
 import dev.sagestudio.models.onnx.PartitionPlan;
-import dev.sagestudio.models.onnx.NearestUpsampleRewrite;
-import dev.sagestudio.models.onnx.SliceScatterRewrite;
+import dev.sagestudio.models.onnx.GraphRewrites;
 import dev.sagestudio.models.runtime.AttentionSteps;
 import dev.sagestudio.models.runtime.ExecutionProvider;
 import dev.sagestudio.models.runtime.HostArray;
@@ -122,14 +121,16 @@ public final class StepTimeCommand implements Callable<Integer> {
     boolean pipelined;
 
     @Option(names = "--cuda-graph", description = "With --pipelined: after the warm-up, record the GPU backends' step"
-            + " (from the first ONNX Runtime segment that can be recorded: one whose shape arithmetic runs on the host"
-            + " cannot) as one CUDA graph and time its launches, so the host issues one launch per step instead of"
-            + " every segment and attention call. The app's sample-resident loop records its steps this way, with"
+            + " (the longest run of steps whose ONNX Runtime segments copy nothing through the host; those that do, e.g."
+            + " with an operator ONNX Runtime runs on the CPU, cannot be recorded and run around it) as one CUDA graph"
+            + " and time its launches, so the host issues one launch per step instead of every segment and attention"
+            + " call. The app's sample-resident loop records its steps this way, with"
             + " guidance and the scheduler's step in the same graph.")
     boolean cudaGraph;
 
     @Option(names = "--rewrite-whole-graph", description = "Give 'onnxruntime' (ONNX Runtime alone) the graph with the"
-            + " rewrites SageStudio applies before cutting it (e.g. slow ScatterNDs as Concat + Gather), instead of the"
+            + " rewrites SageStudio applies before cutting it (slow ScatterNDs as Concat + Gather, nearest-neighbour"
+            + " Resize as Concat + DepthToSpace), instead of the"
             + " graph as exported: what ONNX Runtime alone gains from them.")
     boolean rewriteWholeGraph;
 
@@ -442,11 +443,9 @@ public final class StepTimeCommand implements Callable<Integer> {
         if (!rewriteWholeGraph) {
             return onnx;
         }
-        SliceScatterRewrite.Result rewrite = SliceScatterRewrite.apply(onnx);
-        rewrite.describe().ifPresent(d -> spec.commandLine().getOut().println("onnxruntime: graph rewrite: " + d));
-        NearestUpsampleRewrite.Result upsample = NearestUpsampleRewrite.apply(rewrite.model());
-        upsample.describe().ifPresent(d -> spec.commandLine().getOut().println("onnxruntime: graph rewrite: " + d));
-        return upsample.model();
+        GraphRewrites.Result rewrites = GraphRewrites.apply(onnx);
+        rewrites.done().forEach(d -> spec.commandLine().getOut().println("onnxruntime: graph rewrite: " + d));
+        return rewrites.model();
     }
 
     /** The folder under --ort-profile of the GPU backends' shared sessions. */

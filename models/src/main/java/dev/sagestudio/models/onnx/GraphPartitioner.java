@@ -29,9 +29,8 @@ public final class GraphPartitioner {
 
     public static PartitionPlan partition(OnnxModel scanned) {
         // Rewrites that make ONNX Runtime's part faster and compute the same values (listed in the plan).
-        SliceScatterRewrite.Result rewrite = SliceScatterRewrite.apply(scanned);
-        NearestUpsampleRewrite.Result upsample = NearestUpsampleRewrite.apply(rewrite.model());
-        AttentionScan scan = AttentionNodes.scan(upsample.model());
+        GraphRewrites.Result rewrites = GraphRewrites.apply(scanned);
+        AttentionScan scan = AttentionNodes.scan(rewrites.model());
         OnnxModel model = scan.model(); // with any nodes added to lay out substituted attention's inputs
         GraphProto graph = model.graph();
         List<AttentionNode> attention = scan.attention();
@@ -141,10 +140,8 @@ public final class GraphPartitioner {
             }
             steps.add(segment(model, segmentIndex++, group, reads, initializers, neededAfter.get(g), values));
         }
-        List<String> rewrites = java.util.stream.Stream.concat(rewrite.describe().stream(),
-                upsample.describe().stream()).toList();
         return new PartitionPlan(model, List.copyOf(attention), scan.unmatched(), List.copyOf(steps),
-                List.copyOf(graphInputs), graphOutputs, rewrites);
+                List.copyOf(graphInputs), graphOutputs, rewrites.done());
     }
 
     private static OrtSegment segment(OnnxModel model, int index, List<Integer> nodes, List<List<String>> reads,

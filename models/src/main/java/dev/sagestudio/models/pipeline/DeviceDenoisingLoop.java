@@ -257,9 +257,7 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
         try (PartitionedModel.Resident run = denoiser.runResident(inputs)) {
             RunResult figures = run.figures();
             long t1 = System.nanoTime();
-            Map<String, OrtTensor> produced = stepGraph(batch).runBound(stepInputs(x,
-                    run.outputs().get(spec.outputs().get("model_output").name()), coefficients), wanted(batch),
-                    memory.ortMemory(), memory.isHost());
+            Map<String, OrtTensor> produced = guidedStep(x, run.outputs(), coefficients, batch);
             long schedulerNanos = System.nanoTime() - t1;
             return new StepRun(produced.get(NEXT), batch == 2 ? produced.get(NEXT_BATCH) : null, produced.get(X0),
                     true, false, figures.ortNanos(), figures.attentionNanos(), schedulerNanos,
@@ -288,11 +286,9 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
     private RecordedSteps record(Map<String, OrtTensor> inputs, OrtTensor x, OrtTensor coefficients, int batch,
                                  List<String> notes, int step, int steps) {
         Map<String, OrtTensor> example = withStepGraphInputs(inputs, x, coefficients);
-        String model = spec.outputs().get("model_output").name();
         try {
             RecordedSteps graph = recorder.orElseThrow().record(denoiser, example, denoiser.recordableSteps(),
-                    (given, made) -> stepGraph(batch).runBound(stepInputs(given.get(X), made.get(model),
-                            given.get(COEF)), wanted(batch), memory.ortMemory(), memory.isHost()));
+                    (given, made) -> guidedStep(given.get(X), made, given.get(COEF), batch));
             PartitionedModel.StepRange recordable = graph.recorded();
             int total = denoiser.stepCount();
             String what = recordable.to() == total
@@ -334,16 +330,18 @@ final class DeviceDenoisingLoop implements DenoisingLoop {
         return all;
     }
 
-    private static Map<String, OrtTensor> stepInputs(OrtTensor x, OrtTensor modelOutput, OrtTensor coefficients) {
+    /**
+     * Guidance and the scheduler's step on the stream, from the sample {@code x}, the denoiser's outputs and the step's
+     * coefficients: the next sample(s) and the predicted x0 (the step graph's tensors, owned by the caller).
+     */
+    private Map<String, OrtTensor> guidedStep(OrtTensor x, Map<String, OrtTensor> denoiserOutputs,
+                                              OrtTensor coefficients, int batch) {
         Map<String, OrtTensor> stepInputs = new LinkedHashMap<>();
         stepInputs.put(X, x);
-        stepInputs.put(OUT, modelOutput);
+        stepInputs.put(OUT, denoiserOutputs.get(spec.outputs().get("model_output").name()));
         stepInputs.put(COEF, coefficients);
-        return stepInputs;
-    }
-
-    private static List<String> wanted(int batch) {
-        return batch == 2 ? List.of(NEXT, NEXT_BATCH, X0) : List.of(NEXT, X0);
+        List<String> wanted = batch == 2 ? List.of(NEXT, NEXT_BATCH, X0) : List.of(NEXT, X0);
+        return stepGraph(batch).runBound(stepInputs, wanted, memory.ortMemory(), memory.isHost());
     }
 
     /** Closes {@code tensor} if this loop owns it (in {@code held}); a recorded graph's own tensors stay open. */

@@ -31,9 +31,9 @@ public final class OrtSessionRunner implements AutoCloseable {
     /** Run before the session closes (a wait for the stream of a queue-only session), or null. */
     private final Runnable beforeClosing;
 
-    /** Whether ONNX Runtime copies between host and device inside this session's graph (host-side shape arithmetic). */
     /** ORT_LOGGING_LEVEL_WARNING. */
     private static final int WARNING_SEVERITY = 2;
+    /** Whether ONNX Runtime copies between host and device inside this session's graph (host-side shape arithmetic). */
     private final boolean copiesThroughTheHost;
     /** ONNX Runtime's own words on why (see {@link #hostCopyCauses}). */
     private final List<String> hostCopyCauses;

@@ -272,10 +272,9 @@ public final class PartitionedModel implements AutoCloseable {
                     throw new IllegalStateException("segment " + segment.index() + " has no session yet: run the"
                             + " model once first");
                 }
-                List<OrtSessionRunner> copiers = byTypes.values().stream()
-                        .filter(OrtSessionRunner::copiesThroughTheHost).toList();
+                List<OrtSessionRunner> copiers = copyingSessions(byTypes);
                 copying = !copiers.isEmpty();
-                copiers.forEach(r -> causes.addAll(r.hostCopyCauses()));
+                causes.addAll(hostCopyCauses(copiers));
             }
             if (copying || i == steps.size()) {
                 if (i > runStart && (best == null || i - runStart > best.size())) {
@@ -285,8 +284,8 @@ public final class PartitionedModel implements AutoCloseable {
             }
         }
         if (best == null) {
-            throw new IllegalStateException("every segment copies through the host" + quoted(causes.stream()
-                    .distinct().toList()) + ": nothing to record");
+            throw new IllegalStateException("every segment copies through the host"
+                    + quoted(causes.stream().distinct().toList()) + ": nothing to record");
         }
         return best;
     }
@@ -304,15 +303,24 @@ public final class PartitionedModel implements AutoCloseable {
                 if (byTypes == null) {
                     continue;
                 }
-                List<OrtSessionRunner> copying = byTypes.values().stream()
-                        .filter(OrtSessionRunner::copiesThroughTheHost).toList();
+                List<OrtSessionRunner> copying = copyingSessions(byTypes);
                 if (!copying.isEmpty()) {
                     out.add("segment " + segment.index() + " (step " + (i + 1) + " of " + steps.size() + ")"
-                            + quoted(copying.stream().flatMap(r -> r.hostCopyCauses().stream()).distinct().toList()));
+                            + quoted(hostCopyCauses(copying)));
                 }
             }
         }
         return out;
+    }
+
+    /** A segment's sessions (one per input types) that copy between host and device. */
+    private static List<OrtSessionRunner> copyingSessions(Map<List<Integer>, OrtSessionRunner> byTypes) {
+        return byTypes.values().stream().filter(OrtSessionRunner::copiesThroughTheHost).toList();
+    }
+
+    /** Those sessions' causes as ONNX Runtime logged them, each once. */
+    private static List<String> hostCopyCauses(List<OrtSessionRunner> copying) {
+        return copying.stream().flatMap(r -> r.hostCopyCauses().stream()).distinct().toList();
     }
 
     /** ONNX Runtime's causes of a segment's host copies, for a message: the first few, and how many more. */

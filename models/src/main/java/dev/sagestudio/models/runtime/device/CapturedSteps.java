@@ -4,6 +4,7 @@ import dev.sagestudio.attention.gpu.CudaGraph;
 import dev.sagestudio.attention.gpu.CudaStream;
 import dev.sagestudio.attention.gpu.DeviceBuffer;
 import dev.sagestudio.models.runtime.HostArray;
+import dev.sagestudio.models.runtime.HostAttentionStep;
 import dev.sagestudio.models.runtime.NonFiniteOutput;
 import dev.sagestudio.models.runtime.OrtTensor;
 import dev.sagestudio.models.runtime.PartitionedModel;
@@ -141,10 +142,8 @@ public final class CapturedSteps implements RecordedSteps {
     }
 
     private void recordOnce(BiFunction<Map<String, OrtTensor>, Map<String, OrtTensor>, Map<String, OrtTensor>> after) {
-        runUnrecordedSteps();
-        Map<String, OrtTensor> given = new LinkedHashMap<>(inputs);
-        given.putAll(crossing);
-        given.keySet().retainAll(model.namesReadFrom(recorded.from()));
+        runStepsBefore();
+        Map<String, OrtTensor> given = readFrom(recorded.from());
         boolean toTheEnd = recorded.to() == model.stepCount();
         Map<String, OrtTensor> recordedInputs = Collections.unmodifiableMap(inputs);
         PartitionedModel.Resident[] made = new PartitionedModel.Resident[1];
@@ -181,7 +180,7 @@ public final class CapturedSteps implements RecordedSteps {
      * graph reads, allocated on the first call. The copies are queued on the stream, behind the steps that made their
      * sources and ahead of any later reuse of those sources' memory.
      */
-    private void runUnrecordedSteps() {
+    private void runStepsBefore() {
         if (recorded.from() == 0) {
             return;
         }
@@ -201,7 +200,7 @@ public final class CapturedSteps implements RecordedSteps {
      * check read.
      */
     private void launchGraph() {
-        runUnrecordedSteps();
+        runStepsBefore();
         graph.launch(stream);
         if (recorded.to() < model.stepCount()) {
             runTail();
@@ -216,15 +215,25 @@ public final class CapturedSteps implements RecordedSteps {
      */
     private void runTail() {
         closeTail();
-        Map<String, OrtTensor> given = new LinkedHashMap<>(inputs);
-        given.putAll(crossing);
-        given.putAll(recordedOutputs.outputs());
-        given.keySet().retainAll(model.namesReadFrom(recorded.to()));
-        tailOutputs = model.runSteps(recorded.to(), model.stepCount(), given);
+        tailOutputs = model.runSteps(recorded.to(), model.stepCount(), readFrom(recorded.to()));
         if (afterUnrecorded != null) {
             afterOutputs = new LinkedHashMap<>(afterUnrecorded.apply(Collections.unmodifiableMap(inputs),
                     Collections.unmodifiableMap(tailOutputs.outputs())));
         }
+    }
+
+    /**
+     * What steps {@code step} onwards read, all in buffers that stay put: the recorded inputs, what the steps before
+     * the recorded ones passed on, and (once recorded) the graph's outputs.
+     */
+    private Map<String, OrtTensor> readFrom(int step) {
+        Map<String, OrtTensor> given = new LinkedHashMap<>(inputs);
+        given.putAll(crossing);
+        if (recordedOutputs != null) {
+            given.putAll(recordedOutputs.outputs());
+        }
+        given.keySet().retainAll(model.namesReadFrom(step));
+        return given;
     }
 
     private void closeTail() {
@@ -266,7 +275,7 @@ public final class CapturedSteps implements RecordedSteps {
             HostArray array = inputs.get(e.getKey());
             if (array == null || array.bytes().length != e.getValue().byteSize()) {
                 throw new IllegalArgumentException("input '" + e.getKey() + "' must have the recorded shape "
-                        + java.util.Arrays.toString(e.getValue().shape()));
+                        + Arrays.toString(e.getValue().shape()));
             }
             deviceMemory.copyIn(e.getValue().address(), array.bytes());
             transfers.upload(array.bytes().length);
@@ -278,12 +287,7 @@ public final class CapturedSteps implements RecordedSteps {
             transfers.download(array.bytes().length);
             outputs.put(e.getKey(), array);
         }
-        List<dev.sagestudio.models.runtime.HostAttentionStep.Call> calls = new ArrayList<>(
-                recordedOutputs.figures().attentionCalls());
-        if (tailOutputs != null) {
-            calls.addAll(tailOutputs.figures().attentionCalls());
-        }
-        return new RunResult(outputs, System.nanoTime() - start, 0, 0, calls, transfers);
+        return new RunResult(outputs, System.nanoTime() - start, 0, 0, attentionCalls(), transfers);
     }
 
     /**
@@ -324,8 +328,15 @@ public final class CapturedSteps implements RecordedSteps {
     /** The attention calls each launch makes: the recorded ones, and those of the unrecorded last steps' last run. */
     @Override
     public int recordedAttentionCalls() {
-        return recordedOutputs.figures().attentionCalls().size()
-                + (tailOutputs == null ? 0 : tailOutputs.figures().attentionCalls().size());
+        return attentionCalls().size();
+    }
+
+    private List<HostAttentionStep.Call> attentionCalls() {
+        List<HostAttentionStep.Call> calls = new ArrayList<>(recordedOutputs.figures().attentionCalls());
+        if (tailOutputs != null) {
+            calls.addAll(tailOutputs.figures().attentionCalls());
+        }
+        return calls;
     }
 
     /** Attention outputs with NaN or Inf in the last {@link #run} or {@link #launch}. */
